@@ -1,0 +1,48 @@
+/**
+ * Domain-separated hashing. Every hash and every signed message in the
+ * protocol starts with a distinct tag, so a digest or signature made for one
+ * purpose can never be replayed as another.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { createHash } from 'node:crypto'
+import { utf8 } from './bytes.js'
+
+/** Every tag the protocol uses, in one place so none is used twice. */
+export const TAGS = {
+  entryId: 'alliance-node/v1/entry-id',
+  entrySignature: 'alliance-node/v1/entry-signature',
+  rosterId: 'alliance-node/v1/roster-id',
+  rosterSignature: 'alliance-node/v1/roster-signature',
+  epochKeyCommitment: 'alliance-node/v1/epoch-key-commitment',
+  fingerprintKey: 'alliance-node/v1/fingerprint-key',
+  sealEpochKey: 'alliance-node/v1/seal-epoch-key',
+  snapshot: 'alliance-node/v1/blocklist-snapshot'
+} as const
+export type Tag = typeof TAGS[keyof typeof TAGS]
+
+/** The tag as prefix bytes: utf8(tag) || 0x00 (no tag is a prefix of another). */
+export function tagPrefix (tag: Tag): Uint8Array {
+  const t = utf8(tag)
+  const out = new Uint8Array(t.length + 1)
+  out.set(t)
+  return out
+}
+
+const prefixes = new Map<Tag, Buffer>()
+function prefixOf (tag: Tag): Buffer {
+  let p = prefixes.get(tag)
+  if (p === undefined) { p = Buffer.from(tagPrefix(tag)); prefixes.set(tag, p) }
+  return p
+}
+
+/** SHA-256(utf8(tag) || 0x00 || data...), native OpenSSL for speed. */
+export function taggedHash (tag: Tag, ...data: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256').update(prefixOf(tag))
+  for (const d of data) h.update(d)
+  return new Uint8Array(h.digest())
+}
+
+/** Plain SHA-256, only for digests of opaque files (evidence), never for identifiers. */
+export function fileDigest (data: Uint8Array): Uint8Array {
+  return sha256(data)
+}

@@ -1,0 +1,140 @@
+/**
+ * Decoded protocol messages as TypeScript sees them: numbers instead of
+ * Longs, string names instead of enum numbers, Uint8Array for every digest,
+ * key and fingerprint. protocol/codec.ts converts to and from the wire.
+ */
+import type { Claim, Kind, OpinionType, Role } from './kinds.js'
+
+export interface Attestation {
+  type: 'attestation'
+  fingerprint: Uint8Array
+  kind: Kind
+  claim: Claim
+  reason: number
+  confidence: number
+  evidenceDigest: Uint8Array
+  expires: number
+  epoch: number
+}
+
+export interface Retraction {
+  type: 'retraction'
+  target: Uint8Array
+  fingerprint: Uint8Array
+  kind: Kind
+  epoch: number
+}
+
+export interface Opinion {
+  type: 'opinion'
+  fingerprint: Uint8Array
+  kind: Kind
+  opinion: OpinionType
+  expires: number
+  noteDigest: Uint8Array
+  epoch: number
+}
+
+export interface SealedKey {
+  recipient: Uint8Array
+  enc: Uint8Array
+  ciphertext: Uint8Array
+}
+
+export interface KeyEpoch {
+  type: 'key-epoch'
+  suite: string
+  epoch: number
+  commitment: Uint8Array
+  sealed: SealedKey[]
+}
+
+export interface NodeKey {
+  signKey: Uint8Array
+  boxKey: Uint8Array
+  peerId: Uint8Array
+  addrs: string[]
+}
+
+export interface Member {
+  org: string
+  name: string
+  roles: Role[]
+  nodes: NodeKey[]
+}
+
+export interface Policy {
+  quorum: number
+  governanceThreshold: number
+  roleWeights: Array<{ role: Role, weight: number }>
+  maxLifetimeMs: number
+  rateLimitPerHour: number
+  suite: string
+  epoch: number
+  epochKeyCommitment: Uint8Array
+  clockToleranceMs: number
+}
+
+export interface Roster {
+  alliance: string
+  version: number
+  prev: Uint8Array
+  time: number
+  members: Member[]
+  policy: Policy
+}
+
+export interface RosterSignature {
+  key: Uint8Array
+  signature: Uint8Array
+}
+
+export interface SignedRoster {
+  /** Exact encoded Roster bytes: what the signatures cover. */
+  roster: Uint8Array
+  signatures: RosterSignature[]
+}
+
+export interface RosterBody {
+  type: 'roster'
+  signed: SignedRoster
+}
+
+export type Body = Attestation | Retraction | Opinion | RosterBody | KeyEpoch
+
+export interface Entry {
+  author: Uint8Array
+  seq: number
+  prev: Uint8Array
+  time: number
+  body: Body
+}
+
+export interface Segment {
+  /** Exact encoded Entry bytes, consecutive in one author's log. */
+  entries: Uint8Array[]
+  /** Signature over the last entry's id; empty when the segment is not (yet) covered. */
+  signature: Uint8Array
+}
+
+export interface Head {
+  author: Uint8Array
+  seq: number
+  id: Uint8Array
+}
+
+export interface Equivocation {
+  a: Segment
+  b: Segment
+}
+
+export interface SyncRequest {
+  alliance: string
+  heads: Head[]
+  maxEntries: number
+}
+
+export interface SyncResponse {
+  segments: Segment[]
+  done: boolean
+}
