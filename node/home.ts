@@ -1,0 +1,228 @@
+/**
+ * The node directory: everything one node owns on disk.
+ *
+ * ```
+ * <dir>/config.json      org, role, name, listen addresses, API address (no secrets)
+ * <dir>/keys/            identity.key, sign.key, box.key, epoch-<n>.key (0600; dir 0700)
+ * <dir>/roster.json      the installed, fully signed roster (public)
+ * <dir>/api.json         the running daemon's API url and bearer token (0600)
+ * <dir>/data/            LevelDB
+ * ```
+ */
+import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import { isRole, type Role } from '../protocol/kinds.js'
+import { ORG_ID_RE } from '../protocol/roster/index.js'
+import { InsecureKeyFileError, KeyFileMissingError, NodeError } from './errors.js'
+import { generateNodeKeys, keyFilePaths, loadNodeKeys, type NodeKeys } from './keys.js'
+import { createServer } from 'node:net'
+
+export const CONFIG_FILE = 'config.json'
+export const ROSTER_FILE = 'roster.json'
+export const API_FILE = 'api.json'
+export const DATA_DIR = 'data'
+
+export class NodeDirError extends NodeError {
+  constructor (why: string) {
+    super('node_dir', why)
+    this.name = 'NodeDirError'
+  }
+}
+
+export class InvalidConfigError extends NodeError {
+  constructor (why: string) {
+    super('invalid_config', `invalid node configuration: ${why}`)
+    this.name = 'InvalidConfigError'
+  }
+}
+
+const configSchema = z.object({
+  version: z.literal(1),
+  org: z.string().regex(ORG_ID_RE),
+  role: z.enum(['brand', 'platform', 'law-enforcement']),
+  name: z.string().max(256),
+  listen: z.array(z.string()).min(1),
+  announce: z.array(z.string()).default([]),
+  api: z.object({ host: z.string(), port: z.number().int().min(0).max(65535) }),
+  /** Country for phone numbers written without + in this member's files. */
+  defaultCountry: z.string().length(2).optional(),
+  logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info')
+}).strict()
+export type NodeConfig = z.infer<typeof configSchema>
+
+/** A member card: what an org hands to the roster's builder. Public keys only. */
+export interface MemberCard {
+  org: string
+  name: string
+  roles: Role[]
+  signKey: string
+  boxKey: string
+  peerId: string
+  addrs: string[]
+}
+
+export const cardSchema = z.object({
+  org: z.string().regex(ORG_ID_RE),
+  name: z.string().max(256),
+  roles: z.array(z.enum(['brand', 'platform', 'law-enforcement'])).min(1),
+  signKey: z.string().regex(/^[0-9a-f]{64}$/),
+  boxKey: z.string().regex(/^[0-9a-f]{64}$/),
+  peerId: z.string().min(1).max(128),
+  addrs: z.array(z.string()).max(8)
+})
+
+export interface InitOptions {
+  org: string
+  role: string
+  name?: string
+  /** Multiaddrs; a port 0 is replaced by a free port now, so the card carries dialable addresses. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  announce?: string[]
+  apiPort?: number
+  defaultCountry?: string
+}
+
+/** Asks the OS for a free TCP port on `host`. */
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, host, () => {
+      const addr = srv.address()
+      srv.close(() => { typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')) })
+    })
+  })
+}
+
+async function resolveListen (addrs: string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const a of addrs) {
+    let ma
+    try { ma = multiaddr(a) } catch { throw new InvalidConfigError(`listen address "${a}" is not a multiaddr (e.g. /ip4/0.0.0.0/tcp/4001)`) }
+    const parts = ma.getComponents()
+    const tcp = parts.find(c => c.name === 'tcp')
+    if (tcp === undefined) throw new InvalidConfigError(`listen address "${a}" has no /tcp/<port>`)
+    if (tcp.value === '0') {
+      const host = parts.find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? '127.0.0.1'
+      out.push(a.replace(/\/tcp\/0(\/|$)/, `/tcp/${await freePort(host === '0.0.0.0' ? '0.0.0.0' : host)}$1`))
+    } else {
+      out.push(a)
+    }
+  }
+  return out
+}
+
+async function writeFileAtomic (path: string, data: string, mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`
+  const fh = await open(tmp, 'w', mode)
+  try {
+    await fh.writeFile(data)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(tmp, path)
+}
+
+/** `alliance init`: creates the directory, keys and config. Refuses an existing node directory. */
+export async function initNodeDir (dir: string, opts: InitOptions): Promise<NodeConfig> {
+  if (!ORG_ID_RE.test(opts.org)) throw new InvalidConfigError(`org id "${opts.org}" must be lower-case letters, digits, '.' or '-' (max 63), starting with a letter or digit`)
+  if (!isRole(opts.role)) throw new InvalidConfigError(`role "${opts.role}" must be one of brand, platform, law-enforcement`)
+  try {
+    await stat(join(dir, CONFIG_FILE))
+    throw new NodeDirError(`${dir} is already a node directory (config.json exists); choose another directory`)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const config: NodeConfig = configSchema.parse({
+    version: 1,
+    org: opts.org,
+    role: opts.role,
+    name: opts.name ?? opts.org,
+    listen: await resolveListen(opts.listen ?? ['/ip4/127.0.0.1/tcp/0']),
+    announce: opts.announce ?? [],
+    api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
+    ...(opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry.toUpperCase() } : {}),
+    logLevel: 'info'
+  })
+  await generateNodeKeys(dir)
+  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', 0o644)
+  return config
+}
+
+export async function readConfig (dir: string): Promise<NodeConfig> {
+  let text: string
+  try {
+    text = await readFile(join(dir, CONFIG_FILE), 'utf8')
+  } catch {
+    throw new NodeDirError(`${dir} is not a node directory (no config.json); create one with: alliance init ${dir} --org <id> --role <role>`)
+  }
+  const parsed = configSchema.safeParse(JSON.parse(text))
+  if (!parsed.success) throw new InvalidConfigError(`${join(dir, CONFIG_FILE)}: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return parsed.data
+}
+
+export async function loadKeys (dir: string): Promise<NodeKeys> {
+  return await loadNodeKeys(dir)
+}
+
+/** This node's member card (JSON-able), from its config and keys. */
+export async function memberCard (dir: string): Promise<MemberCard> {
+  const config = await readConfig(dir)
+  const keys = await loadNodeKeys(dir)
+  const addrs = (config.announce.length > 0 ? config.announce : config.listen).map(a => `${a}/p2p/${keys.peerId.toString()}`)
+  return {
+    org: config.org,
+    name: config.name,
+    roles: [config.role],
+    signKey: Buffer.from(keys.sign.publicKey).toString('hex'),
+    boxKey: Buffer.from(keys.box.publicKey).toString('hex'),
+    peerId: keys.peerId.toString(),
+    addrs
+  }
+}
+
+/** Path of the sealed-and-opened epoch key file for `epoch`. */
+export function epochKeyPath (dir: string, epoch: number): string {
+  return join(keyFilePaths(dir).dir, `epoch-${epoch}.key`)
+}
+
+export async function writeEpochKey (dir: string, epoch: number, key: Uint8Array): Promise<void> {
+  await writeFileAtomic(epochKeyPath(dir, epoch), Buffer.from(key).toString('hex') + '\n', 0o600)
+}
+
+export async function readEpochKey (dir: string, epoch: number): Promise<Uint8Array> {
+  const path = epochKeyPath(dir, epoch)
+  let st
+  try {
+    st = await stat(path)
+  } catch {
+    throw new KeyFileMissingError(path)
+  }
+  if ((st.mode & 0o077) !== 0) throw new InsecureKeyFileError(path, st.mode)
+  const hex = (await readFile(path, 'utf8')).trim()
+  return new Uint8Array(Buffer.from(hex, 'hex'))
+}
+
+export interface ApiInfo { url: string, token: string, pid: number }
+
+export async function writeApiInfo (dir: string, info: ApiInfo): Promise<void> {
+  await writeFileAtomic(join(dir, API_FILE), JSON.stringify(info) + '\n', 0o600)
+}
+
+export async function readApiInfo (dir: string): Promise<ApiInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, API_FILE), 'utf8')) as ApiInfo
+  } catch {
+    return undefined
+  }
+}
+
+export async function writeJson (path: string, value: unknown, mode = 0o644): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', mode)
+}
+
+export { writeFileAtomic }

@@ -1,0 +1,215 @@
+/**
+ * roster.json: how a roster travels between orgs while it collects
+ * signatures, and how it is installed on a node.
+ *
+ * ```json
+ * { "format": "alliance-roster/1",
+ *   "roster": "<base64 of the exact encoded Roster: what signatures cover>",
+ *   "signatures": [{ "org": "brand-a", "key": "<hex>", "signature": "<hex>" }],
+ *   "keyEpoch": { "suite": "hmac-sha256", "epoch": 1, "commitment": "<hex>",
+ *                 "sealed": [{ "recipient": "<hex>", "enc": "<hex>", "ciphertext": "<hex>" }] },
+ *   "summary": { … human-readable view, ignored when verifying … } }
+ * ```
+ *
+ * `roster create` generates the alliance's first fingerprint epoch key,
+ * seals it to every member node's X25519 key (HPKE) and forgets it: from
+ * then on only member nodes can open it. The roster's policy carries the
+ * key's commitment, so a node checks it opened the key every member uses.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { fromHex, toHex } from '../protocol/bytes.js'
+import type { Signer } from '../protocol/ed25519.js'
+import { epochKeyCommitment, generateEpochKey, openEpochKey, sealEpochKey } from '../protocol/fingerprint/index.js'
+import { DEFAULT_POLICY, RosterChain, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
+import { decodeRoster } from '../protocol/codec/index.js'
+import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { NodeError } from './errors.js'
+import { ROSTER_FILE, cardSchema, writeEpochKey, writeJson, type MemberCard } from './home.js'
+import type { NodeKeys } from './keys.js'
+
+export const ROSTER_FORMAT = 'alliance-roster/1'
+
+export class RosterFileError extends NodeError {
+  constructor (why: string) {
+    super('roster_file', `roster file: ${why}`)
+    this.name = 'RosterFileError'
+  }
+}
+
+const hex = z.string().regex(/^(?:[0-9a-f]{2})+$/)
+const rosterFileSchema = z.object({
+  format: z.literal(ROSTER_FORMAT),
+  roster: z.string().min(1),
+  signatures: z.array(z.object({ org: z.string(), key: hex, signature: hex })),
+  keyEpoch: z.object({
+    suite: z.string(),
+    epoch: z.number().int().min(0),
+    commitment: hex,
+    sealed: z.array(z.object({ recipient: hex, enc: hex, ciphertext: hex }))
+  }),
+  summary: z.unknown().optional()
+})
+export type RosterFile = z.infer<typeof rosterFileSchema>
+
+export interface CreateRosterOptions {
+  alliance: string
+  quorum: number
+  cards: MemberCard[]
+  /** Orgs needed to approve the next version. @default majority of members */
+  governanceThreshold?: number
+  policy?: Partial<Omit<Policy, 'epochKeyCommitment' | 'quorum' | 'governanceThreshold'>>
+  /** When version 1 takes effect (ms). @default now */
+  time?: number
+}
+
+function summary (r: Roster): unknown {
+  return {
+    alliance: r.alliance,
+    version: r.version,
+    takesEffect: new Date(r.time).toISOString(),
+    quorum: r.policy.quorum,
+    governanceThreshold: r.policy.governanceThreshold,
+    suite: r.policy.suite,
+    epoch: r.policy.epoch,
+    members: r.members.map(m => ({ org: m.org, name: m.name, roles: m.roles, nodes: m.nodes.length }))
+  }
+}
+
+/** Merges cards of one org (several nodes) into members; validates every card. */
+function membersFromCards (cards: MemberCard[]): Roster['members'] {
+  const byOrg = new Map<string, Roster['members'][number]>()
+  for (const [i, raw] of cards.entries()) {
+    const parsed = cardSchema.safeParse(raw)
+    if (!parsed.success) throw new RosterFileError(`card ${i + 1} is invalid: ${parsed.error.issues.map(x => `${x.path.join('.')}: ${x.message}`).join('; ')}`)
+    const c = parsed.data
+    let peer
+    try { peer = peerIdFromString(c.peerId) } catch { throw new RosterFileError(`card ${i + 1} (${c.org}): peerId is not a libp2p peer id`) }
+    const node = { signKey: fromHex(c.signKey), boxKey: fromHex(c.boxKey), peerId: peer.toMultihash().bytes, addrs: c.addrs }
+    const m = byOrg.get(c.org)
+    if (m === undefined) byOrg.set(c.org, { org: c.org, name: c.name, roles: c.roles, nodes: [node] })
+    else {
+      m.nodes.push(node)
+      for (const r of c.roles) if (!m.roles.includes(r)) m.roles.push(r)
+    }
+  }
+  return [...byOrg.values()]
+}
+
+/** `alliance roster create`: a genesis roster with a fresh epoch key sealed to every node. Unsigned. */
+export async function createRosterFile (opts: CreateRosterOptions): Promise<RosterFile> {
+  const members = membersFromCards(opts.cards)
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    ...opts.policy,
+    quorum: opts.quorum,
+    governanceThreshold: opts.governanceThreshold ?? Math.floor(members.length / 2) + 1,
+    epochKeyCommitment: new Uint8Array(0)
+  }
+  const key = generateEpochKey()
+  try {
+    policy.epochKeyCommitment = epochKeyCommitment(key, policy.suite, policy.epoch)
+    const roster: Roster = { alliance: opts.alliance, version: 1, prev: new Uint8Array(0), time: opts.time ?? Date.now(), members, policy }
+    let signed: SignedRoster
+    try {
+      signed = unsignedRoster(roster)
+    } catch (err) {
+      throw new RosterFileError((err as Error).message)
+    }
+    const sealed = await sealEpochKey({ alliance: opts.alliance, suite: policy.suite, epoch: policy.epoch, key, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
+    return {
+      format: ROSTER_FORMAT,
+      roster: Buffer.from(signed.roster).toString('base64'),
+      signatures: [],
+      keyEpoch: { suite: policy.suite, epoch: policy.epoch, commitment: toHex(policy.epochKeyCommitment), sealed: sealed.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })) },
+      summary: summary(roster)
+    }
+  } finally {
+    key.fill(0)
+  }
+}
+
+export function parseRosterFile (json: unknown): RosterFile {
+  const parsed = rosterFileSchema.safeParse(json)
+  if (!parsed.success) throw new RosterFileError(`not an ${ROSTER_FORMAT} document: ${parsed.error.issues.map(x => `${x.path.join('.')}: ${x.message}`).join('; ')}`)
+  return parsed.data
+}
+
+export async function readRosterFile (path: string): Promise<RosterFile> {
+  let text: string
+  try { text = await readFile(path, 'utf8') } catch { throw new RosterFileError(`cannot read ${path}`) }
+  let json: unknown
+  try { json = JSON.parse(text) } catch { throw new RosterFileError(`${path} is not JSON`) }
+  return parseRosterFile(json)
+}
+
+export function signedRosterOf (file: RosterFile): SignedRoster {
+  return {
+    roster: new Uint8Array(Buffer.from(file.roster, 'base64')),
+    signatures: file.signatures.map(s => ({ key: fromHex(s.key), signature: fromHex(s.signature) }))
+  }
+}
+
+export function sealedKeysOf (file: RosterFile): SealedKey[] {
+  return file.keyEpoch.sealed.map(s => ({ recipient: fromHex(s.recipient), enc: fromHex(s.enc), ciphertext: fromHex(s.ciphertext) }))
+}
+
+/** `alliance roster sign`: adds this org's signature (replacing an earlier one by the same key). */
+export function signRosterFile (file: RosterFile, signer: Signer): { file: RosterFile, org: string, signedBy: string[], missing: string[] } {
+  const signed = signedRosterOf(file)
+  const roster = decodeRoster(signed.roster)
+  const me = roster.members.find(m => m.nodes.some(n => toHex(n.signKey) === toHex(signer.publicKey)))
+  if (me === undefined) throw new RosterFileError('this node is not a member of the roster; only members sign it')
+  const sig = signRoster(signer, signed.roster)
+  const signatures = file.signatures.filter(s => s.key !== toHex(sig.key))
+  signatures.push({ org: me.org, key: toHex(sig.key), signature: toHex(sig.signature) })
+  const out = { ...file, signatures }
+  const signedBy = signaturesSoFar(signedRosterOf(out))
+  return { file: out, org: me.org, signedBy, missing: roster.members.map(m => m.org).filter(o => !signedBy.includes(o)) }
+}
+
+/** Verifies a fully signed genesis roster file. */
+export function verifyRosterFile (file: RosterFile): RosterVersion {
+  const v = verifyGenesis(signedRosterOf(file))
+  const p = v.roster.policy
+  if (file.keyEpoch.suite !== p.suite || file.keyEpoch.epoch !== p.epoch || file.keyEpoch.commitment !== toHex(p.epochKeyCommitment)) {
+    throw new RosterFileError('keyEpoch does not match the roster policy (suite, epoch or commitment)')
+  }
+  return v
+}
+
+/**
+ * `alliance roster install`: verifies the roster, opens this node's sealed
+ * copy of the epoch key (checking the commitment), and writes roster.json and
+ * keys/epoch-<n>.key (0600).
+ */
+export async function installRosterFile (dir: string, file: RosterFile, keys: NodeKeys): Promise<RosterVersion> {
+  const v = verifyRosterFile(file)
+  if (v.memberOf(keys.sign.publicKey) === undefined) throw new RosterFileError('this node\'s signing key is not in the roster; was its card included?')
+  const p = v.roster.policy
+  const key = await openEpochKey({
+    alliance: v.roster.alliance,
+    suite: p.suite,
+    epoch: p.epoch,
+    sealed: sealedKeysOf(file),
+    recipientPrivateKey: keys.box.privateKey,
+    recipientPublicKey: keys.box.publicKey,
+    commitment: p.epochKeyCommitment
+  })
+  try {
+    await writeEpochKey(dir, p.epoch, key)
+  } finally {
+    key.fill(0)
+  }
+  await writeJson(join(dir, ROSTER_FILE), file)
+  return v
+}
+
+/** The installed roster of a node directory, verified. */
+export async function installedRoster (dir: string): Promise<{ file: RosterFile, chain: RosterChain }> {
+  const file = await readRosterFile(join(dir, ROSTER_FILE))
+  verifyRosterFile(file)
+  return { file, chain: RosterChain.fromGenesis(signedRosterOf(file)) }
+}

@@ -1,0 +1,113 @@
+/**
+ * What a running node offers its local users: the contract between the
+ * daemon (node/alliance-node.ts), the HTTP API (node/api/) and the CLI
+ * (node/cli/). Plain JSON-able values only; fingerprints and keys as hex.
+ */
+import type { Claim, Kind } from '../protocol/kinds.js'
+
+export interface AttestItem {
+  kind: Kind
+  /** The raw identifier. Canonicalised and fingerprinted on this node; never leaves it. */
+  value: string
+  /** Alliance-defined reason code. @default 0 */
+  reason?: number
+  /** Lifetime in ms. @default 90 days (capped by the roster's maximum lifetime) */
+  ttlMs?: number
+  /** @default 'counterfeit-seller' */
+  claim?: Claim
+  /** 0..100. @default 100 */
+  confidence?: number
+}
+
+export interface RejectedItem {
+  /** 0-based position in the request (the CLI adds the file's row numbers). */
+  index: number
+  kind: string
+  /** Short code, e.g. 'not_e164', 'bad_checksum', 'unknown_kind'. */
+  why: string
+  message: string
+}
+
+export interface AttestResult {
+  /** Entries appended to this node's log (one bulk segment, one signature). */
+  entries: number
+  /** Fingerprints (hex) of the accepted items, in request order. */
+  fingerprints: string[]
+  rejected: RejectedItem[]
+}
+
+export interface RetractResult {
+  /** Attestations of this org on the fingerprint that were withdrawn (0 if none stood). */
+  retracted: number
+  fingerprint: string
+}
+
+export type StatusName = 'listed' | 'disputed' | 'candidate'
+
+export interface VoteView {
+  org: string
+  entryId: string
+  time: string
+  expires: string | null
+  source: string
+}
+
+export interface ExplainResult {
+  fingerprint: string
+  kind: Kind | null
+  status: StatusName | 'absent'
+  quorum: number
+  weight: number
+  positive: VoteView[]
+  negative: VoteView[]
+  confirmations: number
+  /** When the status next changes by expiry alone (ISO time), null if never. */
+  expires: string | null
+}
+
+export interface BlocklistRow {
+  fingerprint: string
+  kind: Kind | null
+  status: StatusName
+  orgs: string[]
+  weight: number
+  expires: string | null
+}
+
+export interface PeerView {
+  peerId: string
+  org: string | null
+  addrs: string[]
+}
+
+export interface HeadView {
+  org: string | null
+  author: string
+  seq: number
+  time: string
+}
+
+export interface NodeStatus {
+  org: string
+  role: string
+  peerId: string
+  alliance: string
+  rosterVersion: number
+  quorum: number
+  listen: string[]
+  peers: PeerView[]
+  heads: HeadView[]
+  entries: { applied: number, rejected: Record<string, number> }
+  blocklist: { listed: number, disputed: number, candidate: number }
+  sync: { lastRunAt: string | null, lastPeer: string | null, inProgress: boolean }
+  /** Blocklist snapshot content hash (hex), to compare nodes. */
+  snapshotHash: string
+}
+
+export interface NodeService {
+  status (): Promise<NodeStatus>
+  attest (items: AttestItem[]): Promise<AttestResult>
+  retract (item: { kind: Kind, value: string }): Promise<RetractResult>
+  explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult>
+  blocklist (filter: { status?: StatusName }): AsyncIterable<BlocklistRow>
+}

@@ -1,0 +1,77 @@
+/**
+ * Storage behind a small interface (STYLE.md §11): a memory implementation
+ * for unit tests and a LevelDB one for the node, one test suite run against
+ * both. Every mutation that applies entries is ONE atomic batch, so a crash
+ * leaves either all of a segment or none of it.
+ */
+import type { LogEntry, LogHead } from '../../protocol/log/index.js'
+import type { SignedRoster } from '../../protocol/types.js'
+
+/** A stored entry as sync sends it: exact bytes, plus the signature if one was made over this entry. */
+export interface StoredEntry {
+  seq: number
+  bytes: Uint8Array
+  id: Uint8Array
+  /** Signature over this entry's id, if the author signed exactly here (end of a segment or a single entry). */
+  signature?: Uint8Array
+}
+
+export interface AuthorHead extends LogHead {
+  author: Uint8Array
+}
+
+/** What `checkChains` found at start-up: logs whose history is no longer intact. */
+export interface ChainDamage {
+  author: Uint8Array
+  /** Entries 1..validThrough are intact and chained; everything after was discarded from the index. */
+  validThrough: number
+  why: 'missing_entry' | 'broken_chain' | 'bad_id' | 'head_mismatch'
+}
+
+export interface Store {
+  open (): Promise<void>
+  close (): Promise<void>
+
+  /** The last entry held for `author`, or undefined. In memory: O(1). */
+  head (author: Uint8Array): LogHead | undefined
+  /** Every author's head (for sync requests and status). */
+  heads (): AuthorHead[]
+  /** Id of the entry at `seq` of `author`'s log, if held. */
+  idAt (author: Uint8Array, seq: number): Promise<Uint8Array | undefined>
+  /**
+   * Entries of `author` from `fromSeq` on, at most `max` of them, in seq
+   * order, for sync. Stops early at `maxBytes` of entry bytes.
+   */
+  range (author: Uint8Array, fromSeq: number, max: number, maxBytes?: number): Promise<StoredEntry[]>
+  /** All entries of all authors in (author, seq) order: start-up rebuild of the consensus index. */
+  all (): AsyncIterable<StoredEntry & { author: Uint8Array }>
+
+  /**
+   * Appends verified entries that continue `author`'s log (entries[0].seq =
+   * head.seq + 1, chained). `signature`, if given, covers the last entry and
+   * is stored with it. One atomic batch; the in-memory head moves only after
+   * the batch is durable.
+   */
+  append (author: Uint8Array, entries: LogEntry[], signature?: Uint8Array): Promise<void>
+
+  /** Equivocation evidence (encoded Equivocation), kept by author; flagged keys. */
+  putEvidence (author: Uint8Array, seq: number, evidence: Uint8Array): Promise<void>
+  evidence (): Promise<Array<{ author: Uint8Array, seq: number, evidence: Uint8Array }>>
+
+  /** Roster versions in order (1, 2, …). */
+  putRoster (version: number, signed: SignedRoster): Promise<void>
+  rosters (): Promise<SignedRoster[]>
+
+  /** Small JSON metadata (e.g. sync state, outbox cursors). */
+  getMeta<T> (key: string): Promise<T | undefined>
+  putMeta (key: string, value: unknown): Promise<void>
+
+  /**
+   * Start-up check of every hash chain: each log 1..head must be present,
+   * each stored id must equal the hash of its bytes, and each prev the id
+   * before it. LevelDB silently drops batches after WAL corruption; this is
+   * how the node notices. Damaged logs are truncated back to their last
+   * intact entry (so sync re-fetches the rest from peers) and reported.
+   */
+  checkChains (): Promise<ChainDamage[]>
+}
