@@ -47,15 +47,35 @@ const FIRST = ['anna', 'ben', 'carla', 'david', 'eva', 'felix', 'li', 'maria', '
 const LAST = ['mueller', 'smith', 'garcia', 'rossi', 'nowak', 'dubois', 'tanaka', 'kim', 'silva', 'jensen', 'ivanova', 'oconnor']
 const DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'web.de', 'gmx.de', 'proton.me', 'example-shop.cn', 'mail.ru', 'orange.fr', 'qq.com']
 const MARKETS = ['amazon.de', 'amazon.com', 'ebay.de', 'aliexpress.com', 'etsy.com', 'shopee.sg', 'temu.com']
-/** Country code and national significant number length of realistic E.164 ranges. */
-const PHONE_PLANS: ReadonlyArray<[string, number]> = [['1', 10], ['44', 10], ['49', 11], ['33', 9], ['86', 11], ['91', 10], ['55', 11], ['81', 10], ['7', 10]]
+/**
+ * Country code, a valid range prefix and the digits that follow it, for
+ * numbers libphonenumber accepts (mostly mobile ranges, where counterfeit
+ * sellers' numbers live).
+ */
+const PHONE_PLANS: ReadonlyArray<[string, readonly string[], number]> = [
+  ['1', ['212', '213', '305', '312', '415', '617', '646', '702'], 7], // US: area code + 7
+  ['44', ['74', '75', '77', '78', '79'], 8], // UK mobile
+  ['49', ['151', '152', '160', '170', '171', '176'], 8], // DE mobile
+  ['33', ['6', '7'], 8], // FR mobile
+  ['86', ['138', '139', '150', '186', '188'], 8], // CN mobile
+  ['91', ['98', '97', '90', '88', '70'], 8], // IN mobile
+  ['55', ['119', '219'], 8], // BR mobile (São Paulo, Rio)
+  ['81', ['90', '80'], 8], // JP mobile
+  ['7', ['91', '92', '98'], 8] // RU mobile
+]
+function phoneParts (): [string, string] {
+  const [cc, prefixes, n] = pick(PHONE_PLANS)
+  let rest = digits(n)
+  if (rest[0] < '2') rest = '5' + rest.slice(1) // e.g. NANP exchange codes and JP 090-xxxx start with 2-9
+  return [cc, pick(prefixes) + rest]
+}
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 const sellerId = (): string => { let s = 'A'; for (let i = 0; i < 13; i++) s += ALNUM[Math.floor(rnd() * ALNUM.length)]; return s }
 
 /** Already-canonical identifiers as the canonical layer would output them. */
 function canonicalId (): { kind: Kind, text: string } {
   const r = rnd()
-  if (r < 0.4) { const [cc, n] = pick(PHONE_PLANS); return { kind: 'phone', text: `+${cc}${digits(n)}` } }
+  if (r < 0.4) { const [cc, d] = phoneParts(); return { kind: 'phone', text: `+${cc}${d}` } }
   if (r < 0.8) return { kind: 'email', text: `${pick(FIRST)}.${pick(LAST)}${rnd() < 0.5 ? digits(2) : ''}@${pick(DOMAINS)}` }
   return { kind: 'seller-account', text: `${pick(MARKETS)}:${sellerId()}` }
 }
@@ -64,8 +84,7 @@ function canonicalId (): { kind: Kind, text: string } {
 function rawId (): { kind: Kind, raw: string } {
   const r = rnd()
   if (r < 0.4) {
-    const [cc, n] = pick(PHONE_PLANS)
-    const d = digits(n)
+    const [cc, d] = phoneParts()
     const fmt = pick([
       () => `+${cc}${d}`, () => `+${cc} ${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6)}`,
       () => `+${cc}-${d.slice(0, 3)}-${d.slice(3)}`, () => `+${cc} (${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`
@@ -154,6 +173,8 @@ try {
   const canonicalBytes = mod.canonicalBytes
   const raws = Array.from({ length: CANON_MAX_IDS }, rawId)
   let rejected = 0
+  const reasons = new Map<string, number>()
+  let example = ''
   const fp = new Uint8Array(32)
   const t0 = performance.now()
   let done = 0
@@ -161,11 +182,20 @@ try {
     if ((done & 1023) === 0 && performance.now() - t0 > CANON_MAX_MS) break
     const { kind, raw } = raws[done]
     let canonical: Uint8Array
-    try { canonical = canonicalBytes(kind, raw) } catch { rejected++; continue }
+    try {
+      canonical = canonicalBytes(kind, raw)
+    } catch (err) {
+      rejected++
+      const why = `${kind}:${String((err as { why?: string }).why ?? (err as Error).name)}`
+      reasons.set(why, (reasons.get(why) ?? 0) + 1)
+      if (example === '') example = JSON.stringify(raw)
+      continue
+    }
     suite.fingerprintInto(kind, canonical, fp, 0)
   }
   withCanon = done / ((performance.now() - t0) / 1000)
-  canonNote = `${done.toLocaleString('en')} raw ids${rejected > 0 ? `, ${rejected} rejected by canonicalBytes` : ''}`
+  const top = [...reasons].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([w, n]) => `${w} ${n}`).join(', ')
+  canonNote = `${done.toLocaleString('en')} raw ids${rejected > 0 ? `, ${rejected} rejected (${top}; e.g. ${example})` : ''}`
 } catch (err) {
   const code = (err as { code?: string }).code
   if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'NO_CANONICAL') throw err

@@ -1,0 +1,7 @@
+/** Keyed fingerprints of identifiers and the epoch keys behind them (DESIGN.md §3). */
+export * from './errors.js'
+export { BOX_KEY_BYTES, EPOCH_KEY_BYTES, FINGERPRINT_BYTES, FINGERPRINT_KINDS, MAX_EPOCH } from './params.js'
+export * from './suite.js'
+export { createHmacSuite, hmacKindKey, HMAC_SHA256, type HmacSuiteInit } from './hmac.js'
+export * from './epoch-key.js'
+export * from './seal.js'
