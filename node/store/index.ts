@@ -1,0 +1,34 @@
+/**
+ * The node's store: `createStore({ path })` for LevelDB, `createStore()` for
+ * memory (unit tests). Start-up order: `open()`, then `checkChains()`, then
+ * anything else.
+ */
+import { LevelStore } from './level.js'
+import { MemoryStore } from './memory.js'
+import type { Store } from './types.js'
+
+export interface StoreInit {
+  /**
+   * Directory of the LevelDB database. Without it the store lives in memory
+   * and is gone with the process.
+   *
+   * @default undefined
+   */
+  path?: string
+  /**
+   * LevelDB only: fsync every write before acknowledging it (survives power
+   * loss, not only a killed process).
+   *
+   * @default false
+   */
+  sync?: boolean
+}
+
+export function createStore (init: StoreInit = {}): Store {
+  return init.path === undefined ? new MemoryStore() : new LevelStore({ path: init.path, sync: init.sync })
+}
+
+export type { AuthorHead, ChainDamage, Store, StoredEntry } from './types.js'
+export * from './errors.js'
+export { LevelStore, type LevelStoreInit } from './level.js'
+export { MemoryStore } from './memory.js'
