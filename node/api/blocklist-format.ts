@@ -1,0 +1,33 @@
+/**
+ * Blocklist export formats, shared by the API (which streams them) and the
+ * CLI (which writes them from streamed rows), so both produce the same bytes.
+ *
+ * - JSONL: one BlocklistRow as JSON per line.
+ * - CSV (RFC 4180): header `fingerprint,kind,status,orgs,weight,expires`;
+ *   `orgs` joined with ';', empty fields for null.
+ */
+import type { BlocklistRow } from '../service.js'
+import type { BlocklistFormat } from './schemas.js'
+
+export const BLOCKLIST_CSV_HEADER = 'fingerprint,kind,status,orgs,weight,expires\n'
+
+export const CONTENT_TYPES: Record<BlocklistFormat, string> = {
+  jsonl: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8'
+}
+
+function csvField (v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
+}
+
+export function blocklistCsvLine (r: BlocklistRow): string {
+  return [r.fingerprint, r.kind ?? '', r.status, r.orgs.join(';'), String(r.weight), r.expires ?? ''].map(csvField).join(',') + '\n'
+}
+
+export function blocklistJsonLine (r: BlocklistRow): string {
+  return JSON.stringify(r) + '\n'
+}
+
+export function blocklistLine (r: BlocklistRow, format: BlocklistFormat): string {
+  return format === 'csv' ? blocklistCsvLine(r) : blocklistJsonLine(r)
+}

@@ -1,0 +1,77 @@
+/**
+ * The node's Prometheus metrics, in a registry of its own (never prom-client's
+ * global one, so several nodes and tests can share a process). The daemon
+ * updates the named fields; the API serves `registry` at GET /metrics
+ * (behind the bearer token like every route: scrape with
+ * `authorization: Bearer <token>`, e.g. Prometheus `authorization.credentials_file`).
+ *
+ * Label values are small closed sets (rejection reasons, verdicts, route
+ * patterns, status codes), never identifiers or peer ids.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface MetricsInit {
+  /**
+   * Prefix of the node's own metric names.
+   *
+   * @default 'alliance_'
+   */
+  prefix?: string
+  /**
+   * Also collect prom-client's default process metrics (CPU, memory, event loop, GC) into this registry.
+   *
+   * @default true
+   */
+  processMetrics?: boolean
+}
+
+const defaults: Required<MetricsInit> = { prefix: 'alliance_', processMetrics: true }
+
+export class MetricsRegistry {
+  readonly registry: Registry
+  /** Connected peers of the current roster. */
+  readonly peers: Gauge
+  /** Entries verified and stored. */
+  readonly entriesApplied: Counter
+  /** Entries refused, by named reason (label `reason`). */
+  readonly entriesRejected: Counter<'reason'>
+  /** Entries peers hold that this node lacks, as of the last head exchange. */
+  readonly syncLagEntries: Gauge
+  /** Sync runs by outcome (label `result`: ok, error, aborted...). */
+  readonly syncRuns: Counter<'result'>
+  /** Fingerprints per blocklist status (label `status`). */
+  readonly blocklist: Gauge<'status'>
+  /** Gossip messages by validator verdict (label `verdict`: accept, ignore, reject). */
+  readonly gossipMessages: Counter<'verdict'>
+  /** HTTP API requests (labels `route` pattern and response `status`). */
+  readonly apiRequests: Counter<'route' | 'status'>
+
+  constructor (init: MetricsInit = {}) {
+    const opts = { ...defaults, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
+    const p = opts.prefix
+    this.registry = new Registry()
+    const registers = [this.registry]
+    this.peers = new Gauge({ name: `${p}peers`, help: 'Connected peers of the current roster', registers })
+    this.entriesApplied = new Counter({ name: `${p}entries_applied_total`, help: 'Log entries verified and stored', registers })
+    this.entriesRejected = new Counter({ name: `${p}entries_rejected_total`, help: 'Log entries rejected, by reason', labelNames: ['reason'] as const, registers })
+    this.syncLagEntries = new Gauge({ name: `${p}sync_lag_entries`, help: 'Entries held by peers and not yet by this node, at the last head exchange', registers })
+    this.syncRuns = new Counter({ name: `${p}sync_runs_total`, help: 'Sync runs, by result', labelNames: ['result'] as const, registers })
+    this.blocklist = new Gauge({ name: `${p}blocklist_fingerprints`, help: 'Fingerprints on the consensus blocklist, by status', labelNames: ['status'] as const, registers })
+    this.gossipMessages = new Counter({ name: `${p}gossip_messages_total`, help: 'Gossip messages validated, by verdict', labelNames: ['verdict'] as const, registers })
+    this.apiRequests = new Counter({ name: `${p}api_requests_total`, help: 'Local HTTP API requests, by route and status code', labelNames: ['route', 'status'] as const, registers })
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** Prometheus text exposition of every metric in this registry. */
+  async text (): Promise<string> {
+    return await this.registry.metrics()
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+}
+
+export function createMetrics (init?: MetricsInit): MetricsRegistry {
+  return new MetricsRegistry(init)
+}

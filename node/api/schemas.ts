@@ -1,0 +1,55 @@
+/**
+ * Request schemas of the local HTTP API (zod). The server validates with
+ * them, the OpenAPI document is generated from them, so the two never drift.
+ */
+import { z } from 'zod'
+import { CLAIMS, KINDS } from '../../protocol/kinds.js'
+import { MAX_ATTEST_ITEMS, MAX_VALUE_LENGTH } from './limits.js'
+
+export const STATUS_NAMES = ['listed', 'disputed', 'candidate'] as const
+export const BLOCKLIST_FORMATS = ['jsonl', 'csv'] as const
+export type BlocklistFormat = typeof BLOCKLIST_FORMATS[number]
+
+const kind = z.enum(KINDS)
+const value = z.string().min(1).max(MAX_VALUE_LENGTH)
+/** A fingerprint: 32 bytes as hex (either case; answers use lower case). */
+const fingerprint = z.string().regex(/^[0-9a-fA-F]{64}$/, 'a fingerprint is 64 hex digits').transform(s => s.toLowerCase())
+
+export const attestItemSchema = z.object({
+  kind,
+  value,
+  reason: z.number().int().min(0).max(0xffffffff).optional(),
+  ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  claim: z.enum(CLAIMS).optional(),
+  confidence: z.number().int().min(0).max(100).optional()
+}).strict()
+
+export const attestBodySchema = z.object({
+  items: z.array(attestItemSchema).min(1).max(MAX_ATTEST_ITEMS)
+}).strict()
+
+export const retractBodySchema = z.object({ kind, value }).strict()
+
+/** explain by raw identifier (canonicalised and fingerprinted on the node) */
+export const explainByValueSchema = z.object({ kind, value }).strict()
+/** explain by fingerprint (hex) */
+export const explainByFingerprintSchema = z.object({ fingerprint }).strict()
+
+/** Picks the explain form by the presence of `fingerprint`, so errors name the right fields. */
+export type ExplainQuery = z.infer<typeof explainByValueSchema> | z.infer<typeof explainByFingerprintSchema>
+export function parseExplainQuery (input: unknown): z.ZodSafeParseResult<ExplainQuery> {
+  const hasFingerprint = typeof input === 'object' && input !== null && 'fingerprint' in input
+  return hasFingerprint ? explainByFingerprintSchema.safeParse(input) : explainByValueSchema.safeParse(input)
+}
+
+export const blocklistQuerySchema = z.object({
+  status: z.enum(STATUS_NAMES).optional(),
+  format: z.enum(BLOCKLIST_FORMATS).default('jsonl')
+}).strict()
+
+/** One line per problem, at most `max`, naming the field path; never echoes the input's values. */
+export function describeIssues (error: z.ZodError, max = 5): string {
+  const lines = error.issues.slice(0, max).map(i => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+  if (error.issues.length > max) lines.push(`and ${error.issues.length - max} more`)
+  return lines.join('; ')
+}

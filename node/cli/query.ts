@@ -1,0 +1,118 @@
+/** `alliance blocklist | explain | status`: read the running node's state. */
+import { Option, type Command } from 'commander'
+import { KINDS, type Kind } from '../../protocol/kinds.js'
+import { BLOCKLIST_CSV_HEADER, blocklistLine } from '../api/blocklist-format.js'
+import { BLOCKLIST_FORMATS, STATUS_NAMES, type BlocklistFormat } from '../api/schemas.js'
+import type { BlocklistRow, ExplainResult, NodeStatus, StatusName, VoteView } from '../service.js'
+import { leaf, type Context } from './common.js'
+import { plural, result, table, write, type CommonOptions } from './output.js'
+
+interface BlocklistOptions extends CommonOptions {
+  status?: StatusName
+  format?: BlocklistFormat
+}
+
+interface ExplainOptions extends CommonOptions {
+  kind?: Kind
+  value?: string
+  fingerprint?: string
+}
+
+function humanRow (r: BlocklistRow): string {
+  return `${r.status.padEnd(9)}  ${(r.kind ?? '?').padEnd(15)}  ${r.fingerprint}  ${r.orgs.join(',')}${r.expires !== null ? `  until ${r.expires}` : ''}\n`
+}
+
+function vote (v: VoteView): string {
+  return `${v.org} (${v.source}, ${v.time}${v.expires !== null ? `, expires ${v.expires}` : ''}, entry ${v.entryId.slice(0, 16)}…)`
+}
+
+function explainText (e: ExplainResult): string {
+  const lines = [
+    `${e.fingerprint}${e.kind !== null ? ` (${e.kind})` : ''}: ${e.status}`,
+    table([
+      ['weight', `${e.weight} of quorum ${e.quorum}`],
+      ['for', e.positive.length > 0 ? e.positive.map(vote).join('\n' + ' '.repeat(2 + 'confirmations'.length + 2)) : 'none'],
+      ['against', e.negative.length > 0 ? e.negative.map(vote).join('\n' + ' '.repeat(2 + 'confirmations'.length + 2)) : 'none'],
+      ['confirmations', String(e.confirmations)],
+      ['changes', e.expires !== null ? `by expiry at ${e.expires}` : 'not by expiry alone']
+    ])
+  ]
+  return lines.join('\n')
+}
+
+function statusText (s: NodeStatus): string {
+  const rejected = Object.entries(s.entries.rejected).filter(([, n]) => n > 0)
+  const rows: Array<[string, string]> = [
+    ['alliance', `${s.alliance} (roster v${s.rosterVersion}, quorum ${s.quorum})`],
+    ['peer id', s.peerId],
+    ['listen', s.listen.join(' ') || 'none'],
+    ['peers', s.peers.length === 0 ? '0' : `${s.peers.length}: ${s.peers.map(p => p.org ?? p.peerId.slice(0, 16)).join(', ')}`],
+    ['logs', s.heads.length === 0 ? 'none' : s.heads.map(h => `${h.org ?? h.author.slice(0, 12)}@${h.seq}`).join(', ')],
+    ['entries', `${s.entries.applied} applied, ${rejected.reduce((a, [, n]) => a + n, 0)} rejected${rejected.length > 0 ? ` (${rejected.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],
+    ['blocklist', `${s.blocklist.listed} listed, ${s.blocklist.disputed} disputed, ${s.blocklist.candidate} candidate`],
+    ['sync', s.sync.inProgress ? 'in progress' : s.sync.lastRunAt !== null ? `last ${s.sync.lastRunAt}${s.sync.lastPeer !== null ? ` with ${s.sync.lastPeer}` : ''}` : 'not yet run'],
+    ['snapshot', s.snapshotHash]
+  ]
+  return `node ${s.org} (${s.role})\n${table(rows)}`
+}
+
+export function registerQuery (program: Command, ctx: Context): void {
+  leaf(program.command('blocklist')
+    .summary('export the consensus blocklist (streamed)')
+    .description('Export the consensus blocklist as the node streams it. Default: a readable table; --json or --format jsonl: one JSON row per line; --format csv: CSV with a header.')
+    .argument('<dir>', 'node directory (its daemon must be running)')
+    .addOption(new Option('--status <status>', 'only rows of this status').choices(STATUS_NAMES))
+    .addOption(new Option('--format <format>', 'export format').choices(BLOCKLIST_FORMATS)))
+    .action(async (dir: string, opts: BlocklistOptions) => {
+      const client = await ctx.client(dir)
+      const format: BlocklistFormat | 'human' = opts.format ?? (opts.json === true ? 'jsonl' : 'human')
+      const out = ctx.io.stdout
+      let closed = false
+      const onError = (err: NodeJS.ErrnoException): void => { if (err.code === 'EPIPE') closed = true }
+      out.on('error', onError)
+      try {
+        if (format === 'csv') await write(out, BLOCKLIST_CSV_HEADER)
+        let n = 0
+        for await (const r of client.blocklist(opts.status !== undefined ? { status: opts.status } : {})) {
+          if (closed) break // the reader went away (e.g. | head): stop quietly
+          await write(out, format === 'human' ? humanRow(r) : blocklistLine(r, format))
+          n++
+        }
+        if (format === 'human' && !closed) await write(ctx.io.stderr, `${plural(n, 'fingerprint')}${opts.status !== undefined ? ` ${opts.status}` : ''}\n`)
+      } catch (err) {
+        if (!closed) throw err
+      } finally {
+        out.off('error', onError)
+      }
+    })
+
+  leaf(program.command('explain')
+    .summary('why is this listed? the status of an identifier or fingerprint, with the votes behind it')
+    .argument('<dir>', 'node directory (its daemon must be running)')
+    .addOption(new Option('--kind <kind>', 'identifier kind (with --value)').choices(KINDS))
+    .option('--value <raw>', 'the raw identifier (fingerprinted on your node)')
+    .option('--fingerprint <hex>', 'a fingerprint (64 hex digits) instead of --kind/--value'))
+    .action(async (dir: string, opts: ExplainOptions) => {
+      let query: { kind: Kind, value: string } | { fingerprint: string }
+      if (opts.fingerprint !== undefined) {
+        if (opts.kind !== undefined || opts.value !== undefined) ctx.usage('give either --fingerprint or --kind with --value, not both')
+        if (!/^[0-9a-fA-F]{64}$/.test(opts.fingerprint)) ctx.usage('--fingerprint must be 64 hex digits')
+        query = { fingerprint: opts.fingerprint.toLowerCase() }
+      } else {
+        if (opts.kind === undefined || opts.value === undefined) ctx.usage('give --kind and --value, or --fingerprint <hex>')
+        query = { kind: opts.kind, value: opts.value }
+      }
+      const client = await ctx.client(dir)
+      const res = await client.explain(query)
+      await result(ctx.io, opts, () => explainText(res), res)
+    })
+
+  leaf(program.command('status')
+    .summary('peers, logs per member, counts, blocklist size, sync state')
+    .argument('<dir>', 'node directory (its daemon must be running)'))
+    .action(async (dir: string, opts: CommonOptions) => {
+      const client = await ctx.client(dir)
+      const s = await client.status()
+      await result(ctx.io, opts, () => statusText(s), s)
+    })
+}

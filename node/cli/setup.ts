@@ -1,0 +1,70 @@
+/** `alliance init` and `alliance card`: create a node directory, print its member card. */
+import { resolve } from 'node:path'
+import { Option, type Command } from 'commander'
+import { ROLES } from '../../protocol/kinds.js'
+import { initNodeDir, memberCard, writeJson } from '../home.js'
+import { loadNodeKeys } from '../keys.js'
+import { collect, intInRange, leaf, type Context } from './common.js'
+import { result, table, type CommonOptions } from './output.js'
+
+interface InitOptions extends CommonOptions {
+  org: string
+  role: string
+  name?: string
+  listen: string[]
+  announce: string[]
+  apiPort?: number
+  country?: string
+}
+
+interface CardOptions extends CommonOptions {
+  out?: string
+}
+
+export function registerSetup (program: Command, ctx: Context): void {
+  leaf(program.command('init')
+    .summary('create a node directory: keys (0600), config, listen addresses')
+    .description('Create a node directory with fresh keys (mode 0600) and a config. A --listen address with port 0 gets a free port now, so the member card carries dialable addresses.')
+    .argument('<dir>', 'node directory to create')
+    .requiredOption('--org <org-id>', 'your organisation id (lower-case letters, digits, . and -)')
+    .addOption(new Option('--role <role>', 'your organisation\'s role').choices(ROLES).makeOptionMandatory())
+    .option('--name <text>', 'display name of the organisation (default: the org id)')
+    .option('--listen <multiaddr>', 'libp2p listen address, repeatable (default /ip4/127.0.0.1/tcp/0)', collect, [])
+    .option('--announce <multiaddr>', 'address other members dial, repeatable (default: the listen addresses)', collect, [])
+    .option('--api-port <n>', 'port of the local HTTP API (default: a free port at start)', intInRange('--api-port', 0, 65535))
+    .option('--country <CC>', 'country (ISO 3166 alpha-2) of phone numbers written without + in your files'))
+    .action(async (dir: string, opts: InitOptions) => {
+      if (opts.country !== undefined && !/^[A-Za-z]{2}$/.test(opts.country)) ctx.usage(`--country ${JSON.stringify(opts.country)} is not a two-letter country code (e.g. GB, DE)`)
+      const config = await initNodeDir(dir, {
+        org: opts.org,
+        role: opts.role,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.listen.length > 0 ? { listen: opts.listen } : {}),
+        ...(opts.announce.length > 0 ? { announce: opts.announce } : {}),
+        ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+        ...(opts.country !== undefined ? { defaultCountry: opts.country } : {})
+      })
+      const keys = await loadNodeKeys(dir)
+      const peerId = keys.peerId.toString()
+      await result(ctx.io, opts, () => [
+        `initialised node ${config.org} (${config.role}) in ${resolve(dir)}`,
+        table([['peer id', peerId], ['listen', config.listen.join(' ')], ['api', `${config.api.host}:${config.api.port === 0 ? '<free port at start>' : config.api.port}`]]),
+        `next: alliance card ${dir} --out ${config.org}.card.json, and send the card to whoever builds the roster`
+      ].join('\n'), { dir: resolve(dir), org: config.org, role: config.role, name: config.name, peerId, listen: config.listen, announce: config.announce, api: config.api })
+    })
+
+  leaf(program.command('card')
+    .summary('print this node\'s member card (JSON): org, role, public keys, peer id, addresses')
+    .argument('<dir>', 'node directory')
+    .option('--out <file>', 'write the card to a file instead of stdout'))
+    .action(async (dir: string, opts: CardOptions) => {
+      const card = await memberCard(dir)
+      if (opts.out !== undefined) {
+        await writeJson(opts.out, card)
+        await result(ctx.io, opts, `member card of ${card.org} written to ${opts.out}`, { org: card.org, out: resolve(opts.out) })
+        return
+      }
+      // The card is JSON either way: indented for people, one line with --json.
+      await result(ctx.io, opts, JSON.stringify(card, null, 2), card)
+    })
+}

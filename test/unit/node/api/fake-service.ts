@@ -1,0 +1,120 @@
+/**
+ * An in-memory NodeService test double: records every call, answers from
+ * fixed data, and can be told to throw or to hold a blocklist stream open.
+ */
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName } from '../../../../node/service.js'
+import type { Kind } from '../../../../protocol/kinds.js'
+
+export type Call =
+  | { method: 'status' }
+  | { method: 'attest', items: AttestItem[] }
+  | { method: 'retract', item: { kind: Kind, value: string } }
+  | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
+  | { method: 'blocklist', filter: { status?: StatusName } }
+
+export const FP = (n: number): string => n.toString(16).padStart(64, '0')
+
+export function row (n: number, status: StatusName = 'listed'): BlocklistRow {
+  return { fingerprint: FP(n), kind: 'phone', status, orgs: ['brand-a', 'brand-b'], weight: 2, expires: '2030-01-01T00:00:00.000Z' }
+}
+
+export const STATUS: NodeStatus = {
+  org: 'brand-a',
+  role: 'brand',
+  peerId: '12D3KooWtest',
+  alliance: 'acme-alliance',
+  rosterVersion: 1,
+  quorum: 2,
+  listen: ['/ip4/127.0.0.1/tcp/4001'],
+  peers: [{ peerId: '12D3KooWpeer', org: 'brand-b', addrs: ['/ip4/127.0.0.1/tcp/4002'] }],
+  heads: [{ org: 'brand-a', author: 'ab'.repeat(32), seq: 3, time: '2025-01-01T00:00:00.000Z' }],
+  entries: { applied: 10, rejected: { bad_signature: 1 } },
+  blocklist: { listed: 2, disputed: 0, candidate: 1 },
+  sync: { lastRunAt: null, lastPeer: null, inProgress: false },
+  snapshotHash: 'cd'.repeat(32)
+}
+
+/** A named error as the daemon throws them. */
+export class FakeNamedError extends Error {
+  readonly reason: string
+  constructor (name: string, reason: string, message: string) {
+    super(message)
+    this.name = name
+    this.reason = reason
+  }
+}
+
+export class FakeService implements NodeService {
+  calls: Call[] = []
+  /** Thrown by the next call of any method, then cleared. */
+  failNext: Error | undefined
+  /** Rows the blocklist yields. */
+  rows: BlocklistRow[] = [row(1), row(2, 'candidate')]
+  /** If set, the blocklist waits on it after `holdAfter` rows. */
+  hold: Promise<void> | undefined
+  holdAfter = 0
+  /** Thrown by the blocklist after this many rows. */
+  failAfter: number | undefined
+  /** Items at these indexes are rejected by attest. */
+  rejectIndexes = new Set<number>()
+
+  #maybeFail (): void {
+    const err = this.failNext
+    this.failNext = undefined
+    if (err !== undefined) throw err
+  }
+
+  async status (): Promise<NodeStatus> {
+    this.calls.push({ method: 'status' })
+    this.#maybeFail()
+    return STATUS
+  }
+
+  async attest (items: AttestItem[]): Promise<AttestResult> {
+    this.calls.push({ method: 'attest', items })
+    this.#maybeFail()
+    const accepted = items.map((_, i) => i).filter(i => !this.rejectIndexes.has(i))
+    return {
+      entries: accepted.length,
+      fingerprints: accepted.map(i => FP(1000 + i)),
+      rejected: [...this.rejectIndexes].filter(i => i < items.length).map(i => ({ index: i, kind: items[i].kind, why: 'not_e164', message: `invalid ${items[i].kind} identifier` }))
+    }
+  }
+
+  async retract (item: { kind: Kind, value: string }): Promise<RetractResult> {
+    this.calls.push({ method: 'retract', item })
+    this.#maybeFail()
+    return { retracted: 1, fingerprint: FP(7) }
+  }
+
+  async explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult> {
+    this.calls.push({ method: 'explain', query })
+    this.#maybeFail()
+    return {
+      fingerprint: 'fingerprint' in query ? query.fingerprint : FP(7),
+      kind: 'phone',
+      status: 'listed',
+      quorum: 2,
+      weight: 2,
+      positive: [
+        { org: 'brand-a', entryId: 'aa'.repeat(32), time: '2025-01-01T00:00:00.000Z', expires: '2025-04-01T00:00:00.000Z', source: 'attestation' },
+        { org: 'brand-b', entryId: 'bb'.repeat(32), time: '2025-01-02T00:00:00.000Z', expires: null, source: 'attestation' }
+      ],
+      negative: [],
+      confirmations: 0,
+      expires: '2025-04-01T00:00:00.000Z'
+    }
+  }
+
+  async * blocklist (filter: { status?: StatusName }): AsyncGenerator<BlocklistRow> {
+    this.calls.push({ method: 'blocklist', filter })
+    this.#maybeFail()
+    let n = 0
+    for (const r of this.rows) {
+      if (this.hold !== undefined && n === this.holdAfter) await this.hold
+      if (this.failAfter !== undefined && n === this.failAfter) throw new Error('disk on fire')
+      if (filter.status === undefined || r.status === filter.status) yield r
+      n++
+    }
+  }
+}
