@@ -1,0 +1,31 @@
+/**
+ * Named errors of the consensus rule and index. Each sets `name` (tests
+ * assert on it) and a stable `reason` (a metric label). They signal a bug in
+ * the caller (a malformed statement or policy), never bad network input:
+ * entries are verified before statements are extracted from them.
+ */
+import { ProtocolError } from '../errors.js'
+
+/** A statement is malformed: the caller built it wrongly. */
+export class InvalidStatementError extends ProtocolError {
+  constructor (reason: string, message: string) {
+    super(reason, `invalid consensus statement: ${message}`)
+    this.name = 'InvalidStatementError'
+  }
+}
+
+/** A consensus policy is unusable (quorum or a weight out of range). */
+export class InvalidPolicyError extends ProtocolError {
+  constructor (reason: string, message: string) {
+    super(reason, `invalid consensus policy: ${message}; fix the roster policy (quorum is a positive integer, role weights are non-negative integers)`)
+    this.name = 'InvalidPolicyError'
+  }
+}
+
+/** A clock value is not a number. */
+export class InvalidTimeError extends ProtocolError {
+  constructor (value: number) {
+    super('invalid_time', `consensus time must be a number of ms, got ${String(value)}`)
+    this.name = 'InvalidTimeError'
+  }
+}
