@@ -157,17 +157,19 @@ export function sealedKeysOf (file: RosterFile): SealedKey[] {
 }
 
 /** `alliance roster sign`: adds this org's signature (replacing an earlier one by the same key). */
-export function signRosterFile (file: RosterFile, signer: Signer): { file: RosterFile, org: string, signedBy: string[], missing: string[] } {
+export function signRosterFile (file: RosterFile, signer: Signer, approvers?: RosterVersion): { file: RosterFile, org: string, signedBy: string[], missing: string[] } {
   const signed = signedRosterOf(file)
   const roster = decodeRoster(signed.roster)
-  const me = roster.members.find(m => m.nodes.some(n => toHex(n.signKey) === toHex(signer.publicKey)))
-  if (me === undefined) throw new RosterFileError('this node is not a member of the roster; only members sign it')
+  // genesis: the document's own members approve it; version n+1: the members of version n
+  const approving = approvers !== undefined && roster.version > 1 ? approvers.roster.members : roster.members
+  const me = approving.find(m => m.nodes.some(n => toHex(n.signKey) === toHex(signer.publicKey)))
+  if (me === undefined) throw new RosterFileError('this node is not among the orgs that approve this roster version; only they sign it')
   const sig = signRoster(signer, signed.roster)
   const signatures = file.signatures.filter(s => s.key !== toHex(sig.key))
   signatures.push({ org: me.org, key: toHex(sig.key), signature: toHex(sig.signature) })
   const out = { ...file, signatures }
-  const signedBy = signaturesSoFar(signedRosterOf(out))
-  return { file: out, org: me.org, signedBy, missing: roster.members.map(m => m.org).filter(o => !signedBy.includes(o)) }
+  const signedBy = signaturesSoFar(signedRosterOf(out), roster.version > 1 ? approvers : undefined)
+  return { file: out, org: me.org, signedBy, missing: approving.map(m => m.org).filter(o => !signedBy.includes(o)) }
 }
 
 /** Verifies a fully signed genesis roster file. */
@@ -212,4 +214,65 @@ export async function installedRoster (dir: string): Promise<{ file: RosterFile,
   const file = await readRosterFile(join(dir, ROSTER_FILE))
   verifyRosterFile(file)
   return { file, chain: RosterChain.fromGenesis(signedRosterOf(file)) }
+}
+
+export interface NextRosterOptions {
+  /** Orgs to remove. */
+  remove?: string[]
+  /** Cards of nodes to add (new orgs or new nodes of existing orgs). */
+  add?: MemberCard[]
+  quorum?: number
+  governanceThreshold?: number
+  /** When the new version takes effect (ms). @default now */
+  time?: number
+  /**
+   * The current epoch key, to seal to added nodes (only a member node holds
+   * it). Without it, added nodes get no epoch key until the next rotation.
+   */
+  epochKey?: Uint8Array
+}
+
+/**
+ * Version n+1 of the current roster with members removed or added; unsigned.
+ * It must then be signed by the governance threshold of version n's orgs.
+ */
+export async function nextRosterFile (current: RosterVersion, currentFile: RosterFile, opts: NextRosterOptions): Promise<RosterFile> {
+  const r = current.roster
+  const remove = new Set(opts.remove ?? [])
+  for (const org of remove) if (r.members.find(m => m.org === org) === undefined) throw new RosterFileError(`cannot remove ${org}: not a member`)
+  let members = r.members.filter(m => !remove.has(m.org)).map(m => ({ ...m, nodes: [...m.nodes], roles: [...m.roles] }))
+  const added = opts.add !== undefined && opts.add.length > 0 ? membersFromCards(opts.add) : []
+  for (const a of added) {
+    const existing = members.find(m => m.org === a.org)
+    if (existing === undefined) members.push(a)
+    else existing.nodes.push(...a.nodes)
+  }
+  members = members.sort((x, y) => x.org < y.org ? -1 : x.org > y.org ? 1 : 0)
+  const next: Roster = {
+    ...r,
+    version: r.version + 1,
+    prev: current.id,
+    time: Math.max(opts.time ?? Date.now(), r.time),
+    members,
+    policy: {
+      ...r.policy,
+      quorum: opts.quorum ?? Math.min(r.policy.quorum, members.length),
+      governanceThreshold: opts.governanceThreshold ?? Math.min(r.policy.governanceThreshold, members.length)
+    }
+  }
+  let signed: SignedRoster
+  try {
+    signed = unsignedRoster(next)
+  } catch (err) {
+    throw new RosterFileError((err as Error).message)
+  }
+  const keep = new Set(members.flatMap(m => m.nodes.map(n => toHex(n.boxKey))))
+  const sealed = currentFile.keyEpoch.sealed.filter(s => keep.has(s.recipient))
+  const have = new Set(sealed.map(s => s.recipient))
+  const newcomers = members.flatMap(m => m.nodes.map(n => n.boxKey)).filter(k => !have.has(toHex(k)))
+  if (newcomers.length > 0 && opts.epochKey !== undefined) {
+    const more = await sealEpochKey({ alliance: r.alliance, suite: r.policy.suite, epoch: r.policy.epoch, key: opts.epochKey, recipients: newcomers })
+    sealed.push(...more.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })))
+  }
+  return { format: ROSTER_FORMAT, roster: Buffer.from(signed.roster).toString('base64'), signatures: [], keyEpoch: { ...currentFile.keyEpoch, sealed }, summary: summary(next) }
 }

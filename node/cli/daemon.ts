@@ -3,32 +3,12 @@ import { Option, type Command } from 'commander'
 import { ApiClient } from '../api/client.js'
 import { readApiInfo, readConfig } from '../home.js'
 import { leaf, type Context } from './common.js'
-import { DaemonStartError } from './errors.js'
+import { CliUsageError, DaemonStartError } from './errors.js'
 import { write, type CommonOptions } from './output.js'
 
 interface StartOptions extends CommonOptions {
   logLevel?: string
-}
-
-/** What node/alliance-node.ts exports; typed here so the CLI compiles whether or not that module exists yet. */
-interface DaemonHandle { stop: () => Promise<void>, apiUrl: string }
-type StartDaemon = (dir: string, opts: { logLevel?: string }) => Promise<DaemonHandle>
-
-const DAEMON_MODULE = '../alliance-node.js'
-
-async function loadStartDaemon (): Promise<StartDaemon> {
-  let mod: { startDaemon?: unknown }
-  try {
-    mod = await import(DAEMON_MODULE) as { startDaemon?: unknown }
-  } catch (err) {
-    const code = (err as { code?: unknown }).code
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('alliance-node')) {
-      throw new DaemonStartError('daemon_missing', 'this build has no daemon (node/alliance-node.ts is missing); update the installation', { cause: err })
-    }
-    throw err
-  }
-  if (typeof mod.startDaemon !== 'function') throw new DaemonStartError('daemon_missing', 'node/alliance-node.ts does not export startDaemon; update the installation')
-  return mod.startDaemon as StartDaemon
+  antiEntropy?: string
 }
 
 /** A daemon answers for `dir` (any HTTP answer counts, even 401). */
@@ -47,11 +27,15 @@ export function registerDaemon (program: Command, ctx: Context): void {
   leaf(program.command('start')
     .summary('run the node in the foreground; SIGINT/SIGTERM stop it cleanly')
     .argument('<dir>', 'node directory (with an installed roster)')
-    .addOption(new Option('--log-level <lvl>', 'log verbosity (logs go to stderr as JSON lines)').choices(['error', 'warn', 'info', 'debug'])))
+    .addOption(new Option('--log-level <lvl>', 'log verbosity (logs go to stderr as JSON lines)').choices(['error', 'warn', 'info', 'debug']))
+    .option('--anti-entropy <seconds>', 'pull from every connected peer this often (default 30)'))
     .action(async (dir: string, opts: StartOptions) => {
       const config = await readConfig(dir)
       if (await alreadyRunning(dir)) throw new DaemonStartError('already_running', `a daemon is already running for ${dir}; stop it first (its API is in ${dir}/api.json)`)
-      const startDaemon = await loadStartDaemon()
+      const antiEntropyIntervalMs = opts.antiEntropy !== undefined ? Number(opts.antiEntropy) * 1000 : undefined
+      if (antiEntropyIntervalMs !== undefined && !(antiEntropyIntervalMs >= 100)) throw new CliUsageError('--anti-entropy must be a number of seconds, at least 0.1')
+      // loaded here, not at the top: libp2p takes a second to load and only `start` needs it
+      const { startDaemon } = await import('../alliance-node.js')
 
       // Listen before starting: a signal during start-up still stops cleanly afterwards.
       let signalled: (sig: NodeJS.Signals) => void = () => {}
@@ -68,7 +52,7 @@ export function registerDaemon (program: Command, ctx: Context): void {
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
       try {
-        const handle = await startDaemon(dir, opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {})
+        const handle = await startDaemon(dir, { logLevel: opts.logLevel, antiEntropyIntervalMs })
         await write(ctx.io.stderr, `node ${config.org} running; API ${handle.apiUrl}\n`)
         if (opts.json === true) await write(ctx.io.stdout, JSON.stringify({ org: config.org, apiUrl: handle.apiUrl, pid: process.pid }) + '\n')
         const sig = await stopRequested

@@ -1,0 +1,493 @@
+/**
+ * The alliance node: one member's daemon. Wires the key files, the installed
+ * roster, LevelDB, the ingest pipeline and consensus index, the libp2p host
+ * (gossip + sync), and implements the local NodeService that the HTTP API and
+ * the CLI expose.
+ */
+import './polyfill.js'
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
+import { canonicalBytes } from '../protocol/canonical/index.js'
+import { fromHex, toHex } from '../protocol/bytes.js'
+import { decodeSegment, encodeSegment } from '../protocol/codec/index.js'
+import type { Explanation } from '../protocol/consensus/rule.js'
+import { createSuite, isLocalSuite, type LocalFingerprintSuite } from '../protocol/fingerprint/index.js'
+import { TAGS, taggedHash } from '../protocol/hash.js'
+import { isKind, type Kind } from '../protocol/kinds.js'
+import { appendSegment, type LogEntry } from '../protocol/log/index.js'
+import { RosterChain } from '../protocol/roster/index.js'
+import type { Attestation, Body, Retraction, Segment } from '../protocol/types.js'
+import { ProtocolError } from '../protocol/errors.js'
+import { API_FILE, DATA_DIR, readConfig, readEpochKey, writeApiInfo, type NodeConfig } from './home.js'
+import { Ingestor, consensusPolicy, type IngestOutcome } from './ingest.js'
+import { loadNodeKeys, type NodeKeys } from './keys.js'
+import { createLogger, type ComponentLogger, type Logger, type LogLevel } from './logger.js'
+import { createHost, type Host, type RosterPeer } from './net/host.js'
+import { installedRoster, signedRosterOf, type RosterFile } from './roster-file.js'
+import type {
+  AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, VoteView
+} from './service.js'
+import { createStore } from './store/index.js'
+import type { Store } from './store/types.js'
+import { DEFAULT_SYNC_BATCH, SYNC_TIMEOUT_MS, pullSync, serveSync, syncProtocol, type SyncResult } from './sync.js'
+import { NodeError } from './errors.js'
+import { MetricsRegistry } from './api/metrics.js'
+
+export const GOSSIP_PROTOCOL_VERSION = '1.0.0'
+export function gossipTopic (alliance: string): string {
+  return `/alliance/${alliance}/entries/${GOSSIP_PROTOCOL_VERSION}`
+}
+/** Own segments up to this many entries are gossiped whole; larger ones announce their signed tail and peers sync the rest. */
+export const GOSSIP_WHOLE_SEGMENT_ENTRIES = 64
+export const DEFAULT_TTL_MS = 90 * 24 * 3600_000
+
+export class NotReadyError extends NodeError {
+  constructor (why: string) {
+    super('not_ready', why)
+    this.name = 'NotReadyError'
+  }
+}
+
+export class InvalidRequestError extends NodeError {
+  constructor (why: string) {
+    super('invalid_request', why)
+    this.name = 'InvalidRequestError'
+  }
+}
+
+export interface AllianceNodeInit {
+  /** The node directory (alliance init). */
+  dir: string
+  /** @default config.logLevel */
+  logLevel?: LogLevel
+  /** Where log lines go. @default process.stderr */
+  logSink?: (line: string) => void
+  /** The node's clock (tests). @default Date.now */
+  clock?: () => number
+  /** Anti-entropy: pull from every connected peer this often. @default 30000 */
+  antiEntropyIntervalMs?: number
+}
+
+function iso (t: number): string | null {
+  return Number.isFinite(t) ? new Date(t).toISOString() : null
+}
+
+function voteView (v: Explanation['positive'][number]): VoteView {
+  return { org: v.org, entryId: toHex(v.entryId), time: new Date(v.time).toISOString(), expires: iso(v.expires), source: v.source }
+}
+
+export function explainView (e: Explanation): ExplainResult {
+  return {
+    fingerprint: toHex(e.fingerprint),
+    kind: e.kind ?? null,
+    status: e.status,
+    quorum: e.quorum,
+    weight: e.weight,
+    positive: e.positive.map(voteView),
+    negative: e.negative.map(voteView),
+    confirmations: e.confirmations,
+    expires: iso(e.expires)
+  }
+}
+
+export function blocklistRow (e: Explanation): BlocklistRow {
+  return {
+    fingerprint: toHex(e.fingerprint),
+    kind: e.kind ?? null,
+    status: e.status as StatusName,
+    orgs: e.positive.map(v => v.org),
+    weight: e.weight,
+    expires: iso(e.expires)
+  }
+}
+
+/** Roster members' nodes as host peers. */
+export function rosterPeers (chain: RosterChain): RosterPeer[] {
+  return chain.current.roster.members.flatMap(m => m.nodes.map(n => ({
+    peerId: peerIdFromMultihash(Digest.decode(n.peerId)).toString(),
+    addrs: n.addrs
+  })))
+}
+
+export class AllianceNode implements NodeService {
+  readonly config: NodeConfig
+  readonly keys: NodeKeys
+  readonly store: Store
+  readonly ingestor: Ingestor
+  readonly host: Host
+  readonly metrics: MetricsRegistry
+  readonly logger: Logger
+  readonly #log: ComponentLogger
+  readonly #suite: LocalFingerprintSuite
+  readonly #clock: () => number
+  readonly #antiEntropyMs: number
+  readonly #syncing = new Map<string, Promise<SyncResult | undefined>>()
+  readonly #rejected: Record<string, number> = {}
+  #applied = 0
+  #timer: NodeJS.Timeout | undefined
+  #lastSync: { at: number, peer: string } | undefined
+  #unsubscribe: (() => void) | undefined
+
+  private constructor (p: {
+    config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
+    logger: Logger, suite: LocalFingerprintSuite, clock: () => number, antiEntropyMs: number
+  }) {
+    this.config = p.config
+    this.keys = p.keys
+    this.store = p.store
+    this.ingestor = p.ingestor
+    this.host = p.host
+    this.metrics = p.metrics
+    this.logger = p.logger
+    this.#log = p.logger.forComponent('alliance:node')
+    this.#suite = p.suite
+    this.#clock = p.clock
+    this.#antiEntropyMs = p.antiEntropyMs
+  }
+
+  /** Opens a node directory: keys, roster, storage (with the start-up chain check), index rebuild. Does not start networking. */
+  static async open (init: AllianceNodeInit): Promise<AllianceNode> {
+    const config = await readConfig(init.dir)
+    const logger = createLogger({ level: init.logLevel ?? config.logLevel, sink: init.logSink })
+    const log = logger.forComponent('alliance:node')
+    const clock = init.clock ?? Date.now
+    const keys = await loadNodeKeys(init.dir)
+    const installed = await installedRoster(init.dir).catch(err => {
+      throw new NotReadyError(`no valid roster installed in ${init.dir} (${(err as Error).message}); install one with: alliance roster install ${init.dir} <roster.json>`)
+    })
+    const store = createStore({ path: join(init.dir, DATA_DIR) })
+    await store.open()
+    try {
+      const damage = await store.checkChains()
+      for (const d of damage) log.warn('log history damaged on disk; truncated and will re-sync from peers', { author: toHex(d.author), validThrough: d.validThrough, why: d.why })
+      let stored = await store.rosters()
+      if (stored.length === 0) {
+        await store.putRoster(1, installed.chain.versions[0].signed)
+        stored = await store.rosters()
+      }
+      const chain = RosterChain.fromVersions(stored)
+      const policy = chain.current.roster.policy
+      const key = await readEpochKey(init.dir, policy.epoch)
+      const suite = createSuite({ name: policy.suite, epoch: policy.epoch, key })
+      key.fill(0)
+      if (!isLocalSuite(suite)) throw new NotReadyError(`fingerprint suite ${policy.suite} needs an online service this node does not run yet`)
+      const metrics = new MetricsRegistry()
+      let node: AllianceNode | undefined
+      const ingestor = new Ingestor({
+        store,
+        chain,
+        clock,
+        logger: logger.forComponent('alliance:ingest'),
+        listeners: {
+          onApplied: (entries) => node?.onApplied(entries),
+          onRejected: (reason) => node?.onRejected(reason),
+          onRoster: () => { void node?.onRoster() },
+          onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq })
+        }
+      })
+      const replayed = await ingestor.replay()
+      log.info('index rebuilt from storage', { entries: replayed })
+      const host = await createHost({
+        listen: config.listen,
+        announce: config.announce,
+        peers: rosterPeers(chain),
+        gossipTopics: [gossipTopic(chain.alliance)]
+      }, { keys, logger })
+      node = new AllianceNode({ config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
+      node.#applied = replayed
+      node.updateGauges()
+      return node
+    } catch (err) {
+      await store.close().catch(() => undefined)
+      throw err
+    }
+  }
+
+  get alliance (): string { return this.ingestor.chain.alliance }
+
+  /** Starts networking: gossip subscription, sync handler, anti-entropy, first syncs. */
+  async start (): Promise<void> {
+    const alliance = this.alliance
+    await this.host.start()
+    await this.host.handle(syncProtocol(alliance), (stream) => {
+      const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+      serveSync(stream, this.#syncComponents(), signal).catch(err => {
+        this.#log.debug('sync request failed', { error: (err as Error).message })
+        stream.abort(err as Error)
+      })
+    }, { maxInboundStreams: 4 })
+    this.#unsubscribe = this.host.subscribe(gossipTopic(alliance), async (_from, data, meta) => await this.#validateGossip(data, meta.relayedBy), () => {})
+    this.host.addEventListener('peer:connect', (evt) => { void this.syncWith(evt.detail) ; this.updateGauges() })
+    this.host.addEventListener('peer:disconnect', () => { this.updateGauges() })
+    this.#timer = setInterval(() => { void this.antiEntropy() }, this.#antiEntropyMs)
+    this.#timer.unref()
+    this.#log.info('node started', { org: this.config.org, peerId: this.keys.peerId.toString(), listen: this.host.multiaddrs().map(String) })
+  }
+
+  async stop (): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#unsubscribe?.()
+    await Promise.allSettled([...this.#syncing.values()])
+    await this.host.stop()
+    await this.store.close()
+    this.#suite.destroy()
+  }
+
+  #syncComponents (): { store: Store, ingestor: Ingestor, alliance: string, logger: ComponentLogger } {
+    return { store: this.store, ingestor: this.ingestor, alliance: this.alliance, logger: this.logger.forComponent('alliance:sync') }
+  }
+
+  async #validateGossip (data: Uint8Array, relayedBy: string): Promise<'accept' | 'ignore' | 'reject'> {
+    let segment: Segment
+    try {
+      segment = decodeSegment(data)
+    } catch (err) {
+      this.onRejected((err as ProtocolError).reason ?? 'malformed')
+      this.metrics.gossipMessages.inc({ verdict: 'reject' })
+      return 'reject'
+    }
+    const out = await this.ingestor.ingest(segment, { requireSignature: true })
+    const verdict = out.result === 'accepted' ? 'accept' : out.result === 'rejected' ? 'reject' : 'ignore'
+    this.metrics.gossipMessages.inc({ verdict })
+    if (out.result === 'gap') void this.syncWith(relayedBy)
+    return verdict
+  }
+
+  /** Pulls what `peer` has and we lack. One sync per peer at a time. */
+  async syncWith (peer: string): Promise<SyncResult | undefined> {
+    const running = this.#syncing.get(peer)
+    if (running !== undefined) return await running
+    const run = (async () => {
+      const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+      try {
+        const stream = await this.host.dialProtocol(peer, syncProtocol(this.alliance), { signal })
+        const result = await pullSync(stream, peer, this.#syncComponents(), signal)
+        this.#lastSync = { at: this.#clock(), peer }
+        this.metrics.syncRuns.inc({ result: 'ok' })
+        if (result.accepted > 0) this.#log.info('synced', { ...result })
+        return result
+      } catch (err) {
+        this.metrics.syncRuns.inc({ result: 'error' })
+        this.#log.debug('sync failed', { peer, error: (err as Error).message })
+        return undefined
+      } finally {
+        this.#syncing.delete(peer)
+      }
+    })()
+    this.#syncing.set(peer, run)
+    return await run
+  }
+
+  /** Anti-entropy round: pull from every connected peer (gossip alone never heals a partition). */
+  async antiEntropy (): Promise<void> {
+    this.ingestor.consensus.advanceTo(this.#clock())
+    this.updateGauges()
+    for (const peer of this.host.connectedPeers()) await this.syncWith(peer)
+  }
+
+  onApplied (entries: LogEntry[]): void {
+    this.#applied += entries.length
+    this.metrics.entriesApplied.inc(entries.length)
+  }
+
+  onRejected (reason: string): void {
+    this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1
+    this.metrics.entriesRejected.inc({ reason })
+  }
+
+  async onRoster (): Promise<void> {
+    await this.host.setAllowedPeers(rosterPeers(this.ingestor.chain))
+    this.#log.info('roster updated', { version: this.ingestor.chain.current.roster.version })
+  }
+
+  updateGauges (): void {
+    const c = this.ingestor.consensus.counts()
+    this.metrics.blocklist.set({ status: 'listed' }, c.listed)
+    this.metrics.blocklist.set({ status: 'disputed' }, c.disputed)
+    this.metrics.blocklist.set({ status: 'candidate' }, c.candidate)
+    this.metrics.peers.set(this.host.connectedPeers().length)
+  }
+
+  // ---------------------------------------------------------------- authoring
+
+  /** Appends bodies to this node's log as one signed segment, through the same pipeline as everyone else's entries, then gossips it. */
+  async publish (bodies: Body[]): Promise<LogEntry[]> {
+    const head = this.ingestor.headOf(this.keys.sign.publicKey)
+    const { entries, segment } = appendSegment({ signer: this.keys.sign, alliance: this.alliance, head, bodies, time: this.#clock() })
+    const out = await this.ingestor.ingest(segment)
+    if (out.result !== 'accepted') {
+      throw new NodeError(out.result === 'rejected' ? out.reason : out.result, `own entries were not accepted: ${out.result === 'rejected' ? out.message : out.result}`)
+    }
+    const wire: Segment = entries.length <= GOSSIP_WHOLE_SEGMENT_ENTRIES
+      ? segment
+      : { entries: [entries[entries.length - 1].bytes], signature: segment.signature }
+    await this.host.publish(gossipTopic(this.alliance), encodeSegment(wire)).catch(err => {
+      this.#log.debug('gossip publish failed; peers will sync', { error: (err as Error).message })
+    })
+    this.updateGauges()
+    return entries
+  }
+
+  fingerprintOf (kind: Kind, value: string): Uint8Array {
+    return this.#suite.fingerprint(kind, canonicalBytes(kind, value, this.config.defaultCountry !== undefined ? { defaultCountry: this.config.defaultCountry as never } : undefined))
+  }
+
+  // ---------------------------------------------------------------- NodeService
+
+  async attest (items: AttestItem[]): Promise<AttestResult> {
+    const now = this.#clock()
+    const policy = this.ingestor.chain.current.roster.policy
+    const bodies: Body[] = []
+    const fingerprints: string[] = []
+    const rejected: AttestResult['rejected'] = []
+    for (const [index, item] of items.entries()) {
+      if (!isKind(item.kind)) { rejected.push({ index, kind: String(item.kind), why: 'unknown_kind', message: `unknown kind ${String(item.kind)}` }); continue }
+      let fingerprint: Uint8Array
+      try {
+        fingerprint = this.fingerprintOf(item.kind, item.value)
+      } catch (err) {
+        const e = err as ProtocolError & { why?: string }
+        if (!(err instanceof ProtocolError)) throw err
+        rejected.push({ index, kind: item.kind, why: e.why ?? e.reason, message: e.message })
+        continue
+      }
+      const ttl = Math.min(item.ttlMs ?? DEFAULT_TTL_MS, policy.maxLifetimeMs)
+      const body: Attestation = {
+        type: 'attestation',
+        fingerprint,
+        kind: item.kind,
+        claim: item.claim ?? 'counterfeit-seller',
+        reason: item.reason ?? 0,
+        confidence: item.confidence ?? 100,
+        evidenceDigest: new Uint8Array(0),
+        expires: now + ttl,
+        epoch: policy.epoch
+      }
+      bodies.push(body)
+      fingerprints.push(toHex(fingerprint))
+    }
+    if (bodies.length === 0) return { entries: 0, fingerprints, rejected }
+    const entries = await this.publish(bodies)
+    return { entries: entries.length, fingerprints, rejected }
+  }
+
+  async retract (item: { kind: Kind, value: string }): Promise<RetractResult> {
+    if (!isKind(item.kind)) throw new InvalidRequestError(`unknown kind ${String(item.kind)}`)
+    const fingerprint = this.fingerprintOf(item.kind, item.value)
+    const mine = this.ingestor.consensus.explain(fingerprint).positive.filter(v => v.org === this.config.org && v.source === 'attestation')
+    const bodies: Retraction[] = mine.map(v => ({ type: 'retraction', target: v.entryId, fingerprint, kind: item.kind, epoch: this.ingestor.chain.current.roster.policy.epoch }))
+    if (bodies.length > 0) await this.publish(bodies)
+    return { retracted: bodies.length, fingerprint: toHex(fingerprint) }
+  }
+
+  async explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult> {
+    let fp: Uint8Array
+    if ('fingerprint' in query) {
+      if (!/^[0-9a-f]{16,64}$/i.test(query.fingerprint) || query.fingerprint.length % 2 !== 0) throw new InvalidRequestError('fingerprint must be hex (32 bytes: 64 hex digits)')
+      fp = fromHex(query.fingerprint.toLowerCase())
+    } else {
+      if (!isKind(query.kind)) throw new InvalidRequestError(`unknown kind ${String(query.kind)}`)
+      fp = this.fingerprintOf(query.kind, query.value)
+    }
+    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    return explainView(this.ingestor.consensus.explain(fp))
+  }
+
+  async * blocklist (filter: { status?: StatusName } = {}): AsyncIterable<BlocklistRow> {
+    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    for (const e of this.ingestor.consensus.entries(filter.status !== undefined ? { status: filter.status } : {})) {
+      if (e.status === 'absent') continue
+      yield blocklistRow(e)
+    }
+  }
+
+  /** Content hash of the listed and disputed fingerprints (deterministic order): equal on nodes that agree. */
+  snapshotHash (): string {
+    const lines: Uint8Array[] = []
+    for (const e of this.ingestor.consensus.entries()) {
+      if (e.status === 'listed' || e.status === 'disputed') lines.push(Buffer.from(`${toHex(e.fingerprint)} ${e.status}\n`))
+    }
+    return toHex(taggedHash(TAGS.snapshot, ...lines))
+  }
+
+  async status (): Promise<NodeStatus> {
+    const chain = this.ingestor.chain
+    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    return {
+      org: this.config.org,
+      role: this.config.role,
+      peerId: this.keys.peerId.toString(),
+      alliance: chain.alliance,
+      rosterVersion: chain.current.roster.version,
+      quorum: chain.current.roster.policy.quorum,
+      listen: this.host.multiaddrs().map(String),
+      peers: this.host.connectedPeers().map(p => {
+        const who = chain.current.roster.members.find(m => m.nodes.some(n => peerIdFromMultihash(Digest.decode(n.peerId)).toString() === p))
+        return { peerId: p, org: who?.org ?? null, addrs: [] }
+      }),
+      heads: this.store.heads().map(h => ({ org: chain.current.memberOf(h.author)?.member.org ?? chain.orgAt(h.author, h.time) ?? null, author: toHex(h.author), seq: h.seq, time: new Date(h.time).toISOString() })),
+      entries: { applied: this.#applied, rejected: { ...this.#rejected } },
+      blocklist: this.ingestor.consensus.counts(),
+      sync: { lastRunAt: this.#lastSync !== undefined ? new Date(this.#lastSync.at).toISOString() : null, lastPeer: this.#lastSync?.peer ?? null, inProgress: this.#syncing.size > 0 },
+      snapshotHash: this.snapshotHash()
+    }
+  }
+
+  /**
+   * Adopts roster version n+1 (signed by the governance threshold of version
+   * n) and publishes it in this node's log so every node adopts it too.
+   * Orgs it removes stop counting everywhere; their peers are disconnected.
+   */
+  async adoptRoster (file: RosterFile): Promise<{ version: number, changed: boolean }> {
+    const signed = signedRosterOf(file)
+    const next = await this.ingestor.addRoster(signed)
+    if (next === undefined) return { version: this.ingestor.chain.current.roster.version, changed: false }
+    await this.store.putMeta('rosterFile', file)
+    await this.publish([{ type: 'roster', signed }])
+    return { version: next.roster.version, changed: true }
+  }
+
+  /** Applies an outcome (for tests and tools): how the node classifies a raw segment. */
+  async ingestRaw (bytes: Uint8Array, requireSignature = true): Promise<IngestOutcome> {
+    let segment: Segment
+    try {
+      segment = decodeSegment(bytes)
+    } catch (err) {
+      const e = err as ProtocolError
+      this.onRejected(e.reason)
+      return { result: 'rejected', reason: e.reason, message: e.message }
+    }
+    return await this.ingestor.ingest(segment, { requireSignature })
+  }
+}
+
+export { consensusPolicy, DEFAULT_SYNC_BATCH }
+
+/**
+ * `alliance start`: opens and starts the node and its HTTP API, writes
+ * <dir>/api.json (url + a fresh bearer token, 0600).
+ */
+export async function startDaemon (dir: string, opts: { logLevel?: string, logSink?: (line: string) => void, antiEntropyIntervalMs?: number } = {}): Promise<{ stop: () => Promise<void>, apiUrl: string, node: AllianceNode }> {
+  const node = await AllianceNode.open({ dir, logLevel: opts.logLevel as LogLevel | undefined, logSink: opts.logSink, antiEntropyIntervalMs: opts.antiEntropyIntervalMs })
+  await node.start()
+  const { createApiServer } = await import('./api/server.js')
+  const token = randomBytes(32).toString('base64url')
+  const api = createApiServer({ service: node, token, host: node.config.api.host, port: node.config.api.port, logger: node.logger, metrics: node.metrics })
+  const { url } = await api.start()
+  await writeApiInfo(dir, { url, token, pid: process.pid })
+  let stopped = false
+  return {
+    apiUrl: url,
+    node,
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      await api.stop()
+      await node.stop()
+      await rm(join(dir, API_FILE), { force: true })
+    }
+  }
+}

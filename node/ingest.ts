@@ -1,0 +1,364 @@
+/**
+ * The ingest pipeline: the one way entries enter a node, whether from gossip,
+ * sync, or this node's own attestations. Verify before store (STYLE.md §10),
+ * one queue so writes never interleave, one atomic batch per covered run of
+ * entries, then the consensus index, then listeners.
+ *
+ * Entries that verify but are not yet covered by a signature (the first
+ * frames of a bulk segment arriving over sync) wait in a bounded pending
+ * buffer per author and are dropped if no signature arrives in time.
+ */
+import { bytesEqual, toHex } from '../protocol/bytes.js'
+import { encodeEquivocation } from '../protocol/codec/index.js'
+import { ConsensusIndex, type StatusChange } from '../protocol/consensus/index.js'
+import { statementOf } from '../protocol/consensus/statement.js'
+import type { ConsensusPolicy } from '../protocol/consensus/rule.js'
+import { ProtocolError } from '../protocol/errors.js'
+import {
+  SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
+} from '../protocol/log/index.js'
+import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
+import type { Equivocation, Segment } from '../protocol/types.js'
+import type { ComponentLogger } from './logger.js'
+import type { Store } from './store/types.js'
+
+/** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
+export const MAX_PENDING_PER_AUTHOR = 200_000
+/** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
+export const PENDING_TTL_MS = 5 * 60_000
+
+export type IngestOutcome =
+  | { result: 'accepted', author: string, applied: number, entries: LogEntry[] }
+  | { result: 'pending', author: string, pending: number }
+  | { result: 'duplicate', author: string }
+  | { result: 'gap', author: string, have: number, got: number }
+  | { result: 'equivocation', author: string, seq: number }
+  | { result: 'rejected', reason: string, message: string }
+
+export interface IngestListeners {
+  /** Entries durably stored and applied (own or others'). */
+  onApplied?: (entries: LogEntry[], orgs: string[]) => void
+  onRejected?: (reason: string, message: string) => void
+  onStatusChange?: (change: StatusChange) => void
+  /** A new roster version was verified and stored. */
+  onRoster?: (version: RosterVersion) => void
+  onEquivocation?: (author: string, seq: number) => void
+}
+
+export interface IngestInit {
+  store: Store
+  chain: RosterChain
+  clock: () => number
+  logger: ComponentLogger
+  listeners?: IngestListeners
+}
+
+interface Pending {
+  entries: LogEntry[]
+  orgs: string[]
+  since: number
+}
+
+/** The consensus policy the current roster implies. */
+export function consensusPolicy (chain: RosterChain): ConsensusPolicy {
+  const current = chain.current
+  return {
+    quorum: current.roster.policy.quorum,
+    weightOf: org => current.weightOf(org),
+    isMember: org => current.member(org) !== undefined
+  }
+}
+
+export class Ingestor {
+  readonly consensus: ConsensusIndex
+  readonly #store: Store
+  readonly #chain: RosterChain
+  readonly #clock: () => number
+  readonly #log: ComponentLogger
+  readonly #listeners: IngestListeners
+  readonly #pending = new Map<string, Pending>()
+  readonly #flagged = new Map<string, number>()
+  /** Per-org entry counts per hour bucket (by entry time), for the roster's rate limit. */
+  readonly #rate = new Map<string, number>()
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor (init: IngestInit) {
+    this.#store = init.store
+    this.#chain = init.chain
+    this.#clock = init.clock
+    this.#log = init.logger
+    this.#listeners = init.listeners ?? {}
+    this.consensus = new ConsensusIndex(consensusPolicy(init.chain), init.clock())
+  }
+
+  get chain (): RosterChain { return this.#chain }
+
+  /** Authors flagged for equivocation (hex key → seq). */
+  get flagged (): ReadonlyMap<string, number> { return this.#flagged }
+
+  /**
+   * Rebuilds the consensus index and rate counters from the store (start-up).
+   * Entries were verified when stored; here they are only decoded.
+   */
+  async replay (): Promise<number> {
+    const { decodeEntry } = await import('../protocol/codec/index.js')
+    let n = 0
+    for await (const e of this.#store.all()) {
+      const entry = decodeEntry(e.bytes)
+      const org = this.#chain.orgAt(entry.author, entry.time)
+      if (org === undefined) continue
+      this.#countRate(org, entry.time)
+      const s = statementOf(entry, e.id, org)
+      if (s !== undefined) this.consensus.apply(s)
+      n++
+    }
+    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
+    return n
+  }
+
+  /** Heads including verified-but-pending entries: what sync should ask beyond. */
+  headOf (author: Uint8Array): LogHead | undefined {
+    const p = this.#pending.get(toHex(author))
+    if (p !== undefined && p.entries.length > 0) {
+      const last = p.entries[p.entries.length - 1]
+      return { seq: last.entry.seq, id: last.id, time: last.entry.time }
+    }
+    return this.#store.head(author)
+  }
+
+  /** Runs `fn` after everything queued before it: the single write queue. */
+  async #serial<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn)
+    this.#queue = run.catch(() => undefined)
+    return await run
+  }
+
+  /** Verifies and stores a segment; never throws for bad input, it answers 'rejected' with a reason. */
+  async ingest (segment: Segment, opts: { requireSignature?: boolean } = {}): Promise<IngestOutcome> {
+    return await this.#serial(async () => {
+      try {
+        return await this.#ingest(segment, opts.requireSignature === true)
+      } catch (err) {
+        if (err instanceof ProtocolError || (err instanceof Error && 'reason' in err)) {
+          const reason = (err as ProtocolError).reason
+          this.#listeners.onRejected?.(reason, err.message)
+          return { result: 'rejected', reason, message: err.message }
+        }
+        throw err
+      }
+    })
+  }
+
+  #expirePending (now: number): void {
+    for (const [k, p] of this.#pending) {
+      if (now - p.since > PENDING_TTL_MS) {
+        this.#log.warn('dropping entries never covered by a signature', { author: k, count: p.entries.length })
+        this.#pending.delete(k)
+      }
+    }
+  }
+
+  #countRate (org: string, time: number): number {
+    const key = `${org}@${Math.floor(time / 3600_000)}`
+    const n = (this.#rate.get(key) ?? 0) + 1
+    this.#rate.set(key, n)
+    return n
+  }
+
+  #checkRate (orgs: string[], entries: LogEntry[]): void {
+    const limit = this.#chain.current.roster.policy.rateLimitPerHour
+    if (limit === 0) return
+    const add = new Map<string, number>()
+    for (let i = 0; i < entries.length; i++) {
+      const key = `${orgs[i]}@${Math.floor(entries[i].entry.time / 3600_000)}`
+      const n = (add.get(key) ?? this.#rate.get(key) ?? 0) + 1
+      if (n > limit) throw new RateLimitError(orgs[i], limit)
+      add.set(key, n)
+    }
+  }
+
+  async #ingest (segment: Segment, requireSignature: boolean): Promise<IngestOutcome> {
+    const now = this.#clock()
+    this.#expirePending(now)
+    const policy = this.#chain.current.roster.policy
+    const v = verifySegment(segment, {
+      alliance: this.#chain.alliance,
+      now,
+      clockToleranceMs: policy.clockToleranceMs,
+      maxLifetimeMs: policy.maxLifetimeMs,
+      orgAt: (k, t) => this.#chain.orgAt(k, t),
+      requireSignature
+    })
+    const author = toHex(v.author)
+    const pending = this.#pending.get(author)
+    const head = this.headOf(v.author)
+    const first = v.entries[0].entry.seq
+    const last = v.entries[v.entries.length - 1].entry.seq
+    const haveSeq = head?.seq ?? 0
+    if (first > haveSeq + 1) {
+      return { result: 'gap', author, have: haveSeq, got: first }
+    }
+    // ids we hold for the overlapping seqs (pending first, then the store)
+    const held = new Map<number, Uint8Array>()
+    if (pending !== undefined) for (const p of pending.entries) held.set(p.entry.seq, p.id)
+    const overlapEnd = Math.min(last, haveSeq)
+    if (first <= overlapEnd) {
+      const stored = await this.#store.range(v.author, first, overlapEnd - first + 1)
+      for (const s of stored) if (!held.has(s.seq)) held.set(s.seq, s.id)
+    }
+    if (haveSeq > 0 && !held.has(haveSeq) && head !== undefined) held.set(haveSeq, head.id)
+    let rel
+    try {
+      rel = relateToHead(v.entries, head, seq => held.get(seq))
+    } catch (err) {
+      if (err instanceof SeqGapError) return { result: 'gap', author, have: err.have, got: err.got }
+      throw err
+    }
+    if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
+
+    const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
+    const freshOrgs = rel.kind === 'append' ? v.orgs.slice(rel.from) : []
+    if (!v.signed) {
+      if (fresh.length === 0) return { result: 'duplicate', author }
+      const p = pending ?? { entries: [], orgs: [], since: now }
+      if (p.entries.length + fresh.length > MAX_PENDING_PER_AUTHOR) {
+        this.#pending.delete(author)
+        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR)
+      }
+      p.entries.push(...fresh)
+      p.orgs.push(...freshOrgs)
+      this.#pending.set(author, p)
+      return { result: 'pending', author, pending: p.entries.length }
+    }
+    // Signed: the signature covers everything up to `last`, pending entries included.
+    const storedHead = this.#store.head(v.author)?.seq ?? 0
+    if (last <= storedHead) return { result: 'duplicate', author }
+    const covered: LogEntry[] = []
+    const orgs: string[] = []
+    if (pending !== undefined) {
+      for (let i = 0; i < pending.entries.length && pending.entries[i].entry.seq <= last; i++) {
+        covered.push(pending.entries[i]); orgs.push(pending.orgs[i])
+      }
+    }
+    for (let i = 0; i < fresh.length; i++) {
+      if (covered.length === 0 || fresh[i].entry.seq > covered[covered.length - 1].entry.seq) {
+        covered.push(fresh[i]); orgs.push(freshOrgs[i])
+      }
+    }
+    if (covered.length === 0) return { result: 'duplicate', author }
+    this.#checkRate(orgs, covered)
+    await this.#store.append(v.author, covered, v.signature)
+    if (pending !== undefined) {
+      const rest = pending.entries.findIndex(p => p.entry.seq > last)
+      if (rest < 0) this.#pending.delete(author)
+      else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
+    }
+    for (let i = 0; i < covered.length; i++) this.#countRate(orgs[i], covered[i].entry.time)
+    await this.#apply(covered, orgs)
+    return { result: 'accepted', author, applied: covered.length, entries: covered }
+  }
+
+  async #apply (entries: LogEntry[], orgs: string[]): Promise<void> {
+    this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))
+    for (let i = 0; i < entries.length; i++) {
+      const { entry, id } = entries[i]
+      if (entry.body.type === 'roster') {
+        await this.#applyRoster(entry.body.signed)
+        continue
+      }
+      const s = statementOf(entry, id, orgs[i])
+      if (s === undefined) continue
+      const change = this.consensus.apply(s)
+      if (change !== undefined) this.#listeners.onStatusChange?.(change)
+    }
+    this.#listeners.onApplied?.(entries, orgs)
+  }
+
+  /** A roster version carried in a log entry: extend the chain if it is the next valid one. */
+  async #applyRoster (signed: import('../protocol/types.js').SignedRoster): Promise<void> {
+    let next
+    try {
+      next = this.#chain.extend(signed)
+    } catch (err) {
+      this.#log.warn('roster version in a log entry does not extend our chain', { error: (err as Error).message })
+      return
+    }
+    if (next === undefined) return
+    await this.#store.putRoster(next.roster.version, signed)
+    for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change)
+    this.#listeners.onRoster?.(next)
+  }
+
+  /** Adds a roster version received out of band (sync of rosters, CLI update). */
+  async addRoster (signed: import('../protocol/types.js').SignedRoster): Promise<RosterVersion | undefined> {
+    return await this.#serial(async () => {
+      const next = this.#chain.extend(signed)
+      if (next === undefined) return undefined
+      await this.#store.putRoster(next.roster.version, signed)
+      for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change)
+      this.#listeners.onRoster?.(next)
+      return next
+    })
+  }
+
+  /** Two signed histories at one seq: build portable evidence, keep it, flag the key. */
+  async #equivocation (v: VerifiedSegment, seq: number): Promise<IngestOutcome> {
+    const author = toHex(v.author)
+    const at = v.entries.findIndex(e => e.entry.seq === seq)
+    if (!v.signed || at < 0) {
+      throw new ForkError(seq)
+    }
+    const theirs: Segment = { entries: v.entries.slice(at).map(e => e.bytes), signature: v.signature }
+    const ours = await this.#signedRunFrom(v.author, seq)
+    if (ours === undefined) throw new ForkError(seq)
+    const evidence: Equivocation = { a: ours, b: theirs }
+    verifyEquivocation(evidence, this.#chain.alliance)
+    await this.#store.putEvidence(v.author, seq, encodeEquivocation(evidence))
+    this.#flagged.set(author, seq)
+    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged', { author, seq })
+    this.#listeners.onEquivocation?.(author, seq)
+    return { result: 'equivocation', author, seq }
+  }
+
+  /** Our stored entries of `author` from `seq` up to the first signed one, as a signed segment. */
+  async #signedRunFrom (author: Uint8Array, seq: number): Promise<Segment | undefined> {
+    const run: Uint8Array[] = []
+    let from = seq
+    for (;;) {
+      const batch = await this.#store.range(author, from, 1000)
+      if (batch.length === 0) return undefined
+      for (const e of batch) {
+        run.push(e.bytes)
+        if (e.signature !== undefined) return { entries: run, signature: e.signature }
+      }
+      from = batch[batch.length - 1].seq + 1
+    }
+  }
+
+  /** Whether the given id at seq matches what we hold (for sync responders). */
+  async holds (author: Uint8Array, seq: number, id: Uint8Array): Promise<boolean> {
+    const ours = await this.#store.idAt(author, seq)
+    return ours !== undefined && bytesEqual(ours, id)
+  }
+}
+
+export class RateLimitError extends ProtocolError {
+  constructor (org: string, limit: number) {
+    super('rate_limited', `org ${org} exceeded the roster's limit of ${limit} entries per hour`)
+    this.name = 'RateLimitError'
+  }
+}
+
+export class PendingOverflowError extends ProtocolError {
+  constructor (limit: number) {
+    super('pending_overflow', `more than ${limit} entries arrived without a signature covering them; dropped`)
+    this.name = 'PendingOverflowError'
+  }
+}
+
+export class ForkError extends ProtocolError {
+  constructor (seq: number) {
+    super('fork', `entry at seq ${seq} conflicts with the entry we hold, and no signed evidence could be built`)
+    this.name = 'ForkError'
+  }
+}

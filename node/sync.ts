@@ -1,0 +1,147 @@
+/**
+ * The sync protocol (`/alliance/<id>/sync/1.0.0`): "here are my heads, send
+ * what I lack". The requester sends its heads; the responder streams the
+ * missing entries of every author, cut into segments that end at the
+ * author's signed entries, in length-prefixed frames of bounded size, and
+ * ends with `done`. Each frame is ingested as it arrives, so an interrupted
+ * sync keeps what it got and the next one resumes from the new heads.
+ *
+ * A responder that holds a different entry at the requester's head seq
+ * (equivocation) sends from that seq, so the requester sees the conflict.
+ */
+import { lpStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import { bytesEqual, toHex } from '../protocol/bytes.js'
+import {
+  decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse
+} from '../protocol/codec/index.js'
+import { MAX_SEGMENT_ENTRIES, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../protocol/limits.js'
+import type { Head, Segment } from '../protocol/types.js'
+import type { IngestOutcome, Ingestor } from './ingest.js'
+import type { ComponentLogger } from './logger.js'
+import type { Store } from './store/types.js'
+import { NodeError } from './errors.js'
+
+export const SYNC_PROTOCOL_VERSION = '1.0.0'
+export function syncProtocol (alliance: string): string {
+  return `/alliance/${alliance}/sync/${SYNC_PROTOCOL_VERSION}`
+}
+
+/** Entries per response frame when the requester does not say (and the most it may ask for). */
+export const DEFAULT_SYNC_BATCH = 5000
+export const MAX_SYNC_BATCH = MAX_SEGMENT_ENTRIES
+/** Entry bytes per frame, leaving headroom under MAX_SYNC_RESPONSE_BYTES for framing. */
+export const SYNC_FRAME_ENTRY_BYTES = MAX_SYNC_RESPONSE_BYTES - 256 * 1024
+/** A whole sync exchange must finish within this time. */
+export const SYNC_TIMEOUT_MS = 5 * 60_000
+
+export class SyncError extends NodeError {
+  constructor (reason: string, why: string) {
+    super(reason, `sync: ${why}`)
+    this.name = 'SyncError'
+  }
+}
+
+export interface SyncResult {
+  peer: string
+  frames: number
+  accepted: number
+  rejected: number
+  gaps: number
+  equivocations: number
+}
+
+export interface SyncComponents {
+  store: Store
+  ingestor: Ingestor
+  alliance: string
+  logger: ComponentLogger
+}
+
+/** Responder side: answers one sync request on `stream`. */
+export async function serveSync (stream: Stream, c: SyncComponents, signal: AbortSignal): Promise<{ entries: number }> {
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_REQUEST_BYTES })
+  const req = decodeSyncRequest((await lp.read({ signal })).subarray())
+  if (req.alliance !== c.alliance) throw new SyncError('wrong_alliance', `peer asked for alliance ${req.alliance}`)
+  const batch = Math.min(req.maxEntries > 0 ? req.maxEntries : DEFAULT_SYNC_BATCH, MAX_SYNC_BATCH)
+  const theirs = new Map<string, Head>(req.heads.map(h => [toHex(h.author), h]))
+
+  let segments: Segment[] = []
+  let frameEntries = 0
+  let frameBytes = 0
+  let sent = 0
+  const flush = async (done: boolean): Promise<void> => {
+    await lp.write(encodeSyncResponse({ segments, done }), { signal })
+    segments = []
+    frameEntries = 0
+    frameBytes = 0
+  }
+
+  for (const head of c.store.heads()) {
+    const their = theirs.get(toHex(head.author))
+    let from = (their?.seq ?? 0) + 1
+    if (their !== undefined && their.seq <= head.seq) {
+      const ours = await c.store.idAt(head.author, their.seq)
+      if (ours !== undefined && !bytesEqual(ours, their.id)) from = their.seq
+    }
+    let run: Uint8Array[] = []
+    while (from <= head.seq) {
+      const room = batch - frameEntries
+      const entries = await c.store.range(head.author, from, room, SYNC_FRAME_ENTRY_BYTES - frameBytes)
+      if (entries.length === 0) {
+        if (frameEntries === 0) throw new SyncError('store', `no entries of ${toHex(head.author).slice(0, 12)} from seq ${from}`)
+        if (run.length > 0) { segments.push({ entries: run, signature: new Uint8Array(0) }); run = [] }
+        await flush(false)
+        continue
+      }
+      for (const e of entries) {
+        run.push(e.bytes)
+        frameEntries++
+        frameBytes += e.bytes.length + 4
+        if (e.signature !== undefined) {
+          segments.push({ entries: run, signature: e.signature })
+          run = []
+        }
+      }
+      from = entries[entries.length - 1].seq + 1
+      if (frameEntries >= batch || frameBytes >= SYNC_FRAME_ENTRY_BYTES) {
+        if (run.length > 0) { segments.push({ entries: run, signature: new Uint8Array(0) }); run = [] }
+        sent += frameEntries
+        await flush(false)
+      }
+    }
+    if (run.length > 0) segments.push({ entries: run, signature: new Uint8Array(0) })
+  }
+  sent += frameEntries
+  await flush(true)
+  await stream.close({ signal })
+  return { entries: sent }
+}
+
+/** Requester side: pulls what `stream`'s peer has and we lack, ingesting frame by frame. */
+export async function pullSync (stream: Stream, peer: string, c: SyncComponents, signal: AbortSignal): Promise<SyncResult> {
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
+  const heads: Head[] = []
+  for (const h of c.store.heads()) {
+    const mine = c.ingestor.headOf(h.author) ?? h
+    heads.push({ author: h.author, seq: mine.seq, id: mine.id })
+  }
+  await lp.write(encodeSyncRequest({ alliance: c.alliance, heads, maxEntries: DEFAULT_SYNC_BATCH }), { signal })
+  const result: SyncResult = { peer, frames: 0, accepted: 0, rejected: 0, gaps: 0, equivocations: 0 }
+  for (;;) {
+    const frame = decodeSyncResponse((await lp.read({ signal })).subarray())
+    result.frames++
+    for (const segment of frame.segments) {
+      const out: IngestOutcome = await c.ingestor.ingest(segment)
+      if (out.result === 'accepted') result.accepted += out.applied
+      else if (out.result === 'rejected') {
+        result.rejected++
+        c.logger.debug('sync entry rejected', { peer, reason: out.reason })
+      } else if (out.result === 'gap') result.gaps++
+      else if (out.result === 'equivocation') result.equivocations++
+    }
+    if (frame.done) break
+  }
+  await stream.close({ signal }).catch(() => undefined)
+  return result
+}

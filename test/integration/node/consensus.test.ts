@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import type { AllianceNode } from '../../../node/alliance-node.js'
+import { FIVE, eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+
+describe('integration: five nodes on loopback', function () {
+  this.timeout(60_000)
+  let net: TestNet
+  let nodes: Record<string, AllianceNode>
+
+  before(async () => {
+    net = await makeNodeDirs(FIVE, { quorum: 2 })
+    nodes = await startNodes(net, FIVE.map(s => s.org))
+    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 4), 20_000, 'full mesh')
+  })
+
+  after(async () => {
+    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
+    net?.cleanup()
+  })
+
+  it('two brands attesting one phone written differently list it on every node; one alone is a candidate; a retraction brings it back', async () => {
+    const a = await nodes['brand-a'].attest([{ kind: 'phone', value: '+44 20 7946 0958' }])
+    assert.equal(a.entries, 1)
+    const fp = a.fingerprints[0]
+    await eventually(async () => {
+      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'candidate') return false
+      return true
+    }, 15_000, 'candidate everywhere')
+    const b = await nodes['brand-b'].attest([{ kind: 'phone', value: '020 7946 0958' }])
+    assert.equal(b.fingerprints[0], fp, 'same phone, other notation, same fingerprint')
+    await eventually(async () => {
+      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'listed') return false
+      return true
+    }, 15_000, 'listed everywhere')
+    const why = await nodes.platform.explain({ fingerprint: fp })
+    assert.deepEqual(why.positive.map(v => v.org), ['brand-a', 'brand-b'])
+    const r = await nodes['brand-b'].retract({ kind: 'phone', value: '+442079460958' })
+    assert.equal(r.retracted, 1)
+    await eventually(async () => {
+      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'candidate') return false
+      return true
+    }, 15_000, 'candidate again everywhere')
+  })
+})
