@@ -1,0 +1,149 @@
+/**
+ * `npm run demo`: a whole alliance on this machine.
+ *
+ * Five members — three brands, the marketplace platform and a police unit —
+ * each get a node directory (`alliance init`), hand in their member cards,
+ * build a roster at quorum k = 2 that every org signs and every node
+ * installs, then run as five separate processes (`alliance start`) with
+ * embedded LevelDB in a temporary folder. The brands attest generated
+ * counterfeiters' identifiers, each written their own way; the platform
+ * watches its blocklist form and explains one entry. Everything is stopped
+ * and removed at the end.
+ *
+ *   npm run demo            # KEEP=1 keeps the folder for a look around
+ */
+import '../node/polyfill.js'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ApiClient } from '../node/api/client.js'
+import { initNodeDir, memberCard } from '../node/home.js'
+import { loadNodeKeys } from '../node/keys.js'
+import { createRosterFile, installRosterFile, signRosterFile } from '../node/roster-file.js'
+import type { NodeStatus } from '../node/service.js'
+import type { Role } from '../protocol/kinds.js'
+import { brandRows, range } from './synthetic.js'
+
+const CLI = fileURLToPath(new URL('../bin/alliance.js', import.meta.url))
+const MEMBERS: Array<{ org: string, role: Role, name: string }> = [
+  { org: 'brand-a', role: 'brand', name: 'Acme Luxury' },
+  { org: 'brand-b', role: 'brand', name: 'Bolt Sportswear' },
+  { org: 'brand-c', role: 'brand', name: 'Crest Watches' },
+  { org: 'platform', role: 'platform', name: 'ShopMart Marketplace' },
+  { org: 'police', role: 'law-enforcement', name: 'IP Crime Unit' }
+]
+
+const say = (s: string): void => { process.stdout.write(s + '\n') }
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+async function startProcess (dir: string, org: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'start', dir, '--log-level', 'warn', '--anti-entropy', '2'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  child.stderr?.on('data', (d: Buffer) => { if (process.env.DEMO_DEBUG !== undefined) process.stderr.write(`[${org}] ${d.toString()}`) })
+  let err = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('running; API')) resolve()
+    })
+    child.once('exit', code => reject(new Error(`${org} exited (${String(code)}): ${err.slice(-500)}`)))
+  })
+  return child
+}
+
+async function until<T> (what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await get()
+    if (ok(v)) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last saw ${JSON.stringify(v).slice(0, 1500)}`)
+    await sleep(100)
+  }
+}
+
+async function main (): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'alliance-demo-'))
+  const children: ChildProcess[] = []
+  const t0 = Date.now()
+  try {
+    say(`Alliance demo in ${root}\n`)
+    say('1. Each member initialises a node: keys (mode 0600), a free TCP port, a member card.')
+    const dirs: Record<string, string> = {}
+    for (const m of MEMBERS) {
+      dirs[m.org] = join(root, m.org)
+      await initNodeDir(dirs[m.org], { org: m.org, role: m.role, name: m.name, defaultCountry: 'GB' })
+    }
+    const cards = await Promise.all(MEMBERS.map(async m => await memberCard(dirs[m.org])))
+    for (const c of cards) say(`   ${c.org.padEnd(9)} ${c.roles[0].padEnd(16)} ${c.addrs[0]}`)
+
+    say('\n2. The roster: built from the cards at quorum k = 2, signed by every org, installed on every node.')
+    let roster = await createRosterFile({ alliance: 'demo-alliance', quorum: 2, cards })
+    for (const m of MEMBERS) {
+      const r = signRosterFile(roster, (await loadNodeKeys(dirs[m.org])).sign)
+      roster = r.file
+      say(`   ${m.org} signed (${r.signedBy.length}/${MEMBERS.length})`)
+    }
+    for (const m of MEMBERS) await installRosterFile(dirs[m.org], roster, await loadNodeKeys(dirs[m.org]))
+    say('   every node verified all signatures and opened its sealed copy of the fingerprint key')
+
+    say('\n3. Five nodes start as separate processes and find each other through the roster.')
+    await Promise.all(MEMBERS.map(async m => { children.push(await startProcess(dirs[m.org], m.org)) }))
+    const api: Record<string, ApiClient> = {}
+    for (const m of MEMBERS) api[m.org] = await ApiClient.fromDir(dirs[m.org])
+    await until('a full mesh', async () => await Promise.all(MEMBERS.map(async m => await api[m.org].status())), ss => ss.every(s => s.peers.length === MEMBERS.length - 1))
+    say(`   every node connected to ${MEMBERS.length - 1} peers (Noise-encrypted, roster-gated)`)
+
+    say('\n4. The brands attest counterfeiters they found, each writing identifiers its own way.')
+    say('   Raw values stay on each brand\'s node; only keyed fingerprints travel.')
+    const plan: Array<[string, number[], number]> = [
+      ['brand-a', range(0, 300), 11], // sellers 0..299
+      ['brand-b', range(200, 400), 22], // overlap with brand-a: 200..299
+      ['brand-c', range(250, 450), 33] // overlap: 250..299 with both, 300..399 with brand-b
+    ]
+    let attested = 0
+    for (const [org, ids, seed] of plan) {
+      const rows = brandRows(ids, seed)
+      const r = await api[org].attest(rows.map(x => ({ ...x, reason: 1, ttlMs: 30 * 86_400_000 })))
+      attested += r.entries
+      say(`   ${org}: ${r.entries} attestations in one signed segment (${r.rejected.length} rejected)`)
+    }
+
+    say('\n5. The platform\'s consensus blocklist forms (k = 2 distinct orgs).')
+    // sellers 200..399 are vouched for by ≥ 2 orgs: 200 sellers × 4 identifiers
+    const expectListed = 200 * 4
+    const status = await until<NodeStatus>('the platform to list every shared identifier', async () => await api.platform.status(), s => s.blocklist.listed === expectListed)
+    say(`   listed ${status.blocklist.listed}, candidate ${status.blocklist.candidate} (single-org), disputed ${status.blocklist.disputed}`)
+    const hashes = await Promise.all(MEMBERS.map(async m => (await api[m.org].status()).snapshotHash))
+    say(`   every node computed the same blocklist: ${new Set(hashes).size === 1 ? 'yes' : 'NO'} (snapshot ${hashes[0].slice(0, 16)}…)`)
+    if (new Set(hashes).size !== 1) throw new Error('nodes disagree')
+
+    say('\n6. Why is this listed? The platform asks about a phone number it sees on a listing.')
+    const why = await api.platform.explain({ kind: 'phone', value: '07400 000260' })
+    say(`   phone 07400 000260 → fingerprint ${why.fingerprint.slice(0, 16)}…: ${why.status.toUpperCase()}`)
+    for (const v of why.positive) say(`     vouched by ${v.org.padEnd(8)} entry ${v.entryId.slice(0, 12)}… at ${v.time}, expires ${v.expires ?? 'never'}`)
+    say(`     weight ${why.weight} ≥ quorum ${why.quorum}; status holds until ${why.expires ?? 'never'}`)
+    const lone = await api.platform.explain({ kind: 'email', value: 'Seller.10+promo@googlemail.com' })
+    say(`   e-mail of seller 10 (attested by brand-a alone): ${lone.status} (${lone.positive.length} of ${lone.quorum} orgs)`)
+
+    say('\n7. Brand B withdraws one attestation; the identifier drops back to candidate on every node.')
+    const retracted = await api['brand-b'].retract({ kind: 'seller-account', value: 'shopmart:cf_350' })
+    const after = await until('the retraction to reach the platform', async () => await api.platform.explain({ fingerprint: retracted.fingerprint }), e => e.status === 'candidate')
+    say(`   shopmart:cf_350 is now ${after.status} (${after.positive.map(v => v.org).join(', ')})`)
+
+    say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed.`)
+  } finally {
+    await Promise.all(children.map(async c => {
+      if (c.exitCode !== null) return
+      const exited = new Promise(resolve => c.once('exit', resolve))
+      c.kill('SIGTERM')
+      await exited
+    }))
+    if (process.env.KEEP === undefined) rmSync(root, { recursive: true, force: true })
+  }
+}
+
+main().catch(err => {
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`)
+  process.exit(1)
+})
