@@ -26,7 +26,7 @@ import { Ingestor, consensusPolicy, type IngestOutcome } from './ingest.js'
 import { loadNodeKeys, type NodeKeys } from './keys.js'
 import { createLogger, type ComponentLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host, type RosterPeer } from './net/host.js'
-import { installedRoster, signedRosterOf, type RosterFile } from './roster-file.js'
+import { installedRoster, parseRosterFile, signedRosterOf, type RosterFile } from './roster-file.js'
 import type {
   AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, VoteView
 } from './service.js'
@@ -114,6 +114,7 @@ export function rosterPeers (chain: RosterChain): RosterPeer[] {
 
 export class AllianceNode implements NodeService {
   readonly config: NodeConfig
+  readonly dir: string
   readonly keys: NodeKeys
   readonly store: Store
   readonly ingestor: Ingestor
@@ -132,10 +133,11 @@ export class AllianceNode implements NodeService {
   #unsubscribe: (() => void) | undefined
 
   private constructor (p: {
-    config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
+    dir: string, config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
     logger: Logger, suite: LocalFingerprintSuite, clock: () => number, antiEntropyMs: number
   }) {
     this.config = p.config
+    this.dir = p.dir
     this.keys = p.keys
     this.store = p.store
     this.ingestor = p.ingestor
@@ -196,7 +198,7 @@ export class AllianceNode implements NodeService {
         peers: rosterPeers(chain),
         gossipTopics: [gossipTopic(chain.alliance)]
       }, { keys, logger })
-      node = new AllianceNode({ config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
+      node = new AllianceNode({ dir: init.dir, config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
       node.#applied = replayed
       node.updateGauges()
       return node
@@ -436,12 +438,27 @@ export class AllianceNode implements NodeService {
     }
   }
 
+  /** The roster file of the version in force (as adopted, or as installed for version 1). */
+  async roster (): Promise<RosterFile> {
+    const adopted = await this.store.getMeta<RosterFile>('rosterFile')
+    if (adopted !== undefined && parseRosterFile(adopted) !== undefined && signedRosterOf(adopted).roster.length > 0) {
+      const { roster } = signedRosterOf(adopted)
+      if (Buffer.compare(Buffer.from(roster), Buffer.from(this.ingestor.chain.current.bytes)) === 0) return adopted
+    }
+    const installed = await installedRoster(this.dir)
+    if (this.ingestor.chain.current.roster.version === 1) return installed.file
+    // a version learnt from a peer's log: its file is rebuilt from the signed roster (the sealed keys of version 1 still apply)
+    const signed = this.ingestor.chain.current.signed
+    return { ...installed.file, roster: Buffer.from(signed.roster).toString('base64'), signatures: signed.signatures.map(s => ({ org: this.ingestor.chain.versions[this.ingestor.chain.versions.length - 2]?.memberOf(s.key)?.member.org ?? '', key: toHex(s.key), signature: toHex(s.signature) })) }
+  }
+
   /**
    * Adopts roster version n+1 (signed by the governance threshold of version
    * n) and publishes it in this node's log so every node adopts it too.
    * Orgs it removes stop counting everywhere; their peers are disconnected.
    */
-  async adoptRoster (file: RosterFile): Promise<{ version: number, changed: boolean }> {
+  async adoptRoster (input: unknown): Promise<{ version: number, changed: boolean }> {
+    const file = parseRosterFile(input)
     const signed = signedRosterOf(file)
     const next = await this.ingestor.addRoster(signed)
     if (next === undefined) return { version: this.ingestor.chain.current.roster.version, changed: false }

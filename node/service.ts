@@ -104,10 +104,20 @@ export interface NodeStatus {
   snapshotHash: string
 }
 
+export interface RosterAdoption {
+  version: number
+  /** False when the node already held this version. */
+  changed: boolean
+}
+
 export interface NodeService {
   status (): Promise<NodeStatus>
   attest (items: AttestItem[]): Promise<AttestResult>
   retract (item: { kind: Kind, value: string }): Promise<RetractResult>
   explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult>
   blocklist (filter: { status?: StatusName }): AsyncIterable<BlocklistRow>
+  /** The roster file (alliance-roster/1 JSON) of the version in force. */
+  roster (): Promise<unknown>
+  /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */
+  adoptRoster (file: unknown): Promise<RosterAdoption>
 }

@@ -9,7 +9,7 @@
  * between chunks instead of one for the whole transfer.
  */
 import { readApiInfo } from '../home.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName } from '../service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption } from '../service.js'
 import type { Kind } from '../../protocol/kinds.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
 
@@ -94,6 +94,14 @@ export class ApiClient implements NodeService {
 
   async status (): Promise<NodeStatus> {
     return await this.#json<NodeStatus>('GET', '/v1/status')
+  }
+
+  async roster (): Promise<unknown> {
+    return await this.#json<unknown>('GET', '/v1/roster')
+  }
+
+  async adoptRoster (file: unknown): Promise<RosterAdoption> {
+    return await this.#json<RosterAdoption>('POST', '/v1/roster', file)
   }
 
   async attest (items: AttestItem[]): Promise<AttestResult> {

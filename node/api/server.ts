@@ -253,6 +253,10 @@ export function createApiServer (init: ApiServerInit): ApiServer {
         .send(body)
     })
 
+    a.get('/v1/roster', async () => await service.roster())
+
+    a.post('/v1/roster', async (req) => await service.adoptRoster(req.body))
+
     a.get('/metrics', async (_req, reply) => {
       const text = await metrics.text()
       return reply.header('content-type', metrics.contentType).send(text)

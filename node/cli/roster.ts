@@ -2,9 +2,12 @@
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { cardSchema, readConfig, writeJson, type MemberCard } from '../home.js'
+import { cardSchema, readConfig, readEpochKey, writeJson, type MemberCard } from '../home.js'
 import { loadNodeKeys } from '../keys.js'
-import { createRosterFile, installRosterFile, readRosterFile, signRosterFile } from '../roster-file.js'
+import { ApiClient } from '../api/client.js'
+import { createRosterFile, installRosterFile, installedRoster, nextRosterFile, parseRosterFile, readRosterFile, signRosterFile, signedRosterOf, type RosterFile } from '../roster-file.js'
+import { decodeRoster } from '../../protocol/codec/index.js'
+import { rosterVersionOf } from '../../protocol/roster/index.js'
 import { intInRange, leaf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
 
@@ -27,6 +30,20 @@ async function readCard (ctx: Context, file: string): Promise<MemberCard> {
   const parsed = cardSchema.safeParse(json)
   if (!parsed.success) ctx.usage(`card ${file} is not a member card: ${parsed.error.issues.slice(0, 3).map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
   return parsed.data
+}
+
+/** The roster file in force on this node: from its daemon when one runs (it may hold a newer version), else the installed one. */
+async function currentRosterFile (dir: string): Promise<RosterFile> {
+  try {
+    return parseRosterFile(await (await ApiClient.fromDir(dir)).roster())
+  } catch (err) {
+    if ((err as Error).name !== 'DaemonNotRunningError') throw err
+    return (await installedRoster(dir)).file
+  }
+}
+
+function versionOf (file: RosterFile): number {
+  return decodeRoster(signedRosterOf(file).roster).version
 }
 
 async function exists (path: string): Promise<boolean> {
@@ -77,7 +94,10 @@ export function registerRoster (program: Command, ctx: Context): void {
     .action(async (dir: string, path: string, opts: CommonOptions) => {
       await readConfig(dir)
       const keys = await loadNodeKeys(dir)
-      const signed = signRosterFile(await readRosterFile(path), keys.sign)
+      const file = await readRosterFile(path)
+      // version n+1 is approved by the orgs of version n: the one this node holds
+      const approvers = versionOf(file) > 1 ? rosterVersionOf(signedRosterOf(await currentRosterFile(dir))) : undefined
+      const signed = signRosterFile(file, keys.sign, approvers)
       await writeJson(path, signed.file)
       const done = signed.missing.length === 0
       await result(ctx.io, opts, () => [
@@ -93,13 +113,58 @@ export function registerRoster (program: Command, ctx: Context): void {
     .argument('<roster.json>', 'roster file signed by every member'))
     .action(async (dir: string, path: string, opts: CommonOptions) => {
       const config = await readConfig(dir)
+      const file = await readRosterFile(path)
+      if (versionOf(file) > 1) {
+        // a roster update goes through the running node, which checks it against the version it holds and spreads it
+        const adopted = await (await ApiClient.fromDir(dir)).adoptRoster(file)
+        await result(ctx.io, opts, () => adopted.changed
+          ? `roster v${adopted.version} adopted by ${config.org}; it spreads to every node through the alliance's logs`
+          : `${config.org} already holds roster v${adopted.version}`, { org: config.org, ...adopted })
+        return
+      }
       const keys = await loadNodeKeys(dir)
-      const v = await installRosterFile(dir, await readRosterFile(path), keys)
+      const v = await installRosterFile(dir, file, keys)
       const r = v.roster
       await result(ctx.io, opts, () => [
         `installed roster ${r.alliance} v${r.version} in ${dir}`,
         table([['members', `${r.members.length} (${r.members.map(m => m.org).join(', ')})`], ['quorum', String(r.policy.quorum)], ['epoch key', `${r.policy.suite} epoch ${r.policy.epoch} (opened and checked)`]]),
         `next: alliance start ${dir}`
       ].join('\n'), { org: config.org, alliance: r.alliance, version: r.version, members: r.members.map(m => m.org), quorum: r.policy.quorum, suite: r.policy.suite, epoch: r.policy.epoch })
+    })
+
+  leaf(roster.command('next')
+    .summary('draft roster version n+1 from the version in force: remove or add members, change the quorum (unsigned)')
+    .argument('<dir>', 'node directory (its daemon, if running, supplies the version in force)')
+    .requiredOption('--out <roster.json>', 'where to write the draft')
+    .option('--remove <org...>', 'orgs to remove')
+    .option('--add-card <file...>', 'member cards of nodes to add')
+    .option('--quorum <k>', 'new quorum', intInRange('--quorum', 1, 1000))
+    .option('--governance <n>', 'new governance threshold', intInRange('--governance', 1, 1000))
+    .option('--force', 'overwrite --out if it exists'))
+    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, force?: boolean }) => {
+      await readConfig(dir)
+      if (opts.force !== true && await exists(opts.out)) ctx.usage(`${opts.out} exists (it may carry signatures); choose another --out or pass --force`)
+      const current = await currentRosterFile(dir)
+      const version = rosterVersionOf(signedRosterOf(current))
+      const add: MemberCard[] = []
+      for (const f of opts.addCard ?? []) add.push(await readCard(ctx, f))
+      const epochKey = add.length > 0 ? await readEpochKey(dir, version.roster.policy.epoch) : undefined
+      try {
+        const next = await nextRosterFile(version, current, {
+          remove: opts.remove,
+          add,
+          ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
+          ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
+          epochKey
+        })
+        await writeJson(opts.out, next)
+      } finally {
+        epochKey?.fill(0)
+      }
+      const need = version.roster.policy.governanceThreshold
+      await result(ctx.io, opts, () => [
+        `roster v${version.roster.version + 1} drafted in ${opts.out}`,
+        `next: ${need} of the ${version.roster.members.length} orgs of v${version.roster.version} sign it (alliance roster sign <dir> ${opts.out}), then one of them runs: alliance roster install <dir> ${opts.out}`
+      ].join('\n'), { out: resolve(opts.out), version: version.roster.version + 1, approvalsNeeded: need })
     })
 }

@@ -194,6 +194,17 @@ export function verifyNext (prev: RosterVersion, signed: SignedRoster): RosterVe
 }
 
 /**
+ * Indexes a roster document WITHOUT checking its signatures or chain: for
+ * tools that need a version's lookup tables (e.g. the approvers of the next
+ * version) when the version was verified elsewhere (by the running node).
+ */
+export function rosterVersionOf (signed: SignedRoster): RosterVersion {
+  const roster = decodeRoster(signed.roster)
+  validateRoster(roster)
+  return indexVersion(signed.roster, roster, signed, [])
+}
+
+/**
  * Orgs that have signed `signed` so far, checked against `approvers` (the
  * document itself for a genesis, version n for version n+1). For tools that
  * collect signatures one org at a time.

@@ -2,7 +2,7 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 
 export type Call =
@@ -11,6 +11,8 @@ export type Call =
   | { method: 'retract', item: { kind: Kind, value: string } }
   | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
   | { method: 'blocklist', filter: { status?: StatusName } }
+  | { method: 'roster' }
+  | { method: 'adoptRoster', file: unknown }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
 
@@ -116,5 +118,17 @@ export class FakeService implements NodeService {
       if (filter.status === undefined || r.status === filter.status) yield r
       n++
     }
+  }
+
+  async roster (): Promise<unknown> {
+    this.calls.push({ method: 'roster' })
+    this.#maybeFail()
+    return { format: 'alliance-roster/1' }
+  }
+
+  async adoptRoster (file: unknown): Promise<RosterAdoption> {
+    this.calls.push({ method: 'adoptRoster', file })
+    this.#maybeFail()
+    return { version: 2, changed: true }
   }
 }
