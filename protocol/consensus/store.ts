@@ -85,8 +85,7 @@ export class SlotStore {
     u8[at + 24] = stance
     u8[at + 25] = source
     u8[at + 26] = kind
-    // a plain loop: TypedArray#set costs more than copying 32 bytes
-    for (let i = 0; i < ENTRY_ID_LENGTH; i++) u8[at + ID_AT + i] = entryId[i]
+    u8.set(entryId, at + ID_AT)
   }
 
   time (s: number): number { return this.#f64[s >>> SHIFT][(s & MASK) * 8] }
@@ -128,7 +127,6 @@ export class SlotStore {
     }
     return false
   }
-
 }
 
 /**
@@ -196,7 +194,7 @@ export class RecordStore {
     const u8 = this.#u8[r >>> SHIFT]
     const at = (r & MASK) * REC
     u8[at + 13] = fp.length
-    for (let i = 0; i < fp.length; i++) u8[at + FP_AT + i] = fp[i]
+    u8.set(fp, at + FP_AT)
     table[2 * i] = h
     table[2 * i + 1] = r
     if (this.count * 2 > mask + 1) this.#rehash()
@@ -267,7 +265,6 @@ export class RecordStore {
     this.#table = table
     this.#mask = mask
   }
-
 }
 
 let sharedTab: Int32Array | undefined

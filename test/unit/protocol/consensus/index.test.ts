@@ -159,11 +159,39 @@ describe('consensus index: examples', () => {
       index.apply(s)
       if (i % 500 === 499) index.advanceTo(i)
     }
-    for (const now of [2500, 3000, 3007, 3008, 3009, 4000]) {
+    for (const now of [3000, 3007, 3008, 3009, 4000]) {
       index.advanceTo(now)
       assert.deepEqual(index.explain(FP), decide(applied, p, now))
       assert.equal(index.status(FP), decide(applied, p, now).status)
     }
+  })
+
+  it('keeps a quiet fingerprint\'s expiry while another one churns the timers', () => {
+    const index = new ConsensusIndex(policy(1))
+    index.apply(stmt({ org: 'quiet', fp: fp(9), expires: 5_000 }))
+    for (let i = 0; i < 5000; i++) index.apply(stmt({ org: `org-${i}`, time: i, expires: 10_000 + i }))
+    assert.deepEqual(index.advanceTo(4_999), [])
+    assert.deepEqual(index.advanceTo(5_000), [{ fingerprint: fp(9), kind: 'seller-account', from: 'listed', to: 'absent' }])
+  })
+
+  it('holds thousands of fingerprints, finds each, and exports them in byte order', () => {
+    const index = new ConsensusIndex(policy(2))
+    const fps: Uint8Array[] = []
+    for (let i = 0; i < 5000; i++) {
+      const f = new Uint8Array(32)
+      f[0] = (i * 7919) & 0xff
+      f[1] = (i >> 8) & 0xff
+      f[2] = i & 0xff
+      fps.push(f)
+      index.apply(stmt({ org: 'a', fp: f }))
+      if (i % 3 === 0) index.apply(stmt({ org: 'b', fp: f }))
+    }
+    assert.equal(index.size, 5000)
+    fps.forEach((f, i) => assert.equal(index.status(f), i % 3 === 0 ? 'listed' : 'candidate'))
+    assert.equal(index.status(new Uint8Array(32).fill(0xee)), 'absent')
+    const exported = [...index.entries({ status: 'listed' })].map(e => Buffer.from(e.fingerprint))
+    assert.equal(exported.length, 1667)
+    assert.deepEqual(exported, [...exported].sort(Buffer.compare))
   })
 
   it('explains an unknown fingerprint as absent', () => {
@@ -181,6 +209,8 @@ describe('consensus index: examples', () => {
     assert.equal(index.now, 100)
     assert.throws(() => index.advanceTo(Number.NaN), { name: 'InvalidTimeError' })
     assert.throws(() => index.apply({ ...stmt({ org: 'a' }), time: Number.NaN }), { name: 'InvalidStatementError', reason: 'bad_time' })
+    assert.throws(() => index.apply(stmt({ org: 'a', fp: new Uint8Array(49) })), { name: 'InvalidStatementError', reason: 'bad_fingerprint' })
+    assert.equal(index.status(new Uint8Array(49)), 'absent')
     assert.throws(() => index.setPolicy(policy(2, { a: -1 })), { name: 'InvalidPolicyError' })
     assert.throws(() => new ConsensusIndex(policy(1, { z: 1.5 })).apply(stmt({ org: 'z' })), { name: 'InvalidPolicyError', reason: 'bad_weight' })
   })
