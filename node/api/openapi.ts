@@ -159,6 +159,19 @@ const document: Json = {
         responses: { 200: ok('Retracted (retracted = 0 if none stood)', 'RetractResult'), ...errorResponses }
       }
     },
+    '/v1/roster': {
+      get: {
+        operationId: 'roster',
+        summary: 'The roster file (alliance-roster/1) of the version in force',
+        responses: { 200: { description: 'Roster file', content: json({ type: 'object' }) }, ...errorResponses }
+      },
+      post: {
+        operationId: 'adoptRoster',
+        summary: 'Adopt roster version n+1 (signed by the governance threshold of version n) and spread it to every node',
+        requestBody: { required: true, content: json({ type: 'object', description: 'an alliance-roster/1 file' }) },
+        responses: { 200: { description: 'Adopted (changed = false if already held)', content: json({ type: 'object', properties: { version: { type: 'integer' }, changed: { type: 'boolean' } }, required: ['version', 'changed'] }) }, ...errorResponses }
+      }
+    },
     '/v1/explain': {
       get: {
         operationId: 'explain',
