@@ -195,12 +195,23 @@ describe('node/api server', function () {
       assert.match(r.body, /alliance_api_requests_total\{route="\/v1\/status",status="401"\} \d+/)
     })
 
+    it('GET /v1/roster and POST /v1/roster reach the service', async () => {
+      const got = await call('GET', '/v1/roster')
+      assert.equal(got.status, 200)
+      assert.equal(got.body.format, 'alliance-roster/1')
+      const file = { format: 'alliance-roster/1', roster: 'AA==' }
+      const adopted = await call('POST', '/v1/roster', file)
+      assert.equal(adopted.status, 200)
+      assert.deepEqual(adopted.body, { version: 2, changed: true })
+      assert.deepEqual(service.calls.at(-1), { method: 'adoptRoster', file })
+    })
+
     it('GET /openapi.json is OpenAPI 3.1 and lists every route', async () => {
       const r = await call('GET', '/openapi.json')
       assert.equal(r.status, 200)
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
-      assert.deepEqual(ops, ['GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/status', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/retract'])
+      assert.deepEqual(ops, ['GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/roster', 'GET /v1/status', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/retract', 'POST /v1/roster'])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])
     })
