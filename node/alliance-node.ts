@@ -269,6 +269,8 @@ export class AllianceNode implements NodeService {
         const result = await pullSync(stream, peer, this.#syncComponents(), signal)
         this.#lastSync = { at: this.#clock(), peer }
         this.metrics.syncRuns.inc({ result: 'ok' })
+        // how far behind this peer we were: entries it had that we lacked (0 once caught up)
+        this.metrics.syncLagEntries.set(result.accepted)
         if (result.accepted > 0) this.#log.info('synced', { ...result })
         return result
       } catch (err) {
