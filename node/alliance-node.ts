@@ -15,11 +15,11 @@ import { fromHex, toHex } from '../protocol/bytes.js'
 import { decodeSegment, encodeSegment } from '../protocol/codec/index.js'
 import type { Explanation } from '../protocol/consensus/rule.js'
 import { createSuite, isLocalSuite, type LocalFingerprintSuite } from '../protocol/fingerprint/index.js'
-import { TAGS, taggedHash } from '../protocol/hash.js'
-import { isKind, type Kind } from '../protocol/kinds.js'
+import { TAGS, fileDigest, taggedHash } from '../protocol/hash.js'
+import { isKind, type Kind, type OpinionType } from '../protocol/kinds.js'
 import { appendSegment, type LogEntry } from '../protocol/log/index.js'
 import { RosterChain } from '../protocol/roster/index.js'
-import type { Attestation, Body, Retraction, Segment } from '../protocol/types.js'
+import type { Attestation, Body, Opinion, Retraction, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
 import { API_FILE, DATA_DIR, readConfig, readEpochKey, writeApiInfo, type NodeConfig } from './home.js'
 import { Ingestor, consensusPolicy, type IngestOutcome } from './ingest.js'
@@ -28,7 +28,7 @@ import { createLogger, type ComponentLogger, type Logger, type LogLevel } from '
 import { createHost, type Host, type RosterPeer } from './net/host.js'
 import { installedRoster, parseRosterFile, signedRosterOf, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, VoteView
+  AttestItem, AttestResult, BlocklistRow, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusName, VoteView
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -55,6 +55,13 @@ export class InvalidRequestError extends NodeError {
   constructor (why: string) {
     super('invalid_request', why)
     this.name = 'InvalidRequestError'
+  }
+}
+
+export class UnknownFingerprintError extends NodeError {
+  constructor () {
+    super('not_found', 'no member has said anything about this fingerprint; feedback applies to fingerprints the alliance knows (see alliance blocklist / explain)')
+    this.name = 'UnknownFingerprintError'
   }
 }
 
@@ -385,6 +392,34 @@ export class AllianceNode implements NodeService {
     const bodies: Retraction[] = mine.map(v => ({ type: 'retraction', target: v.entryId, fingerprint, kind: item.kind, epoch: this.ingestor.chain.current.roster.policy.epoch }))
     if (bodies.length > 0) await this.publish(bodies)
     return { retracted: bodies.length, fingerprint: toHex(fingerprint) }
+  }
+
+  async feedback (item: FeedbackItem): Promise<OpinionResult> {
+    if (!/^[0-9a-f]{64}$/i.test(item.fingerprint)) throw new InvalidRequestError('fingerprint must be 64 hex digits')
+    const fingerprint = fromHex(item.fingerprint.toLowerCase())
+    const known = this.ingestor.consensus.explain(fingerprint)
+    if (known.kind === undefined) throw new UnknownFingerprintError()
+    return await this.#opinion(fingerprint, known.kind, item.outcome, item.ttlMs, item.note)
+  }
+
+  async allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult> {
+    if (!isKind(item.kind)) throw new InvalidRequestError(`unknown kind ${String(item.kind)}`)
+    return await this.#opinion(this.fingerprintOf(item.kind, item.value), item.kind, 'authorised-reseller', item.ttlMs)
+  }
+
+  async #opinion (fingerprint: Uint8Array, kind: Kind, opinion: OpinionType, ttlMs?: number, note?: string): Promise<OpinionResult> {
+    const policy = this.ingestor.chain.current.roster.policy
+    const body: Opinion = {
+      type: 'opinion',
+      fingerprint,
+      kind,
+      opinion,
+      expires: this.#clock() + Math.min(ttlMs ?? DEFAULT_TTL_MS, policy.maxLifetimeMs),
+      noteDigest: note !== undefined && note !== '' ? fileDigest(Buffer.from(note, 'utf8')) : new Uint8Array(0),
+      epoch: policy.epoch
+    }
+    const [entry] = await this.publish([body])
+    return { fingerprint: toHex(fingerprint), opinion, entryId: toHex(entry.id), status: this.ingestor.consensus.status(fingerprint) }
   }
 
   async explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult> {

@@ -104,6 +104,28 @@ export interface NodeStatus {
   snapshotHash: string
 }
 
+/** The platform's outcomes for a listing matched on a fingerprint. */
+export const OUTCOMES = ['confirmed', 'removed', 'false-positive', 'dispute-upheld'] as const
+export type Outcome = typeof OUTCOMES[number]
+
+export interface FeedbackItem {
+  /** Fingerprint (64 hex digits) the outcome is about. */
+  fingerprint: string
+  outcome: Outcome
+  /** Kept on this node; only its SHA-256 travels. */
+  note?: string
+  /** How long the opinion stands, ms. @default 90 days (capped by the roster's maximum lifetime) */
+  ttlMs?: number
+}
+
+export interface OpinionResult {
+  fingerprint: string
+  opinion: string
+  entryId: string
+  /** The fingerprint's status on this node right after the opinion was applied. */
+  status: StatusName | 'absent'
+}
+
 export interface RosterAdoption {
   version: number
   /** False when the node already held this version. */
@@ -116,6 +138,10 @@ export interface NodeService {
   retract (item: { kind: Kind, value: string }): Promise<RetractResult>
   explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult>
   blocklist (filter: { status?: StatusName }): AsyncIterable<BlocklistRow>
+  /** Records the platform's outcome as a signed opinion: confirmed/removed vouch, false-positive/dispute-upheld stand against. */
+  feedback (item: FeedbackItem): Promise<OpinionResult>
+  /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */
+  allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult>
   /** The roster file (alliance-roster/1 JSON) of the version in force. */
   roster (): Promise<unknown>
   /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */

@@ -9,7 +9,7 @@
  * between chunks instead of one for the whole transfer.
  */
 import { readApiInfo } from '../home.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption } from '../service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../service.js'
 import type { Kind } from '../../protocol/kinds.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
 
@@ -94,6 +94,14 @@ export class ApiClient implements NodeService {
 
   async status (): Promise<NodeStatus> {
     return await this.#json<NodeStatus>('GET', '/v1/status')
+  }
+
+  async feedback (item: FeedbackItem): Promise<OpinionResult> {
+    return await this.#json<OpinionResult>('POST', '/v1/feedback', item)
+  }
+
+  async allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult> {
+    return await this.#json<OpinionResult>('POST', '/v1/allow', item)
   }
 
   async roster (): Promise<unknown> {

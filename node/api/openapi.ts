@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_BULK_BODY_BYTES } from './limits.js'
-import { BLOCKLIST_FORMATS, STATUS_NAMES, attestBodySchema, explainByFingerprintSchema, explainByValueSchema, retractBodySchema } from './schemas.js'
+import { BLOCKLIST_FORMATS, STATUS_NAMES, allowBodySchema, attestBodySchema, explainByFingerprintSchema, explainByValueSchema, feedbackBodySchema, retractBodySchema } from './schemas.js'
 
 type Json = Record<string, unknown>
 
@@ -43,6 +43,8 @@ const schemas: Json = {
   },
   AttestRequest: fromZod(attestBodySchema),
   RetractRequest: fromZod(retractBodySchema),
+  FeedbackRequest: fromZod(feedbackBodySchema),
+  AllowRequest: fromZod(allowBodySchema),
   ExplainByValue: fromZod(explainByValueSchema),
   ExplainByFingerprint: fromZod(explainByFingerprintSchema),
   AttestResult: {
@@ -70,6 +72,11 @@ const schemas: Json = {
     type: 'object',
     required: ['retracted', 'fingerprint'],
     properties: { retracted: { type: 'integer' }, fingerprint: hex64 }
+  },
+  OpinionResult: {
+    type: 'object',
+    required: ['fingerprint', 'opinion', 'entryId', 'status'],
+    properties: { fingerprint: hex64, opinion: { type: 'string' }, entryId: { type: 'string' }, status: { type: 'string', enum: ['listed', 'disputed', 'candidate', 'absent'] } }
   },
   Vote: {
     type: 'object',
@@ -157,6 +164,22 @@ const document: Json = {
         summary: 'Withdraw this org\'s attestations of an identifier',
         requestBody: { required: true, content: json(ref('RetractRequest')) },
         responses: { 200: ok('Retracted (retracted = 0 if none stood)', 'RetractResult'), ...errorResponses }
+      }
+    },
+    '/v1/feedback': {
+      post: {
+        operationId: 'feedback',
+        summary: 'Record the platform\'s outcome on a fingerprint as a signed opinion (confirmed/removed vouch; false-positive/dispute-upheld dispute it)',
+        requestBody: { required: true, content: json(ref('FeedbackRequest')) },
+        responses: { 200: ok('Opinion recorded', 'OpinionResult'), ...errorResponses }
+      }
+    },
+    '/v1/allow': {
+      post: {
+        operationId: 'allow',
+        summary: 'A brand\'s authorised reseller: a signed negative opinion on the identifier\'s fingerprint',
+        requestBody: { required: true, content: json(ref('AllowRequest')) },
+        responses: { 200: ok('Opinion recorded', 'OpinionResult'), ...errorResponses }
       }
     },
     '/v1/roster': {

@@ -30,6 +30,15 @@ export const attestBodySchema = z.object({
 
 export const retractBodySchema = z.object({ kind, value }).strict()
 
+export const feedbackBodySchema = z.object({
+  fingerprint,
+  outcome: z.enum(['confirmed', 'removed', 'false-positive', 'dispute-upheld']),
+  note: z.string().max(4096).optional(),
+  ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()
+}).strict()
+
+export const allowBodySchema = z.object({ kind, value, ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }).strict()
+
 /** explain by raw identifier (canonicalised and fingerprinted on the node) */
 export const explainByValueSchema = z.object({ kind, value }).strict()
 /** explain by fingerprint (hex) */

@@ -29,7 +29,7 @@ import { InvalidApiConfigError, NonLoopbackHostError } from './errors.js'
 import { MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
 import type { MetricsRegistry } from './metrics.js'
 import { openApiDocument } from './openapi.js'
-import { attestBodySchema, blocklistQuerySchema, describeIssues, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
+import { allowBodySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
 
 export interface ApiServerInit {
   /** What the API exposes (the daemon, or a test double). */
@@ -231,6 +231,14 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     a.post('/v1/retract', async (req) => {
       const body = parseOr400(retractBodySchema.safeParse(req.body), 'invalid_body')
       return await service.retract(body)
+    })
+
+    a.post('/v1/feedback', async (req) => {
+      return await service.feedback(parseOr400(feedbackBodySchema.safeParse(req.body), 'invalid_body'))
+    })
+
+    a.post('/v1/allow', async (req) => {
+      return await service.allow(parseOr400(allowBodySchema.safeParse(req.body), 'invalid_body'))
     })
 
     a.get('/v1/explain', async (req) => {

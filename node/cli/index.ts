@@ -9,6 +9,7 @@ import { registerAttest } from './attest.js'
 import { createContext, type Context } from './common.js'
 import { registerDaemon } from './daemon.js'
 import { EXIT, debugText, errorLine, exitCodeOf, processIO, type CliIO } from './output.js'
+import { registerOpinion } from './opinion.js'
 import { registerQuery } from './query.js'
 import { registerRoster } from './roster.js'
 import { registerSetup } from './setup.js'
@@ -37,6 +38,7 @@ export function buildProgram (ctx: Context): Command {
   registerDaemon(program, ctx)
   registerAttest(program, ctx)
   registerQuery(program, ctx)
+  registerOpinion(program, ctx)
   return program
 }
 

@@ -2,7 +2,7 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 
 export type Call =
@@ -12,6 +12,8 @@ export type Call =
   | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
   | { method: 'blocklist', filter: { status?: StatusName } }
   | { method: 'roster' }
+  | { method: 'feedback', item: FeedbackItem }
+  | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
@@ -118,6 +120,18 @@ export class FakeService implements NodeService {
       if (filter.status === undefined || r.status === filter.status) yield r
       n++
     }
+  }
+
+  async feedback (item: FeedbackItem): Promise<OpinionResult> {
+    this.calls.push({ method: 'feedback', item })
+    this.#maybeFail()
+    return { fingerprint: item.fingerprint, opinion: item.outcome, entryId: 'ee'.repeat(32), status: 'disputed' }
+  }
+
+  async allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult> {
+    this.calls.push({ method: 'allow', item })
+    this.#maybeFail()
+    return { fingerprint: FP(9), opinion: 'authorised-reseller', entryId: 'ff'.repeat(32), status: 'disputed' }
   }
 
   async roster (): Promise<unknown> {

@@ -195,6 +195,22 @@ describe('node/api server', function () {
       assert.match(r.body, /alliance_api_requests_total\{route="\/v1\/status",status="401"\} \d+/)
     })
 
+    it('POST /v1/feedback and /v1/allow validate and reach the service', async () => {
+      const fp = 'ab'.repeat(32)
+      const f = await call('POST', '/v1/feedback', { fingerprint: fp, outcome: 'false-positive', note: 'seller proved authenticity' })
+      assert.equal(f.status, 200)
+      assert.equal(f.body.status, 'disputed')
+      assert.deepEqual(service.calls.at(-1), { method: 'feedback', item: { fingerprint: fp, outcome: 'false-positive', note: 'seller proved authenticity' } })
+      const before = service.calls.length
+      const bad = await call('POST', '/v1/feedback', { fingerprint: fp, outcome: 'maybe' })
+      assert.equal(bad.status, 400)
+      assert.equal(bad.body.error, 'invalid_body')
+      assert.equal(service.calls.length, before)
+      const a = await call('POST', '/v1/allow', { kind: 'seller-account', value: 'shopmart:authorised_1' })
+      assert.equal(a.status, 200)
+      assert.equal(a.body.opinion, 'authorised-reseller')
+    })
+
     it('GET /v1/roster and POST /v1/roster reach the service', async () => {
       const got = await call('GET', '/v1/roster')
       assert.equal(got.status, 200)
@@ -211,7 +227,7 @@ describe('node/api server', function () {
       assert.equal(r.status, 200)
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
-      assert.deepEqual(ops, ['GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/roster', 'GET /v1/status', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/retract', 'POST /v1/roster'])
+      assert.deepEqual(ops, ['GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/roster', 'GET /v1/status', 'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/retract', 'POST /v1/roster'])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])
     })
