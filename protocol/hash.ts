@@ -4,7 +4,7 @@
  * purpose can never be replayed as another.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { utf8 } from './bytes.js'
 
 /** Every tag the protocol uses, in one place so none is used twice. */
@@ -16,7 +16,19 @@ export const TAGS = {
   epochKeyCommitment: 'alliance-node/v1/epoch-key-commitment',
   fingerprintKey: 'alliance-node/v1/fingerprint-key',
   sealEpochKey: 'alliance-node/v1/seal-epoch-key',
-  snapshot: 'alliance-node/v1/blocklist-snapshot'
+  snapshot: 'alliance-node/v1/blocklist-snapshot',
+  // reports (protocol/report)
+  reportDigest: 'alliance-node/v1/report-digest',
+  reportSignature: 'alliance-node/v1/report-signature',
+  signedReportDigest: 'alliance-node/v1/signed-report-digest',
+  reportSeal: 'alliance-node/v1/report-seal',
+  reportContentKeyCommitment: 'alliance-node/v1/report-content-key-commitment',
+  reportStreamKey: 'alliance-node/v1/report-stream-key',
+  receiptDigest: 'alliance-node/v1/receipt-digest',
+  receiptSignature: 'alliance-node/v1/receipt-signature',
+  bundleDigest: 'alliance-node/v1/bundle-digest',
+  bundleExportDigest: 'alliance-node/v1/bundle-export-digest',
+  bundleExportSignature: 'alliance-node/v1/bundle-export-signature'
 } as const
 export type Tag = typeof TAGS[keyof typeof TAGS]
 
@@ -40,6 +52,20 @@ export function taggedHash (tag: Tag, ...data: Uint8Array[]): Uint8Array {
   const h = createHash('sha256').update(prefixOf(tag))
   for (const d of data) h.update(d)
   return new Uint8Array(h.digest())
+}
+
+/** An incremental tagged hash, for streams. */
+export function taggedHasher (tag: Tag): Hash {
+  return createHash('sha256').update(prefixOf(tag))
+}
+
+/** The message an Ed25519 key signs for a signed object: utf8(tag) || 0x00 || digest. */
+export function signedMessage (tag: Tag, digest: Uint8Array): Uint8Array {
+  const p = prefixOf(tag)
+  const out = new Uint8Array(p.length + digest.length)
+  out.set(p)
+  out.set(digest, p.length)
+  return out
 }
 
 /** Plain SHA-256, only for digests of opaque files (evidence), never for identifiers. */
