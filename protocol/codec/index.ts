@@ -14,18 +14,18 @@
  */
 import protobuf from 'protobufjs'
 import { descriptor } from '../pb/descriptor.js'
-import { bytesEqual } from '../bytes.js'
 import {
-  CLAIMS, KINDS, OPINIONS, ROLES, fromWire, toWire
+  CLAIMS, KINDS, OPINIONS, ROLES, toWire
 } from '../kinds.js'
 import * as L from '../limits.js'
 import type {
   Attestation, Body, Entry, Equivocation, Head, KeyEpoch, Member, NodeKey, Opinion, Policy,
   Retraction, Roster, RosterSignature, SealedKey, Segment, SignedRoster, SyncRequest, SyncResponse
 } from '../types.js'
+import { InvalidFieldError, OversizeError } from './errors.js'
 import {
-  InvalidFieldError, MalformedMessageError, NonCanonicalEncodingError, OversizeError, TooManyError
-} from './errors.js'
+  bytes, count, decodeStrict, encodeWire, enumName, exactLength, limitText, num, optionalLength, put, safeInt, str, u64, type Wire
+} from './wire.js'
 
 export * from './errors.js'
 
@@ -39,102 +39,6 @@ const T = {
   Equivocation: type('Equivocation'),
   SyncRequest: type('SyncRequest'),
   SyncResponse: type('SyncResponse')
-}
-
-// ------------------------------------------------------------------ helpers
-
-type Wire = Record<string, any>
-
-/** A protobufjs uint64 (Long or number) as a safe JS number, or an error. */
-function u64 (v: unknown, field: string): number {
-  if (v === undefined || v === null) return 0
-  if (typeof v === 'number') return v
-  const { low, high } = v as { low: number, high: number }
-  const hi = high >>> 0
-  if (hi >= 0x200000) throw new InvalidFieldError(field, 'exceeds the largest safe integer (2^53 - 1)')
-  return hi * 0x100000000 + (low >>> 0)
-}
-
-function num (v: unknown): number {
-  return typeof v === 'number' ? v : 0
-}
-
-function bytes (v: unknown): Uint8Array {
-  if (v === undefined || v === null) return new Uint8Array(0)
-  const b = v as Uint8Array
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice()
-}
-
-function str (v: unknown): string {
-  return typeof v === 'string' ? v : ''
-}
-
-function exactLength (b: Uint8Array, n: number, field: string): Uint8Array {
-  if (b.length !== n) throw new InvalidFieldError(field, `must be ${n} bytes, got ${b.length}`)
-  return b
-}
-
-function optionalLength (b: Uint8Array, n: number, field: string): Uint8Array {
-  if (b.length !== 0 && b.length !== n) throw new InvalidFieldError(field, `must be empty or ${n} bytes, got ${b.length}`)
-  return b
-}
-
-function limitText (s: string, max: number, field: string): string {
-  if (s.length > max) throw new InvalidFieldError(field, `longer than ${max} characters`)
-  return s
-}
-
-function count<T> (arr: T[] | undefined, max: number, field: string): T[] {
-  const a = arr ?? []
-  if (a.length > max) throw new TooManyError(field, a.length, max)
-  return a
-}
-
-function enumName<N extends string> (names: readonly N[], v: unknown, field: string): N {
-  const name = fromWire(names, num(v))
-  if (name === undefined) throw new InvalidFieldError(field, `unknown or unspecified value ${num(v)}`)
-  return name
-}
-
-function safeInt (n: number, field: string): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidFieldError(field, 'must be a non-negative safe integer')
-  return n
-}
-
-/** Sets `o[k] = v` only when v is not the proto3 default, so encode omits it. */
-function put (o: Wire, k: string, v: number | string | boolean | Uint8Array | Wire | Wire[] | Uint8Array[] | number[] | undefined): void {
-  if (v === undefined || v === 0 || v === '' || v === false) return
-  if ((v instanceof Uint8Array || Array.isArray(v)) && v.length === 0) return
-  o[k] = v
-}
-
-function checkSize (what: string, buf: Uint8Array, limit: number): void {
-  if (!(buf instanceof Uint8Array)) throw new MalformedMessageError(what, 'input is not a byte array')
-  if (buf.length > limit) throw new OversizeError(what, buf.length, limit)
-}
-
-function parse (t: protobuf.Type, what: string, buf: Uint8Array): Wire {
-  try {
-    return t.decode(buf) as unknown as Wire
-  } catch (err) {
-    throw new MalformedMessageError(what, err instanceof Error ? err.message : String(err))
-  }
-}
-
-function encodeWire (t: protobuf.Type, w: Wire): Uint8Array {
-  const out = t.encode(w).finish()
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-}
-
-/**
- * Decode `buf` as `t` with the size limit, convert with `from`, and require
- * that `to(from(wire))` re-encodes to exactly `buf`.
- */
-function decodeStrict<V> (t: protobuf.Type, what: string, buf: Uint8Array, limit: number, from: (w: Wire) => V, to: (v: V) => Wire): V {
-  checkSize(what, buf, limit)
-  const value = from(parse(t, what, buf))
-  if (!bytesEqual(encodeWire(t, to(value)), buf)) throw new NonCanonicalEncodingError(what)
-  return value
 }
 
 // ------------------------------------------------------------------ bodies

@@ -13,8 +13,10 @@
  * a report that decodes is one this node could have written.
  */
 import protobuf from 'protobufjs'
-import { bytesEqual } from '../bytes.js'
-import { InvalidFieldError, MalformedMessageError, NonCanonicalEncodingError, OversizeError, TooManyError } from '../codec/errors.js'
+import { InvalidFieldError, OversizeError } from '../codec/errors.js'
+import {
+  bytes, count, decodeStrict, encodeLimited, exactLength, limitText, num, put, safeInt, str, u64, type Wire
+} from '../codec/wire.js'
 import { KINDS } from '../kinds.js'
 import { ORG_ID_RE } from '../roster/index.js'
 import { descriptor } from './descriptor.js'
@@ -37,90 +39,10 @@ const T = {
   SignedExportStatement: type('SignedExportStatement')
 }
 
-// ------------------------------------------------------------------ helpers (as protocol/codec)
-
-type Wire = Record<string, any>
-
-function u64 (v: unknown, field: string): number {
-  if (v === undefined || v === null) return 0
-  if (typeof v === 'number') return v
-  const { low, high } = v as { low: number, high: number }
-  const hi = high >>> 0
-  if (hi >= 0x200000) throw new InvalidFieldError(field, 'exceeds the largest safe integer (2^53 - 1)')
-  return hi * 0x100000000 + (low >>> 0)
-}
-
-function num (v: unknown): number {
-  return typeof v === 'number' ? v : 0
-}
-
-function bytes (v: unknown): Uint8Array {
-  if (v === undefined || v === null) return new Uint8Array(0)
-  const b = v as Uint8Array
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice()
-}
-
-function str (v: unknown): string {
-  return typeof v === 'string' ? v : ''
-}
-
-function exactLength (b: Uint8Array, n: number, field: string): Uint8Array {
-  if (b.length !== n) throw new InvalidFieldError(field, `must be ${n} bytes, got ${b.length}`)
-  return b
-}
+// ------------------------------------------------------------------ helpers (shared with protocol/codec)
 
 function text (v: unknown, max: number, field: string): string {
-  const s = str(v)
-  if (s.length > max) throw new InvalidFieldError(field, `longer than ${max} characters`)
-  return s
-}
-
-function count<V> (arr: V[] | undefined, max: number, field: string): V[] {
-  const a = arr ?? []
-  if (a.length > max) throw new TooManyError(field, a.length, max)
-  return a
-}
-
-function safeInt (n: number, field: string): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidFieldError(field, 'must be a non-negative safe integer')
-  return n
-}
-
-function put (o: Wire, k: string, v: number | string | Uint8Array | Wire | Wire[] | string[] | undefined): void {
-  if (v === undefined || v === 0 || v === '') return
-  if ((v instanceof Uint8Array || Array.isArray(v)) && v.length === 0) return
-  o[k] = v
-}
-
-function checkSize (what: string, buf: Uint8Array, limit: number): void {
-  if (!(buf instanceof Uint8Array)) throw new MalformedMessageError(what, 'input is not a byte array')
-  if (buf.length > limit) throw new OversizeError(what, buf.length, limit)
-}
-
-function parse (t: protobuf.Type, what: string, buf: Uint8Array): Wire {
-  try {
-    return t.decode(buf) as unknown as Wire
-  } catch (err) {
-    throw new MalformedMessageError(what, err instanceof Error ? err.message : String(err))
-  }
-}
-
-function encodeWire (t: protobuf.Type, w: Wire): Uint8Array {
-  const out = t.encode(w).finish()
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-}
-
-function decodeStrict<V> (t: protobuf.Type, what: string, buf: Uint8Array, limit: number, from: (w: Wire) => V, to: (v: V) => Wire): V {
-  checkSize(what, buf, limit)
-  const value = from(parse(t, what, buf))
-  if (!bytesEqual(encodeWire(t, to(value)), buf)) throw new NonCanonicalEncodingError(what)
-  return value
-}
-
-function encodeLimited (t: protobuf.Type, what: string, w: Wire, limit: number): Uint8Array {
-  const out = encodeWire(t, w)
-  if (out.length > limit) throw new OversizeError(what, out.length, limit)
-  return out
+  return limitText(str(v), max, field)
 }
 
 // ------------------------------------------------------------------ report rules
