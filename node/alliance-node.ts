@@ -112,10 +112,11 @@ export function blocklistRow (e: Explanation): BlocklistRow {
 }
 
 /** Roster members' nodes as host peers. */
-export function rosterPeers (chain: RosterChain): RosterPeer[] {
+export function rosterPeers (chain: RosterChain): Array<RosterPeer & { org: string }> {
   return chain.current.roster.members.flatMap(m => m.nodes.map(n => ({
     peerId: peerIdFromMultihash(Digest.decode(n.peerId)).toString(),
-    addrs: n.addrs
+    addrs: n.addrs,
+    org: m.org
   })))
 }
 
@@ -138,6 +139,7 @@ export class AllianceNode implements NodeService {
   #timer: NodeJS.Timeout | undefined
   #lastSync: { at: number, peer: string } | undefined
   #unsubscribe: (() => void) | undefined
+  #peerOrgs: { version: number, map: Map<string, string> } | undefined
 
   private constructor (p: {
     dir: string, config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
@@ -309,6 +311,13 @@ export class AllianceNode implements NodeService {
     this.metrics.entriesRejected.inc({ reason })
   }
 
+  /** Org of each roster peer id, for the version in force (rebuilt when the roster changes). */
+  #orgOfPeer (): Map<string, string> {
+    const v = this.ingestor.chain.current.roster.version
+    if (this.#peerOrgs?.version !== v) this.#peerOrgs = { version: v, map: new Map(rosterPeers(this.ingestor.chain).map(p => [p.peerId, p.org])) }
+    return this.#peerOrgs.map
+  }
+
   async onRoster (): Promise<void> {
     await this.host.setAllowedPeers(rosterPeers(this.ingestor.chain))
     this.#log.info('roster updated', { version: this.ingestor.chain.current.roster.version })
@@ -463,10 +472,7 @@ export class AllianceNode implements NodeService {
       rosterVersion: chain.current.roster.version,
       quorum: chain.current.roster.policy.quorum,
       listen: this.host.multiaddrs().map(String),
-      peers: this.host.connectedPeers().map(p => {
-        const who = chain.current.roster.members.find(m => m.nodes.some(n => peerIdFromMultihash(Digest.decode(n.peerId)).toString() === p))
-        return { peerId: p, org: who?.org ?? null, addrs: [] }
-      }),
+      peers: this.host.connectedPeers().map(p => ({ peerId: p, org: this.#orgOfPeer().get(p) ?? null, addrs: [] })),
       heads: this.store.heads().map(h => ({ org: chain.current.memberOf(h.author)?.member.org ?? chain.orgAt(h.author, h.time) ?? null, author: toHex(h.author), seq: h.seq, time: new Date(h.time).toISOString() })),
       entries: { applied: this.#applied, rejected: { ...this.#rejected } },
       blocklist: this.ingestor.consensus.counts(),
