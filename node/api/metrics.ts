@@ -45,6 +45,12 @@ export class MetricsRegistry {
   readonly gossipMessages: Counter<'verdict'>
   /** HTTP API requests (labels `route` pattern and response `status`). */
   readonly apiRequests: Counter<'route' | 'status'>
+  /** Report deliveries attempted as author, by result (delivered, retry, refused, dropped). */
+  readonly reportDeliveries: Counter<'result'>
+  /** Report streams received as recipient, by result (stored, duplicate, or the refusal's reason code). */
+  readonly reportsReceived: Counter<'result'>
+  /** Report deliveries waiting in the outbox for a receipt. */
+  readonly reportOutboxPending: Gauge
 
   constructor (init: MetricsInit = {}) {
     const opts = { ...defaults, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
@@ -59,6 +65,9 @@ export class MetricsRegistry {
     this.blocklist = new Gauge({ name: `${p}blocklist_fingerprints`, help: 'Fingerprints on the consensus blocklist, by status', labelNames: ['status'] as const, registers })
     this.gossipMessages = new Counter({ name: `${p}gossip_messages_total`, help: 'Gossip messages validated, by verdict', labelNames: ['verdict'] as const, registers })
     this.apiRequests = new Counter({ name: `${p}api_requests_total`, help: 'Local HTTP API requests, by route and status code', labelNames: ['route', 'status'] as const, registers })
+    this.reportDeliveries = new Counter({ name: `${p}report_deliveries_total`, help: 'Report delivery attempts as author, by result', labelNames: ['result'] as const, registers })
+    this.reportsReceived = new Counter({ name: `${p}reports_received_total`, help: 'Report streams received as recipient, by result', labelNames: ['result'] as const, registers })
+    this.reportOutboxPending = new Gauge({ name: `${p}report_outbox_pending`, help: 'Report deliveries waiting for a receipt', registers })
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
   }
 

@@ -1,0 +1,116 @@
+/**
+ * Chain of custody: who did what with a report on this node, and when
+ * (received, opened, exported), in an append-only log that is itself
+ * tamper-evident. Each record names the hash of the one before it and its
+ * own hash is signed with the node's key:
+ *
+ *   hash      = SHA-256("alliance-node/v1/custody-record" 0x00 || JSON [seq, time, action, report, detail, prev])
+ *   signature = Ed25519(node key, "alliance-node/v1/custody-record" 0x00 || hash)
+ *
+ * Changing, dropping or reordering a record breaks every later link, and
+ * rewriting the whole tail needs the node's signing key. The log is checked
+ * when the service starts (LevelDB can silently lose history after on-disk
+ * damage, TOOLCHAIN.md); a damaged log is reported, never repaired.
+ *
+ * The tag is node-local (this log never travels), so it is defined here
+ * rather than in protocol/hash.ts.
+ */
+import { createHash } from 'node:crypto'
+import { toHex, fromHex } from '../../protocol/bytes.js'
+import { verifySignature, type Signer } from '../../protocol/ed25519.js'
+
+export const CUSTODY_TAG = 'alliance-node/v1/custody-record'
+const TAG_PREFIX = Buffer.concat([Buffer.from(CUSTODY_TAG, 'utf8'), Buffer.from([0])])
+const GENESIS_PREV = '0'.repeat(64)
+
+export const CUSTODY_ACTIONS = ['received', 'opened', 'exported'] as const
+export type CustodyAction = typeof CUSTODY_ACTIONS[number]
+
+export interface CustodyRecord {
+  seq: number
+  /** ISO 8601 */
+  time: string
+  action: CustodyAction
+  /** report id, hex */
+  report: string
+  /** what happened: sender, digest, bundle file… (no report content) */
+  detail: Record<string, string | number>
+  /** hash of the previous record (hex), 64 zeros for the first */
+  prev: string
+  hash: string
+  signature: string
+}
+
+/** The minimal key-value view of a LevelDB sublevel (JSON values) the log needs. */
+export interface CustodyStore {
+  iterator: (opts?: Record<string, unknown>) => AsyncIterable<[string, CustodyRecord]>
+}
+
+export function custodyKey (seq: number): string {
+  return String(seq).padStart(16, '0')
+}
+
+export function custodyHash (r: Omit<CustodyRecord, 'hash' | 'signature'>): string {
+  return createHash('sha256').update(TAG_PREFIX).update(JSON.stringify([r.seq, r.time, r.action, r.report, r.detail, r.prev])).digest('hex')
+}
+
+function signedMessage (hash: string): Uint8Array {
+  return Buffer.concat([TAG_PREFIX, Buffer.from(hash, 'hex')])
+}
+
+/** Why a log does not verify, naming the first bad record; undefined if it does. */
+export function checkCustodyRecord (r: CustodyRecord, expectedSeq: number, prev: string, nodeKey: Uint8Array): string | undefined {
+  if (r.seq !== expectedSeq) return `record ${expectedSeq} is missing (found ${String(r.seq)})`
+  if (r.prev !== prev) return `record ${r.seq} does not follow record ${r.seq - 1}`
+  if (custodyHash(r) !== r.hash) return `record ${r.seq} was altered`
+  if (!/^[0-9a-f]{128}$/.test(r.signature) || !verifySignature(nodeKey, signedMessage(r.hash), fromHex(r.signature))) return `record ${r.seq} is not signed by this node`
+  return undefined
+}
+
+/**
+ * The log's head, and records built on it. Appends are prepared here and
+ * written by the caller in the same LevelDB batch as the state they record;
+ * `commit` moves the head once that batch has been written (the caller
+ * serialises appends through one write queue).
+ */
+export class CustodyLog {
+  readonly #signer: Signer
+  #seq = 0
+  #head = GENESIS_PREV
+  #damage: string | undefined
+
+  constructor (signer: Signer) {
+    this.#signer = signer
+  }
+
+  /** Where the log breaks, if it does (checked by `load`). */
+  get damage (): string | undefined { return this.#damage }
+  get length (): number { return this.#seq }
+
+  /** Walks the whole log, checking every link and signature; sets the head after the last record. */
+  async load (store: CustodyStore): Promise<void> {
+    let seq = 0
+    let prev = GENESIS_PREV
+    this.#damage = undefined
+    for await (const [, r] of store.iterator()) {
+      seq++
+      this.#damage ??= checkCustodyRecord(r, seq, prev, this.#signer.publicKey)
+      prev = r.hash
+      seq = r.seq
+    }
+    this.#seq = seq
+    this.#head = prev
+  }
+
+  /** The next record, signed, and the function that makes it the head once stored. */
+  prepare (action: CustodyAction, report: string, detail: Record<string, string | number>, time: number): { key: string, record: CustodyRecord, commit: () => void } {
+    const base = { seq: this.#seq + 1, time: new Date(time).toISOString(), action, report, detail, prev: this.#head }
+    const hash = custodyHash(base)
+    const record: CustodyRecord = { ...base, hash, signature: toHex(this.#signer.sign(signedMessage(hash))) }
+    return {
+      key: custodyKey(record.seq),
+      record,
+      commit: () => { this.#seq = record.seq; this.#head = hash }
+    }
+  }
+}
