@@ -35,6 +35,8 @@ import type { Store } from './store/types.js'
 import { DEFAULT_SYNC_BATCH, SYNC_TIMEOUT_MS, pullSync, serveSync, syncProtocol, type SyncResult } from './sync.js'
 import { NodeError } from './errors.js'
 import { MetricsRegistry } from './api/metrics.js'
+import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
+import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 
 export const GOSSIP_PROTOCOL_VERSION = '1.0.0'
 export function gossipTopic (alliance: string): string {
@@ -76,6 +78,8 @@ export interface AllianceNodeInit {
   clock?: () => number
   /** Anti-entropy: pull from every connected peer this often. @default 30000 */
   antiEntropyIntervalMs?: number
+  /** Options of the report service (node/reports). @default {} */
+  reports?: ReportServiceInit
 }
 
 function iso (t: number): string | null {
@@ -129,6 +133,8 @@ export class AllianceNode implements NodeService {
   readonly host: Host
   readonly metrics: MetricsRegistry
   readonly logger: Logger
+  /** Infringement reports: outbox, inbox, the report protocol (node/reports). Set by open(). */
+  reports!: ReportService
   readonly #log: ComponentLogger
   readonly #suite: LocalFingerprintSuite
   readonly #clock: () => number
@@ -208,6 +214,7 @@ export class AllianceNode implements NodeService {
         gossipTopics: [gossipTopic(chain.alliance)]
       }, { keys, logger })
       node = new AllianceNode({ dir: init.dir, config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
+      node.reports = createReportService(init.reports ?? {}, { dir: init.dir, org: config.org, chain: () => ingestor.chain, keys, host, logger: logger.forComponent('alliance:reports'), metrics, clock })
       node.#applied = replayed
       node.updateGauges()
       return node
@@ -230,6 +237,7 @@ export class AllianceNode implements NodeService {
         stream.abort(err as Error)
       })
     }, { maxInboundStreams: 4 })
+    await this.reports.start()
     this.#unsubscribe = this.host.subscribe(gossipTopic(alliance), async (_from, data, meta) => await this.#validateGossip(data, meta.relayedBy), () => {})
     this.host.addEventListener('peer:connect', (evt) => { void this.syncWith(evt.detail) ; this.updateGauges() })
     this.host.addEventListener('peer:disconnect', () => { this.updateGauges() })
@@ -239,6 +247,7 @@ export class AllianceNode implements NodeService {
   }
 
   async stop (): Promise<void> {
+    await this.reports.stop()
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#unsubscribe?.()
     await Promise.allSettled([...this.#syncing.values()])
@@ -509,6 +518,14 @@ export class AllianceNode implements NodeService {
     await this.publish([{ type: 'roster', signed }])
     return { version: next.roster.version, changed: true }
   }
+
+  // ---------------------------------------------------------------- reports (node/reports)
+
+  async reportSend (req: ReportSendRequest): Promise<ReportSendResult> { return await this.reports.send(req) }
+  async reportOutbox (): Promise<ReportOutboxItem[]> { return await this.reports.outbox() }
+  async reportInbox (): Promise<ReportInboxItem[]> { return await this.reports.inbox() }
+  async reportShow (id: string): Promise<ReportDetail> { return await this.reports.show(id) }
+  async reportExport (id: string, outPath: string): Promise<ReportExportResult> { return await this.reports.export(id, outPath) }
 
   /** Applies an outcome (for tests and tools): how the node classifies a raw segment. */
   async ingestRaw (bytes: Uint8Array, requireSignature = true): Promise<IngestOutcome> {

@@ -265,4 +265,14 @@ export interface NodeService {
   roster (): Promise<unknown>
   /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */
   adoptRoster (file: unknown): Promise<RosterAdoption>
+  /** Signs, encrypts and queues a report to law-enforcement recipients; refusals queue nothing. */
+  reportSend (req: ReportSendRequest): Promise<ReportSendResult>
+  /** Reports this node sent, with each delivery's state. */
+  reportOutbox (): Promise<ReportOutboxItem[]>
+  /** Reports this node received, each opened, checked and receipted. */
+  reportInbox (): Promise<ReportInboxItem[]>
+  /** One report in full (logged as `opened` in the chain of custody on a recipient). */
+  reportShow (id: string): Promise<ReportDetail>
+  /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites). */
+  reportExport (id: string, outPath: string): Promise<ReportExportResult>
 }

@@ -10,6 +10,7 @@
  */
 import { readApiInfo } from '../home.js'
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../service.js'
+import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../service.js'
 import type { Kind } from '../../protocol/kinds.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
 
@@ -118,6 +119,28 @@ export class ApiClient implements NodeService {
 
   async retract (item: { kind: Kind, value: string }): Promise<RetractResult> {
     return await this.#json<RetractResult>('POST', '/v1/retract', { kind: item.kind, value: item.value })
+  }
+
+  /** Hashing and encrypting large evidence happens before the answer: the bulk timeout applies. */
+  async reportSend (req: ReportSendRequest): Promise<ReportSendResult> {
+    return await this.#json<ReportSendResult>('POST', '/v1/reports', { to: req.to, report: req.report, evidence: req.evidence }, this.#bulkTimeoutMs)
+  }
+
+  async reportOutbox (): Promise<ReportOutboxItem[]> {
+    return await this.#json<ReportOutboxItem[]>('GET', '/v1/reports/outbox')
+  }
+
+  async reportInbox (): Promise<ReportInboxItem[]> {
+    return await this.#json<ReportInboxItem[]>('GET', '/v1/reports/inbox')
+  }
+
+  async reportShow (id: string): Promise<ReportDetail> {
+    return await this.#json<ReportDetail>('GET', `/v1/reports/${encodeURIComponent(id)}`)
+  }
+
+  /** The bundle is written by the daemon, at `outPath` on its machine. */
+  async reportExport (id: string, outPath: string): Promise<ReportExportResult> {
+    return await this.#json<ReportExportResult>('POST', `/v1/reports/${encodeURIComponent(id)}/export`, { out: outPath }, this.#bulkTimeoutMs)
   }
 
   /** Sent as POST so a raw identifier never appears in a URL. */

@@ -17,3 +17,6 @@ export const MIN_TOKEN_LENGTH = 16
 
 /** How long stop() waits for in-flight requests before cutting connections. */
 export const STOP_GRACE_MS = 5_000
+
+/** Body limit of POST /v1/reports: an encoded report is at most 4 MiB (protocol/report MAX_REPORT_BYTES); its JSON input with escaping fits in 16 MiB. */
+export const MAX_REPORT_BODY_BYTES = 16 * 1024 * 1024

@@ -7,6 +7,8 @@ import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_BULK_BODY_BYTES } from './limits.js'
 import { BLOCKLIST_FORMATS, STATUS_NAMES, allowBodySchema, attestBodySchema, explainByFingerprintSchema, explainByValueSchema, feedbackBodySchema, retractBodySchema } from './schemas.js'
+import { MAX_REPORT_BODY_BYTES } from './limits.js'
+import { reportExportBodySchema, reportSendBodySchema } from './schemas.js'
 
 type Json = Record<string, unknown>
 
@@ -131,6 +133,76 @@ const schemas: Json = {
   }
 }
 
+// ---- infringement reports (DESIGN.md §7)
+const str = { type: 'string' }
+const reportDelivery: Json = {
+  type: 'object',
+  required: ['org', 'node', 'peerId', 'state', 'attempts', 'nextAttemptAt', 'lastError', 'deliveredAt', 'receiptTime'],
+  properties: {
+    org: str,
+    node: { ...hex64, description: 'The recipient node\'s signing key' },
+    peerId: str,
+    state: { enum: ['pending', 'delivered', 'refused', 'dropped'], description: 'pending: retried with backoff; delivered: a verified signed receipt came back; refused: refused for good; dropped: the node left the roster' },
+    attempts: { type: 'integer' },
+    nextAttemptAt: nullableString,
+    lastError: { oneOf: [{ type: 'null' }, { type: 'object', properties: { reason: str, message: str, at: iso } }] },
+    deliveredAt: nullableString,
+    receiptTime: { ...nullableString, description: 'The time in the recipient\'s signed receipt' }
+  }
+}
+const reportOutboxItem: Json = {
+  type: 'object',
+  required: ['id', 'title', 'reference', 'created', 'queuedAt', 'recipients', 'state', 'digest', 'evidence', 'evidenceBytes', 'envelopeBytes', 'deliveries'],
+  properties: {
+    id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+    title: str,
+    reference: str,
+    created: iso,
+    queuedAt: iso,
+    recipients: { type: 'array', items: str },
+    state: { enum: ['queued', 'partial', 'delivered', 'failed'] },
+    digest: { ...hex64, description: 'Signed-report digest: what receipts acknowledge' },
+    evidence: { type: 'integer' },
+    evidenceBytes: { type: 'integer' },
+    envelopeBytes: { type: 'integer' },
+    deliveries: { type: 'array', items: ref('ReportDelivery') }
+  }
+}
+const reportInboxItem: Json = {
+  type: 'object',
+  required: ['id', 'author', 'title', 'reference', 'created', 'received', 'from', 'digest', 'evidence', 'evidenceBytes'],
+  properties: { id: str, author: str, title: str, reference: str, created: iso, received: iso, from: { ...str, description: 'Peer id of the delivering node' }, digest: hex64, evidence: { type: 'integer' }, evidenceBytes: { type: 'integer' } }
+}
+Object.assign(schemas, {
+  ReportSendRequest: fromZod(reportSendBodySchema),
+  ReportExportRequest: fromZod(reportExportBodySchema),
+  ReportDelivery: reportDelivery,
+  ReportOutboxItem: reportOutboxItem,
+  ReportSendResult: { allOf: [ref('ReportOutboxItem'), { type: 'object', required: ['duplicate'], properties: { duplicate: { type: 'boolean', description: 'A report with this id was already queued: nothing new was queued' } } }] },
+  ReportInboxItem: reportInboxItem,
+  ReportDetail: {
+    type: 'object',
+    required: ['direction', 'id', 'digest', 'report', 'outbox', 'inbox', 'receipts', 'custody', 'custodyIntact'],
+    properties: {
+      direction: { enum: ['sent', 'received'] },
+      id: str,
+      digest: hex64,
+      report: { type: 'object', description: 'The whole report (listings, sellers with raw identifiers, rights, evidence by SHA-256, narrative)' },
+      outbox: { oneOf: [{ type: 'null' }, ref('ReportOutboxItem')] },
+      inbox: { oneOf: [{ type: 'null' }, ref('ReportInboxItem')] },
+      receipts: { type: 'array', items: { type: 'object', properties: { org: str, node: str, received: iso } } },
+      custody: { type: 'array', items: { type: 'object', properties: { seq: { type: 'integer' }, time: iso, action: { enum: ['received', 'opened', 'exported'] }, detail: { type: 'object' }, hash: hex64 } } },
+      custodyIntact: { type: 'boolean', description: 'False if the custody log\'s hash chain or signatures are broken on disk' }
+    }
+  },
+  ReportExportResult: {
+    type: 'object',
+    required: ['id', 'out', 'bytes', 'sha256', 'receipts', 'exporter'],
+    properties: { id: str, out: str, bytes: { type: 'integer' }, sha256: hex64, receipts: { type: 'integer' }, exporter: str }
+  }
+})
+const reportIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{32}$' }, description: 'Report id (32 hex digits)' }
+
 const explainQueryParams = [
   { name: 'kind', in: 'query', schema: { enum: [...KINDS] }, description: 'With value: explain a raw identifier (fingerprinted on the node)' },
   { name: 'value', in: 'query', schema: { type: 'string' }, description: 'The raw identifier. Prefer POST /v1/explain to keep it out of URLs' },
@@ -227,6 +299,47 @@ const document: Json = {
           },
           ...errorResponses
         }
+      }
+    },
+    '/v1/reports': {
+      post: {
+        operationId: 'reportSend',
+        summary: 'Sign, encrypt and queue an infringement report to law-enforcement members; delivered with retries until each recipient node returns a signed receipt',
+        description: `Body limit ${MAX_REPORT_BODY_BYTES} bytes. The report is the JSON input of \`alliance report send\` (examples/report.json); evidence paths are absolute paths on the node's machine. Refused with 400 and nothing queued: unknown_recipient, not_law_enforcement, evidence_file (missing or unreadable), oversize (report or evidence over the limit), invalid_report_input / invalid_report. Idempotent by report id: a known \`id\` returns the queued report with duplicate = true.`,
+        requestBody: { required: true, content: json(ref('ReportSendRequest')) },
+        responses: { 200: ok('Queued (or already queued)', 'ReportSendResult'), 413: { description: 'Body too large', content: json(ref('Error')) }, ...errorResponses }
+      }
+    },
+    '/v1/reports/outbox': {
+      get: {
+        operationId: 'reportOutbox',
+        summary: 'Reports this node sent, with each delivery\'s state (pending, delivered with a verified receipt, refused)',
+        responses: { 200: { description: 'Outbox, oldest first', content: json({ type: 'array', items: ref('ReportOutboxItem') }) }, ...errorResponses }
+      }
+    },
+    '/v1/reports/inbox': {
+      get: {
+        operationId: 'reportInbox',
+        summary: 'Reports this node received: each opened, its author\'s signature and every evidence file checked, then receipted',
+        responses: { 200: { description: 'Inbox, oldest first', content: json({ type: 'array', items: ref('ReportInboxItem') }) }, ...errorResponses }
+      }
+    },
+    '/v1/reports/{id}': {
+      get: {
+        operationId: 'reportShow',
+        summary: 'One report in full, its receipts and chain of custody; on a recipient, recorded as opened',
+        parameters: [reportIdParam],
+        responses: { 200: ok('The report', 'ReportDetail'), ...errorResponses }
+      }
+    },
+    '/v1/reports/{id}/export': {
+      post: {
+        operationId: 'reportExport',
+        summary: 'Write the report\'s evidence bundle (report, evidence, signatures, receipts, roster chain) to a path on the node\'s machine; recorded as exported',
+        description: 'The bundle verifies offline with `alliance report verify <bundle>`. An existing file is never overwritten (409 already_exists).',
+        parameters: [reportIdParam],
+        requestBody: { required: true, content: json(ref('ReportExportRequest')) },
+        responses: { 200: ok('Bundle written', 'ReportExportResult'), ...errorResponses }
       }
     },
     '/metrics': {

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_ATTEST_ITEMS, MAX_VALUE_LENGTH } from './limits.js'
+import { MAX_EVIDENCE_FILES, MAX_RECIPIENTS, reportInputSchema } from '../../protocol/report/index.js'
 
 export const STATUS_NAMES = ['listed', 'disputed', 'candidate'] as const
 export const BLOCKLIST_FORMATS = ['jsonl', 'csv'] as const
@@ -54,6 +55,23 @@ export function parseExplainQuery (input: unknown): z.ZodSafeParseResult<Explain
 export const blocklistQuerySchema = z.object({
   status: z.enum(STATUS_NAMES).optional(),
   format: z.enum(BLOCKLIST_FORMATS).default('jsonl')
+}).strict()
+
+/** POST /v1/reports: a report (the JSON input of `alliance report send`), more recipients, more evidence files (absolute paths on the node's machine). */
+export const reportSendBodySchema = z.object({
+  to: z.array(z.string().min(1).max(64)).max(MAX_RECIPIENTS).default([]),
+  report: reportInputSchema,
+  evidence: z.array(z.string().min(1).max(4096)).max(MAX_EVIDENCE_FILES).default([])
+}).strict()
+
+/** A report id in a route: 16 bytes as hex. */
+export const reportIdParamsSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{32}$/, 'a report id is 32 lower-case hex digits')
+}).strict()
+
+/** POST /v1/reports/:id/export: where the node writes the bundle (an absolute path on the node's machine; never overwritten). */
+export const reportExportBodySchema = z.object({
+  out: z.string().min(1).max(4096)
 }).strict()
 
 /** One line per problem, at most `max`, naming the field path; never echoes the input's values. */

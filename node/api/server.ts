@@ -26,10 +26,11 @@ import type { ComponentLogger, Logger } from '../logger.js'
 import type { BlocklistRow, NodeService } from '../service.js'
 import { BLOCKLIST_CSV_HEADER, CONTENT_TYPES, blocklistLine } from './blocklist-format.js'
 import { InvalidApiConfigError, NonLoopbackHostError } from './errors.js'
-import { MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
+import { MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
 import type { MetricsRegistry } from './metrics.js'
 import { openApiDocument } from './openapi.js'
 import { allowBodySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
+import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema } from './schemas.js'
 
 export interface ApiServerInit {
   /** What the API exposes (the daemon, or a test double). */
@@ -264,6 +265,24 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     a.get('/v1/roster', async () => await service.roster())
 
     a.post('/v1/roster', async (req) => await service.adoptRoster(req.body))
+
+    // Infringement reports (DESIGN.md §7). Refusals (recipient, evidence, size) are named errors → 400, and queue nothing.
+    a.post('/v1/reports', { bodyLimit: MAX_REPORT_BODY_BYTES }, async (req) => {
+      return await service.reportSend(parseOr400(reportSendBodySchema.safeParse(req.body), 'invalid_body'))
+    })
+
+    a.get('/v1/reports/outbox', async () => await service.reportOutbox())
+
+    a.get('/v1/reports/inbox', async () => await service.reportInbox())
+
+    a.get('/v1/reports/:id', async (req) => {
+      return await service.reportShow(parseOr400(reportIdParamsSchema.safeParse(req.params), 'invalid_report_id').id)
+    })
+
+    a.post('/v1/reports/:id/export', async (req) => {
+      const { id } = parseOr400(reportIdParamsSchema.safeParse(req.params), 'invalid_report_id')
+      return await service.reportExport(id, parseOr400(reportExportBodySchema.safeParse(req.body), 'invalid_body').out)
+    })
 
     a.get('/metrics', async (_req, reply) => {
       const text = await metrics.text()

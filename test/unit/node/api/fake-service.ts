@@ -3,6 +3,7 @@
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../../../../node/service.js'
+import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 
 export type Call =
@@ -15,8 +16,43 @@ export type Call =
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
+  | { method: 'reportSend', req: ReportSendRequest }
+  | { method: 'reportOutbox' }
+  | { method: 'reportInbox' }
+  | { method: 'reportShow', id: string }
+  | { method: 'reportExport', id: string, outPath: string }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
+
+export const REPORT_ID = '0123456789abcdef0123456789abcdef'
+
+export const OUTBOX_ITEM: ReportOutboxItem = {
+  id: REPORT_ID,
+  title: 'Counterfeit trainers',
+  reference: 'CASE-1',
+  created: '2025-01-01T00:00:00.000Z',
+  queuedAt: '2025-01-01T00:00:01.000Z',
+  recipients: ['police'],
+  state: 'queued',
+  digest: 'ab'.repeat(32),
+  evidence: 1,
+  evidenceBytes: 1000,
+  envelopeBytes: 2000,
+  deliveries: [{ org: 'police', node: 'cd'.repeat(32), peerId: '12D3KooWpolice', state: 'pending', attempts: 0, nextAttemptAt: '2025-01-01T00:00:01.000Z', lastError: null, deliveredAt: null, receiptTime: null }]
+}
+
+export const INBOX_ITEM: ReportInboxItem = {
+  id: REPORT_ID,
+  author: 'brand-a',
+  title: 'Counterfeit trainers',
+  reference: 'CASE-1',
+  created: '2025-01-01T00:00:00.000Z',
+  received: '2025-01-01T00:00:05.000Z',
+  from: '12D3KooWbrand',
+  digest: 'ab'.repeat(32),
+  evidence: 1,
+  evidenceBytes: 1000
+}
 
 export function row (n: number, status: StatusName = 'listed'): BlocklistRow {
   return { fingerprint: FP(n), kind: 'phone', status, orgs: ['brand-a', 'brand-b'], weight: 2, expires: '2030-01-01T00:00:00.000Z' }
@@ -144,5 +180,49 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'adoptRoster', file })
     this.#maybeFail()
     return { version: 2, changed: true }
+  }
+
+  async reportSend (req: ReportSendRequest): Promise<ReportSendResult> {
+    this.calls.push({ method: 'reportSend', req })
+    this.#maybeFail()
+    return { ...OUTBOX_ITEM, duplicate: false }
+  }
+
+  async reportOutbox (): Promise<ReportOutboxItem[]> {
+    this.calls.push({ method: 'reportOutbox' })
+    this.#maybeFail()
+    return [OUTBOX_ITEM]
+  }
+
+  async reportInbox (): Promise<ReportInboxItem[]> {
+    this.calls.push({ method: 'reportInbox' })
+    this.#maybeFail()
+    return [INBOX_ITEM]
+  }
+
+  async reportShow (id: string): Promise<ReportDetail> {
+    this.calls.push({ method: 'reportShow', id })
+    this.#maybeFail()
+    return {
+      direction: 'received',
+      id,
+      digest: 'ab'.repeat(32),
+      report: {
+        id, alliance: 'acme-alliance', author: 'brand-a', authorKey: 'ef'.repeat(32), created: '2025-01-01T00:00:00.000Z', recipients: ['police'],
+        title: 'Counterfeit trainers', reference: 'CASE-1', listings: [], sellers: [{ name: 'seller', platform: 'shop', identifiers: [] }],
+        rights: [{ type: 'trademark', mark: 'ACME', registrations: [], jurisdiction: 'GB' }], evidence: [], narrative: 'n'
+      },
+      outbox: null,
+      inbox: INBOX_ITEM,
+      receipts: [{ org: 'police', node: 'cd'.repeat(32), received: '2025-01-01T00:00:05.000Z' }],
+      custody: [{ seq: 1, time: '2025-01-01T00:00:05.000Z', action: 'received', detail: { from: '12D3KooWbrand' }, hash: '00'.repeat(32) }],
+      custodyIntact: true
+    }
+  }
+
+  async reportExport (id: string, outPath: string): Promise<ReportExportResult> {
+    this.calls.push({ method: 'reportExport', id, outPath })
+    this.#maybeFail()
+    return { id, out: outPath, bytes: 1234, sha256: '12'.repeat(32), receipts: 1, exporter: 'police' }
   }
 }

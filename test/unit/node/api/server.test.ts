@@ -8,7 +8,7 @@ import { createApiServer, statusOfNamedError, type ApiServer } from '../../../..
 import { freePort, writeApiInfo } from '../../../../node/home.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { BlocklistRow } from '../../../../node/service.js'
-import { FakeNamedError, FakeService, FP, STATUS, row } from './fake-service.js'
+import { FakeNamedError, FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, STATUS, row } from './fake-service.js'
 
 const TOKEN = 'test-token-0123456789abcdef0123456789'
 
@@ -222,12 +222,48 @@ describe('node/api server', function () {
       assert.deepEqual(service.calls.at(-1), { method: 'adoptRoster', file })
     })
 
+    it('report routes validate their input and reach the service', async () => {
+      const report = { recipients: ['police'], sellers: [{ name: 'best-deals-4u' }], rights: [{ mark: 'ACME' }], narrative: 'test purchase' }
+      const sent = await call('POST', '/v1/reports', { to: ['police'], report, evidence: ['/tmp/photo.jpg'] })
+      assert.equal(sent.status, 200)
+      assert.equal(sent.body.duplicate, false)
+      const last = service.calls.at(-1) as { method: string, req: { to: string[], evidence: string[], report: { narrative: string } } }
+      assert.equal(last.method, 'reportSend')
+      assert.deepEqual(last.req.to, ['police'])
+      assert.deepEqual(last.req.evidence, ['/tmp/photo.jpg'])
+      assert.equal(last.req.report.narrative, 'test purchase')
+      const before = service.calls.length
+      for (const bad of [{ report: { ...report, rights: [] } }, { report, extra: 1 }, { to: 'police', report }, {}]) {
+        const r = await call('POST', '/v1/reports', bad)
+        assert.equal(r.status, 400)
+        assert.equal(r.body.error, 'invalid_body')
+      }
+      assert.equal((await call('GET', '/v1/reports/not-an-id')).body.error, 'invalid_report_id')
+      assert.equal((await call('POST', `/v1/reports/${REPORT_ID}/export`, { out: 1 })).status, 400)
+      assert.equal(service.calls.length, before, 'nothing reached the service')
+      assert.deepEqual((await call('GET', '/v1/reports/outbox')).body, [OUTBOX_ITEM])
+      assert.deepEqual((await call('GET', '/v1/reports/inbox')).body, [INBOX_ITEM])
+      assert.equal((await call('GET', `/v1/reports/${REPORT_ID}`)).body.direction, 'received')
+      const ex = await call('POST', `/v1/reports/${REPORT_ID}/export`, { out: '/tmp/b.bundle' })
+      assert.equal(ex.status, 200)
+      assert.deepEqual(service.calls.at(-1), { method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle' })
+      service.failNext = new FakeNamedError('NotLawEnforcementError', 'not_law_enforcement', 'recipient "platform" is not a law-enforcement member')
+      const refused = await call('POST', '/v1/reports', { to: ['platform'], report })
+      assert.equal(refused.status, 400)
+      assert.equal(refused.body.error, 'not_law_enforcement')
+      service.failNext = new FakeNamedError('ReportNotFoundError', 'report_not_found', 'no report')
+      assert.equal((await call('GET', `/v1/reports/${REPORT_ID}`)).status, 404)
+    })
+
     it('GET /openapi.json is OpenAPI 3.1 and lists every route', async () => {
       const r = await call('GET', '/openapi.json')
       assert.equal(r.status, 200)
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
-      assert.deepEqual(ops, ['GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/roster', 'GET /v1/status', 'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/retract', 'POST /v1/roster'])
+      assert.deepEqual(ops, [
+        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
+        'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
+      ])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])
     })
