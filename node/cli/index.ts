@@ -11,6 +11,7 @@ import { registerDaemon } from './daemon.js'
 import { EXIT, debugText, errorLine, exitCodeOf, processIO, type CliIO } from './output.js'
 import { registerOpinion } from './opinion.js'
 import { registerQuery } from './query.js'
+import { registerReport } from './report.js'
 import { registerRoster } from './roster.js'
 import { registerSetup } from './setup.js'
 
@@ -39,6 +40,7 @@ export function buildProgram (ctx: Context): Command {
   registerAttest(program, ctx)
   registerQuery(program, ctx)
   registerOpinion(program, ctx)
+  registerReport(program, ctx)
   return program
 }
 

@@ -39,7 +39,8 @@ const USAGE_NAMES = new Set(['CliUsageError', 'InvalidDurationError', 'Identifie
 /** Reasons that mean a signature, a roster or a sealed key did not verify. */
 const VERIFICATION_REASONS = new Set([
   'insufficient_signatures', 'bad_roster_signature', 'invalid_roster', 'roster_chain', 'commitment_mismatch',
-  'seal_open_failed', 'not_a_recipient', 'bad_signature', 'malformed', 'non_canonical', 'invalid_field', 'oversize', 'too_many'
+  'seal_open_failed', 'not_a_recipient', 'bad_signature', 'malformed', 'non_canonical', 'invalid_field', 'oversize', 'too_many',
+  'bundle_verification_failed'
 ])
 
 export function exitCodeOf (err: unknown): number {

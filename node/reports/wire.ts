@@ -120,7 +120,7 @@ function decodeRefusal (body: Uint8Array): Reply {
  * Rejects on a broken stream, a protocol violation or a stall longer than
  * `idleTimeoutMs`; the stream is closed or aborted in every case.
  */
-export async function sendEnvelope (stream: Stream, size: number, source: AsyncIterable<Uint8Array>, opts: WireOptions): Promise<Reply> {
+export async function sendEnvelope (stream: Stream, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: WireOptions): Promise<Reply> {
   const lp = lpStream(stream, { maxDataLength: MAX_REPLY_FRAME_BYTES })
   const stopReader = new AbortController()
   let credits = WINDOW_FRAMES
