@@ -229,6 +229,8 @@ export class AllianceNode implements NodeService {
   /** Starts networking: gossip subscription, sync handler, anti-entropy, first syncs. */
   async start (): Promise<void> {
     const alliance = this.alliance
+    // before the host: a recipient coming online answers reports from its first connection
+    await this.reports.start()
     await this.host.start()
     await this.host.handle(syncProtocol(alliance), (stream) => {
       const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
@@ -237,7 +239,6 @@ export class AllianceNode implements NodeService {
         stream.abort(err as Error)
       })
     }, { maxInboundStreams: 4 })
-    await this.reports.start()
     this.#unsubscribe = this.host.subscribe(gossipTopic(alliance), async (_from, data, meta) => await this.#validateGossip(data, meta.relayedBy), () => {})
     this.host.addEventListener('peer:connect', (evt) => { void this.syncWith(evt.detail) ; this.updateGauges() })
     this.host.addEventListener('peer:disconnect', () => { this.updateGauges() })

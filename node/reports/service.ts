@@ -511,6 +511,7 @@ export class ReportService {
       await this.#maybeRetire(d.id)
     } catch (err) {
       if (this.#stopping && signal.aborted) return // interrupted by stop(): resumes after a restart, no attempt counted
+      if ((err as Error).name === 'HostNotStartedError') return // the node is still starting: the next tick tries again, no attempt counted
       const info = errorInfo(err)
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         await this.#finish(d, 'dropped', { reason: 'envelope_missing', message: `the envelope file ${o.record.envelope} is gone from the outbox` })
