@@ -32,6 +32,15 @@ export const DEFAULT_SYNC_BATCH = 5000
 export const MAX_SYNC_BATCH = MAX_SEGMENT_ENTRIES
 /** Entry bytes per frame, leaving headroom under MAX_SYNC_RESPONSE_BYTES for framing. */
 export const SYNC_FRAME_ENTRY_BYTES = MAX_SYNC_RESPONSE_BYTES - 256 * 1024
+/**
+ * What the requester buffers of the responder's stream: one largest frame
+ * plus one more in flight. @libp2p/utils' default (4 MiB) would cut off any
+ * frame between 4 MiB and the protocol's MAX_SYNC_RESPONSE_BYTES, which a
+ * log holding large roster entries produces, and that sync could then never
+ * complete. Yamux grants window on receipt, not on reading, so this is the
+ * bound on what a responder can make us hold.
+ */
+export const SYNC_READ_BUFFER_BYTES = 2 * MAX_SYNC_RESPONSE_BYTES
 /** A whole sync exchange must finish within this time. */
 export const SYNC_TIMEOUT_MS = 5 * 60_000
 
@@ -120,7 +129,7 @@ export async function serveSync (stream: Stream, c: SyncComponents, signal: Abor
 
 /** Requester side: pulls what `stream`'s peer has and we lack, ingesting frame by frame. */
 export async function pullSync (stream: Stream, peer: string, c: SyncComponents, signal: AbortSignal): Promise<SyncResult> {
-  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: SYNC_READ_BUFFER_BYTES })
   const heads: Head[] = []
   for (const h of c.store.heads()) {
     const mine = c.ingestor.headOf(h.author) ?? h
