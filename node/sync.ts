@@ -7,7 +7,11 @@
  * sync keeps what it got and the next one resumes from the new heads.
  *
  * A responder that holds a different entry at the requester's head seq
- * (equivocation) sends from that seq, so the requester sees the conflict.
+ * (equivocation) sends from that seq, so the requester sees the conflict;
+ * where the requester holds more of a log than the responder, the responder
+ * sends its own signed head entry, so a fork below the requester's head is
+ * seen by the requester too (both sides of a fork detect it, whichever of
+ * them pulls).
  */
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
@@ -88,6 +92,21 @@ export async function serveSync (stream: Stream, c: SyncComponents, signal: Abor
 
   for (const head of c.store.heads()) {
     const their = theirs.get(toHex(head.author))
+    if (their !== undefined && their.seq > head.seq) {
+      // They hold more of this log than we do. Show them our signed head: if
+      // their entry at that seq differs, the author signed two histories and
+      // only they can see it (we cannot compare ids we were never sent).
+      const [ours] = await c.store.range(head.author, head.seq, 1)
+      if (ours?.signature === undefined) continue
+      if (frameEntries + 1 > batch || frameBytes + ours.bytes.length + 4 > SYNC_FRAME_ENTRY_BYTES) {
+        sent += frameEntries
+        await flush(false)
+      }
+      segments.push({ entries: [ours.bytes], signature: ours.signature })
+      frameEntries++
+      frameBytes += ours.bytes.length + 4
+      continue
+    }
     let from = (their?.seq ?? 0) + 1
     if (their !== undefined && their.seq <= head.seq) {
       const ours = await c.store.idAt(head.author, their.seq)
