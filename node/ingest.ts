@@ -214,6 +214,14 @@ export class Ingestor {
       if (err instanceof SeqGapError) return { result: 'gap', author, have: err.have, got: err.got }
       throw err
     }
+    if (rel.kind === 'fork' && v.signed && pending !== undefined && rel.seq > (this.#store.head(v.author)?.seq ?? 0)) {
+      // The conflict is with pending entries, which no signature covers: they
+      // may never have been the author's (anyone can make up unsigned ones).
+      // A signed segment wins; drop them and judge it against what is stored.
+      this.#log.warn('pending entries conflict with a signed segment; dropped', { author, seq: rel.seq, count: pending.entries.length })
+      this.#pending.delete(author)
+      return await this.#ingest(segment, requireSignature)
+    }
     if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
 
     const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
