@@ -24,6 +24,12 @@ import type { Store } from './store/types.js'
 
 /** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
 export const MAX_PENDING_PER_AUTHOR = 200_000
+/**
+ * Verified-but-uncovered entries kept across all authors. No signature
+ * vouches for them yet, so any peer can make a node hold them (~1.6 KB of
+ * memory each): the total is bounded, not only each author's share.
+ */
+export const MAX_PENDING_TOTAL = MAX_PENDING_PER_AUTHOR
 /** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
 export const PENDING_TTL_MS = 5 * 60_000
 
@@ -51,6 +57,8 @@ export interface IngestInit {
   clock: () => number
   logger: ComponentLogger
   listeners?: IngestListeners
+  /** Uncovered entries held across all authors. @default MAX_PENDING_TOTAL */
+  maxPendingTotal?: number
 }
 
 interface Pending {
@@ -76,6 +84,7 @@ export class Ingestor {
   readonly #clock: () => number
   readonly #log: ComponentLogger
   readonly #listeners: IngestListeners
+  readonly #maxPendingTotal: number
   readonly #pending = new Map<string, Pending>()
   readonly #flagged = new Map<string, number>()
   /** Per-org entry counts per hour bucket (by entry time), for the roster's rate limit. */
@@ -88,6 +97,7 @@ export class Ingestor {
     this.#clock = init.clock
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
+    this.#maxPendingTotal = init.maxPendingTotal ?? MAX_PENDING_TOTAL
     this.consensus = new ConsensusIndex(consensusPolicy(init.chain), init.clock())
   }
 
@@ -232,6 +242,12 @@ export class Ingestor {
       if (p.entries.length + fresh.length > MAX_PENDING_PER_AUTHOR) {
         this.#pending.delete(author)
         throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR)
+      }
+      let total = fresh.length
+      for (const q of this.#pending.values()) total += q.entries.length
+      if (total > this.#maxPendingTotal) {
+        this.#pending.delete(author)
+        throw new PendingOverflowError(this.#maxPendingTotal)
       }
       p.entries.push(...fresh)
       p.orgs.push(...freshOrgs)
