@@ -180,6 +180,9 @@ export function reportServiceOptions (init: ReportServiceInit = {}): Required<Re
   return o
 }
 
+/** Evidence files are read in pieces of this size: few system calls, bounded memory. */
+const READ_CHUNK_BYTES = 1024 * 1024
+
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 type DB = Level<string, Json>
 function jsonSublevel (db: DB, name: string) { // eslint-disable-line @typescript-eslint/explicit-function-return-type
@@ -357,7 +360,7 @@ export class ReportService {
     const files: EvidenceFile[] = []
     for (const e of entries) {
       try {
-        files.push(evidenceEntry(e, await digestEvidence(createReadStream(e.path))))
+        files.push(evidenceEntry(e, await digestEvidence(createReadStream(e.path, { highWaterMark: READ_CHUNK_BYTES }))))
       } catch (err) {
         throw new EvidenceFileError(e.path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err })
       }
@@ -371,7 +374,7 @@ export class ReportService {
     // one envelope for every recipient node, written once, resent byte for byte
     const envelopeName = `${id}.envelope`
     const tmp = tmpName(this.#paths, envelopeName)
-    const envelope = encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => createReadStream(entries[i].path) })
+    const envelope = encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => createReadStream(entries[i].path, { highWaterMark: READ_CHUNK_BYTES }) })
     const { bytes } = await writeStreamToFile(tmp, envelope)
 
     const record: OutboxReport = {
@@ -751,7 +754,7 @@ export class ReportService {
       evidence: (file, i) => this.#readEvidence(paths[i], file)
     })
     const tmp = `${outPath}.${process.pid}.${Date.now()}.part`
-    const written = await writeStreamToFile(tmp, bundle)
+    const written = await writeStreamToFile(tmp, bundle, { hash: true }) as { bytes: number, sha256: string }
     try {
       await publishNoReplace(tmp, outPath)
     } catch (err) {
