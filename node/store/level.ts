@@ -39,6 +39,18 @@ const READ_CHUNK = 1000
 const DELETE_CHUNK = 10_000
 
 type DB = Level<Uint8Array, Uint8Array>
+
+/** LevelDB reports a damaged table block or file it cannot read around (thrown as is, or as the cause of a failed open). */
+function isCorruption (err: unknown): boolean {
+  const e = err as { code?: unknown, cause?: { code?: unknown } } | undefined
+  return e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION'
+}
+
+/** leveldb's RepairDB: rebuilds the database from every record it can still read, dropping damaged blocks. */
+async function repairFiles (path: string): Promise<void> {
+  await (Level as unknown as { repair: (location: string) => Promise<void> }).repair(path)
+}
+
 type Op = BatchOperation<DB, Uint8Array, Uint8Array>
 
 function binary (db: DB, name: string) {
@@ -77,7 +89,14 @@ export class LevelStore implements Store {
 
   async open (): Promise<void> {
     if (this.s !== undefined) return
-    this.opening ??= this.load().finally(() => { this.opening = undefined })
+    this.opening ??= this.load()
+      .catch(async (err: unknown) => {
+        // a damaged file or block: salvage what is readable; checkChains then finds what was lost
+        if (!isCorruption(err)) throw err
+        await repairFiles(this.path)
+        await this.load()
+      })
+      .finally(() => { this.opening = undefined })
     await this.opening
   }
 
@@ -307,6 +326,23 @@ export class LevelStore implements Store {
   }
 
   async checkChains (): Promise<ChainDamage[]> {
+    this.open_('check chains')
+    try {
+      return await this.checkAllChains()
+    } catch (err) {
+      // A table block LevelDB cannot read (a flipped byte in an .ldb file)
+      // fails every read that touches it, so the node could not start. Salvage
+      // what is readable and check again: the lost entries are then missing
+      // history, truncated and re-synced from peers like any other loss.
+      if (!isCorruption(err)) throw err
+      await this.close()
+      await repairFiles(this.path)
+      await this.open()
+      return await this.checkAllChains()
+    }
+  }
+
+  private async checkAllChains (): Promise<ChainDamage[]> {
     const s = this.open_('check chains')
     return await this.queue.run(async () => {
       const damage: ChainDamage[] = []
