@@ -141,7 +141,7 @@ describe('integration: infringement reports between nodes', function () {
     assert.match(metrics, /alliance_reports_received_total\{result="duplicate"\} 1\n/)
   })
 
-  it('refuses an unknown recipient, a non-law-enforcement recipient, a missing evidence file and oversize reports, queuing nothing', async () => {
+  it('refuses an unknown recipient, a non-law-enforcement recipient, a missing evidence file and oversize reports, queuing nothing; a resubmitted id queues nothing new', async () => {
     const brand = node('brand-a')
     const before = (await brand.reportOutbox()).length
     const sparse = join(net.root, 'huge.bin')
@@ -161,6 +161,17 @@ describe('integration: infringement reports between nodes', function () {
     assert.deepEqual(readdirSync(join(net.dirs['brand-a'], 'reports', 'outbox')), [])
     assert.deepEqual(readdirSync(join(net.dirs['brand-a'], 'reports', 'tmp')), [])
 
+    // a case system resubmitting with its own id gets the queued report back, nothing new queued
+    const withId = { ...reportInput([files.lab], []), id: 'c0ffee'.padEnd(32, '0') }
+    const first = await brand.reportSend({ to: ['police'], report: withId, evidence: [] })
+    const second = await brand.reportSend({ to: ['police'], report: withId, evidence: [] })
+    assert.equal(first.duplicate, false)
+    assert.equal(second.duplicate, true)
+    assert.equal(second.id, first.id)
+    assert.equal((await brand.reportOutbox()).length, before + 1)
+    await eventually(async () => (await node('police').reportInbox()).some(i => i.id === first.id), 20_000, 'the resubmitted report')
+    assert.equal((await node('police').reportInbox()).filter(i => i.id === first.id).length, 1)
+
     // through the API and the CLI: exit 2 with the reason on one line, still nothing queued
     const reportFile = join(net.root, 'to-platform.json')
     writeFileSync(reportFile, JSON.stringify(reportInput([files.lab], ['platform'])))
@@ -169,6 +180,6 @@ describe('integration: infringement reports between nodes', function () {
     assert.match(r.stderr, /^alliance: recipient "platform" is not a law-enforcement member/)
     const missing = await cli('report', 'send', net.dirs['brand-a'], '--file', reportFile.replace('to-platform', 'absent'))
     assert.equal(missing.code, 2)
-    assert.equal((await brand.reportOutbox()).length, before)
+    assert.equal((await brand.reportOutbox()).length, before + 1)
   })
 })
