@@ -1,0 +1,68 @@
+/**
+ * Named errors of the matcher (STYLE.md §12). Each sets `name` and a stable
+ * `reason` (a metric label); tests assert on those, never on message text.
+ * No message ever carries an identifier: listings are the platform's
+ * personal data, so messages name files, lines, columns and lengths only.
+ *
+ * An invalid identifier in a listing is NOT an error: it is reported as a
+ * reject (see decision.ts) and the scan goes on. These errors are for what
+ * stops a scan or a configuration: a file that is not a listings file, a bad
+ * policy, a worker that died.
+ */
+import { NodeError } from '../errors.js'
+
+/** The policy JSON does not match the documented schema. */
+export class InvalidMatchPolicyError extends NodeError {
+  /** Each problem as `path: message`, e.g. `actions.listed: expected one of block|screen|none`. */
+  readonly issues: string[]
+  constructor (issues: string[]) {
+    super('invalid_match_policy', `invalid match policy: ${issues.join('; ')}. See node/match/README.md for the format`)
+    this.name = 'InvalidMatchPolicyError'
+    this.issues = issues
+  }
+}
+
+/** The input is not a listings file the matcher can read (no header, no listing_id column, an unclosed quote...). */
+export class ListingsFormatError extends NodeError {
+  /** 1-based line where the problem was noticed, when there is one. */
+  readonly line: number | undefined
+  constructor (what: string, line?: number) {
+    super('listings_format', `${line === undefined ? '' : `line ${line}: `}${what}`)
+    this.name = 'ListingsFormatError'
+    this.line = line
+  }
+}
+
+/** A matcher or matchFile option is invalid. */
+export class MatcherConfigError extends NodeError {
+  readonly field: string
+  constructor (field: string, what: string) {
+    super('matcher_config', `invalid matcher option ${field}: ${what}`)
+    this.name = 'MatcherConfigError'
+    this.field = field
+  }
+}
+
+/** The blocklist index cannot take another entry (its address space, `maxEntries`, is used up). */
+export class IndexFullError extends NodeError {
+  constructor (maxEntries: number) {
+    super('index_full', `the blocklist index holds its maximum of ${maxEntries} fingerprints; create it with a larger maxEntries`)
+    this.name = 'IndexFullError'
+  }
+}
+
+/** A write was attempted on an index attached from another thread (only the owner writes). */
+export class ReadOnlyIndexError extends NodeError {
+  constructor () {
+    super('read_only_index', 'this blocklist index is a read-only view attached from another thread; apply changes to the owning index')
+    this.name = 'ReadOnlyIndexError'
+  }
+}
+
+/** A match worker failed or exited; the scan is aborted (nothing after the last written decision was lost silently). */
+export class MatchWorkerError extends NodeError {
+  constructor (what: string, options?: ErrorOptions) {
+    super('match_worker_failed', `match worker failed: ${what}`, options)
+    this.name = 'MatchWorkerError'
+  }
+}

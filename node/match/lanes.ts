@@ -1,0 +1,183 @@
+/**
+ * Lanes: where batches of records are matched. A `ThreadLane` is a worker
+ * thread (worker.ts); an `InlineLane` runs the same code in this thread
+ * (workers: 0, tests, small files). Both take the same messages, so a scan
+ * gives the same decisions either way.
+ *
+ * Loading worker.ts under tsx (tests, `npm run bench`, the CLI run by tsx):
+ * Node 20 checks a worker entry's extension before any loader hook runs, so
+ * `new Worker(new URL('./worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] })`
+ * fails with ERR_UNKNOWN_FILE_EXTENSION (tried here under `tsx` and under
+ * `node --import tsx`; tsx issue #354). What works: an eval'd bootstrap that
+ * registers tsx's ESM hooks in the worker and then imports worker.ts
+ * (~1.3 s per worker to load, once per pool). When this file was compiled
+ * to JavaScript, worker.js is loaded directly.
+ */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { CountryCode } from 'libphonenumber-js'
+import { createSuite, type LocalFingerprintSuite } from '../../protocol/fingerprint/index.js'
+import { BlocklistIndex, type SharedBlocklist } from './blocklist-index.js'
+import { BatchMatcher, type BatchResult, type ScanConfig } from './batch.js'
+import { MatchCore } from './core.js'
+import { MatchWorkerError } from './errors.js'
+import type { MatchPolicy } from './policy.js'
+
+/** The fingerprint key as the roster names it, with the opened epoch key. */
+export interface FingerprintKey {
+  /** Suite name from the roster policy. */
+  suite: 'hmac-sha256'
+  epoch: number
+  /** The 32-byte epoch key; copied into each worker, which wipes its copy once its suite holds the derived state. */
+  key: Uint8Array
+}
+
+/** What a lane is built from (workerData for a thread). */
+export interface LaneInit {
+  index: SharedBlocklist
+  key: FingerprintKey
+  policy: MatchPolicy
+  defaultCountry?: CountryCode
+  accountPlatform?: string
+  cacheBytes: number
+}
+
+export interface BatchMessage {
+  chunk: SharedArrayBuffer
+  length: number
+  starts: Int32Array
+  ends: Int32Array
+  lines: Float64Array
+}
+
+export interface Lane {
+  /** Settings of the next scan (sent before its first batch). */
+  scan: (cfg: ScanConfig) => void
+  run: (batch: BatchMessage) => Promise<BatchResult>
+  close: () => Promise<void>
+}
+
+export type WorkerRequest =
+  | { t: 'scan', cfg: ScanConfig }
+  | ({ t: 'batch', id: number } & BatchMessage)
+export type WorkerReply =
+  | { t: 'ready' }
+  | { t: 'result', id: number, result: BatchResult }
+  | { t: 'error', id: number, error: { name: string, message: string } }
+
+/** The core a lane runs; in a worker, `suite` is built from the key there. */
+export function laneCore (init: Omit<LaneInit, 'key'>, suite: LocalFingerprintSuite, index?: BlocklistIndex): MatchCore {
+  return new MatchCore({
+    suite,
+    index: index ?? BlocklistIndex.attach(init.index),
+    policy: init.policy,
+    defaultCountry: init.defaultCountry,
+    accountPlatform: init.accountPlatform,
+    cacheBytes: init.cacheBytes
+  })
+}
+
+export class InlineLane implements Lane {
+  readonly core: MatchCore
+  #batch: BatchMatcher | undefined
+
+  constructor (core: MatchCore) {
+    this.core = core
+  }
+
+  scan (cfg: ScanConfig): void {
+    this.#batch = new BatchMatcher(this.core, cfg)
+  }
+
+  async run (b: BatchMessage): Promise<BatchResult> {
+    if (this.#batch === undefined) throw new MatchWorkerError('batch before scan')
+    return this.#batch.run({ chunk: new Uint8Array(b.chunk, 0, b.length), starts: b.starts, ends: b.ends, lines: b.lines })
+  }
+
+  async close (): Promise<void> {}
+}
+
+/** Starts worker.ts (or worker.js once compiled) with `init` as workerData. */
+export function spawnMatchWorker (init: LaneInit): Worker {
+  const self = import.meta.url
+  if (self.endsWith('.ts')) {
+    const entry = new URL('./worker.ts', self).href
+    const tsx = tsxEsmApi(self)
+    const boot = `import(${JSON.stringify(tsx)}).then(m => { m.register(); return import(${JSON.stringify(entry)}) })`
+    return new Worker(boot, { eval: true, execArgv: [], workerData: init })
+  }
+  return new Worker(new URL('./worker.js', self), { workerData: init })
+}
+
+/**
+ * URL of tsx's ESM API (`register`). Resolved through tsx's package.json:
+ * import.meta.resolve is missing where tsx compiled the caller to CommonJS
+ * (mocha), and the CommonJS build's register() cannot find its own hooks.
+ */
+export function tsxEsmApi (from: string): string {
+  const pkgPath = createRequire(from).resolve('tsx/package.json')
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> }
+  const rel = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs'
+  return new URL(rel, pathToFileURL(pkgPath)).href
+}
+
+export class ThreadLane implements Lane {
+  readonly #worker: Worker
+  readonly #pending = new Map<number, { resolve: (r: BatchResult) => void, reject: (e: Error) => void }>()
+  #nextId = 0
+  #failed: Error | undefined
+  #closing = false
+  readonly ready: Promise<void>
+
+  constructor (init: LaneInit) {
+    this.#worker = spawnMatchWorker(init)
+    let ready!: () => void
+    let notReady!: (e: Error) => void
+    this.ready = new Promise((resolve, reject) => { ready = resolve; notReady = reject })
+    this.ready.catch(() => {})
+    this.#worker.on('message', (m: WorkerReply) => {
+      if (m.t === 'ready') return ready()
+      const p = this.#pending.get(m.id)
+      if (p === undefined) return
+      this.#pending.delete(m.id)
+      if (m.t === 'result') p.resolve(m.result)
+      else p.reject(new MatchWorkerError(`${m.error.name}: ${m.error.message}`))
+    })
+    const fail = (err: Error): void => {
+      if (this.#failed !== undefined) return
+      this.#failed = err
+      notReady(err)
+      for (const p of this.#pending.values()) p.reject(err)
+      this.#pending.clear()
+    }
+    this.#worker.on('error', err => fail(new MatchWorkerError(err.message, { cause: err })))
+    this.#worker.on('exit', code => { if (!this.#closing) fail(new MatchWorkerError(`the worker exited with code ${code}`)) })
+  }
+
+  scan (cfg: ScanConfig): void {
+    this.#post({ t: 'scan', cfg })
+  }
+
+  async run (b: BatchMessage): Promise<BatchResult> {
+    if (this.#failed !== undefined) throw this.#failed
+    const id = this.#nextId++
+    const result = new Promise<BatchResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }))
+    this.#post({ t: 'batch', id, ...b }, [b.starts.buffer, b.ends.buffer, b.lines.buffer] as ArrayBuffer[])
+    return await result
+  }
+
+  #post (m: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(m, transfer)
+  }
+
+  async close (): Promise<void> {
+    this.#closing = true
+    await this.#worker.terminate()
+  }
+}
+
+export function suiteFromKey (key: FingerprintKey): LocalFingerprintSuite {
+  return createSuite({ name: key.suite, epoch: key.epoch, key: key.key })
+}
