@@ -28,13 +28,15 @@ import { createLogger, type ComponentLogger, type Logger, type LogLevel } from '
 import { createHost, type Host, type RosterPeer } from './net/host.js'
 import { installedRoster, parseRosterFile, signedRosterOf, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusName, VoteView
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusName, VoteView
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
 import { DEFAULT_SYNC_BATCH, SYNC_TIMEOUT_MS, pullSync, serveSync, syncProtocol, type SyncResult } from './sync.js'
 import { NodeError } from './errors.js'
 import { MetricsRegistry } from './api/metrics.js'
+import { MatchService } from './matching.js'
+import type { MatchSummary } from './match/index.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 
@@ -135,6 +137,8 @@ export class AllianceNode implements NodeService {
   readonly logger: Logger
   /** Infringement reports: outbox, inbox, the report protocol (node/reports). Set by open(). */
   reports!: ReportService
+  /** Local matching: live blocklist index, scans, retroactive decisions (node/matching.ts). Set by open(). */
+  matching!: MatchService
   readonly #log: ComponentLogger
   readonly #suite: LocalFingerprintSuite
   readonly #clock: () => number
@@ -200,6 +204,7 @@ export class AllianceNode implements NodeService {
         logger: logger.forComponent('alliance:ingest'),
         listeners: {
           onApplied: (entries) => node?.onApplied(entries),
+          onStatusChange: (change) => { void node?.matching?.refresh(change.fingerprint, clock()) },
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.onRoster() },
           onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq })
@@ -215,6 +220,7 @@ export class AllianceNode implements NodeService {
       }, { keys, logger })
       node = new AllianceNode({ dir: init.dir, config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
       node.reports = createReportService(init.reports ?? {}, { dir: init.dir, org: config.org, chain: () => ingestor.chain, keys, host, logger: logger.forComponent('alliance:reports'), metrics, clock })
+      node.matching = new MatchService({ dir: init.dir, consensus: ingestor.consensus, suite: policy.suite, epoch: policy.epoch, defaultCountry: config.defaultCountry, logger: logger.forComponent('alliance:match') })
       node.#applied = replayed
       node.updateGauges()
       return node
@@ -253,6 +259,7 @@ export class AllianceNode implements NodeService {
     this.#unsubscribe?.()
     await Promise.allSettled([...this.#syncing.values()])
     await this.host.stop()
+    await this.matching.close()
     await this.store.close()
     this.#suite.destroy()
   }
@@ -306,12 +313,24 @@ export class AllianceNode implements NodeService {
 
   /** Anti-entropy round: pull from every connected peer (gossip alone never heals a partition). */
   async antiEntropy (): Promise<void> {
-    this.ingestor.consensus.advanceTo(this.#clock())
+    this.#advanceClock()
     this.updateGauges()
     for (const peer of this.host.connectedPeers()) await this.syncWith(peer)
   }
 
+  /** Moves the consensus clock to now; expiries that change a status reach the matcher. */
+  #advanceClock (): void {
+    for (const change of this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))) {
+      void this.matching.refresh(change.fingerprint, this.#clock())
+    }
+  }
+
   onApplied (entries: LogEntry[]): void {
+    // explanations (orgs, expiry) change without a status change too: the matcher's index follows every statement
+    for (const { entry } of entries) {
+      const b = entry.body
+      if (b.type === 'attestation' || b.type === 'opinion' || b.type === 'retraction') void this.matching?.refresh(b.fingerprint, this.#clock())
+    }
     this.#applied += entries.length
     this.metrics.entriesApplied.inc(entries.length)
   }
@@ -450,16 +469,28 @@ export class AllianceNode implements NodeService {
       if (!isKind(query.kind)) throw new InvalidRequestError(`unknown kind ${String(query.kind)}`)
       fp = this.fingerprintOf(query.kind, query.value)
     }
-    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    this.#advanceClock()
     return explainView(this.ingestor.consensus.explain(fp))
   }
 
   async * blocklist (filter: { status?: StatusName } = {}): AsyncIterable<BlocklistRow> {
-    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    this.#advanceClock()
     for (const e of this.ingestor.consensus.entries(filter.status !== undefined ? { status: filter.status } : {})) {
       if (e.status === 'absent') continue
       yield blocklistRow(e)
     }
+  }
+
+  /** Scans a listings file on this machine against the live blocklist (raw identifiers stay here). */
+  async match (req: MatchRequestView): Promise<MatchSummary> {
+    this.#advanceClock()
+    return await this.matching.match(req)
+  }
+
+  /** Decisions for earlier scanned listings whose fingerprints became listed (or disputed) since `since`. */
+  async matchRetro (since: number): Promise<RetroDecisionView[]> {
+    this.#advanceClock()
+    return this.matching.retroSince(since)
   }
 
   /** Content hash of the listed and disputed fingerprints (deterministic order): equal on nodes that agree. */
@@ -473,7 +504,7 @@ export class AllianceNode implements NodeService {
 
   async status (): Promise<NodeStatus> {
     const chain = this.ingestor.chain
-    this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))
+    this.#advanceClock()
     return {
       org: this.config.org,
       role: this.config.role,

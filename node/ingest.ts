@@ -283,7 +283,7 @@ export class Ingestor {
   }
 
   async #apply (entries: LogEntry[], orgs: string[]): Promise<void> {
-    this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))
+    for (const change of this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))) this.#listeners.onStatusChange?.(change)
     for (let i = 0; i < entries.length; i++) {
       const { entry, id } = entries[i]
       if (entry.body.type === 'roster') {

@@ -4,6 +4,7 @@
  * (node/cli/). Plain JSON-able values only; fingerprints and keys as hex.
  */
 import type { Claim, Kind } from '../protocol/kinds.js'
+import type { MatchSummary } from './match/index.js'
 
 export interface AttestItem {
   kind: Kind
@@ -251,6 +252,34 @@ export interface ReportExportResult {
   exporter: string
 }
 
+/** `alliance match`: scan a listings file on the node's machine (raw identifiers never leave it). */
+export interface MatchRequestView {
+  /** Absolute path of a CSV (header row) or JSONL listings file on the node's machine. */
+  listings: string
+  /** Absolute path for decisions; omitted: summary only. */
+  out?: string
+  /** Absolute path for rejected identifiers (JSONL with row numbers). */
+  rejects?: string
+  format?: 'csv' | 'jsonl'
+  outputFormat?: 'jsonl' | 'csv'
+  /** 'actions' (block/screen only, the default), 'matches' (any matched identifier) or 'all'. */
+  emit?: 'actions' | 'matches' | 'all'
+  /** Status → action policy JSON (see node/match/policy.ts). */
+  policy?: unknown
+  /** Worker threads for this and later scans. @default the node's cores */
+  workers?: number
+}
+
+/** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */
+export interface RetroDecisionView {
+  listingId: string
+  action: 'none' | 'screen' | 'block'
+  matches: Array<{ column: string, kind: string, fingerprint: string, status: string, action: string, orgs: string[], expires: string | null }>
+  retro: true
+  seenAt?: number
+  decidedAt: string
+}
+
 export interface NodeService {
   status (): Promise<NodeStatus>
   attest (items: AttestItem[]): Promise<AttestResult>
@@ -261,6 +290,10 @@ export interface NodeService {
   feedback (item: FeedbackItem): Promise<OpinionResult>
   /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */
   allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult>
+  /** Scans listings against the live blocklist; returns the summary (see node/match/pool.ts MatchSummary). */
+  match (req: MatchRequestView): Promise<MatchSummary>
+  /** Decisions for earlier scanned listings whose fingerprints became listed or disputed at or after `since` (ms). */
+  matchRetro (since: number): Promise<RetroDecisionView[]>
   /** The roster file (alliance-roster/1 JSON) of the version in force. */
   roster (): Promise<unknown>
   /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */

@@ -9,7 +9,8 @@
  * between chunks instead of one for the whole transfer.
  */
 import { readApiInfo } from '../home.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../service.js'
+import type { MatchSummary } from '../match/index.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../service.js'
 import type { Kind } from '../../protocol/kinds.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
@@ -105,6 +106,15 @@ export class ApiClient implements NodeService {
     return await this.#json<OpinionResult>('POST', '/v1/allow', item)
   }
 
+  async match (req: MatchRequestView): Promise<MatchSummary> {
+    // a scan of ten million listings takes minutes: no client-side time limit
+    return await this.#json<MatchSummary>('POST', '/v1/match', req, 0)
+  }
+
+  async matchRetro (since: number): Promise<RetroDecisionView[]> {
+    return (await this.#json<{ decisions: RetroDecisionView[] }>('GET', `/v1/match/retro?since=${since}`)).decisions
+  }
+
   async roster (): Promise<unknown> {
     return await this.#json<unknown>('GET', '/v1/roster')
   }
@@ -194,8 +204,9 @@ export class ApiClient implements NodeService {
     }
   }
 
+  /** `timeoutMs` 0: no time limit (long scans). */
   async #json<T> (method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
-    const signal = AbortSignal.timeout(timeoutMs)
+    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : new AbortController().signal
     const res = await this.#fetch(method, path, body, signal)
     try {
       return await res.json() as T

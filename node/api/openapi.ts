@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_BULK_BODY_BYTES } from './limits.js'
-import { BLOCKLIST_FORMATS, STATUS_NAMES, allowBodySchema, attestBodySchema, explainByFingerprintSchema, explainByValueSchema, feedbackBodySchema, retractBodySchema } from './schemas.js'
+import { BLOCKLIST_FORMATS, STATUS_NAMES, allowBodySchema, attestBodySchema, matchBodySchema, explainByFingerprintSchema, explainByValueSchema, feedbackBodySchema, retractBodySchema } from './schemas.js'
 import { MAX_REPORT_BODY_BYTES } from './limits.js'
 import { reportExportBodySchema, reportSendBodySchema } from './schemas.js'
 
@@ -46,6 +46,7 @@ const schemas: Json = {
   AttestRequest: fromZod(attestBodySchema),
   RetractRequest: fromZod(retractBodySchema),
   FeedbackRequest: fromZod(feedbackBodySchema),
+  MatchRequest: fromZod(matchBodySchema),
   AllowRequest: fromZod(allowBodySchema),
   ExplainByValue: fromZod(explainByValueSchema),
   ExplainByFingerprint: fromZod(explainByFingerprintSchema),
@@ -252,6 +253,22 @@ const document: Json = {
         summary: 'A brand\'s authorised reseller: a signed negative opinion on the identifier\'s fingerprint',
         requestBody: { required: true, content: json(ref('AllowRequest')) },
         responses: { 200: ok('Opinion recorded', 'OpinionResult'), ...errorResponses }
+      }
+    },
+    '/v1/match': {
+      post: {
+        operationId: 'match',
+        summary: 'Scan a listings file on the node\'s machine against the live blocklist (paths are absolute, on the node\'s machine; raw identifiers never leave it)',
+        requestBody: { required: true, content: json(ref('MatchRequest')) },
+        responses: { 200: { description: 'Scan summary: rows, decisions by action, invalid identifiers, throughput', content: json({ type: 'object' }) }, ...errorResponses }
+      }
+    },
+    '/v1/match/retro': {
+      get: {
+        operationId: 'matchRetro',
+        summary: 'Decisions for listings scanned earlier whose fingerprints became listed or disputed since a time',
+        parameters: [{ name: 'since', in: 'query', required: true, schema: { type: 'string' }, description: 'ISO time or ms since the epoch' }],
+        responses: { 200: { description: 'Retroactive decisions', content: json({ type: 'object', properties: { decisions: { type: 'array', items: { type: 'object' } } } }) }, ...errorResponses }
       }
     },
     '/v1/roster': {

@@ -38,6 +38,27 @@ export const feedbackBodySchema = z.object({
   ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()
 }).strict()
 
+const absolutePath = z.string().min(1).max(4096).refine(p => p.startsWith('/'), 'must be an absolute path on the node\'s machine')
+export const matchBodySchema = z.object({
+  listings: absolutePath,
+  out: absolutePath.optional(),
+  rejects: absolutePath.optional(),
+  format: z.enum(['csv', 'jsonl']).optional(),
+  outputFormat: z.enum(['jsonl', 'csv']).optional(),
+  emit: z.enum(['actions', 'matches', 'all']).optional(),
+  policy: z.unknown().optional(),
+  workers: z.number().int().min(0).max(256).optional()
+}).strict()
+
+export const retroQuerySchema = z.object({
+  /** ISO time or ms since the epoch */
+  since: z.string().min(1).transform((s, ctx) => {
+    const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
+    if (!Number.isFinite(n)) { ctx.addIssue({ code: 'custom', message: 'since must be an ISO time or ms since the epoch' }); return z.NEVER }
+    return n
+  })
+}).strict()
+
 export const allowBodySchema = z.object({ kind, value, ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }).strict()
 
 /** explain by raw identifier (canonicalised and fingerprinted on the node) */

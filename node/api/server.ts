@@ -29,7 +29,7 @@ import { InvalidApiConfigError, NonLoopbackHostError } from './errors.js'
 import { MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
 import type { MetricsRegistry } from './metrics.js'
 import { openApiDocument } from './openapi.js'
-import { allowBodySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
+import { allowBodySchema, matchBodySchema, retroQuerySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
 import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema } from './schemas.js'
 
 export interface ApiServerInit {
@@ -260,6 +260,14 @@ export function createApiServer (init: ApiServerInit): ApiServer {
         .header('content-type', CONTENT_TYPES[q.format])
         .header('cache-control', 'no-store')
         .send(body)
+    })
+
+    a.post('/v1/match', async (req) => {
+      return await service.match(parseOr400(matchBodySchema.safeParse(req.body), 'invalid_body'))
+    })
+
+    a.get('/v1/match/retro', async (req) => {
+      return { decisions: await service.matchRetro(parseOr400(retroQuerySchema.safeParse(req.query), 'invalid_query').since) }
     })
 
     a.get('/v1/roster', async () => await service.roster())

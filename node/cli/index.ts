@@ -9,6 +9,7 @@ import { registerAttest } from './attest.js'
 import { createContext, type Context } from './common.js'
 import { registerDaemon } from './daemon.js'
 import { EXIT, debugText, errorLine, exitCodeOf, processIO, type CliIO } from './output.js'
+import { registerMatch } from './match.js'
 import { registerOpinion } from './opinion.js'
 import { registerQuery } from './query.js'
 import { registerReport } from './report.js'
@@ -40,6 +41,7 @@ export function buildProgram (ctx: Context): Command {
   registerAttest(program, ctx)
   registerQuery(program, ctx)
   registerOpinion(program, ctx)
+  registerMatch(program, ctx)
   registerReport(program, ctx)
   return program
 }

@@ -2,7 +2,8 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult } from '../../../../node/service.js'
+import type { MatchSummary } from '../../../../node/match/index.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 
@@ -13,6 +14,8 @@ export type Call =
   | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
   | { method: 'blocklist', filter: { status?: StatusName } }
   | { method: 'roster' }
+  | { method: 'match', req: MatchRequestView }
+  | { method: 'matchRetro', since: number }
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
@@ -168,6 +171,18 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'allow', item })
     this.#maybeFail()
     return { fingerprint: FP(9), opinion: 'authorised-reseller', entryId: 'ff'.repeat(32), status: 'disputed' }
+  }
+
+  async match (req: MatchRequestView): Promise<MatchSummary> {
+    this.calls.push({ method: 'match', req })
+    this.#maybeFail()
+    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000 }
+  }
+
+  async matchRetro (since: number): Promise<RetroDecisionView[]> {
+    this.calls.push({ method: 'matchRetro', since })
+    this.#maybeFail()
+    return []
   }
 
   async roster (): Promise<unknown> {

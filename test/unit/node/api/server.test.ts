@@ -211,6 +211,20 @@ describe('node/api server', function () {
       assert.equal(a.body.opinion, 'authorised-reseller')
     })
 
+    it('POST /v1/match takes absolute paths only; GET /v1/match/retro parses since', async () => {
+      const ok = await call('POST', '/v1/match', { listings: '/data/listings.csv', out: '/data/decisions.jsonl' })
+      assert.equal(ok.status, 200)
+      assert.equal(ok.body.rows, 3)
+      const before = service.calls.length
+      const rel = await call('POST', '/v1/match', { listings: 'listings.csv' })
+      assert.equal(rel.status, 400)
+      assert.equal(service.calls.length, before)
+      const retro = await call('GET', '/v1/match/retro?since=2026-01-01T00:00:00Z')
+      assert.equal(retro.status, 200)
+      assert.deepEqual(service.calls.at(-1), { method: 'matchRetro', since: Date.parse('2026-01-01T00:00:00Z') })
+      assert.equal((await call('GET', '/v1/match/retro?since=yesterday')).status, 400)
+    })
+
     it('GET /v1/roster and POST /v1/roster reach the service', async () => {
       const got = await call('GET', '/v1/roster')
       assert.equal(got.status, 200)
@@ -261,8 +275,8 @@ describe('node/api server', function () {
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
       assert.deepEqual(ops, [
-        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
-        'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
+        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/match/retro', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
+        'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/match', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
       ])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])

@@ -1,0 +1,158 @@
+/**
+ * The daemon's side of local matching (issue 4): a live blocklist index that
+ * follows the consensus index, a worker pool that scans listings files on
+ * this machine (raw identifiers never leave it), a memory of the
+ * fingerprints of scanned listings, and retroactive decisions when a
+ * fingerprint those listings carry becomes listed later.
+ */
+import { createWriteStream } from 'node:fs'
+import { isAbsolute } from 'node:path'
+import { finished } from 'node:stream/promises'
+import type { CountryCode } from 'libphonenumber-js'
+import type { ConsensusIndex } from '../protocol/consensus/index.js'
+import {
+  BlocklistIndex, DEFAULT_POLICY, MemorySeenStore, createMatchPool, escalates, parsePolicy, retroactiveDecisions,
+  type Emit, type InputFormat, type MatchPolicy, type MatchPool, type MatchSummary, type OutputFormat, type RetroDecision
+} from './match/index.js'
+import { NodeError } from './errors.js'
+import { readEpochKey } from './home.js'
+import type { ComponentLogger } from './logger.js'
+
+/** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
+export const MAX_RETRO_DECISIONS = 1_000_000
+
+export class MatchRequestError extends NodeError {
+  constructor (why: string) {
+    super('invalid_match_request', why)
+    this.name = 'MatchRequestError'
+  }
+}
+
+export interface MatchRequest {
+  /** Absolute path of the listings file on this machine (CSV with a header row, or JSONL). */
+  listings: string
+  /** Absolute path for decisions; omitted: decisions are not written (summary only). */
+  out?: string
+  /** Absolute path for rejected identifiers (JSONL, with row numbers and raw values: the platform's own file). */
+  rejects?: string
+  format?: InputFormat
+  outputFormat?: OutputFormat
+  /** @default 'actions' */
+  emit?: Emit
+  /** Status → action policy (JSON); @default listed → block, disputed/candidate → screen */
+  policy?: unknown
+  /** Worker threads (the pool is rebuilt when this changes). @default os.availableParallelism() */
+  workers?: number
+}
+
+export interface MatchServiceInit {
+  dir: string
+  consensus: ConsensusIndex
+  suite: string
+  epoch: number
+  defaultCountry?: string
+  /** Worker threads for scans. @default os.availableParallelism() */
+  workers?: number
+  logger: ComponentLogger
+}
+
+export class MatchService {
+  readonly index: BlocklistIndex
+  readonly seen = new MemorySeenStore()
+  readonly #init: MatchServiceInit
+  readonly #log: ComponentLogger
+  readonly #retro: Array<RetroDecision & { at: number }> = []
+  #pool: Promise<MatchPool> | undefined
+  #policy: MatchPolicy = DEFAULT_POLICY
+  #scans = 0
+  #workers: number | undefined
+
+  constructor (init: MatchServiceInit) {
+    this.#init = init
+    this.#log = init.logger
+    this.index = BlocklistIndex.fromExplanations(init.consensus.entries())
+    this.#workers = init.workers
+  }
+
+  /** Follows the consensus index: call with every fingerprint whose explanation may have changed. */
+  async refresh (fingerprint: Uint8Array, now = Date.now()): Promise<void> {
+    const change = this.index.apply(this.#init.consensus.explain(fingerprint))
+    if (change === undefined || !escalates(change, this.#policy)) return
+    for await (const d of retroactiveDecisions(change, this.index, this.seen, this.#policy)) {
+      this.#retro.push({ ...d, at: now })
+      if (this.#retro.length > MAX_RETRO_DECISIONS) this.#retro.splice(0, this.#retro.length - MAX_RETRO_DECISIONS)
+    }
+  }
+
+  /** Retroactive decisions made at or after `since` (ms). */
+  retroSince (since: number): Array<RetroDecision & { decidedAt: string }> {
+    return this.#retro.filter(d => d.at >= since).map(({ at, ...d }) => ({ ...d, decidedAt: new Date(at).toISOString() }))
+  }
+
+  async #getPool (): Promise<MatchPool> {
+    if (this.#pool === undefined) {
+      this.#pool = (async () => {
+        const key = await readEpochKey(this.#init.dir, this.#init.epoch)
+        try {
+          return await createMatchPool({
+            index: this.index,
+            key: { suite: this.#init.suite as 'hmac-sha256', epoch: this.#init.epoch, key },
+            policy: this.#policy,
+            defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
+            ...(this.#workers !== undefined ? { workers: this.#workers } : {})
+          })
+        } finally {
+          key.fill(0)
+        }
+      })()
+      this.#pool.catch(() => { this.#pool = undefined })
+    }
+    return await this.#pool
+  }
+
+  /** Scans a listings file; decisions and rejects go to files on this machine, the summary comes back. */
+  async match (req: MatchRequest): Promise<MatchSummary> {
+    for (const [name, p] of [['listings', req.listings], ['out', req.out], ['rejects', req.rejects]] as const) {
+      if (p !== undefined && !isAbsolute(p)) throw new MatchRequestError(`${name} must be an absolute path on the node's machine`)
+    }
+    const policy = req.policy !== undefined ? parsePolicy(req.policy) : DEFAULT_POLICY
+    const workers = req.workers ?? this.#init.workers
+    if (JSON.stringify(policy) !== JSON.stringify(this.#policy) || workers !== this.#workers) {
+      // the pool's lanes compile the policy once: another policy or worker count gets a fresh pool
+      const old = this.#pool
+      this.#pool = undefined
+      this.#policy = policy
+      this.#workers = workers
+      if (old !== undefined) await (await old).close()
+    }
+    const pool = await this.#getPool()
+    const out = req.out !== undefined ? createWriteStream(req.out, { mode: 0o600 }) : undefined
+    const rejects = req.rejects !== undefined ? createWriteStream(req.rejects, { mode: 0o600 }) : undefined
+    try {
+      const summary = await pool.matchFile(req.listings, {
+        ...(req.format !== undefined ? { format: req.format } : {}),
+        ...(req.outputFormat !== undefined ? { outputFormat: req.outputFormat } : {}),
+        emit: req.emit ?? 'actions',
+        out,
+        rejects,
+        rejectsIncludeValue: true,
+        seen: this.seen
+      })
+      this.#scans++
+      this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
+      return summary
+    } finally {
+      for (const s of [out, rejects]) {
+        if (s === undefined) continue
+        s.end()
+        await finished(s).catch(() => undefined)
+      }
+    }
+  }
+
+  async close (): Promise<void> {
+    const p = this.#pool
+    this.#pool = undefined
+    if (p !== undefined) await (await p).close().catch(() => undefined)
+  }
+}

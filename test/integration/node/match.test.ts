@@ -1,0 +1,94 @@
+/**
+ * Local matching through the running node: the platform scans a listings
+ * file, decisions are explained, invalid identifiers go to the rejects file
+ * with row numbers, a disputed fingerprint gives screen, and a fingerprint
+ * listed after the scan produces a retroactive decision without a rescan.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AllianceNode } from '../../../node/alliance-node.js'
+import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+
+const SPECS = [
+  { org: 'brand-a', role: 'brand' as const },
+  { org: 'brand-b', role: 'brand' as const },
+  { org: 'brand-c', role: 'brand' as const },
+  { org: 'platform', role: 'platform' as const }
+]
+
+const LISTINGS = [
+  'listing_id,seller_account,email,phone,shop_url',
+  'L1,shopmart:fake_watches,,,', // listed (brands a + b) → block
+  'L2,,Fake.Watches+deals@gmail.com,,', // same e-mail written differently, listed → block
+  'L3,,honest@example.org,+44 7400 123456,', // nothing known → none
+  'L4,,,07400 999001,', // one brand only → candidate → screen
+  'L5,,,not-a-phone,https://cheap-rolex.myshopify.com/p/1', // invalid phone → rejects; shop disputed → screen
+  'L6,shopmart:later_listed,,,' // candidate at scan time (screen), listed after the scan → retroactive block
+].join('\n') + '\n'
+
+describe('integration: local matching', function () {
+  this.timeout(90_000)
+  let net: TestNet
+  let nodes: Record<string, AllianceNode>
+
+  before(async () => {
+    net = await makeNodeDirs(SPECS, { quorum: 2 })
+    nodes = await startNodes(net, SPECS.map(s => s.org))
+    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 3), 20_000, 'mesh')
+  })
+
+  after(async () => {
+    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
+    net?.cleanup()
+  })
+
+  it('scans listings: block, screen, none with explanations; invalid values to the rejects file; retroactive decisions later', async () => {
+    for (const org of ['brand-a', 'brand-b']) {
+      await nodes[org].attest([
+        { kind: 'seller-account', value: 'shopmart:fake_watches' },
+        { kind: 'email', value: 'fakewatches@gmail.com' },
+        { kind: 'domain', value: 'cheap-rolex.myshopify.com' }
+      ])
+    }
+    await nodes['brand-c'].attest([{ kind: 'phone', value: '+44 7400 999001' }, { kind: 'seller-account', value: 'shopmart:later_listed' }])
+    await nodes['brand-c'].allow({ kind: 'domain', value: 'https://cheap-rolex.myshopify.com' })
+    const platform = nodes.platform
+    await eventually(async () => {
+      const s = await platform.status()
+      return s.blocklist.listed === 2 && s.blocklist.disputed === 1 && s.blocklist.candidate === 2
+    }, 20_000, 'the platform sees 2 listed, 1 disputed, 2 candidates')
+
+    const listings = join(net.root, 'listings.csv')
+    const out = join(net.root, 'decisions.jsonl')
+    const rejects = join(net.root, 'rejects.jsonl')
+    writeFileSync(listings, LISTINGS)
+    const summary = await platform.match({ listings, out, rejects, emit: 'all', workers: 1 })
+    assert.equal(summary.rows, 6)
+    assert.deepEqual(summary.decisions, { block: 2, screen: 3, none: 1 })
+    assert.equal(summary.invalid.identifiers, 1)
+
+    const decisions = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l))
+    const byId = Object.fromEntries(decisions.map(d => [d.listingId, d]))
+    assert.equal(byId.L1.action, 'block')
+    assert.deepEqual(byId.L1.matches[0].orgs, ['brand-a', 'brand-b'])
+    assert.equal(byId.L1.matches[0].column, 'seller_account')
+    assert.equal(byId.L2.action, 'block')
+    assert.equal(byId.L3.action, 'none')
+    assert.equal(byId.L4.action, 'screen')
+    assert.equal(byId.L5.action, 'screen', 'a disputed fingerprint is screened, not blocked')
+    assert.equal(byId.L5.matches[0].status, 'disputed')
+    assert.equal(byId.L6.action, 'screen')
+    const rejected = readFileSync(rejects, 'utf8').trim().split('\n').map(l => JSON.parse(l))
+    assert.equal(rejected.length, 1)
+    assert.equal(rejected[0].column, 'phone')
+    assert.equal(rejected[0].line, 6, 'the row number of L5 in the file (header is line 1)')
+
+    // retroactive: a second brand attests L6's seller after the scan
+    const t = Date.now()
+    await nodes['brand-a'].attest([{ kind: 'seller-account', value: 'shopmart:later_listed' }])
+    await eventually(async () => (await platform.matchRetro(t)).some(d => d.listingId === 'L6' && d.action === 'block'), 20_000, 'a retroactive block for L6')
+    const retro = (await platform.matchRetro(t)).find(d => d.listingId === 'L6')
+    assert.deepEqual(retro?.matches[0].orgs, ['brand-a', 'brand-c'])
+  })
+})
