@@ -1,0 +1,202 @@
+/**
+ * catchup: a fresh node pulls 1,000,000 attestations (20 member orgs, bulk
+ * segments of 1,000 entries per signature) from one peer in another process
+ * on loopback, verified, stored and applied. Targets: ≥ 20,000 entries/s end
+ * to end, receiving node's peak RSS ≤ 600 MB.
+ *
+ * Set-up (not timed): node directories for 20 brands and the platform with an
+ * installed roster (quorum 2); the 20 brands' segments are built and signed
+ * with their own signing keys and appended straight to the SOURCE node's
+ * store (brand-01, opened in this process; the HTTP API would take minutes).
+ * Brand pairs attest the same fingerprints, so the receiver ends with
+ * ENTRIES / 2 listed fingerprints. Then the source runs as its own process
+ * (`alliance start`: it checks every hash chain and rebuilds its index), and
+ * the receiver (the platform, empty) as another; both with the daemon's
+ * default anti-entropy interval.
+ *
+ * Timed: from spawning the receiver until its applied-entries counter reaches
+ * ENTRIES (polled on /metrics every 250 ms, which is the resolution of the
+ * end time). Reported with and without the receiver's start-up (spawn until
+ * its API answers; the sync may already run during it). RSS of the receiver
+ * is sampled from /proc every 200 ms; the peak is its VmHWM.
+ *
+ * The receiver gets CATCHUP_TIMEOUT_S (180) seconds; an unfinished catch-up
+ * is reported as INCOMPLETE with the rate over that window.
+ *
+ *   npm run bench -- catchup            ENTRIES=200000 for a quick run
+ *   CATCHUP_ANTI_ENTROPY_S=1            retry failed syncs every second (diagnosis)
+ *   CATCHUP_LOG=debug                   print the receiver's log at the end
+ */
+import '../node/polyfill.js'
+import { createHash } from 'node:crypto'
+import { AllianceNode } from '../node/alliance-node.js'
+import { loadNodeKeys } from '../node/keys.js'
+import type { NodeStatus } from '../node/service.js'
+import { appendSegment, type LogHead } from '../protocol/log/index.js'
+import type { Body } from '../protocol/types.js'
+import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
+import { spawnNode, type NodeProcess } from '../test/helpers/processes.js'
+import { apiCall, cpuSeconds, metricValue, procMemory, RssSampler, runBench, say, sleep, track, trackDir } from './_procs.js'
+import { fmt, result } from './_util.js'
+
+const AUTHORS = 20
+const PER_SEGMENT = 1000
+const ENTRIES = Number(process.env.ENTRIES ?? 1_000_000)
+const PER_AUTHOR = Math.ceil(ENTRIES / AUTHORS / PER_SEGMENT) * PER_SEGMENT
+const TOTAL = PER_AUTHOR * AUTHORS
+const TIMEOUT_MS = Number(process.env.CATCHUP_TIMEOUT_S ?? 180) * 1000
+/** The daemon's default. */
+const ANTI_ENTROPY_S = Number(process.env.CATCHUP_ANTI_ENTROPY_S ?? 30)
+const TARGET_RATE = 20_000
+const TARGET_RSS_MB = 600
+const DAY = 86_400_000
+
+const now = (): number => performance.now()
+const secs = (ms: number): string => (ms / 1000).toFixed(1)
+
+/** Fingerprint n: SHA-256 of n, as uniform as a real keyed fingerprint. Brands 2i and 2i+1 attest the same ones. */
+function fingerprint (author: number, i: number): Uint8Array {
+  const n = Math.floor(author / 2) * PER_AUTHOR + i
+  return new Uint8Array(createHash('sha256').update(`fp-${n}`).digest())
+}
+
+await runBench(async () => {
+  const brands: MemberSpec[] = Array.from({ length: AUTHORS }, (_, i) => ({ org: `brand-${String(i + 1).padStart(2, '0')}`, role: 'brand' }))
+  const t0 = now()
+  const net = await makeNodeDirs([...brands, { org: 'platform', role: 'platform' }], { quorum: 2, alliance: 'bench-catchup' })
+  trackDir(net.root)
+  const sourceDir = net.dirs[brands[0].org]
+  const receiverDir = net.dirs.platform
+  say(`catchup: ${fmt(TOTAL)} attestations by ${AUTHORS} member orgs (segments of ${PER_SEGMENT}, one signature each), pulled by a fresh node from one peer`)
+  say(`  node dirs for ${AUTHORS + 1} members (roster signed by all, quorum 2): ${secs(now() - t0)} s`)
+
+  // ------------------------------------------------------------ source LevelDB, written in-process
+  // Segments go straight into the source's store (what ingest does after verifying): verifying our
+  // own fresh segments here would double the set-up time, and the source re-checks every hash
+  // chain when it starts. Building segment n+1 overlaps LevelDB writing segment n.
+  const signers = await Promise.all(brands.map(async b => (await loadNodeKeys(net.dirs[b.org])).sign))
+  const source = await AllianceNode.open({ dir: sourceDir, logLevel: 'error', logSink: () => {} })
+  let buildMs = 0
+  const tWrite = now()
+  try {
+    const epoch = source.ingestor.chain.current.roster.policy.epoch
+    const heads: Array<LogHead | undefined> = signers.map(() => undefined)
+    const time = Date.now()
+    let writing: Promise<void> = Promise.resolve()
+    let lastPrint = now()
+    let written = 0
+    // author by author: each log's keys are contiguous in LevelDB, as a log arrives in practice
+    for (let a = 0; a < AUTHORS; a++) {
+      for (let seg = 0; seg < PER_AUTHOR / PER_SEGMENT; seg++) {
+        const tb = now()
+        const bodies: Body[] = new Array(PER_SEGMENT)
+        for (let j = 0; j < PER_SEGMENT; j++) {
+          bodies[j] = { type: 'attestation', fingerprint: fingerprint(a, seg * PER_SEGMENT + j), kind: 'email', claim: 'counterfeit-seller', reason: 1, confidence: 90, evidenceDigest: new Uint8Array(0), expires: time + 30 * DAY, epoch }
+        }
+        const out = appendSegment({ signer: signers[a], alliance: source.alliance, head: heads[a], bodies, time })
+        const last = out.entries[out.entries.length - 1]
+        heads[a] = { seq: last.entry.seq, id: last.id, time: last.entry.time }
+        buildMs += now() - tb
+        await writing
+        writing = source.store.append(signers[a].publicKey, out.entries, out.segment.signature)
+        written += PER_SEGMENT
+        if (now() - lastPrint > 10_000) {
+          lastPrint = now()
+          say(`    source: ${fmt(written)} entries written`)
+        }
+      }
+    }
+    await writing
+  } finally {
+    await source.stop()
+  }
+  const writeMs = now() - tWrite
+  say(`  source LevelDB written in-process: ${secs(writeMs)} s (${fmt(TOTAL / writeMs * 1000)} entries/s; building and signing took ${secs(buildMs)} s of it)`)
+
+  // ------------------------------------------------------------ two processes
+  const ts = now()
+  const src = await spawnNode(sourceDir, { antiEntropySeconds: ANTI_ENTROPY_S })
+  track(src.child)
+  say(`  source process up (start-up chain check + index rebuild of ${fmt(TOTAL)} entries): ${secs(now() - ts)} s`)
+  const sourceCpu0 = cpuSeconds(src.child.pid as number)
+
+  const tSpawn = now()
+  const rcv: NodeProcess = await spawnNode(receiverDir, { antiEntropySeconds: ANTI_ENTROPY_S, logLevel: process.env.CATCHUP_LOG ?? 'warn' })
+  const tReady = now()
+  track(rcv.child)
+  const pid = rcv.child.pid as number
+  const rss = new RssSampler(pid, 200, tSpawn)
+  let applied = 0
+  let tEnd = 0
+  let appliedAtReady: number | undefined
+  let lastPrint = now()
+  let text = ''
+  try {
+    for (;;) {
+      text = await apiCall<string>(rcv, '/metrics', undefined, true)
+      applied = metricValue(text, 'alliance_entries_applied_total') ?? 0
+      appliedAtReady ??= applied
+      tEnd = now()
+      if (applied >= TOTAL || tEnd - tSpawn > TIMEOUT_MS) break
+      if (tEnd - lastPrint > 10_000) {
+        lastPrint = tEnd
+        say(`    t=${secs(tEnd - tSpawn).padStart(5)} s  applied ${fmt(applied).padStart(9)}  RSS ${procMemory(pid).rssMb.toFixed(0)} MB`)
+      }
+      await sleep(250)
+    }
+  } finally {
+    rss.sample()
+    rss.stop()
+  }
+  const complete = applied >= TOTAL
+  const receiverCpu = cpuSeconds(pid)
+  const sourceCpu = cpuSeconds(src.child.pid as number) - sourceCpu0
+  const syncOk = metricValue(text, 'alliance_sync_runs_total{result="ok"}') ?? 0
+  const syncFailed = metricValue(text, 'alliance_sync_runs_total{result="error"}') ?? 0
+  // the node's status, once, to check heads and the blocklist (and to time the call at this size)
+  const tStatus = now()
+  let status: NodeStatus | undefined
+  let statusError = ''
+  try {
+    status = await apiCall<NodeStatus>(rcv, '/v1/status')
+  } catch (err) {
+    statusError = (err as Error).message
+  }
+  const statusMs = now() - tStatus
+  const mem = procMemory(pid)
+  if (process.env.CATCHUP_LOG !== undefined || status === undefined) process.stderr.write(rcv.stderr().slice(-3000))
+  if (complete && status !== undefined) {
+    if (status.heads.length !== AUTHORS || !status.heads.every(h => h.seq === PER_AUTHOR)) throw new Error(`receiver heads incomplete: ${JSON.stringify(status.heads.map(h => [h.org, h.seq]))}`)
+    if (status.blocklist.listed !== TOTAL / 2) throw new Error(`receiver lists ${status.blocklist.listed} fingerprints, expected ${TOTAL / 2}`)
+  }
+
+  const elapsed = tEnd - tSpawn
+  const startup = tReady - tSpawn
+  const rate = applied / elapsed * 1000
+  const rateAfterReady = (applied - (appliedAtReady ?? 0)) / (tEnd - tReady) * 1000
+  const peak = Math.max(rss.peakMb, mem.hwmMb)
+
+  say('')
+  say('receiver (separate process, empty LevelDB) pulling from the source (separate process) on loopback:')
+  if (!complete) say(`  INCOMPLETE: ${fmt(applied)} of ${fmt(TOTAL)} entries applied when the ${secs(TIMEOUT_MS)} s limit ran out; rates below are over that window`)
+  say(`  start-up (spawn until the API answers)   ${secs(startup).padStart(6)} s   (${fmt(appliedAtReady ?? 0)} entries applied by then)`)
+  say(`  end to end (spawn until ${complete ? 'all applied' : 'the limit'})${complete ? '     ' : '       '}${secs(elapsed).padStart(6)} s   → ${fmt(rate)} entries/s   (target ≥ ${fmt(TARGET_RATE)})`)
+  say(`  without start-up (API up until ${complete ? 'done' : 'limit'})   ${secs(tEnd - tReady).padStart(6)} s   → ${fmt(rateAfterReady)} entries/s`)
+  say('  end time resolution: 250 ms (polling of /metrics)')
+  say(`  sync runs: ${syncOk} ok, ${syncFailed} failed (anti-entropy every ${ANTI_ENTROPY_S} s retries a failed sync)`)
+  say(`  CPU used meanwhile: receiver ${receiverCpu.toFixed(1)} s, source ${sourceCpu.toFixed(1)} s (of 2 cores × ${secs(elapsed)} s)`)
+  say(`  receiver RSS: peak ${peak.toFixed(0)} MB (VmHWM; target ≤ ${TARGET_RSS_MB}), sampled peak ${rss.sampledPeakMb.toFixed(0)} MB, now ${mem.rssMb.toFixed(0)} MB`)
+  if (status !== undefined) say(`  receiver holds ${status.heads.length} heads, ${fmt(status.blocklist.listed)} listed; one GET /v1/status took ${statusMs.toFixed(0)} ms at this size`)
+  else say(`  GET /v1/status FAILED at this size after ${statusMs.toFixed(0)} ms (${statusError.slice(0, 160)}); heads and blocklist not checked, the applied count comes from /metrics`)
+  say(`  verdict: rate ${complete && rate >= TARGET_RATE ? 'meets' : 'MISSES'} the target, RSS ${peak <= TARGET_RSS_MB ? 'meets' : 'MISSES'} the target${complete ? '' : ' (RSS over a partial catch-up)'}`)
+  result({
+    entries_per_s: Math.round(rate),
+    rss_mb: Math.round(peak),
+    entries_per_s_after_startup: Math.round(rateAfterReady),
+    startup_s: Number((startup / 1000).toFixed(2)),
+    total_s: Number((elapsed / 1000).toFixed(2)),
+    applied,
+    entries: TOTAL,
+    complete: complete ? 1 : 0
+  })
+})
