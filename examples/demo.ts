@@ -15,7 +15,7 @@
  */
 import '../node/polyfill.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +25,7 @@ import { loadNodeKeys } from '../node/keys.js'
 import { createRosterFile, installRosterFile, signRosterFile } from '../node/roster-file.js'
 import type { NodeStatus } from '../node/service.js'
 import type { Role } from '../protocol/kinds.js'
+import { writeListings } from './listings.js'
 import { brandRows, counterfeiter, range } from './synthetic.js'
 
 const CLI = fileURLToPath(new URL('../bin/alliance.js', import.meta.url))
@@ -132,8 +133,22 @@ async function main (): Promise<void> {
     const after = await until('the retraction to reach the platform', async () => await api.platform.explain({ fingerprint: retracted.fingerprint }), e => e.status === 'candidate')
     say(`   shopmart:cf_350 is now ${after.status} (${after.positive.map(v => v.org).join(', ')})`)
 
-    // ---------------------------------------------------------------- 8. infringement report (node/reports)
-    say('\n8. Brand A reports a listed seller to the police: signed, encrypted to the police node, receipted; the bundle verifies offline.')
+    // ---------------------------------------------------------------- 8. the platform's scan (node/match)
+    say('\n8. The platform scans 100,000 of its listings against the blocklist, on its own machine.')
+    const listingsFile = join(root, 'listings.csv')
+    const planted = range(150, 450) // sellers 150..449: listed (200..399) or single-org candidates
+    await writeListings(createWriteStream(listingsFile), { seed: 7, listings: 100_000, sellers: 20_000, counterfeiters: planted })
+    const decisionsFile = join(root, 'decisions.jsonl')
+    const scan = await api.platform.match({ listings: listingsFile, out: decisionsFile, rejects: join(root, 'rejects.jsonl') })
+    say(`   ${scan.rows.toLocaleString('en-US')} listings in ${(scan.elapsedMs / 1000).toFixed(1)} s (${Math.round(scan.listingsPerSecond).toLocaleString('en-US')}/s on ${scan.workers} workers): block ${scan.decisions.block}, screen ${scan.decisions.screen}, none ${scan.decisions.none.toLocaleString('en-US')}; ${scan.invalid.identifiers} invalid identifiers went to rejects.jsonl with their row numbers`)
+    const firstBlock = readFileSync(decisionsFile, 'utf8').split('\n').map(l => l.trim() === '' ? undefined : JSON.parse(l) as { listingId: string, action: string, matches: Array<{ column: string, status: string, orgs: string[], expires: string | null }> }).find(d => d?.action === 'block')
+    if (firstBlock !== undefined) {
+      const m = firstBlock.matches[0]
+      say(`   e.g. listing ${firstBlock.listingId}: BLOCK — its ${m.column} is ${m.status}, vouched by ${m.orgs.join(' and ')}, until ${m.expires ?? 'never'}`)
+    }
+
+    // ---------------------------------------------------------------- 9. infringement report (node/reports)
+    say('\n9. Brand A reports a listed seller to the police: signed, encrypted to the police node, receipted; the bundle verifies offline.')
     const seller = counterfeiter(260) // listed in step 6
     const example = JSON.parse(readFileSync(fileURLToPath(new URL('./report.json', import.meta.url)), 'utf8')) as { evidence: Array<{ path: string }> }
     const report = {
@@ -165,7 +180,7 @@ async function main (): Promise<void> {
     say(`   one bit flipped in the evidence → exit ${bad.code}: ${bad.out.split('\n').find(l => l.startsWith('alliance:')) ?? bad.out}`)
     if (bad.code !== 4) throw new Error('a tampered bundle verified')
 
-    say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, 1 report delivered and receipted.`)
+    say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, ${scan.rows.toLocaleString('en-US')} listings scanned, 1 report delivered and receipted.`)
   } finally {
     await Promise.all(children.map(async c => {
       if (c.exitCode !== null) return
