@@ -180,8 +180,8 @@ export function reportServiceOptions (init: ReportServiceInit = {}): Required<Re
   return o
 }
 
-/** Evidence files are read in pieces of this size: few system calls, bounded memory. */
-const READ_CHUNK_BYTES = 1024 * 1024
+/** Evidence files are read in pieces of this size: few system calls; larger pieces measurably grow the RSS of a node sending many reports. */
+const READ_CHUNK_BYTES = 256 * 1024
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
 type DB = Level<string, Json>
