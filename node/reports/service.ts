@@ -183,9 +183,10 @@ export function reportServiceOptions (init: ReportServiceInit = {}): Required<Re
 /** Evidence files are read in pieces of this size: few system calls; larger pieces measurably grow the RSS of a node sending many reports. */
 const READ_CHUNK_BYTES = 256 * 1024
 
-type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Values are JSON records (records.ts); their shape is asserted where they are read. */
+type Json = any
 type DB = Level<string, Json>
-function jsonSublevel (db: DB, name: string) { // eslint-disable-line @typescript-eslint/explicit-function-return-type
+function jsonSublevel (db: DB, name: string) { // return type inferred: level's sublevel generics are long
   return db.sublevel<string, Json>(name, { keyEncoding: 'utf8', valueEncoding: 'json' })
 }
 type Sub = ReturnType<typeof jsonSublevel>
