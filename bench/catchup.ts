@@ -164,7 +164,8 @@ await runBench(async () => {
   }
   const statusMs = now() - tStatus
   const mem = procMemory(pid)
-  if (process.env.CATCHUP_LOG !== undefined || status === undefined) process.stderr.write(rcv.stderr().slice(-3000))
+  if (process.env.CATCHUP_LOG !== undefined) process.stderr.write(rcv.stderr())
+  else if (status === undefined) process.stderr.write(rcv.stderr().slice(-3000))
   if (complete && status !== undefined) {
     if (status.heads.length !== AUTHORS || !status.heads.every(h => h.seq === PER_AUTHOR)) throw new Error(`receiver heads incomplete: ${JSON.stringify(status.heads.map(h => [h.org, h.seq]))}`)
     if (status.blocklist.listed !== TOTAL / 2) throw new Error(`receiver lists ${status.blocklist.listed} fingerprints, expected ${TOTAL / 2}`)
