@@ -28,7 +28,10 @@ export const TAGS = {
   receiptSignature: 'alliance-node/v1/receipt-signature',
   bundleDigest: 'alliance-node/v1/bundle-digest',
   bundleExportDigest: 'alliance-node/v1/bundle-export-digest',
-  bundleExportSignature: 'alliance-node/v1/bundle-export-signature'
+  bundleExportSignature: 'alliance-node/v1/bundle-export-signature',
+  // chain of custody of received reports (node/reports/custody.ts)
+  custodyRecord: 'alliance-node/v1/custody-record',
+  custodySignature: 'alliance-node/v1/custody-signature'
 } as const
 export type Tag = typeof TAGS[keyof typeof TAGS]
 

@@ -5,7 +5,7 @@
  * own hash is signed with the node's key:
  *
  *   hash      = SHA-256("alliance-node/v1/custody-record" 0x00 || JSON [seq, time, action, report, detail, prev])
- *   signature = Ed25519(node key, "alliance-node/v1/custody-record" 0x00 || hash)
+ *   signature = Ed25519(node key, "alliance-node/v1/custody-signature" 0x00 || hash)
  *
  * Changing, dropping or reordering a record breaks every later link, and
  * rewriting the whole tail needs the node's signing key. The log is checked
@@ -15,12 +15,11 @@
  * The tag is node-local (this log never travels), so it is defined here
  * rather than in protocol/hash.ts.
  */
-import { createHash } from 'node:crypto'
+import { TAGS, signedMessage, taggedHash } from '../../protocol/hash.js'
 import { toHex, fromHex } from '../../protocol/bytes.js'
 import { verifySignature, type Signer } from '../../protocol/ed25519.js'
 
-export const CUSTODY_TAG = 'alliance-node/v1/custody-record'
-const TAG_PREFIX = Buffer.concat([Buffer.from(CUSTODY_TAG, 'utf8'), Buffer.from([0])])
+export const CUSTODY_TAG = TAGS.custodyRecord
 const GENESIS_PREV = '0'.repeat(64)
 
 export const CUSTODY_ACTIONS = ['received', 'opened', 'exported'] as const
@@ -51,11 +50,11 @@ export function custodyKey (seq: number): string {
 }
 
 export function custodyHash (r: Omit<CustodyRecord, 'hash' | 'signature'>): string {
-  return createHash('sha256').update(TAG_PREFIX).update(JSON.stringify([r.seq, r.time, r.action, r.report, r.detail, r.prev])).digest('hex')
+  return toHex(taggedHash(TAGS.custodyRecord, Buffer.from(JSON.stringify([r.seq, r.time, r.action, r.report, r.detail, r.prev]), 'utf8')))
 }
 
-function signedMessage (hash: string): Uint8Array {
-  return Buffer.concat([TAG_PREFIX, Buffer.from(hash, 'hex')])
+function custodyMessage (hash: string): Uint8Array {
+  return signedMessage(TAGS.custodySignature, fromHex(hash))
 }
 
 /** Why a log does not verify, naming the first bad record; undefined if it does. */
@@ -63,7 +62,7 @@ export function checkCustodyRecord (r: CustodyRecord, expectedSeq: number, prev:
   if (r.seq !== expectedSeq) return `record ${expectedSeq} is missing (found ${String(r.seq)})`
   if (r.prev !== prev) return `record ${r.seq} does not follow record ${r.seq - 1}`
   if (custodyHash(r) !== r.hash) return `record ${r.seq} was altered`
-  if (!/^[0-9a-f]{128}$/.test(r.signature) || !verifySignature(nodeKey, signedMessage(r.hash), fromHex(r.signature))) return `record ${r.seq} is not signed by this node`
+  if (!/^[0-9a-f]{128}$/.test(r.signature) || !verifySignature(nodeKey, custodyMessage(r.hash), fromHex(r.signature))) return `record ${r.seq} is not signed by this node`
   return undefined
 }
 
@@ -106,7 +105,7 @@ export class CustodyLog {
   prepare (action: CustodyAction, report: string, detail: Record<string, string | number>, time: number): { key: string, record: CustodyRecord, commit: () => void } {
     const base = { seq: this.#seq + 1, time: new Date(time).toISOString(), action, report, detail, prev: this.#head }
     const hash = custodyHash(base)
-    const record: CustodyRecord = { ...base, hash, signature: toHex(this.#signer.sign(signedMessage(hash))) }
+    const record: CustodyRecord = { ...base, hash, signature: toHex(this.#signer.sign(custodyMessage(hash))) }
     return {
       key: custodyKey(record.seq),
       record,
