@@ -194,10 +194,19 @@ export class BlocklistIndex {
     return new BlocklistIndex(shared, true)
   }
 
-  /** An index of every explanation given (absent ones skipped), e.g. `consensus.entries()`. */
+  /**
+   * An index of every explanation given (absent ones skipped), e.g.
+   * `consensus.entries()`. Inputs are not retained (their fingerprints are
+   * copied), so a generator may reuse one object.
+   */
   static fromExplanations (explanations: Iterable<IndexInput>, init: BlocklistIndexInit = {}): BlocklistIndex {
     const index = BlocklistIndex.create(init)
-    index.applyAll(explanations)
+    index.#begin()
+    try {
+      for (const input of explanations) index.#put(input)
+    } finally {
+      index.#end()
+    }
     return index
   }
 
@@ -457,12 +466,12 @@ export class BlocklistIndex {
     if (from !== 0) ctrl[COUNT_BY_STATUS + from]--
     if (to !== 0) {
       ctrl[COUNT_BY_STATUS + to]++
-      this.#writeMeta(e, to, input)
+      this.#writeMeta(e, to, input, kind)
     }
     return { fingerprint: fp, kind, from: STATUS_BY_CODE[from], to: STATUS_BY_CODE[to] }
   }
 
-  #writeMeta (e: number, status: number, input: IndexInput): void {
+  #writeMeta (e: number, status: number, input: IndexInput, kind: Kind | undefined): void {
     const m = e * META_BYTES
     const m8 = this.#meta8
     const pos = input.positive
@@ -472,7 +481,7 @@ export class BlocklistIndex {
     const negKept2 = Math.min(neg.length, ORGS_INLINE - posKept)
     this.#meta64[e * (META_BYTES / 8)] = input.expires
     m8[m + M_STATUS] = status
-    m8[m + M_KIND] = input.kind === undefined ? NO_KIND : (KIND_CODE.get(input.kind) ?? NO_KIND)
+    m8[m + M_KIND] = kind === undefined ? NO_KIND : (KIND_CODE.get(kind) ?? NO_KIND)
     m8[m + M_NPOS] = Math.min(pos.length, 255)
     m8[m + M_NNEG] = Math.min(neg.length, 255)
     m8[m + M_POS_KEPT] = posKept

@@ -21,12 +21,11 @@
  *   blocklist never leads to an action.
  *
  * Default: listed → block, disputed → screen, candidate → screen, no
- * per-kind overrides (DESIGN.md §5, issue 4).
+ * per-kind overrides (DESIGN.md §5, issue 4). Parsing and validation (zod)
+ * are in policy-json.ts, so worker threads do not load zod.
  */
-import { z } from 'zod'
 import { KINDS, type Kind } from '../../protocol/kinds.js'
 import type { Status } from '../../protocol/consensus/rule.js'
-import { InvalidMatchPolicyError } from './errors.js'
 
 export const ACTIONS = ['none', 'screen', 'block'] as const
 /** What the platform does with a listing. */
@@ -49,38 +48,6 @@ export const DEFAULT_POLICY: MatchPolicy = Object.freeze({
   actions: Object.freeze({ listed: 'block', disputed: 'screen', candidate: 'screen' }),
   kinds: Object.freeze({})
 }) as MatchPolicy
-
-const action = z.enum(ACTIONS)
-const statusActions = z.strictObject({ listed: action, disputed: action, candidate: action }).partial()
-const schema = z.strictObject({
-  version: z.literal(1).optional(),
-  actions: statusActions.optional(),
-  kinds: z.partialRecord(z.enum(KINDS), statusActions).optional()
-})
-
-/** Validates a parsed policy JSON value; throws InvalidMatchPolicyError naming every problem. */
-export function parsePolicy (json: unknown): MatchPolicy {
-  const r = schema.safeParse(json)
-  if (!r.success) {
-    throw new InvalidMatchPolicyError(r.error.issues.map(i => `${i.path.length === 0 ? '(policy)' : i.path.join('.')}: ${i.message}`))
-  }
-  const kinds: MatchPolicy['kinds'] = {}
-  for (const [k, v] of Object.entries(r.data.kinds ?? {})) {
-    if (v !== undefined && Object.keys(v).length > 0) kinds[k as Kind] = { ...v }
-  }
-  return { actions: { ...DEFAULT_POLICY.actions, ...r.data.actions }, kinds }
-}
-
-/** Parses policy JSON text (a file's contents); invalid JSON is an InvalidMatchPolicyError too. */
-export function parsePolicyJson (text: string): MatchPolicy {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (err) {
-    throw new InvalidMatchPolicyError([`(policy): not valid JSON (${(err as Error).message})`])
-  }
-  return parsePolicy(json)
-}
 
 /** The action for one matched identifier. */
 export function actionFor (policy: MatchPolicy, kind: Kind, status: Status | 'absent'): Action {

@@ -11,12 +11,12 @@
  * Layout: records in one byte arena used as a ring (a log), indexed by an
  * open-addressing table of (hash, record offset / 8 + 1) pairs.
  *
- *   record (8-byte aligned): hash u32 | key length u16 | probe u8 | flags u8 |
- *                            status i32 | index version u32 | why u8 + 7 spare |
- *                            fingerprint 32 B | key bytes
+ *   record (8-byte aligned): key length u16 | probe u8 | flags u8 | why u8 | 3 spare |
+ *                            status i32 | index version u32 | fingerprint 32 B | key bytes
  *
- * A record costs 56 B + its key rounded up to 8, plus a table slot (8 B,
- * ≤ 50 % load): ~100 B for a 25-byte e-mail address.
+ * A record costs 48 B + its key rounded up to 8, plus a table slot (8 B,
+ * ≤ 50 % load): ~90 B for a 25-byte e-mail address. The key's hash is not
+ * stored in the record (the table slot has it); eviction recomputes it.
  *
  * Eviction: FIFO over the ring with reinsertion (second chance, the log
  * form of CLOCK): a record found since it was written has its reference
@@ -26,12 +26,17 @@
  */
 import { randomSeed } from './fp-table.js'
 
-const R_KEYLEN = 4
-const R_PROBE = 6
-const R_FLAGS = 7
-const R_WHY = 16
-export const R_FP = 24
-const R_KEY = 56
+const R_KEYLEN = 0
+const R_PROBE = 2
+const R_FLAGS = 3
+const R_WHY = 4
+/** Word offsets (i32) of the cached status and index version. */
+const W_STATUS = 2
+const W_VERSION = 3
+export const R_FP = 16
+const R_KEY = 48
+/** A skip record (filler up to the ring's end) keeps its length in its second word. */
+const W_SKIP_LEN = 1
 
 const F_REF = 1
 const F_SKIP = 2
@@ -46,7 +51,7 @@ const CACHE_MAX_LOAD = 0.5
  * evicted a little early; a larger table would cost resident memory, since
  * probes touch all of it.
  */
-const SIZING_RECORD_BYTES = 80
+const SIZING_RECORD_BYTES = 72
 /** Smallest arena: 1 MiB. */
 export const MIN_CACHE_BYTES = 1 << 20
 
@@ -153,14 +158,13 @@ export class ValueCache {
     const rec = this.#alloc(size)
     const arena = this.bytes
     const w = rec >> 2
-    this.#words[w] = h | 0
     arena[rec + R_KEYLEN] = len & 0xff
     arena[rec + R_KEYLEN + 1] = len >>> 8
     arena[rec + R_PROBE] = probe
     arena[rec + R_FLAGS] = 0
-    this.#words[w + 2] = -1
-    this.#words[w + 3] = 0
     arena[rec + R_WHY] = 0
+    this.#words[w + W_STATUS] = -1
+    this.#words[w + W_VERSION] = 0
     arena.set(b.subarray(s, e), rec + R_KEY)
     let i = h & this.#mask
     while (this.#slots[2 * i + 1] !== 0) i = (i + 1) & this.#mask
@@ -189,13 +193,13 @@ export class ValueCache {
   /** The status code cached for index version `version`, or -1 if none (never looked up, or the index changed since). */
   status (rec: number, version: number): number {
     const w = rec >> 2
-    return this.#words[w + 3] === (version | 0) ? this.#words[w + 2] : -1
+    return this.#words[w + W_VERSION] === (version | 0) ? this.#words[w + W_STATUS] : -1
   }
 
   setStatus (rec: number, version: number, code: number): void {
     const w = rec >> 2
-    this.#words[w + 2] = code
-    this.#words[w + 3] = version | 0
+    this.#words[w + W_STATUS] = code
+    this.#words[w + W_VERSION] = version | 0
   }
 
   #keyEquals (rec: number, b: Uint8Array, s: number, len: number): boolean {
@@ -207,7 +211,7 @@ export class ValueCache {
 
   #recSize (rec: number): number {
     const arena = this.bytes
-    if ((arena[rec + R_FLAGS] & F_SKIP) !== 0) return this.#words[rec >> 2]
+    if ((arena[rec + R_FLAGS] & F_SKIP) !== 0) return this.#words[(rec >> 2) + W_SKIP_LEN]
     return (R_KEY + (arena[rec + R_KEYLEN] | (arena[rec + R_KEYLEN + 1] << 8)) + 7) & ~7
   }
 
@@ -222,7 +226,7 @@ export class ValueCache {
         if (this.#used === 0 || head > tail) {
           if (A - head >= size) return this.#take(size)
           // not enough before the end: skip to the start
-          this.#words[head >> 2] = A - head
+          this.#words[(head >> 2) + W_SKIP_LEN] = A - head
           this.bytes[head + R_FLAGS] = F_SKIP
           this.#used += A - head
           this.#head = 0
@@ -257,7 +261,8 @@ export class ValueCache {
         this.reinsertions++
         return
       }
-      const h = this.#words[rec >> 2] >>> 0
+      const len = arena[rec + R_KEYLEN] | (arena[rec + R_KEYLEN + 1] << 8)
+      const h = this.hashKey(arena[rec + R_PROBE], arena, rec + R_KEY, rec + R_KEY + len)
       const slot = this.#slotOf(rec, h)
       const fits = (flags & F_REF) !== 0 && (head > rec ? this.#size - head >= size : head + size <= rec)
       if (fits) {
