@@ -1,0 +1,149 @@
+/**
+ * kill -9 of a real node process (`alliance start`) during bulk
+ * attestation, TRIALS times on one node directory (10 in npm test, 100 in
+ * the soak).
+ *
+ * Each trial starts the daemon, fires bulk attest requests at its HTTP API
+ * from two concurrent clients (20–600 identifiers each: one segment, one
+ * signature per request), and SIGKILLs it at a random moment. The directory
+ * is then opened in this process — the same start-up the daemon runs,
+ * including the chain check — and:
+ *
+ * - clean restart: it opens, and the chain check reports no damage;
+ * - no torn segment: the log ends in a signature and every segment written
+ *   in the trial verifies as a whole signed segment of one request's size;
+ * - no lost acknowledged entry: every fingerprint of every request that
+ *   returned 200 before the kill is in the log and counted.
+ *
+ * The next trial starts the daemon again on the same directory; after the
+ * last one a final start is checked through the API and stopped cleanly.
+ */
+import assert from 'node:assert/strict'
+import { AllianceNode } from '../../node/alliance-node.js'
+import type { AttestResult, NodeStatus } from '../../node/service.js'
+import { fromHex } from '../../protocol/bytes.js'
+import { verifySegment } from '../../protocol/log/index.js'
+import type { Segment } from '../../protocol/types.js'
+import { eventually, makeNodeDirs, type TestNet } from '../helpers/nodes.js'
+import { api, spawnNode, stopNode, type NodeProcess } from '../helpers/processes.js'
+import { TRIALS, budget, record } from './helpers/scale.js'
+
+const SPECS = [{ org: 'brand-a', role: 'brand' as const }, { org: 'brand-b', role: 'brand' as const }]
+
+interface Sent { size: number, values: string[], acked?: AttestResult }
+
+describe('fault: kill -9 during bulk attestation', function () {
+  this.timeout(budget(60_000, TRIALS, 15_000))
+  let net: TestNet
+  let proc: NodeProcess | undefined
+
+  before(async () => {
+    net = await makeNodeDirs(SPECS, { quorum: 1 })
+  })
+
+  after(async () => {
+    if (proc !== undefined) await stopNode(proc, 'SIGKILL')
+    net?.cleanup()
+  })
+
+  it(`${TRIALS} trials: clean restart, no torn segment, no lost acknowledged entry`, async () => {
+    const dir = net.dirs['brand-a']
+    let prevHead = 0
+    let acknowledged = 0
+    let acknowledgedEntries = 0
+    let unacknowledgedKept = 0
+    let segmentsChecked = 0
+    const killAfterMs: number[] = []
+    for (let trial = 0; trial < TRIALS; trial++) {
+      proc = await spawnNode(dir, { antiEntropySeconds: 60, logLevel: 'warn' })
+      const p = proc
+      const sent: Sent[] = []
+      let alive = true
+      let req = 0
+      const client = async (): Promise<void> => {
+        while (alive) {
+          const size = 20 + Math.floor(Math.random() * 580)
+          const s: Sent = { size, values: Array.from({ length: size }, (_, j) => `market:t${trial}r${req}i${j}`) }
+          req++
+          sent.push(s)
+          try {
+            s.acked = await api<AttestResult>(p, '/v1/attest', { items: s.values.map(value => ({ kind: 'seller-account', value })) })
+          } catch {
+            return // the process died under us
+          }
+        }
+      }
+      const clients = [client(), client()]
+      // kill at a random moment once the first request was acknowledged
+      await eventually(() => sent.some(s => s.acked !== undefined), 30_000, 'a first acknowledged attest')
+      const wait = 20 + Math.floor(Math.random() * 800)
+      killAfterMs.push(wait)
+      await new Promise(resolve => setTimeout(resolve, wait))
+      assert.equal(await stopNode(p, 'SIGKILL'), null, 'killed by the signal')
+      alive = false
+      await Promise.all(clients)
+      proc = undefined
+
+      // restart (in this process: the daemon's own start-up, chain check included)
+      const logs: string[] = []
+      const node = await AllianceNode.open({ dir, logLevel: 'warn', logSink: line => logs.push(line) })
+      try {
+        assert.deepEqual(logs.filter(l => l.includes('damaged')), [], `trial ${trial}: the chain check found damage`)
+        const author = node.keys.sign.publicKey
+        const head = node.store.head(author)?.seq ?? 0
+        const stored = await node.store.range(author, prevHead + 1, head - prevHead + 1)
+        assert.equal(stored.length, head - prevHead)
+        // the log ends in a signature: no segment was torn
+        if (stored.length > 0) assert.ok(stored[stored.length - 1].signature !== undefined, `trial ${trial}: the log ends in an unsigned entry (torn segment)`)
+        // every segment of this trial verifies whole and has the size of one request
+        const sizes = new Set(sent.map(s => s.size))
+        let run: Uint8Array[] = []
+        for (const e of stored) {
+          run.push(e.bytes)
+          if (e.signature === undefined) continue
+          const segment: Segment = { entries: run, signature: e.signature }
+          verifySegment(segment, { alliance: node.alliance, now: Date.now(), clockToleranceMs: 60_000, maxLifetimeMs: 0, orgAt: (k, t) => node.ingestor.chain.orgAt(k, t), requireSignature: true })
+          assert.ok(sizes.has(run.length), `trial ${trial}: a stored segment of ${run.length} entries matches no request`)
+          segmentsChecked++
+          run = []
+        }
+        // every acknowledged entry is there and counted
+        const acked = sent.filter(s => s.acked !== undefined)
+        for (const s of acked) {
+          const r = s.acked as AttestResult
+          assert.equal(r.entries, s.size)
+          for (const fp of r.fingerprints) {
+            const e = node.ingestor.consensus.explain(fromHex(fp))
+            assert.ok(e.positive.some(v => v.org === 'brand-a'), `trial ${trial}: acknowledged fingerprint ${fp} lost`)
+          }
+        }
+        const ackedEntries = acked.reduce((n, s) => n + s.size, 0)
+        assert.ok(head - prevHead >= ackedEntries)
+        acknowledged += acked.length
+        acknowledgedEntries += ackedEntries
+        unacknowledgedKept += head - prevHead - ackedEntries
+        prevHead = head
+      } finally {
+        await node.stop()
+      }
+    }
+    // a last start of the real daemon: it comes up, counts every entry once, and stops cleanly
+    proc = await spawnNode(dir, { antiEntropySeconds: 60 })
+    const status = await api<NodeStatus>(proc, '/v1/status')
+    assert.equal(status.heads.find(h => h.org === 'brand-a')?.seq, prevHead)
+    assert.equal(status.entries.applied, prevHead)
+    assert.equal(await stopNode(proc, 'SIGTERM'), 0)
+    proc = undefined
+    record('crash', {
+      trials: TRIALS,
+      acknowledgedRequests: acknowledged,
+      acknowledgedEntries,
+      lostAcknowledgedEntries: 0,
+      tornSegments: 0,
+      segmentsVerified: segmentsChecked,
+      unacknowledgedButKept: unacknowledgedKept,
+      killAfterFirstAckMs: { min: Math.min(...killAfterMs), max: Math.max(...killAfterMs) },
+      entriesInLog: prevHead
+    })
+  })
+})

@@ -1,0 +1,216 @@
+/**
+ * Hostile roster peers on the sync protocol: what a member's node (or a
+ * compromised one) can send on `/alliance/<id>/sync/1.0.0`, and the limits
+ * that hold against it.
+ *
+ * - Oversize request frames on a real libp2p stream are cut off at
+ *   MAX_SYNC_REQUEST_BYTES from the length prefix alone, with bounded memory.
+ * - Oversize response frames are cut off at MAX_SYNC_RESPONSE_BYTES; frames
+ *   under it are read whole (they used to be cut at 4 MiB).
+ * - A stream flood (64 concurrent sync streams on one connection) is held to
+ *   `maxInboundStreams`, and honest peers keep syncing meanwhile.
+ * - Unsigned entries made up in another member's name cannot censor that
+ *   member (its real signed entries are still accepted) and cannot make the
+ *   node hold more than MAX_PENDING_TOTAL uncovered entries.
+ */
+import assert from 'node:assert/strict'
+import { lpStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import { readConfig } from '../../node/home.js'
+import { Ingestor, MAX_PENDING_TOTAL } from '../../node/ingest.js'
+import { silentLogger } from '../../node/logger.js'
+import { createHost, type Host } from '../../node/net/host.js'
+import { createStore } from '../../node/store/index.js'
+import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../../protocol/limits.js'
+import { decodeSyncResponse, encodeEntry, encodeSyncRequest, encodeSyncResponse } from '../../protocol/codec/index.js'
+import { entryId } from '../../protocol/log/index.js'
+import type { Signer } from '../../protocol/ed25519.js'
+import type { Segment } from '../../protocol/types.js'
+import { GENESIS_TIME, makeAlliance, makeOrg } from '../helpers/alliance.js'
+import { eventually } from '../helpers/nodes.js'
+import { DAY, attestation, signed } from './helpers/fixtures.js'
+import { record } from './helpers/scale.js'
+import { MiB, assertMemoryBounded, assertUnchanged, liveBytes, nodeState } from './helpers/state.js'
+import { feedRequester, frame, syncComponents } from './helpers/streams.js'
+import { fuzzWorld, type FuzzWorld } from './helpers/world.js'
+import { syncProtocol } from '../../node/sync.js'
+
+/** Unsigned entries in `author`'s name continuing from `seq`/`prev`, chained correctly: anyone can make these. */
+function madeUp (author: Uint8Array, seq: number, prev: Uint8Array, n: number, time: number): Segment {
+  const entries: Uint8Array[] = []
+  for (let i = 0; i < n; i++) {
+    const e = encodeEntry({ author, seq: seq + i, prev, time, body: attestation(seq + i, time + DAY, 0xbad) })
+    entries.push(e)
+    prev = entryId(e)
+  }
+  return { entries, signature: new Uint8Array(0) }
+}
+
+/** Resolves with how the stream ended: 'reset' (the node cut it) or 'ended'. */
+async function ending (stream: Stream, timeoutMs: number): Promise<string> {
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: 2 * MAX_SYNC_RESPONSE_BYTES })
+  try {
+    for (;;) {
+      const f = decodeSyncResponse((await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray())
+      if (f.done) return 'served'
+    }
+  } catch (err) {
+    return (err as Error).name
+  }
+}
+
+describe('fault: hostile peers on the sync protocol', function () {
+  this.timeout(120_000)
+  let w: FuzzWorld
+  let attacker: Host
+  let honest: Host
+  let peer: string
+  let protocol: string
+
+  before(async () => {
+    w = await fuzzWorld({ start: true })
+    peer = w.node.keys.peerId.toString()
+    protocol = syncProtocol(w.node.alliance)
+    const target = [{ peerId: peer, addrs: w.node.host.multiaddrs().map(String) }]
+    attacker = await createHost({ listen: (await readConfig(w.net.dirs['brand-b'])).listen, peers: target }, { keys: w.keys['brand-b'], logger: silentLogger() })
+    honest = await createHost({ listen: (await readConfig(w.net.dirs['brand-c'])).listen, peers: target }, { keys: w.keys['brand-c'], logger: silentLogger() })
+    await attacker.start()
+    await honest.start()
+    await eventually(() => w.node.host.connectedPeers().length >= 2, 15_000, 'both peers connected')
+  })
+
+  after(async () => {
+    await attacker?.stop()
+    await honest?.stop()
+    await w?.close()
+  })
+
+  it(`oversize request frames are cut off at MAX_SYNC_REQUEST_BYTES (${MAX_SYNC_REQUEST_BYTES}) from the length prefix, with bounded memory`, async () => {
+    const before = await nodeState(w.node)
+    const mem = liveBytes()
+    const ends: Record<string, string> = {}
+    for (const [name, declared] of [['limit+1', MAX_SYNC_REQUEST_BYTES + 1], ['1 GiB', 1024 * MiB]] as const) {
+      const stream = await attacker.dialProtocol(peer, protocol)
+      // the length prefix, then 16 MiB of junk pushed as fast as the stream takes it
+      const prefix: number[] = []
+      let n = declared
+      while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+      prefix.push(n)
+      const ended = ending(stream, 10_000)
+      let pushed = 0
+      try {
+        stream.send(new Uint8Array(prefix))
+        const chunk = new Uint8Array(64 * 1024).fill(0x0a)
+        while (pushed < 16 * MiB && stream.status === 'open') {
+          if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
+          pushed += chunk.length
+        }
+      } catch {}
+      ends[name] = await ended
+      assert.notEqual(ends[name], 'served')
+      assert.ok(pushed < 16 * MiB, `${name}: the node reset the stream before taking 16 MiB (took ${pushed} bytes)`)
+      stream.abort(new Error('done'))
+    }
+    // a frame of exactly the limit is read, then refused as a bad request (named), not cut off
+    const exact = await attacker.dialProtocol(peer, protocol)
+    const atLimit = frame(new Uint8Array(MAX_SYNC_REQUEST_BYTES).fill(0x0a))
+    const endedExact = ending(exact, 10_000)
+    for (let i = 0; i < atLimit.length; i += 64 * 1024) {
+      if (!exact.send(atLimit.subarray(i, i + 64 * 1024))) await exact.onDrain({ signal: AbortSignal.timeout(5000) })
+    }
+    ends.atLimit = await endedExact
+    const grew = assertMemoryBounded(mem, 24 * MiB, 'oversize requests')
+    await assertUnchanged(w.node, before, 'oversize requests')
+    // still serving the same peer
+    const ok = await attacker.dialProtocol(peer, protocol)
+    ok.send(frame(encodeSyncRequest({ alliance: w.node.alliance, heads: [], maxEntries: 0 })))
+    assert.equal(await ending(ok, 10_000), 'served')
+    record('hostile.sync', { 'oversizeRequest.ends': ends, 'oversizeRequest.memoryGrowthMiB': Math.round(grew / MiB) })
+  })
+
+  it(`response frames are cut off above MAX_SYNC_RESPONSE_BYTES (${MAX_SYNC_RESPONSE_BYTES}) and read whole below it`, async () => {
+    const c = syncComponents(w.node)
+    const before = await nodeState(w.node)
+    const mem = liveBytes()
+    // just over the limit, declared in the prefix: cut off before any data is read
+    const prefixOnly = frame(new Uint8Array(MAX_SYNC_RESPONSE_BYTES + 1)).subarray(0, 4)
+    const over = await feedRequester(c, [prefixOnly, new Uint8Array(MiB)])
+    assert.equal(over.error?.name, 'InvalidDataLengthError')
+    // a 4.8 MiB frame (two segments of junk entries) is under the limit: read, and its entries refused one by one
+    const junk = { entries: Array.from({ length: 25 }, () => new Uint8Array(100_000).fill(7)), signature: new Uint8Array(0) }
+    const big = encodeSyncResponse({ segments: [junk, junk], done: true })
+    assert.ok(big.length > 4 * MiB && big.length < MAX_SYNC_RESPONSE_BYTES)
+    const under = await feedRequester(c, [frame(big)])
+    assert.equal(under.error, undefined, `a frame under the documented limit was cut off: ${under.error?.name}: ${under.error?.message}`)
+    assert.equal(under.result?.rejected, 2)
+    await assertUnchanged(w.node, before, 'oversize responses')
+    const grew = assertMemoryBounded(mem, 48 * MiB, 'oversize responses')
+    record('hostile.sync', { 'oversizeResponse.cutOffAbove': MAX_SYNC_RESPONSE_BYTES, 'oversizeResponse.readWholeMiB': Number((big.length / MiB).toFixed(1)), 'oversizeResponse.memoryGrowthMiB': Math.round(grew / MiB) })
+  })
+
+  it('a flood of 64 concurrent sync streams from one peer is held to maxInboundStreams; an honest peer syncs meanwhile', async () => {
+    const mem = liveBytes()
+    const streams: Stream[] = []
+    const results = await Promise.allSettled(Array.from({ length: 64 }, async () => {
+      const s = await attacker.dialProtocol(peer, protocol)
+      streams.push(s)
+      return s
+    }))
+    const opened = results.filter(r => r.status === 'fulfilled').length
+    // give the node time to refuse the excess
+    await eventually(() => streams.filter(s => s.status === 'open').length <= 4, 10_000, 'excess streams reset')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const stillOpen = streams.filter(s => s.status === 'open').length
+    assert.ok(stillOpen <= 4, `${stillOpen} sync streams of one connection stay open (limit 4)`)
+    // the honest peer is served while the attacker holds its streams
+    const t0 = Date.now()
+    const s = await honest.dialProtocol(peer, protocol)
+    s.send(frame(encodeSyncRequest({ alliance: w.node.alliance, heads: [], maxEntries: 0 })))
+    assert.equal(await ending(s, 10_000), 'served')
+    const honestMs = Date.now() - t0
+    for (const x of streams) x.abort(new Error('done'))
+    const grew = assertMemoryBounded(mem, 32 * MiB, 'stream flood')
+    record('hostile.sync', { 'streamFlood.dialled': 64, 'streamFlood.negotiated': opened, 'streamFlood.heldOpen': stillOpen, 'streamFlood.honestSyncMs': honestMs, 'streamFlood.memoryGrowthMiB': Math.round(grew / MiB) })
+  })
+
+  it('unsigned entries made up in a member\'s name cannot censor it: its real signed entries are still accepted', async () => {
+    const b = w.keys['brand-b'].sign
+    const head = w.node.store.head(b.publicKey)
+    assert.ok(head !== undefined)
+    const now = Date.now()
+    const fake = madeUp(b.publicKey, head.seq + 1, head.id, 2000, now)
+    const run = await feedRequester(syncComponents(w.node), [frame(encodeSyncResponse({ segments: [fake], done: true }))])
+    assert.equal(run.error, undefined)
+    assert.equal(w.node.ingestor.headOf(b.publicKey)?.seq, head.seq + 2000, 'the made-up entries wait, uncovered')
+    // brand-b's real next entry arrives by gossip
+    const real = signed(b, w.node.alliance, head, [attestation(head.seq + 1, now + 30 * DAY, 0x600d)], now)
+    const out = await w.node.ingestRaw(real.bytes)
+    assert.equal(out.result, 'accepted', `the real entry was refused: ${JSON.stringify(out).slice(0, 200)}`)
+    assert.equal(w.node.store.head(b.publicKey)?.seq, head.seq + 1)
+    assert.equal(w.node.ingestor.headOf(b.publicKey)?.seq, head.seq + 1, 'the made-up entries are gone')
+    record('hostile.sync', { 'madeUpUnsigned.realEntryAccepted': true })
+  })
+
+  it(`unsigned entries made up for many authors are held to MAX_PENDING_TOTAL (${MAX_PENDING_TOTAL}) in all, not per author`, async () => {
+    const orgs = [makeOrg('o1'), makeOrg('o2'), makeOrg('o3'), makeOrg('o4')]
+    const al = makeAlliance({ orgs })
+    const store = createStore()
+    await store.open()
+    const now = GENESIS_TIME + DAY
+    const cap = 6000
+    const ingest = new Ingestor({ store, chain: al.chain, clock: () => now, logger: silentLogger().forComponent('t'), maxPendingTotal: cap })
+    const mem = liveBytes()
+    const results: string[] = []
+    for (const o of orgs) {
+      const s: Signer = o.signers[0]
+      const out = await ingest.ingest(madeUp(s.publicKey, 1, new Uint8Array(0), 2500, now))
+      results.push(out.result === 'rejected' ? out.reason : out.result)
+    }
+    assert.deepEqual(results, ['pending', 'pending', 'pending_overflow', 'pending_overflow'])
+    const held = orgs.reduce((n, o) => n + Math.max(0, (ingest.headOf(o.signers[0].publicKey)?.seq ?? 0)), 0)
+    assert.ok(held <= cap, `${held} uncovered entries held (cap ${cap})`)
+    const grew = assertMemoryBounded(mem, 32 * MiB, 'pending flood')
+    await store.close()
+    record('hostile.sync', { 'pendingFlood.cap': cap, 'pendingFlood.held': held, 'pendingFlood.memoryGrowthMiB': Math.round(grew / MiB) })
+  })
+})
