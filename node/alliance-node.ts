@@ -15,7 +15,7 @@ import { fromHex, toHex } from '../protocol/bytes.js'
 import { decodeSegment, encodeSegment } from '../protocol/codec/index.js'
 import type { Explanation } from '../protocol/consensus/rule.js'
 import { createSuite, isLocalSuite, type LocalFingerprintSuite } from '../protocol/fingerprint/index.js'
-import { TAGS, fileDigest, taggedHash } from '../protocol/hash.js'
+import { TAGS, fileDigest, taggedHasher } from '../protocol/hash.js'
 import { isKind, type Kind, type OpinionType } from '../protocol/kinds.js'
 import { appendSegment, type LogEntry } from '../protocol/log/index.js'
 import { RosterChain } from '../protocol/roster/index.js'
@@ -150,6 +150,8 @@ export class AllianceNode implements NodeService {
   #lastSync: { at: number, peer: string } | undefined
   #unsubscribe: (() => void) | undefined
   #peerOrgs: { version: number, map: Map<string, string> } | undefined
+  #publishing: Promise<unknown> = Promise.resolve()
+  #snapshot: { applied: number, at: number, hash: string } | undefined
 
   private constructor (p: {
     dir: string, config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
@@ -364,9 +366,15 @@ export class AllianceNode implements NodeService {
 
   /** Appends bodies to this node's log as one signed segment, through the same pipeline as everyone else's entries, then gossips it. */
   async publish (bodies: Body[]): Promise<LogEntry[]> {
-    const head = this.ingestor.headOf(this.keys.sign.publicKey)
-    const { entries, segment } = appendSegment({ signer: this.keys.sign, alliance: this.alliance, head, bodies, time: this.#clock() })
-    const out = await this.ingestor.ingest(segment)
+    // one own segment at a time: reading the head and appending after it must not interleave,
+    // or two concurrent requests would sign two entries at one seq (a fork of our own log)
+    const turn = this.#publishing.then(async () => {
+      const head = this.ingestor.headOf(this.keys.sign.publicKey)
+      const { entries, segment } = appendSegment({ signer: this.keys.sign, alliance: this.alliance, head, bodies, time: this.#clock() })
+      return { entries, segment, out: await this.ingestor.ingest(segment) }
+    })
+    this.#publishing = turn.catch(() => undefined)
+    const { entries, segment, out } = await turn
     if (out.result !== 'accepted') {
       throw new NodeError(out.result === 'rejected' ? out.reason : out.result, `own entries were not accepted: ${out.result === 'rejected' ? out.message : out.result}`)
     }
@@ -493,13 +501,21 @@ export class AllianceNode implements NodeService {
     return this.matching.retroSince(since)
   }
 
-  /** Content hash of the listed and disputed fingerprints (deterministic order): equal on nodes that agree. */
+  /**
+   * Content hash of the listed and disputed fingerprints (deterministic
+   * order): equal on nodes that agree. Hashed incrementally, and cached until
+   * an entry is applied or the clock passes a second.
+   */
   snapshotHash (): string {
-    const lines: Uint8Array[] = []
+    const now = this.#clock()
+    if (this.#snapshot !== undefined && this.#snapshot.applied === this.#applied && now - this.#snapshot.at < 1000) return this.#snapshot.hash
+    const h = taggedHasher(TAGS.snapshot)
     for (const e of this.ingestor.consensus.entries()) {
-      if (e.status === 'listed' || e.status === 'disputed') lines.push(Buffer.from(`${toHex(e.fingerprint)} ${e.status}\n`))
+      if (e.status === 'listed' || e.status === 'disputed') h.update(`${toHex(e.fingerprint)} ${e.status}\n`)
     }
-    return toHex(taggedHash(TAGS.snapshot, ...lines))
+    const hash = h.digest('hex')
+    this.#snapshot = { applied: this.#applied, at: now, hash }
+    return hash
   }
 
   async status (): Promise<NodeStatus> {

@@ -26,7 +26,15 @@ import type { ComponentLogger } from './logger.js'
 import type { Store } from './store/types.js'
 import { NodeError } from './errors.js'
 
-export const SYNC_PROTOCOL_VERSION = '1.0.0'
+/**
+ * 1.1.0: the requester acknowledges each frame once it has ingested it and
+ * the responder sends the next only then (one frame in flight). Yamux grants
+ * window on receipt, not on reading, so without acks a responder outruns a
+ * requester that is busy verifying and storing, and the stream overflows.
+ */
+export const SYNC_PROTOCOL_VERSION = '1.1.0'
+/** The acknowledgement the requester sends after ingesting a frame that was not the last. */
+export const SYNC_ACK = Uint8Array.of(1)
 export function syncProtocol (alliance: string): string {
   return `/alliance/${alliance}/sync/${SYNC_PROTOCOL_VERSION}`
 }
@@ -88,6 +96,11 @@ export async function serveSync (stream: Stream, c: SyncComponents, signal: Abor
     segments = []
     frameEntries = 0
     frameBytes = 0
+    if (!done) {
+      // flow control: the next frame only once the requester has ingested this one
+      const ack = (await lp.read({ signal })).subarray()
+      if (ack.length !== 1 || ack[0] !== SYNC_ACK[0]) throw new SyncError('bad_ack', 'peer sent something other than a frame acknowledgement')
+    }
   }
 
   for (const head of c.store.heads()) {
@@ -169,6 +182,7 @@ export async function pullSync (stream: Stream, peer: string, c: SyncComponents,
       else if (out.result === 'equivocation') result.equivocations++
     }
     if (frame.done) break
+    await lp.write(SYNC_ACK, { signal })
   }
   await stream.close({ signal }).catch(() => undefined)
   return result

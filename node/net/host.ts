@@ -7,6 +7,7 @@
  * (./keeper.ts). Services above (gossip, sync, reports) use only the
  * methods here; `libp2p` is exposed for diagnostics and tests.
  */
+import { createHash } from 'node:crypto'
 import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
@@ -473,12 +474,26 @@ export async function createHost (init: HostInit, components: HostComponents): P
         fallbackToFloodsub: false,
         maxInboundDataLength: opts.maxGossipMessageBytes,
         scoreParams: peerScoreParams(opts.gossipTopics),
-        scoreThresholds: { ...GOSSIP_SCORE_THRESHOLDS }
+        scoreThresholds: { ...GOSSIP_SCORE_THRESHOLDS },
+        // duplicates are recognised before their signature is checked: without it every copy a
+        // peer relays costs an Ed25519 verification (≈5 per message in an 8-node mesh)
+        fastMsgIdFn: fastMessageId
       })
     }
   })
   const log = components.logger.forComponent('net:host')
   return new Host(libp2p, opts, gater, log, components.logger.forComponent('net:keeper'))
+}
+
+/** Cheap message id for gossipsub's seen-cache: SHA-256 over author, seqno and data (base64). */
+export function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array }): string {
+  const h = createHash('sha256')
+  for (const part of [msg.from, msg.seqno, msg.data]) {
+    const b = part ?? new Uint8Array(0)
+    h.update(Uint8Array.of(b.length >>> 24, b.length >>> 16 & 0xff, b.length >>> 8 & 0xff, b.length & 0xff))
+    h.update(b)
+  }
+  return h.digest('base64')
 }
 
 export function mergeHostInit (init: HostInit): Required<HostInit> {

@@ -18,6 +18,15 @@ describe('integration: five nodes on loopback', function () {
     net?.cleanup()
   })
 
+  it('concurrent attestations on one node extend its log one after another, never forking it', async () => {
+    const node = nodes['brand-c']
+    const before = node.ingestor.headOf(node.keys.sign.publicKey)?.seq ?? 0
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await node.attest([{ kind: 'seller-account', value: `market:concurrent_${i}` }])))
+    assert.ok(results.every(r => r.entries === 1))
+    assert.equal(node.ingestor.headOf(node.keys.sign.publicKey)?.seq, before + 20)
+    assert.equal(node.ingestor.flagged.size, 0)
+  })
+
   it('two brands attesting one phone written differently list it on every node; one alone is a candidate; a retraction brings it back', async () => {
     const a = await nodes['brand-a'].attest([{ kind: 'phone', value: '+44 20 7946 0958' }])
     assert.equal(a.entries, 1)
