@@ -239,24 +239,44 @@ export function plantedSellers (spec: ListingsSpec): Map<number, number> {
   return bySlot
 }
 
-/** Cumulative Zipf weights over `n` ranks. */
-function zipfCdf (n: number, s: number): Float64Array {
-  const cdf = new Float64Array(n)
+/**
+ * Zipf weights over `n` ranks as Walker's alias table: a draw is one random
+ * number and two array reads, whatever n (a binary search over 500,000
+ * cumulative weights cost more than the rest of a listing).
+ */
+interface AliasTable { prob: Float64Array, alias: Int32Array }
+
+function zipfAlias (n: number, s: number): AliasTable {
+  const w = new Float64Array(n)
   let sum = 0
-  for (let i = 0; i < n; i++) { sum += 1 / Math.pow(i + 1, s); cdf[i] = sum }
-  for (let i = 0; i < n; i++) cdf[i] /= sum
-  return cdf
+  for (let i = 0; i < n; i++) { w[i] = 1 / Math.pow(i + 1, s); sum += w[i] }
+  const prob = new Float64Array(n)
+  const alias = new Int32Array(n)
+  const small: number[] = []
+  const large: number[] = []
+  for (let i = 0; i < n; i++) {
+    w[i] = w[i] * n / sum
+    if (w[i] < 1) small.push(i)
+    else large.push(i)
+  }
+  while (small.length > 0 && large.length > 0) {
+    const l = small.pop() as number
+    const g = large.pop() as number
+    prob[l] = w[l]
+    alias[l] = g
+    w[g] = w[g] + w[l] - 1
+    if (w[g] < 1) small.push(g)
+    else large.push(g)
+  }
+  for (const i of large) { prob[i] = 1; alias[i] = i }
+  for (const i of small) { prob[i] = 1; alias[i] = i }
+  return { prob, alias }
 }
 
-function draw (cdf: Float64Array, u: number): number {
-  let lo = 0
-  let hi = cdf.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (cdf[mid] < u) lo = mid + 1
-    else hi = mid
-  }
-  return lo
+function draw (t: AliasTable, u: number): number {
+  const x = u * t.prob.length
+  const i = Math.floor(x)
+  return x - i < t.prob[i] ? i : t.alias[i]
 }
 
 /** The seller of listing 1, 2, ... by successive calls (a closure, not a generator: no allocation per listing). */
@@ -273,13 +293,13 @@ function sellerPicker (spec: ListingsSpec): () => number {
   while (gcd(a, n) !== 1) a++
   const b = Math.floor(rnd() * n)
   let i = every ? 0 : n
-  const cdf = zipfCdf(n, spec.zipf ?? 1)
+  const zipf = zipfAlias(n, spec.zipf ?? 1)
   return () => {
     if (i < n) {
       const k = i++
       return Number((BigInt(a) * BigInt(k) + BigInt(b)) % BigInt(n))
     }
-    return draw(cdf, rnd())
+    return draw(zipf, rnd())
   }
 }
 

@@ -92,6 +92,7 @@ export class BatchMatcher {
     this.#cfg = cfg
     this.#present = cfg.fieldOf.flatMap((f, c) => f >= 0 ? [c] : [])
     core.collectSeen = cfg.seen
+    this.#splitter.hashSeed = core.cache.seed
     core.keepValues = cfg.rejectsIncludeValue
     if (cfg.policy !== undefined) core.setPolicy(cfg.policy)
   }
@@ -148,7 +149,8 @@ export class BatchMatcher {
       const fs = sp.starts[f]
       const fe = sp.ends[f]
       if (fe <= fs) continue
-      for (const p of COLUMN_PROBES[c]) core.probe(p.id, buf, fs, fe)
+      const fh = sp.hashes[f]
+      for (const p of COLUMN_PROBES[c]) core.probe(p.id, buf, fs, fe, undefined, fh)
     }
     if (core.nMatch === 0 && core.nInvalid === 0 && core.nSeen === 0 && this.#cfg.emit !== 'all') {
       r.actions[0]++

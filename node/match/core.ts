@@ -22,7 +22,7 @@ import { PROBES } from './columns.js'
 import { isoOrNull, whyCode, whyOf, type MatchExplanation, type Reject } from './decision.js'
 import { MatcherConfigError } from './errors.js'
 import { ACTIONS, compilePolicy, severity, actionFor, type Action, type MatchPolicy } from './policy.js'
-import { R_FP, ValueCache } from './value-cache.js'
+import { ValueCache } from './value-cache.js'
 
 export interface CoreInit {
   suite: LocalFingerprintSuite
@@ -114,12 +114,16 @@ export class MatchCore {
     this.#version = this.index.version
   }
 
-  /** Looks up probe `p` with raw value b[s..e) (`raw`: the same value as a string, when the caller has it). */
-  probe (p: number, b: Uint8Array, s: number, e: number, raw?: string): void {
+  /**
+   * Looks up probe `p` with raw value b[s..e). `raw`: the same value as a
+   * string, when the caller has it; `fieldHash`: cache.fieldHash(b, s, e),
+   * when the caller computed it while splitting.
+   */
+  probe (p: number, b: Uint8Array, s: number, e: number, raw?: string, fieldHash?: number): void {
     if (e <= s) return
     this.identifiers++
     const cache = this.cache
-    const h = cache.hashKey(p, b, s, e)
+    const h = cache.finish(fieldHash ?? cache.fieldHash(b, s, e), p)
     let rec = cache.find(p, b, s, e, h)
     if (rec < 0 || !cache.done(rec)) {
       const why = this.#resolve(p, b, s, e, raw)
@@ -141,7 +145,7 @@ export class MatchCore {
       this.#invalid(p, cache.why(rec), b, s, e, raw)
       return
     }
-    this.#lookup(p, cache.bytes, rec + R_FP, rec)
+    this.#lookup(p, cache.bytes, cache.fpOffset(rec), rec)
   }
 
   #lookup (p: number, fp: Uint8Array, off: number, rec: number): void {

@@ -62,18 +62,24 @@ export function countLines (b: Uint8Array, s: number, e: number): number {
 /**
  * Splits one record into fields. After `split`, field i is
  * `buf[starts[i] .. ends[i])`, where `buf` is the input for a record without
- * quotes and an internal scratch buffer (unescaped) otherwise.
+ * quotes and an internal scratch buffer (unescaped) otherwise; `hashes[i]`
+ * is the field's FNV-1a from `hashSeed` (ValueCache.fieldHash), computed in
+ * the same pass so the value cache need not walk the bytes again.
  */
 export class FieldSplitter {
   starts: Int32Array
   ends: Int32Array
+  hashes: Int32Array
   count = 0
   buf: Uint8Array = new Uint8Array(0)
+  /** Start value of the field hashes (the value cache's seed). */
+  hashSeed = 0
   #scratch = new Uint8Array(4096)
 
   constructor (maxFields = 64) {
     this.starts = new Int32Array(maxFields)
     this.ends = new Int32Array(maxFields)
+    this.hashes = new Int32Array(maxFields)
   }
 
   /** Splits b[s..e); a trailing "\r" is dropped. Fields beyond maxFields are ignored. */
@@ -81,21 +87,27 @@ export class FieldSplitter {
     if (e > s && b[e - 1] === CR) e--
     const starts = this.starts
     const ends = this.ends
+    const hashes = this.hashes
+    const seed = this.hashSeed
     const max = starts.length
     let n = 0
     let fs = s
+    let h = seed
     for (let i = s; i < e; i++) {
       const c = b[i]
       if (c === COMMA) {
-        if (n < max) { starts[n] = fs; ends[n] = i }
+        if (n < max) { starts[n] = fs; ends[n] = i; hashes[n] = h }
         n++
         fs = i + 1
+        h = seed
       } else if (c === QUOTE) {
         this.#splitQuoted(b, s, e)
         return
+      } else {
+        h = Math.imul(h ^ c, 0x01000193)
       }
     }
-    if (n < max) { starts[n] = fs; ends[n] = e }
+    if (n < max) { starts[n] = fs; ends[n] = e; hashes[n] = h }
     this.count = Math.min(n + 1, max)
     this.buf = b
   }
@@ -133,6 +145,11 @@ export class FieldSplitter {
     }
     this.count = Math.min(n, max)
     this.buf = out
+    for (let f = 0; f < this.count; f++) {
+      let h = this.hashSeed
+      for (let j = starts[f]; j < ends[f]; j++) h = Math.imul(h ^ out[j], 0x01000193)
+      this.hashes[f] = h
+    }
   }
 }
 

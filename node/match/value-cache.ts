@@ -12,11 +12,20 @@
  * open-addressing table of (hash, record offset / 8 + 1) pairs.
  *
  *   record (8-byte aligned): key length u16 | probe u8 | flags u8 | why u8 | 3 spare |
- *                            status i32 | index version u32 | fingerprint 32 B | key bytes
+ *                            status i32 | index version u32 | key bytes (padded to 8) |
+ *                            fingerprint 32 B
  *
- * A record costs 48 B + its key rounded up to 8, plus a table slot (8 B,
- * ≤ 50 % load): ~90 B for a 25-byte e-mail address. The key's hash is not
- * stored in the record (the table slot has it); eviction recomputes it.
+ * The key comes right after the 16-byte header so that a lookup of a short
+ * value reads one cache line; the fingerprint is needed only when the
+ * cached status is stale. A record costs 48 B + its key rounded up to 8,
+ * plus a table slot (8 B, ≤ 50 % load): ~90 B for a 25-byte e-mail
+ * address. The key's hash is not stored in the record (the table slot has
+ * it); eviction recomputes it.
+ *
+ * Hash: FNV-1a over the key bytes from a random seed, then the probe mixed
+ * in and a murmur finaliser (`fieldHash` + `finish`), so a caller that
+ * already walks the bytes (the CSV splitter) can hash a field once for
+ * every probe of its column.
  *
  * Eviction: FIFO over the ring with reinsertion (second chance, the log
  * form of CLOCK): a record found since it was written has its reference
@@ -33,8 +42,9 @@ const R_WHY = 4
 /** Word offsets (i32) of the cached status and index version. */
 const W_STATUS = 2
 const W_VERSION = 3
-export const R_FP = 16
-const R_KEY = 48
+const R_KEY = 16
+/** Record bytes besides the key: header and fingerprint. */
+const R_FIXED = 48
 /** A skip record (filler up to the ring's end) keeps its length in its second word. */
 const W_SKIP_LEN = 1
 
@@ -68,14 +78,15 @@ export interface CacheStats {
 }
 
 export class ValueCache {
-  /** The arena; fingerprints are at `rec + R_FP`. */
+  /** The arena; a record's fingerprint is at `fpOffset(rec)`. */
   readonly bytes: Uint8Array
   readonly #words: Int32Array
   readonly #slots: Uint32Array
   readonly #mask: number
   readonly #size: number
   readonly #maxRecords: number
-  readonly #seed: number
+  /** Start value of `fieldHash`. */
+  readonly seed: number
   #head = 0
   #tail = 0
   #used = 0
@@ -95,7 +106,7 @@ export class ValueCache {
     this.#slots = new Uint32Array(cap * 2)
     this.#mask = cap - 1
     this.#maxRecords = Math.floor(cap * CACHE_MAX_LOAD)
-    this.#seed = randomSeed()
+    this.seed = randomSeed()
   }
 
   get size (): number { return this.#count }
@@ -111,14 +122,31 @@ export class ValueCache {
 
   /** Hash of a key: the probe and b[s..e). */
   hashKey (probe: number, b: Uint8Array, s: number, e: number): number {
-    let h = (this.#seed ^ Math.imul(probe + 1, 0x9e3779b1)) | 0
+    return this.finish(this.fieldHash(b, s, e), probe)
+  }
+
+  /** FNV-1a of b[s..e) from `seed`: the part of the hash that does not depend on the probe. */
+  fieldHash (b: Uint8Array, s: number, e: number): number {
+    let h = this.seed
     for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193)
+    return h
+  }
+
+  /** The key hash from a field hash and the probe. */
+  finish (fieldHash: number, probe: number): number {
+    let h = fieldHash ^ Math.imul(probe + 1, 0x9e3779b1)
     h ^= h >>> 16
     h = Math.imul(h, 0x85ebca6b)
     h ^= h >>> 13
     h = Math.imul(h, 0xc2b2ae35)
     h ^= h >>> 16
     return h >>> 0
+  }
+
+  /** Where a record's fingerprint is. */
+  fpOffset (rec: number): number {
+    const arena = this.bytes
+    return rec + R_KEY + (((arena[rec + R_KEYLEN] | (arena[rec + R_KEYLEN + 1] << 8)) + 7) & ~7)
   }
 
   /** The record of (probe, b[s..e)) or -1; marks it referenced. `h` = hashKey(probe, b, s, e). */
@@ -153,7 +181,7 @@ export class ValueCache {
    */
   add (probe: number, b: Uint8Array, s: number, e: number, h: number): number {
     const len = e - s
-    const size = (R_KEY + len + 7) & ~7
+    const size = R_FIXED + ((len + 7) & ~7)
     if (len > 0xffff || size > this.#size / 4) return -1
     const rec = this.#alloc(size)
     const arena = this.bytes
@@ -181,7 +209,7 @@ export class ValueCache {
   why (rec: number): number { return this.bytes[rec + R_WHY] }
 
   setFingerprint (rec: number, fp: Uint8Array, offset: number): void {
-    this.bytes.set(fp.subarray(offset, offset + 32), rec + R_FP)
+    this.bytes.set(fp.subarray(offset, offset + 32), this.fpOffset(rec))
     this.bytes[rec + R_FLAGS] = (this.bytes[rec + R_FLAGS] & ~F_INVALID) | F_DONE
   }
 
@@ -212,7 +240,7 @@ export class ValueCache {
   #recSize (rec: number): number {
     const arena = this.bytes
     if ((arena[rec + R_FLAGS] & F_SKIP) !== 0) return this.#words[(rec >> 2) + W_SKIP_LEN]
-    return (R_KEY + (arena[rec + R_KEYLEN] | (arena[rec + R_KEYLEN + 1] << 8)) + 7) & ~7
+    return R_FIXED + (((arena[rec + R_KEYLEN] | (arena[rec + R_KEYLEN + 1] << 8)) + 7) & ~7)
   }
 
   /** Room for `size` bytes at the head, evicting from the tail as needed. */

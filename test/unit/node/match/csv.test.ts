@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { Chunker } from '../../../../node/match/chunker.js'
 import { IDENTIFIER_COLUMNS, type ListingRow } from '../../../../node/match/columns.js'
 import { FieldSplitter } from '../../../../node/match/csv.js'
+import { MIN_CACHE_BYTES, ValueCache } from '../../../../node/match/value-cache.js'
 import { readListings } from '../../../../node/match/index.js'
 import { pieces } from './helpers.js'
 
@@ -79,6 +80,18 @@ describe('node/match CSV dialect', () => {
       const expected = await viaCsvParse(text)
       assert.deepEqual(await viaChunker(text, 4096, pieceSize, lanes), expected)
     }), { numRuns: 150 })
+  })
+
+  it('hashes each field as the value cache does, quoted or not', () => {
+    const cache = new ValueCache(MIN_CACHE_BYTES)
+    const sp = new FieldSplitter(16)
+    sp.hashSeed = cache.seed
+    for (const line of ['L1,a@b.com,+44 20 7946 0958', 'L2,"a,b@c.com","say ""hi""",', 'L3,,x\r']) {
+      const b = new TextEncoder().encode(line)
+      sp.split(b, 0, b.length)
+      assert.ok(sp.count >= 3)
+      for (let f = 0; f < sp.count; f++) assert.equal(sp.hashes[f], cache.fieldHash(sp.buf, sp.starts[f], sp.ends[f]), `${line} field ${f}`)
+    }
   })
 
   it('keeps records that cross chunk boundaries whole, over many chunks', async () => {

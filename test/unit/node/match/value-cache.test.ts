@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { MIN_CACHE_BYTES, R_FP, ValueCache } from '../../../../node/match/value-cache.js'
+import { MIN_CACHE_BYTES, ValueCache } from '../../../../node/match/value-cache.js'
 
 const enc = new TextEncoder()
 
@@ -31,7 +31,7 @@ describe('node/match value cache', () => {
         const id = `${probe}:${key.length}:${Buffer.from(key.subarray(0, 300)).toString('hex')}`
         if (rec >= 0) {
           assert.ok(stored.has(id), 'found a key that was never added')
-          assert.deepEqual(cache.bytes.subarray(rec + R_FP, rec + R_FP + 32), stored.get(id))
+          assert.deepEqual(cache.bytes.subarray(cache.fpOffset(rec), cache.fpOffset(rec) + 32), stored.get(id))
           if (!touch) continue
         }
         if (rec < 0) {
