@@ -139,10 +139,14 @@ export class ThreadLane implements Lane {
     this.ready = new Promise((resolve, reject) => { ready = resolve; notReady = reject })
     this.ready.catch(() => {})
     this.#worker.on('message', (m: WorkerReply) => {
-      if (m.t === 'ready') return ready()
+      if (m.t === 'ready') {
+        this.#worker.unref() // an idle pool does not keep the process alive
+        return ready()
+      }
       const p = this.#pending.get(m.id)
       if (p === undefined) return
       this.#pending.delete(m.id)
+      if (this.#pending.size === 0) this.#worker.unref()
       if (m.t === 'result') p.resolve(m.result)
       else p.reject(new MatchWorkerError(`${m.error.name}: ${m.error.message}`))
     })
@@ -165,6 +169,7 @@ export class ThreadLane implements Lane {
     if (this.#failed !== undefined) throw this.#failed
     const id = this.#nextId++
     const result = new Promise<BatchResult>((resolve, reject) => this.#pending.set(id, { resolve, reject }))
+    this.#worker.ref() // busy: the answer must come before the process may exit
     this.#post({ t: 'batch', id, ...b }, [b.starts.buffer, b.ends.buffer, b.lines.buffer] as ArrayBuffer[])
     return await result
   }
