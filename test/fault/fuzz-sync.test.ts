@@ -18,7 +18,6 @@
  */
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { lpStream } from '@libp2p/utils'
 import { toHex } from '../../protocol/bytes.js'
 import { decodeEntry, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse } from '../../protocol/codec/index.js'
 import { MAX_SEGMENTS_PER_RESPONSE, MAX_SYNC_RESPONSE_BYTES } from '../../protocol/limits.js'
@@ -34,7 +33,7 @@ import { eventually } from '../helpers/nodes.js'
 import { checkOutcome, tally } from './helpers/outcomes.js'
 import { FUZZ_RUNS, SOAK, budget, record } from './helpers/scale.js'
 import { MiB, assertMemoryBounded, assertUnchanged, liveBytes, nodeState, quickState } from './helpers/state.js'
-import { SYNC_ERROR_NAMES, askResponder, feedRequester, frame, syncComponents, type ResponderRun } from './helpers/streams.js'
+import { SYNC_ERROR_NAMES, askResponder, feedRequester, frame, readResponse, sendRequest, syncComponents, type ResponderRun } from './helpers/streams.js'
 import { fuzzWorld, type FuzzWorld } from './helpers/world.js'
 
 const PER_INPUT_MS = 10_000
@@ -194,18 +193,9 @@ describe('fault: fuzzing the sync protocol', function () {
       const t0 = Date.now()
       await fc.assert(fc.asyncProperty(input, async raw => {
         const stream = await attacker.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(PER_INPUT_MS) })
-        for (const r of raw) stream.send(r)
-        await stream.close({ signal: AbortSignal.timeout(PER_INPUT_MS) }).catch(() => undefined)
-        const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: MAX_SYNC_RESPONSE_BYTES + 16 })
-        let end = 'served'
-        try {
-          for (;;) {
-            const f = decodeSyncResponse((await lp.read({ signal: AbortSignal.timeout(PER_INPUT_MS) })).subarray())
-            if (f.done) break
-          }
-        } catch (err) {
-          end = `reset:${(err as Error).name}`
-        }
+        await sendRequest(stream, raw)
+        const { error } = await readResponse(stream, PER_INPUT_MS)
+        const end = error === undefined ? 'served' : `reset:${error.name}`
         stream.abort(new Error('done'))
         tally(ends, end)
         n++

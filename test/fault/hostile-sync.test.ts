@@ -14,7 +14,6 @@
  *   node hold more than MAX_PENDING_TOTAL uncovered entries.
  */
 import assert from 'node:assert/strict'
-import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { readConfig } from '../../node/home.js'
 import { Ingestor, MAX_PENDING_TOTAL } from '../../node/ingest.js'
@@ -22,7 +21,7 @@ import { silentLogger } from '../../node/logger.js'
 import { createHost, type Host } from '../../node/net/host.js'
 import { createStore } from '../../node/store/index.js'
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../../protocol/limits.js'
-import { decodeSyncResponse, encodeEntry, encodeSyncRequest, encodeSyncResponse } from '../../protocol/codec/index.js'
+import { encodeEntry, encodeSyncRequest, encodeSyncResponse } from '../../protocol/codec/index.js'
 import { entryId } from '../../protocol/log/index.js'
 import type { Signer } from '../../protocol/ed25519.js'
 import type { Segment } from '../../protocol/types.js'
@@ -31,7 +30,7 @@ import { eventually } from '../helpers/nodes.js'
 import { DAY, attestation, signed } from './helpers/fixtures.js'
 import { record } from './helpers/scale.js'
 import { MiB, assertMemoryBounded, assertUnchanged, liveBytes, nodeState } from './helpers/state.js'
-import { feedRequester, frame, syncComponents } from './helpers/streams.js'
+import { feedRequester, frame, readResponse, syncComponents } from './helpers/streams.js'
 import { fuzzWorld, type FuzzWorld } from './helpers/world.js'
 import { syncProtocol } from '../../node/sync.js'
 
@@ -46,17 +45,10 @@ function madeUp (author: Uint8Array, seq: number, prev: Uint8Array, n: number, t
   return { entries, signature: new Uint8Array(0) }
 }
 
-/** Resolves with how the stream ended: 'reset' (the node cut it) or 'ended'. */
+/** Resolves with how the stream ended: 'served' (a whole response), or the name of the error that cut it. */
 async function ending (stream: Stream, timeoutMs: number): Promise<string> {
-  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: 2 * MAX_SYNC_RESPONSE_BYTES })
-  try {
-    for (;;) {
-      const f = decodeSyncResponse((await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray())
-      if (f.done) return 'served'
-    }
-  } catch (err) {
-    return (err as Error).name
-  }
+  const { error } = await readResponse(stream, timeoutMs)
+  return error === undefined ? 'served' : error.name
 }
 
 describe('fault: hostile peers on the sync protocol', function () {

@@ -8,7 +8,7 @@ import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import type { IngestOutcome, Ingestor } from '../../../node/ingest.js'
-import { pullSync, serveSync, type SyncComponents, type SyncResult } from '../../../node/sync.js'
+import { SYNC_ACK, SYNC_READ_BUFFER_BYTES, pullSync, serveSync, type SyncComponents, type SyncResult } from '../../../node/sync.js'
 import { decodeSyncResponse } from '../../../protocol/codec/index.js'
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../../../protocol/limits.js'
 import type { Segment, SyncResponse } from '../../../protocol/types.js'
@@ -52,12 +52,62 @@ export function syncComponents (node: AllianceNode, onOutcome?: (out: IngestOutc
   return { store: node.store, ingestor: watched, alliance: node.alliance, logger: node.logger.forComponent('alliance:sync') }
 }
 
-/** Writes raw bytes, closes our write side, and never throws (the other end may have reset). */
-async function sendRaw (stream: Stream, raw: Uint8Array[]): Promise<void> {
+/**
+ * Sends a request as a fuzzer would: a request that is exactly one frame
+ * leaves our side open (acks go on it); anything else is closed after it, so
+ * a responder waiting for more bytes sees the end at once.
+ */
+export async function sendRequest (stream: Stream, raw: Uint8Array[]): Promise<void> {
+  if (isOneFrame(raw)) await sendWithoutClosing(stream, raw)
+  else await sendRaw(stream, raw)
+}
+
+/** True when `raw` is exactly one length-prefixed frame, nothing before or after. */
+function isOneFrame (raw: Uint8Array[]): boolean {
+  const b = raw.length === 1 ? raw[0] : Uint8Array.from(raw.flatMap(r => [...r]))
+  let n = 0
+  let mul = 1
+  for (let i = 0; i < b.length && i < 10; i++) {
+    n += (b[i] & 0x7f) * mul
+    if ((b[i] & 0x80) === 0) return i + 1 + n === b.length
+    mul *= 128
+  }
+  return false
+}
+
+/** Writes raw bytes and never throws (the other end may have reset). */
+async function sendWithoutClosing (stream: Stream, raw: Uint8Array[]): Promise<void> {
   try {
     for (const r of raw) if (!stream.send(r)) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
+  } catch {}
+}
+
+/** Writes raw bytes, closes our write side, and never throws (the other end may have reset). */
+async function sendRaw (stream: Stream, raw: Uint8Array[]): Promise<void> {
+  await sendWithoutClosing(stream, raw)
+  try {
     await stream.close({ signal: AbortSignal.timeout(5000) })
   } catch {}
+}
+
+/**
+ * Reads response frames as a requester does: acknowledges each frame that is
+ * not the last (sync 1.1.0 flow control), stops at `done`. Returns the frames
+ * read and the error that ended the reading, if any.
+ */
+export async function readResponse (stream: Stream, timeoutMs: number): Promise<{ frames: SyncResponse[], error?: Error }> {
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: SYNC_READ_BUFFER_BYTES })
+  const frames: SyncResponse[] = []
+  try {
+    for (;;) {
+      const f = decodeSyncResponse((await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray())
+      frames.push(f)
+      if (f.done) return { frames }
+      await lp.write(SYNC_ACK, { signal: AbortSignal.timeout(timeoutMs) })
+    }
+  } catch (err) {
+    return { frames, error: err as Error }
+  }
 }
 
 export interface ResponderRun {
@@ -70,8 +120,9 @@ export interface ResponderRun {
 
 /**
  * Plays requester against `node`'s responder on an in-memory stream: sends
- * `raw` (frames or garbage), reads whatever comes back. The responder runs
- * exactly as the node's protocol handler runs it (abort on error).
+ * `raw` (frames or garbage), reads whatever comes back, acknowledging frames
+ * as a requester does. The responder runs exactly as the node's protocol
+ * handler runs it (abort on error).
  */
 export async function askResponder (c: SyncComponents, raw: Uint8Array[], timeoutMs = 5000): Promise<ResponderRun> {
   const [client, server] = memoryStreamPair()
@@ -79,19 +130,8 @@ export async function askResponder (c: SyncComponents, raw: Uint8Array[], timeou
     server.abort(err)
     return err
   })
-  await sendRaw(client, raw)
-  const frames: SyncResponse[] = []
-  let readError: Error | undefined
-  const lp = lpStream(client, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: MAX_SYNC_RESPONSE_BYTES + 16 })
-  try {
-    for (;;) {
-      const f = decodeSyncResponse((await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray())
-      frames.push(f)
-      if (f.done) break
-    }
-  } catch (err) {
-    readError = err as Error
-  }
+  await sendRequest(client, raw)
+  const { frames, error: readError } = await readResponse(client, timeoutMs)
   const error = await served
   client.abort(new Error('fuzz run over'))
   return { error, frames, readError }
