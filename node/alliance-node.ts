@@ -36,6 +36,7 @@ import { DEFAULT_SYNC_BATCH, SYNC_TIMEOUT_MS, pullSync, serveSync, syncProtocol,
 import { NodeError } from './errors.js'
 import { MetricsRegistry } from './api/metrics.js'
 import { MatchService } from './matching.js'
+import { loadRosterChain } from './store/rosters.js'
 import type { MatchSummary } from './match/index.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
@@ -186,12 +187,11 @@ export class AllianceNode implements NodeService {
     try {
       const damage = await store.checkChains()
       for (const d of damage) log.warn('log history damaged on disk; truncated and will re-sync from peers', { author: toHex(d.author), validThrough: d.validThrough, why: d.why })
-      let stored = await store.rosters()
-      if (stored.length === 0) {
-        await store.putRoster(1, installed.chain.versions[0].signed)
-        stored = await store.rosters()
+      const rosters = await loadRosterChain(store, installed.chain.versions[0].signed)
+      if (rosters.damage !== undefined) {
+        log.warn('stored roster history damaged on disk; dropped from the damaged version on, restored from the installed roster and the logs', { ...rosters.damage, recovered: rosters.recovered })
       }
-      const chain = RosterChain.fromVersions(stored)
+      const chain = rosters.chain
       const policy = chain.current.roster.policy
       const key = await readEpochKey(init.dir, policy.epoch)
       const suite = createSuite({ name: policy.suite, epoch: policy.epoch, key })
@@ -206,7 +206,7 @@ export class AllianceNode implements NodeService {
         logger: logger.forComponent('alliance:ingest'),
         listeners: {
           onApplied: (entries) => node?.onApplied(entries),
-          onStatusChange: (change) => { void node?.matching?.refresh(change.fingerprint, clock()) },
+          onStatusChange: (change) => node?.follow([change.fingerprint]),
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.onRoster() },
           onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq })
@@ -322,17 +322,25 @@ export class AllianceNode implements NodeService {
 
   /** Moves the consensus clock to now; expiries that change a status reach the matcher. */
   #advanceClock (): void {
-    for (const change of this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))) {
-      void this.matching.refresh(change.fingerprint, this.#clock())
-    }
+    this.follow(this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock())).map(c => c.fingerprint))
+  }
+
+  /** The matcher's index follows these fingerprints' explanations (a failure is logged: matching must never stop ingest). */
+  follow (fingerprints: Uint8Array[]): void {
+    if (fingerprints.length === 0 || this.matching === undefined) return
+    this.matching.refreshAll(fingerprints, this.#clock()).catch((err: unknown) => {
+      this.#log.error('matcher index update failed', { error: (err as Error).message })
+    })
   }
 
   onApplied (entries: LogEntry[]): void {
     // explanations (orgs, expiry) change without a status change too: the matcher's index follows every statement
+    const fingerprints: Uint8Array[] = []
     for (const { entry } of entries) {
       const b = entry.body
-      if (b.type === 'attestation' || b.type === 'opinion' || b.type === 'retraction') void this.matching?.refresh(b.fingerprint, this.#clock())
+      if (b.type === 'attestation' || b.type === 'opinion' || b.type === 'retraction') fingerprints.push(b.fingerprint)
     }
+    this.follow(fingerprints)
     this.#applied += entries.length
     this.metrics.entriesApplied.inc(entries.length)
   }

@@ -45,6 +45,11 @@ export interface IngestListeners {
   /** Entries durably stored and applied (own or others'). */
   onApplied?: (entries: LogEntry[], orgs: string[]) => void
   onRejected?: (reason: string, message: string) => void
+  /**
+   * A status changed by time (expiry) or by a roster change. Statuses changed
+   * by applied entries are not reported one by one: `onApplied` names those
+   * entries, whose fingerprints are the ones to look at again.
+   */
   onStatusChange?: (change: StatusChange) => void
   /** A new roster version was verified and stored. */
   onRoster?: (version: RosterVersion) => void
@@ -292,8 +297,7 @@ export class Ingestor {
       }
       const s = statementOf(entry, id, orgs[i])
       if (s === undefined) continue
-      const change = this.consensus.apply(s)
-      if (change !== undefined) this.#listeners.onStatusChange?.(change)
+      this.consensus.apply(s)
     }
     this.#listeners.onApplied?.(entries, orgs)
   }

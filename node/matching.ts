@@ -56,6 +56,10 @@ export interface MatchServiceInit {
   logger: ComponentLogger
 }
 
+function * map<T, U> (items: Iterable<T>, f: (item: T) => U): Iterable<U> {
+  for (const item of items) yield f(item)
+}
+
 export class MatchService {
   readonly index: BlocklistIndex
   readonly seen = new MemorySeenStore()
@@ -74,13 +78,22 @@ export class MatchService {
     this.#workers = init.workers
   }
 
-  /** Follows the consensus index: call with every fingerprint whose explanation may have changed. */
-  async refresh (fingerprint: Uint8Array, now = Date.now()): Promise<void> {
-    const change = this.index.apply(this.#init.consensus.explain(fingerprint))
-    if (change === undefined || !escalates(change, this.#policy)) return
-    for await (const d of retroactiveDecisions(change, this.index, this.seen, this.#policy)) {
-      this.#retro.push({ ...d, at: now })
-      if (this.#retro.length > MAX_RETRO_DECISIONS) this.#retro.splice(0, this.#retro.length - MAX_RETRO_DECISIONS)
+  /**
+   * Follows the consensus index: call with every fingerprint whose
+   * explanation may have changed, many at once (a segment):
+   * one write of the shared index, and retroactive decisions only for
+   * changes that escalate an action while some listing has been seen.
+   */
+  async refreshAll (fingerprints: Iterable<Uint8Array>, now = Date.now()): Promise<void> {
+    const consensus = this.#init.consensus
+    const changes = this.index.applyAll(map(fingerprints, fp => consensus.explain(fp)))
+    if (this.seen.listings === 0) return
+    for (const change of changes) {
+      if (!escalates(change, this.#policy)) continue
+      for await (const d of retroactiveDecisions(change, this.index, this.seen, this.#policy)) {
+        this.#retro.push({ ...d, at: now })
+        if (this.#retro.length > MAX_RETRO_DECISIONS) this.#retro.splice(0, this.#retro.length - MAX_RETRO_DECISIONS)
+      }
     }
   }
 

@@ -62,6 +62,19 @@ export function logKey (author: Uint8Array, seq: number): Uint8Array {
   return k
 }
 
+/**
+ * `prefix` ‖ logKey(author, seq) in one allocation: the key of that record in
+ * the root database, for a sublevel whose prefix is `prefix`
+ * (`sublevel.prefixKey(new Uint8Array(0), 'view')`).
+ */
+export function prefixedLogKey (prefix: Uint8Array, author: Uint8Array, seq: number): Uint8Array {
+  const k = new Uint8Array(prefix.length + LOG_KEY_BYTES)
+  k.set(prefix)
+  k.set(author, prefix.length)
+  writeU64(k, prefix.length + AUTHOR_BYTES, seq)
+  return k
+}
+
 /** Upper bound (inclusive) of every key of `author`'s log. */
 export function logEnd (author: Uint8Array): Uint8Array {
   const k = new Uint8Array(LOG_KEY_BYTES).fill(0xff)

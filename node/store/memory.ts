@@ -11,7 +11,7 @@ import { assertContinues, checkLink, headAgrees } from './chain.js'
 import { StoreNotOpenError } from './errors.js'
 import { logKey } from './keys.js'
 import { WriteQueue } from './queue.js'
-import type { AuthorHead, ChainDamage, Store, StoredEntry } from './types.js'
+import type { AuthorHead, ChainDamage, RosterRecord, Store, StoredEntry } from './types.js'
 
 interface Log {
   author: Uint8Array
@@ -120,6 +120,24 @@ export class MemoryStore implements Store {
   async rosters (): Promise<SignedRoster[]> {
     this.assertOpen('read rosters')
     return [...this.rosterBytes.entries()].sort(([a], [b]) => a - b).map(([, b]) => decodeSignedRoster(b))
+  }
+
+  async rosterRecords (): Promise<RosterRecord[]> {
+    this.assertOpen('read rosters')
+    return [...this.rosterBytes.entries()].sort(([a], [b]) => a - b).map(([version, b]) => {
+      try {
+        return { version, signed: decodeSignedRoster(b) }
+      } catch (err) {
+        return { version, damaged: (err as Error).message }
+      }
+    })
+  }
+
+  async deleteRosters (fromVersion: number): Promise<void> {
+    this.assertOpen('delete rosters')
+    await this.queue.run(async () => {
+      for (const v of [...this.rosterBytes.keys()]) if (v >= fromVersion) this.rosterBytes.delete(v)
+    })
   }
 
   async getMeta<T> (key: string): Promise<T | undefined> {

@@ -60,7 +60,12 @@ export interface Store {
 
   /** Roster versions in order (1, 2, …). */
   putRoster (version: number, signed: SignedRoster): Promise<void>
+  /** Every stored version, decoded; a record that does not decode is a StoreCorruptError. */
   rosters (): Promise<SignedRoster[]>
+  /** Every stored version in version order; one that does not decode comes back with `damaged` (why) instead of `signed`. */
+  rosterRecords (): Promise<RosterRecord[]>
+  /** Deletes the stored versions `fromVersion` and later (a damaged record and what followed it). */
+  deleteRosters (fromVersion: number): Promise<void>
 
   /** Small JSON metadata (e.g. sync state, outbox cursors). */
   getMeta<T> (key: string): Promise<T | undefined>
@@ -75,3 +80,5 @@ export interface Store {
    */
   checkChains (): Promise<ChainDamage[]>
 }
+
+export type RosterRecord = { version: number, signed: SignedRoster, damaged?: undefined } | { version: number, signed?: undefined, damaged: string }

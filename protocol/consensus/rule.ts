@@ -85,6 +85,9 @@ export function latestPerOrg<T extends StatementView> (statements: readonly T[])
   return latest
 }
 
+/** decide() runs to completion synchronously, so one tally serves every call (four typed arrays per call cost more than the rule). */
+const TALLY = new Tally()
+
 /**
  * The status of one fingerprint at `now`, with its explanation.
  * `statements` are all known statements about that one fingerprint
@@ -98,7 +101,8 @@ export function decide (statements: readonly StatementView[], policy: ConsensusP
     validateStatement(s)
     if (!bytesEqual(s.fingerprint, fingerprint)) throw new InvalidStatementError('mixed_fingerprints', 'decide() takes the statements of one fingerprint')
   }
-  const tally = new Tally()
+  const tally = TALLY
+  tally.reset()
   const positive: Vote[] = []
   const negative: Vote[] = []
   let confirmations = 0
