@@ -9,6 +9,7 @@
  * <dir>/data/            LevelDB
  * ```
  */
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -84,16 +85,49 @@ export interface InitOptions {
   defaultCountry?: string
 }
 
-/** Asks the OS for a free TCP port on `host`. */
-export async function freePort (host = '127.0.0.1'): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/** Lowest port of the OS's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range); 32768 when unknown. */
+function ephemeralStart (): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(first) && first > 1024 && first <= 65535) return first
+  } catch {}
+  return 32768
+}
+
+/** Ports this process has handed out (several nodes initialised at once must not get the same one). */
+const handedOut = new Set<number>()
+
+async function canListen (port: number, host: string): Promise<number | undefined> {
+  return await new Promise(resolve => {
     const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
+    srv.once('error', () => resolve(undefined))
+    srv.listen(port, host, () => {
       const addr = srv.address()
-      srv.close(() => { typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')) })
+      srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : undefined))
     })
   })
+}
+
+/**
+ * A free TCP port on `host` for a node to keep: one below the OS's
+ * ephemeral range when it can find one. A port the OS hands out for port 0
+ * comes from that range, where any outgoing connection may take it while
+ * the node is stopped, and the node could then not listen on the address
+ * its member card gives.
+ */
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  const top = ephemeralStart()
+  const bottom = Math.min(10_000, top - 1)
+  for (let i = 0; i < 64 && top - bottom > 1; i++) {
+    const pick = bottom + Math.floor(Math.random() * (top - bottom))
+    if (handedOut.has(pick)) continue // free again once its probe closed, but promised to another node of this process
+    handedOut.add(pick)
+    if (await canListen(pick, host) !== undefined) return pick
+    handedOut.delete(pick)
+  }
+  const port = await canListen(0, host)
+  if (port === undefined) throw new InvalidConfigError(`no free TCP port on ${host}`)
+  return port
 }
 
 async function resolveListen (addrs: string[]): Promise<string[]> {
