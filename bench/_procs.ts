@@ -4,9 +4,11 @@
  * of a process read from /proc, a keep-alive JSON client for hot polling
  * loops, and percentiles.
  */
-import { type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
+
+import { chosenRuntime, distIsFresh, ROOT } from '../bin/runtime.js'
 
 const children = new Set<ChildProcess>()
 const dirs = new Set<string>()
@@ -217,4 +219,20 @@ export function wallMs (): number {
 
 export function say (s = ''): void {
   process.stdout.write(s + '\n')
+}
+
+/**
+ * Node processes run as users run them: the compiled JavaScript in dist/
+ * (bin/alliance.js picks it when it is fresh). Builds it first when it is
+ * older than the sources, and says which runtime the processes use.
+ */
+export function compiledNodes (): string {
+  if (process.env.ALLIANCE_RUNTIME === undefined && !distIsFresh()) {
+    say('  dist/ is older than the sources: npm run build')
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+    if (r.status !== 0) throw new Error('npm run build failed')
+  }
+  const runtime = chosenRuntime()
+  say(`  node processes run ${runtime === 'dist' ? 'the compiled JavaScript in dist/' : 'the TypeScript sources through tsx (ALLIANCE_RUNTIME=tsx)'}`)
+  return runtime
 }

@@ -36,7 +36,7 @@ import { appendSegment, type LogHead } from '../protocol/log/index.js'
 import type { Body } from '../protocol/types.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
 import { spawnNode, type NodeProcess } from '../test/helpers/processes.js'
-import { apiCall, cpuSeconds, metricValue, procMemory, RssSampler, runBench, say, sleep, track, trackDir } from './_procs.js'
+import { apiCall, cpuSeconds, metricValue, procMemory, RssSampler, runBench, say, sleep, track, trackDir, compiledNodes } from './_procs.js'
 import { fmt, result } from './_util.js'
 
 const AUTHORS = 20
@@ -61,6 +61,7 @@ function fingerprint (author: number, i: number): Uint8Array {
 }
 
 await runBench(async () => {
+  compiledNodes()
   const brands: MemberSpec[] = Array.from({ length: AUTHORS }, (_, i) => ({ org: `brand-${String(i + 1).padStart(2, '0')}`, role: 'brand' }))
   const t0 = now()
   const net = await makeNodeDirs([...brands, { org: 'platform', role: 'platform' }], { quorum: 2, alliance: 'bench-catchup' })

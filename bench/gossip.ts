@@ -33,7 +33,7 @@ import { loadNodeKeys } from '../node/keys.js'
 import type { AttestResult, ExplainResult, NodeStatus } from '../node/service.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
 import { spawnNode, type NodeProcess } from '../test/helpers/processes.js'
-import { apiCall, cpuSeconds, percentile, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
+import { apiCall, cpuSeconds, percentile, runBench, say, sleep, stopChild, track, trackDir, wallMs, compiledNodes } from './_procs.js'
 import { result } from './_util.js'
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1000)
@@ -277,6 +277,7 @@ async function runBare (dirs: Record<string, string>, bytes: number): Promise<{ 
 // ------------------------------------------------------------------ main
 
 await runBench(async () => {
+  compiledNodes()
   const net = await makeNodeDirs(MEMBERS, { quorum: 2, alliance: 'bench-gossip' })
   trackDir(net.root)
   const bytes = await nodeMessageBytes(net.dirs[BRANDS[0].org], 'bench-gossip')

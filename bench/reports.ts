@@ -29,6 +29,7 @@ import type { ReportOutboxItem } from '../node/service.js'
 import { verifyBundle } from '../protocol/report/index.js'
 import { makeNodeDirs, type TestNet } from '../test/helpers/nodes.js'
 import { randomFile, reportInput } from '../test/integration/reports/helpers.js'
+import { compiledNodes } from './_procs.js'
 import { fmt, result } from './_util.js'
 
 const N = Number(process.env.N ?? 100)
@@ -98,6 +99,7 @@ async function until (what: string, check: () => Promise<boolean>, timeoutMs: nu
 }
 
 async function main (): Promise<void> {
+  compiledNodes()
   net = await makeNodeDirs([{ org: 'brand-a', role: 'brand' }, { org: 'police', role: 'law-enforcement' }], { quorum: 1 })
   const evidence = Array.from({ length: FILES }, (_, i) => {
     const path = join(net?.root as string, `evidence-${i}.bin`)

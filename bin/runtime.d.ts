@@ -1,0 +1,4 @@
+export declare const ROOT: string
+export declare const BUILD_STAMP: string
+export declare function distIsFresh (): boolean
+export declare function chosenRuntime (): string
