@@ -14,6 +14,7 @@ import { canonicalBytes } from '../protocol/canonical/index.js'
 import { fromHex, toHex } from '../protocol/bytes.js'
 import { decodeSegment, encodeSegment } from '../protocol/codec/index.js'
 import type { Explanation } from '../protocol/consensus/rule.js'
+import type { StatusChange } from '../protocol/consensus/index.js'
 import { createSuite, isLocalSuite, type LocalFingerprintSuite } from '../protocol/fingerprint/index.js'
 import { TAGS, fileDigest, taggedHasher } from '../protocol/hash.js'
 import { isKind, type Kind, type OpinionType } from '../protocol/kinds.js'
@@ -22,13 +23,14 @@ import { RosterChain } from '../protocol/roster/index.js'
 import type { Attestation, Body, Opinion, Retraction, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
 import { API_FILE, DATA_DIR, readConfig, readEpochKey, writeApiInfo, type NodeConfig } from './home.js'
-import { Ingestor, consensusPolicy, type IngestOutcome } from './ingest.js'
+import { Ingestor, consensusPolicy, type IngestOutcome, type StatusCause } from './ingest.js'
+import { StatusFeed, statusEvent } from './events.js'
 import { loadNodeKeys, type NodeKeys } from './keys.js'
 import { createLogger, type ComponentLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host, type RosterPeer } from './net/host.js'
 import { installedRoster, parseRosterFile, signedRosterOf, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusName, VoteView
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusEvent, StatusName, VoteView
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -153,6 +155,7 @@ export class AllianceNode implements NodeService {
   #peerOrgs: { version: number, map: Map<string, string> } | undefined
   #publishing: Promise<unknown> = Promise.resolve()
   #snapshot: { applied: number, at: number, hash: string } | undefined
+  readonly #feed = new StatusFeed()
 
   private constructor (p: {
     dir: string, config: NodeConfig, keys: NodeKeys, store: Store, ingestor: Ingestor, host: Host, metrics: MetricsRegistry,
@@ -206,7 +209,7 @@ export class AllianceNode implements NodeService {
         logger: logger.forComponent('alliance:ingest'),
         listeners: {
           onApplied: (entries) => node?.onApplied(entries),
-          onStatusChange: (change) => node?.follow([change.fingerprint]),
+          onStatusChange: (change, cause) => node?.onStatusChange(change, cause),
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.onRoster() },
           onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq })
@@ -322,7 +325,7 @@ export class AllianceNode implements NodeService {
 
   /** Moves the consensus clock to now; expiries that change a status reach the matcher. */
   #advanceClock (): void {
-    this.follow(this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock())).map(c => c.fingerprint))
+    for (const change of this.ingestor.consensus.advanceTo(Math.max(this.ingestor.consensus.now, this.#clock()))) this.onStatusChange(change, 'time')
   }
 
   /** The matcher's index follows these fingerprints' explanations (a failure is logged: matching must never stop ingest). */
@@ -331,6 +334,12 @@ export class AllianceNode implements NodeService {
     this.matching.refreshAll(fingerprints, this.#clock()).catch((err: unknown) => {
       this.#log.error('matcher index update failed', { error: (err as Error).message })
     })
+  }
+
+  /** A status changed: watchers hear of it; the matcher follows changes by time or roster (applied entries reach it through onApplied). */
+  onStatusChange (change: StatusChange, cause: StatusCause): void {
+    if (cause !== 'entry') this.follow([change.fingerprint])
+    if (this.#feed.subscribers > 0) this.#feed.emit(statusEvent(change, cause, this.#clock()))
   }
 
   onApplied (entries: LogEntry[]): void {
@@ -495,6 +504,10 @@ export class AllianceNode implements NodeService {
       if (e.status === 'absent') continue
       yield blocklistRow(e)
     }
+  }
+
+  watch (filter: { status?: StatusName | 'absent' } = {}, signal?: AbortSignal): AsyncIterable<StatusEvent> {
+    return this.#feed.subscribe(filter, signal)
   }
 
   /** Scans a listings file on this machine against the live blocklist (raw identifiers stay here). */

@@ -41,16 +41,19 @@ export type IngestOutcome =
   | { result: 'equivocation', author: string, seq: number }
   | { result: 'rejected', reason: string, message: string }
 
+/** What changed a status: an applied entry, time (an expiry) or a roster change. */
+export type StatusCause = 'entry' | 'time' | 'roster'
+
 export interface IngestListeners {
   /** Entries durably stored and applied (own or others'). */
   onApplied?: (entries: LogEntry[], orgs: string[]) => void
   onRejected?: (reason: string, message: string) => void
   /**
-   * A status changed by time (expiry) or by a roster change. Statuses changed
-   * by applied entries are not reported one by one: `onApplied` names those
-   * entries, whose fingerprints are the ones to look at again.
+   * A fingerprint's status changed: by an applied entry, by time (an expiry)
+   * or by a roster change. (`onApplied` also names every applied entry, whose
+   * explanations may have changed without a status change.)
    */
-  onStatusChange?: (change: StatusChange) => void
+  onStatusChange?: (change: StatusChange, cause: StatusCause) => void
   /** A new roster version was verified and stored. */
   onRoster?: (version: RosterVersion) => void
   onEquivocation?: (author: string, seq: number) => void
@@ -288,7 +291,7 @@ export class Ingestor {
   }
 
   async #apply (entries: LogEntry[], orgs: string[]): Promise<void> {
-    for (const change of this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))) this.#listeners.onStatusChange?.(change)
+    for (const change of this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))) this.#listeners.onStatusChange?.(change, 'time')
     for (let i = 0; i < entries.length; i++) {
       const { entry, id } = entries[i]
       if (entry.body.type === 'roster') {
@@ -297,7 +300,8 @@ export class Ingestor {
       }
       const s = statementOf(entry, id, orgs[i])
       if (s === undefined) continue
-      this.consensus.apply(s)
+      const change = this.consensus.apply(s)
+      if (change !== undefined) this.#listeners.onStatusChange?.(change, 'entry')
     }
     this.#listeners.onApplied?.(entries, orgs)
   }
@@ -313,7 +317,7 @@ export class Ingestor {
     }
     if (next === undefined) return
     await this.#store.putRoster(next.roster.version, signed)
-    for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change)
+    for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change, 'roster')
     this.#listeners.onRoster?.(next)
   }
 
@@ -323,7 +327,7 @@ export class Ingestor {
       const next = this.#chain.extend(signed)
       if (next === undefined) return undefined
       await this.#store.putRoster(next.roster.version, signed)
-      for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change)
+      for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change, 'roster')
       this.#listeners.onRoster?.(next)
       return next
     })

@@ -75,6 +75,19 @@ export interface BlocklistRow {
   expires: string | null
 }
 
+/** A fingerprint's status changed on this node (GET /v1/events, `alliance watch`). */
+export interface StatusEvent {
+  type: 'status'
+  /** When this node saw the change (ISO 8601). */
+  at: string
+  fingerprint: string
+  kind: Kind | null
+  from: StatusName | 'absent'
+  to: StatusName | 'absent'
+  /** An applied entry (attestation, opinion, retraction), time (an expiry) or a roster change. */
+  cause: 'entry' | 'time' | 'roster'
+}
+
 export interface PeerView {
   peerId: string
   org: string | null
@@ -286,6 +299,8 @@ export interface NodeService {
   retract (item: { kind: Kind, value: string }): Promise<RetractResult>
   explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult>
   blocklist (filter: { status?: StatusName }): AsyncIterable<BlocklistRow>
+  /** Status changes from now on (only those to `status`, if given) until `signal` aborts; a subscriber that falls too far behind ends with WatchOverflowError. */
+  watch (filter: { status?: StatusName | 'absent' }, signal?: AbortSignal): AsyncIterable<StatusEvent>
   /** Records the platform's outcome as a signed opinion: confirmed/removed vouch, false-positive/dispute-upheld stand against. */
   feedback (item: FeedbackItem): Promise<OpinionResult>
   /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */

@@ -10,10 +10,11 @@
  */
 import { readApiInfo } from '../home.js'
 import type { MatchSummary } from '../match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../service.js'
 import type { Kind } from '../../protocol/kinds.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
+import { EVENTS_HEARTBEAT_MS } from './limits.js'
 
 export interface ApiClientInit {
   /** Base URL of the API, e.g. http://127.0.0.1:38123 */
@@ -163,15 +164,58 @@ export class ApiClient implements NodeService {
   async * blocklist (filter: { status?: StatusName } = {}): AsyncGenerator<BlocklistRow> {
     const qs = new URLSearchParams({ format: 'jsonl' })
     if (filter.status !== undefined) qs.set('status', filter.status)
+    let complete = false
+    for await (const { text, line } of this.#lines(`/v1/blocklist?${qs.toString()}`, 'the blocklist stream', this.#timeoutMs)) {
+      if (text === undefined) { complete = true; break }
+      yield parseRow(text, line)
+    }
+    if (!complete) throw new ApiResponseError('the blocklist stream ended mid-line; the export is incomplete')
+  }
+
+  /**
+   * Status changes as the daemon sees them, until `signal` aborts (then it
+   * ends quietly). The daemon sends a heartbeat every EVENTS_HEARTBEAT_MS;
+   * silence for three of them is a dead connection, and the daemon ending
+   * the stream (stopping, or this watcher fell too far behind) is an
+   * ApiResponseError too: a watcher never ends silently.
+   */
+  async * watch (filter: { status?: StatusName | 'absent' } = {}, signal?: AbortSignal): AsyncGenerator<StatusEvent> {
+    const qs = new URLSearchParams()
+    if (filter.status !== undefined) qs.set('status', filter.status)
+    try {
+      for await (const { text, line } of this.#lines(`/v1/events?${qs.toString()}`, 'the event stream', 3 * EVENTS_HEARTBEAT_MS, signal)) {
+        if (text === undefined) {
+          if (signal?.aborted === true) return
+          throw new ApiResponseError('the daemon ended the event stream (it is stopping?); watch again once it runs')
+        }
+        const event = parseEvent(text, line)
+        if (event !== undefined) yield event
+      }
+    } catch (err) {
+      if (signal?.aborted === true) return
+      throw err
+    }
+  }
+
+  /**
+   * Lines of an NDJSON response as they arrive; a last `{ text: undefined }`
+   * marks a complete transfer (ending on a newline). Silence for `idleMs`, or
+   * a transfer cut short, is an ApiResponseError naming `what`.
+   */
+  async * #lines (path: string, what: string, idleMs: number, outer?: AbortSignal): AsyncGenerator<{ text: string | undefined, line: number }> {
     const ctl = new AbortController()
-    let timer = setTimeout(() => { ctl.abort() }, this.#timeoutMs)
+    const onOuter = (): void => ctl.abort()
+    outer?.addEventListener('abort', onOuter)
+    let stalled = false
+    let timer = setTimeout(() => { stalled = true; ctl.abort() }, idleMs)
     const rearm = (): void => {
       clearTimeout(timer)
-      timer = setTimeout(() => { ctl.abort() }, this.#timeoutMs)
+      timer = setTimeout(() => { stalled = true; ctl.abort() }, idleMs)
     }
     try {
-      const res = await this.#fetch('GET', `/v1/blocklist?${qs.toString()}`, undefined, ctl.signal)
-      if (res.body === null) throw new ApiResponseError('the blocklist response has no body')
+      if (outer?.aborted === true) return
+      const res = await this.#fetch('GET', path, undefined, ctl.signal)
+      if (res.body === null) throw new ApiResponseError(`${what} response has no body`)
       const reader = res.body.getReader()
       const decoder = new TextDecoder('utf-8', { fatal: true })
       let pending = ''
@@ -182,7 +226,7 @@ export class ApiClient implements NodeService {
           try {
             chunk = await reader.read()
           } catch (err) {
-            throw new ApiResponseError(ctl.signal.aborted ? `the blocklist stream stalled for ${this.#timeoutMs} ms` : 'the blocklist transfer was cut short; the export is incomplete', { cause: err })
+            throw new ApiResponseError(stalled ? `${what} stalled for ${idleMs} ms` : `${what} was cut short; what it carried is incomplete`, { cause: err })
           }
           rearm()
           pending += chunk.done === true ? decoder.decode() : decoder.decode(chunk.value, { stream: true })
@@ -191,16 +235,18 @@ export class ApiClient implements NodeService {
             const text = pending.slice(0, nl)
             pending = pending.slice(nl + 1)
             line++
-            if (text.length > 0) yield parseRow(text, line)
+            if (text.length > 0) yield { text, line }
           }
           if (chunk.done === true) break
         }
       } finally {
         await reader.cancel().catch(() => {})
       }
-      if (pending.length > 0) throw new ApiResponseError('the blocklist stream ended mid-line; the export is incomplete')
+      if (pending.length === 0) yield { text: undefined, line }
     } finally {
       clearTimeout(timer)
+      outer?.removeEventListener('abort', onOuter)
+      ctl.abort() // a reader that stopped early hangs up now (the daemon drops its subscription at once)
     }
   }
 
@@ -258,4 +304,22 @@ function parseRow (text: string, line: number): BlocklistRow {
     throw new ApiResponseError(`blocklist line ${line} is not a blocklist row`)
   }
   return row as BlocklistRow
+}
+
+/** A status event, or undefined for a heartbeat line. */
+function parseEvent (text: string, line: number): StatusEvent | undefined {
+  let event: unknown
+  try {
+    event = JSON.parse(text)
+  } catch (err) {
+    throw new ApiResponseError(`event line ${line} is not JSON`, { cause: err })
+  }
+  const type = (event as { type?: unknown } | null)?.type
+  if (type === 'heartbeat') return undefined
+  if (type === 'error') {
+    const e = event as { error?: unknown, message?: unknown }
+    throw new ApiResponseError(`the daemon ended the event stream: ${typeof e.message === 'string' ? e.message : String(e.error)}`)
+  }
+  if (type !== 'status' || typeof (event as StatusEvent).fingerprint !== 'string') throw new ApiResponseError(`event line ${line} is not a status event`)
+  return event as StatusEvent
 }

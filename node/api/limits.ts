@@ -20,3 +20,6 @@ export const STOP_GRACE_MS = 5_000
 
 /** Body limit of POST /v1/reports: an encoded report is at most 4 MiB (protocol/report MAX_REPORT_BYTES); its JSON input with escaping fits in 16 MiB. */
 export const MAX_REPORT_BODY_BYTES = 16 * 1024 * 1024
+
+/** GET /v1/events sends a heartbeat line this often, so clients tell a quiet feed from a dead connection. */
+export const EVENTS_HEARTBEAT_MS = 15_000

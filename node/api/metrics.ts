@@ -51,6 +51,8 @@ export class MetricsRegistry {
   readonly reportsReceived: Counter<'result'>
   /** Report deliveries waiting in the outbox for a receipt. */
   readonly reportOutboxPending: Gauge
+  /** Open GET /v1/events streams. */
+  readonly eventWatchers: Gauge
 
   constructor (init: MetricsInit = {}) {
     const opts = { ...defaults, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
@@ -68,6 +70,7 @@ export class MetricsRegistry {
     this.reportDeliveries = new Counter({ name: `${p}report_deliveries_total`, help: 'Report delivery attempts as author, by result', labelNames: ['result'] as const, registers })
     this.reportsReceived = new Counter({ name: `${p}reports_received_total`, help: 'Report streams received as recipient, by result', labelNames: ['result'] as const, registers })
     this.reportOutboxPending = new Gauge({ name: `${p}report_outbox_pending`, help: 'Report deliveries waiting for a receipt', registers })
+    this.eventWatchers = new Gauge({ name: `${p}event_watchers`, help: 'Open event streams (GET /v1/events, alliance watch)', registers })
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
   }
 

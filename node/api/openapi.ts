@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
-import { MAX_BULK_BODY_BYTES } from './limits.js'
+import { EVENTS_HEARTBEAT_MS, MAX_BULK_BODY_BYTES } from './limits.js'
+import { MAX_WATCH_BACKLOG } from '../events.js'
 import { BLOCKLIST_FORMATS, STATUS_NAMES, allowBodySchema, attestBodySchema, matchBodySchema, explainByFingerprintSchema, explainByValueSchema, feedbackBodySchema, retractBodySchema } from './schemas.js'
 import { MAX_REPORT_BODY_BYTES } from './limits.js'
 import { reportExportBodySchema, reportSendBodySchema } from './schemas.js'
@@ -111,6 +112,19 @@ const schemas: Json = {
       orgs: { type: 'array', items: { type: 'string' } },
       weight: { type: 'number' },
       expires: nullableString
+    }
+  },
+  StatusEvent: {
+    type: 'object',
+    required: ['type', 'at', 'fingerprint', 'kind', 'from', 'to', 'cause'],
+    properties: {
+      type: { enum: ['status'] },
+      at: { type: 'string', description: 'When this node saw the change (ISO 8601)' },
+      fingerprint: hex64,
+      kind: { enum: [...KINDS, null] },
+      from: { enum: [...STATUS_NAMES, 'absent'] },
+      to: { enum: [...STATUS_NAMES, 'absent'] },
+      cause: { enum: ['entry', 'time', 'roster'], description: 'An applied entry (attestation, opinion, retraction), an expiry, or a roster change' }
     }
   },
   NodeStatus: {
@@ -314,6 +328,20 @@ const document: Json = {
               'text/csv': { schema: { type: 'string' } }
             }
           },
+          ...errorResponses
+        }
+      }
+    },
+    '/v1/events': {
+      get: {
+        operationId: 'watch',
+        summary: 'Status changes as they happen, streamed until the client disconnects',
+        description: `One JSON object per line: a heartbeat at once (the subscription is live), then a StatusEvent for every change of a fingerprint's status (to the given status only, if \`status\` is set); {"type":"heartbeat","at":…} every ${EVENTS_HEARTBEAT_MS / 1000} s when nothing happens, so a silent connection can be told from a dead one; and, if this subscriber falls ${MAX_WATCH_BACKLOG} events behind, a last {"type":"error","error":"watch_overflow",…} line before the stream ends. Nothing is replayed: read the blocklist to catch up. The stream also ends when the node stops.`,
+        parameters: [
+          { name: 'status', in: 'query', schema: { enum: [...STATUS_NAMES, 'absent'] }, description: 'Only changes to this status' }
+        ],
+        responses: {
+          200: { description: 'NDJSON event stream', content: { 'application/x-ndjson': { schema: ref('StatusEvent') } } },
           ...errorResponses
         }
       }

@@ -78,6 +78,10 @@ export const blocklistQuerySchema = z.object({
   format: z.enum(BLOCKLIST_FORMATS).default('jsonl')
 }).strict()
 
+export const eventsQuerySchema = z.object({
+  status: z.enum([...STATUS_NAMES, 'absent']).optional()
+}).strict()
+
 /** POST /v1/reports: a report (the JSON input of `alliance report send`), more recipients, more evidence files (absolute paths on the node's machine). */
 export const reportSendBodySchema = z.object({
   to: z.array(z.string().min(1).max(64)).max(MAX_RECIPIENTS).default([]),

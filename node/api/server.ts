@@ -14,6 +14,8 @@
  *   anything else is a 500 with a generic message, the detail goes to the log.
  * - GET /v1/blocklist streams rows from the service's AsyncIterable as they
  *   come (JSONL or CSV); it never holds the whole list.
+ * - GET /v1/events streams status changes as NDJSON for as long as the
+ *   client stays (heartbeats keep the connection honest); stop() ends them.
  * - URLs are never logged (explain's query carries a raw identifier): one
  *   info line per request with method, route pattern, status and duration.
  */
@@ -23,13 +25,13 @@ import { Readable } from 'node:stream'
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import type { ComponentLogger, Logger } from '../logger.js'
-import type { BlocklistRow, NodeService } from '../service.js'
+import type { BlocklistRow, NodeService, StatusEvent } from '../service.js'
 import { BLOCKLIST_CSV_HEADER, CONTENT_TYPES, blocklistLine } from './blocklist-format.js'
 import { InvalidApiConfigError, NonLoopbackHostError } from './errors.js'
-import { MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
+import { EVENTS_HEARTBEAT_MS, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
 import type { MetricsRegistry } from './metrics.js'
 import { openApiDocument } from './openapi.js'
-import { allowBodySchema, matchBodySchema, retroQuerySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
+import { allowBodySchema, eventsQuerySchema, matchBodySchema, retroQuerySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
 import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema } from './schemas.js'
 
 export interface ApiServerInit {
@@ -177,12 +179,50 @@ async function * renderBlocklist (first: IteratorResult<BlocklistRow>, rows: Asy
   }
 }
 
+/**
+ * GET /v1/events: a heartbeat line at once (the subscription is live), then
+ * one JSON line per status change, and a heartbeat line every
+ * EVENTS_HEARTBEAT_MS of quiet, until the client goes away, the server stops, or the
+ * subscriber overflows (then one last `{"type":"error"}` line names why).
+ */
+async function * renderEvents (events: AsyncIterable<StatusEvent>, signal: AbortSignal, log: ComponentLogger): AsyncGenerator<string> {
+  const it = events[Symbol.asyncIterator]()
+  let next = it.next() // subscribes now
+  try {
+    // a first heartbeat at once: it sends the response head, and tells the client it is subscribed
+    yield JSON.stringify({ type: 'heartbeat', at: new Date().toISOString() }) + '\n'
+    for (;;) {
+      let beat: NodeJS.Timeout | undefined
+      const r = await Promise.race([next, new Promise<'beat'>(resolve => { beat = setTimeout(() => resolve('beat'), EVENTS_HEARTBEAT_MS) })])
+      clearTimeout(beat)
+      if (signal.aborted) return
+      if (r === 'beat') {
+        yield JSON.stringify({ type: 'heartbeat', at: new Date().toISOString() }) + '\n'
+        continue
+      }
+      if (r.done === true) return
+      yield JSON.stringify(r.value) + '\n'
+      next = it.next()
+    }
+  } catch (err) {
+    if (!signal.aborted) {
+      const e = err as { reason?: string, message?: string }
+      log.warn('event stream ended', { reason: e.reason ?? 'error' })
+      yield JSON.stringify({ type: 'error', error: e.reason ?? 'internal_error', message: e.reason !== undefined ? e.message : 'the event stream failed' }) + '\n'
+    }
+  } finally {
+    await it.return?.()
+  }
+}
+
 export function createApiServer (init: ApiServerInit): ApiServer {
   const opts = validateInit(init)
   const { service, metrics } = init
   const log = init.logger.forComponent('api')
   const authorised = bearerChecker(opts.token)
   let app: FastifyInstance | undefined
+  /** Open event streams, ended when the server stops (they never end by themselves). */
+  const watching = new Set<AbortController>()
 
   function build (): FastifyInstance {
     const a = fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true, exposeHeadRoutes: false })
@@ -262,6 +302,26 @@ export function createApiServer (init: ApiServerInit): ApiServer {
         .send(body)
     })
 
+    a.get('/v1/events', async (req, reply) => {
+      const q = parseOr400(eventsQuerySchema.safeParse(req.query), 'invalid_query')
+      const ctl = new AbortController()
+      watching.add(ctl)
+      metrics.eventWatchers.set(watching.size)
+      req.raw.once('close', () => ctl.abort())
+      reply.raw.once('close', () => {
+        ctl.abort()
+        watching.delete(ctl)
+        metrics.eventWatchers.set(watching.size)
+      })
+      const events = service.watch(q.status !== undefined ? { status: q.status } : {}, ctl.signal)
+      const body = Readable.from(renderEvents(events, ctl.signal, log), { objectMode: false })
+      return reply.code(200)
+        .header('content-type', 'application/x-ndjson')
+        .header('cache-control', 'no-store')
+        .header('connection', 'close') // the connection ends with the stream: stop() never waits on an idle keep-alive
+        .send(body)
+    })
+
     a.post('/v1/match', async (req) => {
       return await service.match(parseOr400(matchBodySchema.safeParse(req.body), 'invalid_body'))
     })
@@ -333,6 +393,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       app = undefined
       const force = setTimeout(() => { a.server.closeAllConnections() }, STOP_GRACE_MS)
       force.unref()
+      for (const ctl of watching) ctl.abort()
       try {
         await a.close()
       } finally {

@@ -1,15 +1,20 @@
-/** `alliance blocklist | explain | status`: read the running node's state. */
+/** `alliance blocklist | watch | explain | status`: read the running node's state. */
 import { Option, type Command } from 'commander'
 import { KINDS, type Kind } from '../../protocol/kinds.js'
 import { BLOCKLIST_CSV_HEADER, blocklistLine } from '../api/blocklist-format.js'
 import { BLOCKLIST_FORMATS, STATUS_NAMES, type BlocklistFormat } from '../api/schemas.js'
-import type { BlocklistRow, ExplainResult, NodeStatus, StatusName, VoteView } from '../service.js'
+import type { BlocklistRow, ExplainResult, NodeStatus, StatusEvent, StatusName, VoteView } from '../service.js'
 import { leaf, type Context } from './common.js'
 import { plural, result, table, write, type CommonOptions } from './output.js'
 
 interface BlocklistOptions extends CommonOptions {
   status?: StatusName
   format?: BlocklistFormat
+}
+
+interface WatchOptions extends CommonOptions {
+  status?: StatusName | 'absent'
+  count?: string
 }
 
 interface ExplainOptions extends CommonOptions {
@@ -20,6 +25,10 @@ interface ExplainOptions extends CommonOptions {
 
 function humanRow (r: BlocklistRow): string {
   return `${r.status.padEnd(9)}  ${(r.kind ?? '?').padEnd(15)}  ${r.fingerprint}  ${r.orgs.join(',')}${r.expires !== null ? `  until ${r.expires}` : ''}\n`
+}
+
+function humanEvent (e: StatusEvent): string {
+  return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${e.cause})\n`
 }
 
 function vote (v: VoteView): string {
@@ -83,6 +92,33 @@ export function registerQuery (program: Command, ctx: Context): void {
         if (!closed) throw err
       } finally {
         out.off('error', onError)
+      }
+    })
+
+  leaf(program.command('watch')
+    .summary('follow status changes as the node sees them (until Ctrl-C)')
+    .description('Print every status change of the blocklist as the node sees it: a fingerprint listed, disputed, back to candidate or gone, with what caused it (an entry, an expiry, a roster change). Nothing is replayed: it starts now. --json prints one JSON event per line, for pipelines that act on new listings at once. Ends on Ctrl-C, after --count events, or when the daemon stops.')
+    .argument('<dir>', 'node directory (its daemon must be running)')
+    .addOption(new Option('--status <status>', 'only changes to this status').choices([...STATUS_NAMES, 'absent']))
+    .option('--count <n>', 'exit after this many events'))
+    .action(async (dir: string, opts: WatchOptions) => {
+      const count = opts.count === undefined ? Number.POSITIVE_INFINITY : Number(opts.count)
+      if (!Number.isSafeInteger(count) && count !== Number.POSITIVE_INFINITY) ctx.usage('--count must be a whole number')
+      if (count < 1) ctx.usage('--count must be at least 1')
+      const client = await ctx.client(dir)
+      const ctl = new AbortController()
+      const stop = (): void => ctl.abort()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      try {
+        let n = 0
+        for await (const e of client.watch(opts.status !== undefined ? { status: opts.status } : {}, ctl.signal)) {
+          await write(ctx.io.stdout, opts.json === true ? JSON.stringify(e) + '\n' : humanEvent(e))
+          if (++n >= count) break
+        }
+      } finally {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
       }
     })
 

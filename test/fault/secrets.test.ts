@@ -107,8 +107,17 @@ describe('fault: secrets never leave the key files', function () {
       const headers: Record<string, string> = {}
       if (token !== null) headers.authorization = `Bearer ${token ?? info?.token ?? ''}`
       if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json'
-      const res = await fetch(`${daemons[org].apiUrl}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) })
-      const text = await res.text()
+      // an event stream never ends by itself: keep what arrives in half a second
+      const streaming = path.startsWith('/v1/events')
+      const ctl = new AbortController()
+      const timer = streaming ? setTimeout(() => ctl.abort(), 500) : undefined
+      const res = await fetch(`${daemons[org].apiUrl}${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), signal: ctl.signal })
+      let text = ''
+      try {
+        text = await readUntilAborted(res)
+      } finally {
+        clearTimeout(timer)
+      }
       const hs: string[] = []
       res.headers.forEach((v, k) => { hs.push(`${k}: ${v}`) })
       captured.push(`${method} ${path} ${res.status} ${hs.join('; ')} ${text}`)
@@ -130,6 +139,12 @@ describe('fault: secrets never leave the key files', function () {
     for (const org of ORGS) {
       for (const path of ['/v1/status', '/v1/blocklist', '/v1/blocklist?format=csv', '/v1/roster', '/metrics', '/openapi.json']) await call(org, 'GET', path)
     }
+    // the event stream while something changes: fingerprints and statuses only
+    const watched = call('brand-b', 'GET', '/v1/events')
+    await new Promise(resolve => setTimeout(resolve, 100))
+    await call('brand-a', 'POST', '/v1/attest', { items: [{ kind: 'email', value: 'another.fake@gmail.com' }] })
+    await call('brand-b', 'POST', '/v1/attest', { items: [{ kind: 'email', value: 'another.fake@gmail.com' }] })
+    assert.match((await watched).text, /"type":"status"/, 'the event stream carried the change')
     // refused and bad requests on every POST route the API has
     const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> }
     for (const path of Object.keys(doc.paths)) {
@@ -240,3 +255,21 @@ describe('fault: secrets never leave the key files', function () {
     record('secrets', { unauthorisedRequestsRefused: refused, nonLoopbackAddressesProbed: others.length })
   })
 })
+
+/** The body as text; for a request aborted mid-body (an event stream cut by the caller), what arrived until then. */
+async function readUntilAborted (res: Response): Promise<string> {
+  if (res.body === null) return ''
+  const decoder = new TextDecoder()
+  let text = ''
+  const reader = res.body.getReader()
+  try {
+    for (;;) {
+      const r = await reader.read()
+      if (r.done === true) break
+      text += decoder.decode(r.value, { stream: true })
+    }
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err
+  }
+  return text
+}

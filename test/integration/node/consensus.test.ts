@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
+import type { StatusEvent } from '../../../node/service.js'
 import { FIVE, eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
 
 describe('integration: five nodes on loopback', function () {
@@ -28,6 +29,10 @@ describe('integration: five nodes on loopback', function () {
   })
 
   it('two brands attesting one phone written differently list it on every node; one alone is a candidate; a retraction brings it back', async () => {
+    // the platform watches its node's status changes meanwhile (what `alliance watch` and GET /v1/events serve)
+    const watching = new AbortController()
+    const seen: StatusEvent[] = []
+    const watcher = (async () => { for await (const e of nodes.platform.watch({}, watching.signal)) seen.push(e) })()
     const a = await nodes['brand-a'].attest([{ kind: 'phone', value: '+44 20 7946 0958' }])
     assert.equal(a.entries, 1)
     const fp = a.fingerprints[0]
@@ -49,5 +54,9 @@ describe('integration: five nodes on loopback', function () {
       for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'candidate') return false
       return true
     }, 15_000, 'candidate again everywhere')
+    watching.abort()
+    await watcher
+    const mine = seen.filter(e => e.fingerprint === fp).map(e => [e.from, e.to, e.cause, e.kind])
+    assert.deepEqual(mine, [['absent', 'candidate', 'entry', 'phone'], ['candidate', 'listed', 'entry', 'phone'], ['listed', 'candidate', 'entry', 'phone']])
   })
 })

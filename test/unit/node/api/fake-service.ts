@@ -3,9 +3,10 @@
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
 import type { MatchSummary } from '../../../../node/match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
+import { StatusFeed } from '../../../../node/events.js'
 
 export type Call =
   | { method: 'status' }
@@ -13,6 +14,7 @@ export type Call =
   | { method: 'retract', item: { kind: Kind, value: string } }
   | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
   | { method: 'blocklist', filter: { status?: StatusName } }
+  | { method: 'watch', filter: { status?: StatusName | 'absent' } }
   | { method: 'roster' }
   | { method: 'match', req: MatchRequestView }
   | { method: 'matchRetro', since: number }
@@ -159,6 +161,15 @@ export class FakeService implements NodeService {
       if (filter.status === undefined || r.status === filter.status) yield r
       n++
     }
+  }
+
+  /** Status events: emit on it, watchers of the API receive them. */
+  readonly feed = new StatusFeed()
+
+  watch (filter: { status?: StatusName | 'absent' }, signal?: AbortSignal): AsyncIterable<StatusEvent> {
+    this.calls.push({ method: 'watch', filter })
+    this.#maybeFail()
+    return this.feed.subscribe(filter, signal)
   }
 
   async feedback (item: FeedbackItem): Promise<OpinionResult> {

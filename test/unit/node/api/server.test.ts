@@ -3,11 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiClient } from '../../../../node/api/client.js'
+import { STOP_GRACE_MS } from '../../../../node/api/limits.js'
+import { MAX_WATCH_BACKLOG } from '../../../../node/events.js'
 import { createMetrics } from '../../../../node/api/metrics.js'
 import { createApiServer, statusOfNamedError, type ApiServer } from '../../../../node/api/server.js'
 import { freePort, writeApiInfo } from '../../../../node/home.js'
 import { createLogger } from '../../../../node/logger.js'
-import type { BlocklistRow } from '../../../../node/service.js'
+import type { BlocklistRow, StatusEvent } from '../../../../node/service.js'
 import { FakeNamedError, FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, STATUS, row } from './fake-service.js'
 
 const TOKEN = 'test-token-0123456789abcdef0123456789'
@@ -275,11 +277,78 @@ describe('node/api server', function () {
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
       assert.deepEqual(ops, [
-        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/explain', 'GET /v1/match/retro', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
+        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/events', 'GET /v1/explain', 'GET /v1/match/retro', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
         'POST /v1/allow', 'POST /v1/attest', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/match', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
       ])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])
+    })
+  })
+
+  describe('events', () => {
+    const event = (n: number, to: StatusEvent['to'] = 'listed'): StatusEvent => ({ type: 'status', at: new Date(1_700_000_000_000 + n).toISOString(), fingerprint: FP(n), kind: 'phone', from: 'candidate', to, cause: 'entry' })
+
+    /** Waits until the fake service has `n` watchers (the stream is open). */
+    async function watchers (n: number): Promise<void> {
+      for (let i = 0; i < 200 && service.feed.subscribers !== n; i++) await new Promise(resolve => setTimeout(resolve, 5))
+      assert.equal(service.feed.subscribers, n)
+    }
+
+    it('GET /v1/events streams status changes as they happen, filtered by status; aborting ends quietly and unsubscribes', async () => {
+      const ctl = new AbortController()
+      const got: StatusEvent[] = []
+      const reading = (async () => { for await (const e of client.watch({ status: 'listed' }, ctl.signal)) got.push(e) })()
+      await watchers(1)
+      service.feed.emit(event(1))
+      service.feed.emit(event(2, 'disputed'))
+      service.feed.emit(event(3))
+      for (let i = 0; i < 200 && got.length < 2; i++) await new Promise(resolve => setTimeout(resolve, 5))
+      assert.deepEqual(got, [event(1), event(3)])
+      ctl.abort()
+      await reading
+      await watchers(0)
+      assert.deepEqual(service.calls, [{ method: 'watch', filter: { status: 'listed' } }])
+    })
+
+    it('overflow and a stopping server end an open watch with a named error (a watcher never ends silently)', async () => {
+      const own = new FakeService()
+      const srv = createApiServer({ service: own, token: TOKEN, logger: createLogger({ level: 'error', sink: () => {} }), metrics: createMetrics() })
+      const c = new ApiClient({ url: (await srv.start()).url, token: TOKEN })
+      const until = async (n: number): Promise<void> => {
+        for (let i = 0; i < 200 && own.feed.subscribers !== n; i++) await new Promise(resolve => setTimeout(resolve, 5))
+        assert.equal(own.feed.subscribers, n)
+      }
+      try {
+        // overflow: more changes in one go than a subscriber may have waiting
+        let got = 0
+        const overflowing = (async () => { for await (const e of c.watch()) got += e.type === 'status' ? 1 : 0 })().then(() => undefined, (err: unknown) => err)
+        await until(1)
+        for (let i = 0; i < MAX_WATCH_BACKLOG + 5; i++) own.feed.emit(event(i))
+        const err = await overflowing
+        assert.equal((err as Error).name, 'ApiResponseError')
+        assert.match((err as Error).message, /fell 10000 status changes behind/)
+        assert.equal(got, MAX_WATCH_BACKLOG, 'every event it held arrived before the error')
+        await until(0)
+
+        const watching = (async () => { for await (const e of c.watch()) void e })().then(() => undefined, (err: unknown) => err)
+        await until(1)
+        const t = Date.now()
+        await srv.stop()
+        assert.ok(Date.now() - t < STOP_GRACE_MS, 'an open watch does not hold up stop()')
+        const stopped = await watching
+        assert.equal((stopped as Error).name, 'ApiResponseError')
+        assert.match((stopped as Error).message, /ended the event stream/)
+        await until(0)
+      } finally {
+        await srv.stop()
+      }
+    })
+
+    it('a bad status filter is a 400 before any stream opens', async () => {
+      const r = await call('GET', '/v1/events?status=gone')
+      assert.equal(r.status, 400)
+      assert.equal(r.body.error, 'invalid_query')
+      assert.equal(service.feed.subscribers, 0)
     })
   })
 

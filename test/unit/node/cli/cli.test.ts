@@ -235,6 +235,26 @@ describe('alliance CLI (in-process, against a test API)', () => {
     assert.equal(human.stderr, '2 fingerprints\n')
   })
 
+  it('watch prints status changes as they arrive: --json lines, a readable line by default; --count ends it', async () => {
+    const { FP } = await import('../api/fake-service.js')
+    const event = (n: number): import('../../../../node/service.js').StatusEvent => ({ type: 'status', at: '2026-11-28T12:00:00.000Z', fingerprint: FP(n), kind: 'email', from: 'candidate', to: 'listed', cause: 'entry' })
+    const emitWhenWatched = async (): Promise<void> => {
+      for (let i = 0; i < 400 && service.feed.subscribers !== 1; i++) await new Promise(resolve => setTimeout(resolve, 5))
+      service.feed.emit(event(1))
+      service.feed.emit(event(2))
+    }
+    const [json] = await Promise.all([cli('watch', tmp, '--json', '--count', '2', '--status', 'listed'), emitWhenWatched()])
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual(json.stdout.trim().split('\n').map(l => JSON.parse(l)), [event(1), event(2)])
+    assert.deepEqual(service.calls.at(-1), { method: 'watch', filter: { status: 'listed' } })
+    for (let i = 0; i < 400 && service.feed.subscribers !== 0; i++) await new Promise(resolve => setTimeout(resolve, 5)) // the first watch has hung up
+    const [human] = await Promise.all([cli('watch', tmp, '--count', '1'), emitWhenWatched()])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /candidate +→ listed +email +0+1 +\(entry\)/)
+    const bad = await cli('watch', tmp, '--count', '0')
+    assert.equal(bad.code, 2)
+  })
+
   it('usage errors exit 2 with one line and reach no daemon', async () => {
     for (const args of [
       ['attest', tmp],
