@@ -43,6 +43,8 @@ const MESSAGES = Number(process.env.MESSAGES ?? 1000)
 const WARMUP = Number(process.env.WARMUP ?? 50)
 const RATE = 50
 const DRAIN_MS = 5000
+/** Idle window before publishing, to tell background CPU (heartbeats, timers) from per-message CPU. */
+const IDLE_MS = 5000
 const TARGET_P50 = 50
 const TARGET_P99 = 250
 const WORKER = fileURLToPath(new URL('./_gossip-worker.ts', import.meta.url))
@@ -90,6 +92,14 @@ function cpuMeter (procs: Array<[string, number]>): () => Record<string, number>
   return () => Object.fromEntries(procs.map(([name, pid]) => [name, (cpuSeconds(pid) - (start.get(name) ?? 0)) * 1000]))
 }
 
+/** CPU of the processes over IDLE_MS with nothing published: % of one core, all together. */
+async function idleCpu (procs: Array<[string, number]>): Promise<number> {
+  const meter = cpuMeter(procs)
+  await sleep(IDLE_MS)
+  const ms = Object.values(meter()).reduce((a, b) => a + b, 0)
+  return ms / IDLE_MS * 100
+}
+
 /** Size of the gossip message a node sends for one attestation (a one-entry signed segment). */
 async function nodeMessageBytes (dir: string, alliance: string): Promise<number> {
   const signer = (await loadNodeKeys(dir)).sign
@@ -112,6 +122,8 @@ interface NodeRun {
   queued: number[]
   /** CPU time of each process (by org) while publishing, ms. */
   cpuMs: Record<string, number>
+  /** CPU of all 8 processes while idle (connected, nothing published), % of one core. */
+  idleCpuPct: number
   missing: number
   failed: number
 }
@@ -191,6 +203,7 @@ async function runNodes (dirs: Record<string, string>): Promise<NodeRun> {
       }
     })
   }
+  const idleCpuPct = await idleCpu(MEMBERS.map(m => [m.org, nodes[m.org].child.pid as number]))
   const cpu = cpuMeter(MEMBERS.map(m => [m.org, nodes[m.org].child.pid as number]))
   await paced(WARMUP, publish)
   await paced(MESSAGES, i => publish(WARMUP + i))
@@ -203,7 +216,7 @@ async function runNodes (dirs: Record<string, string>): Promise<NodeRun> {
   watching.abort()
   await watcher
   await Promise.all(Object.values(nodes).map(async n => await stopChild(n.child)))
-  return { latencies, attestMs, queued, cpuMs, missing, failed }
+  return { latencies, attestMs, queued, cpuMs, idleCpuPct, missing, failed }
 }
 
 // ------------------------------------------------------------------ bare gossipsub
@@ -211,7 +224,8 @@ async function runNodes (dirs: Record<string, string>): Promise<NodeRun> {
 interface Worker { child: ChildProcess, messages: Array<Record<string, unknown>> }
 
 function spawnWorker (dir: string, role: 'publisher' | 'receiver', bytes: number, onRecv: (m: { seq: number, sentAt: number, recvAt: number }) => void): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, dir, role, String(bytes)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '') // as for node processes (diagnosis)
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', WORKER, dir, role, String(bytes)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
   track(child)
   const w: Worker = { child, messages: [] }
   let err = ''
@@ -231,7 +245,7 @@ async function reply (w: Worker, type: string, send?: Record<string, unknown>): 
   return w.messages.slice(before).find(m => m.type === type) as Record<string, unknown>
 }
 
-async function runBare (dirs: Record<string, string>, bytes: number): Promise<{ latencies: number[], cpuMs: Record<string, number> }> {
+async function runBare (dirs: Record<string, string>, bytes: number): Promise<{ latencies: number[], cpuMs: Record<string, number>, idleCpuPct: number }> {
   const latencies: number[] = []
   const t = performance.now()
   const workers: Record<string, Worker> = {}
@@ -249,6 +263,7 @@ async function runBare (dirs: Record<string, string>, bytes: number): Promise<{ 
   await sleep(2000) // mesh settles on its heartbeat
   const brands = BRANDS.map(b => workers[b.org])
   const pub = (i: number): void => { brands[publisherOf(i)].child.send({ type: 'pub', seq: i }) }
+  const idleCpuPct = await idleCpu(MEMBERS.map(m => [m.org, workers[m.org].child.pid as number]))
   const cpu = cpuMeter(MEMBERS.map(m => [m.org, workers[m.org].child.pid as number]))
   await paced(WARMUP, pub)
   await paced(MESSAGES, i => pub(WARMUP + i))
@@ -261,7 +276,7 @@ async function runBare (dirs: Record<string, string>, bytes: number): Promise<{ 
     await Promise.race([exited, sleep(5000)])
     await stopChild(w.child)
   }))
-  return { latencies, cpuMs }
+  return { latencies, cpuMs, idleCpuPct }
 }
 
 // ------------------------------------------------------------------ main
@@ -275,7 +290,7 @@ await runBench(async () => {
   say(`  gossip message of one attestation: ${bytes} bytes; machine load average at start ${loadavg()[0].toFixed(1)} (2 cores)`)
 
   let n: NodeRun | undefined
-  let bare: { latencies: number[], cpuMs: Record<string, number> } | undefined
+  let bare: { latencies: number[], cpuMs: Record<string, number>, idleCpuPct: number } | undefined
   if (PHASES.includes('nodes')) {
     say('\nnodes (alliance start):')
     n = await runNodes(net.dirs)
@@ -308,12 +323,13 @@ await runBench(async () => {
     Object.assign(fields, { bare_p50_ms: round1(b.p50), bare_p99_ms: round1(b.p99) })
   }
   say(`  CPU time per message, ms (each process's CPU time over the publishing window ÷ ${TOTAL} messages):`)
-  for (const [label, c] of [['nodes', n?.cpuMs], ['bare', bare?.cpuMs]] as const) {
-    if (c === undefined) continue
+  for (const [label, c, idle] of [['nodes', n?.cpuMs, n?.idleCpuPct], ['bare', bare?.cpuMs, bare?.idleCpuPct]] as const) {
+    if (c === undefined || idle === undefined) continue
     const per = (org: string): number => c[org] / TOTAL
     const all = MEMBERS.reduce((sum, m) => sum + per(m.org), 0)
     const brandAvg = BRANDS.reduce((sum, m) => sum + per(m.org), 0) / BRANDS.length
     say(`    ${label.padEnd(5)} all 8: ${all.toFixed(1).padStart(5)} = ${(all * RATE / 10).toFixed(0)}% of a core at ${RATE}/s   a brand: ${brandAvg.toFixed(2)}   police (receives only): ${per('police').toFixed(2)}   platform${label === 'nodes' ? ' (+ event stream)' : ''}: ${per('platform').toFixed(2)}`)
+    say(`    ${''.padEnd(5)} of which idle (all 8 connected, nothing published, ${IDLE_MS / 1000} s): ${idle.toFixed(0)}% of a core`)
   }
   if (s !== undefined && b !== undefined) {
     say(`  ratio node/bare: p50 ${(s.p50 / b.p50).toFixed(1)}×, p99 ${(s.p99 / b.p99).toFixed(1)}×`)
