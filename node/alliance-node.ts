@@ -531,7 +531,7 @@ export class AllianceNode implements NodeService {
     const now = this.#clock()
     if (this.#snapshot !== undefined && this.#snapshot.applied === this.#applied && now - this.#snapshot.at < 1000) return this.#snapshot.hash
     const h = taggedHasher(TAGS.snapshot)
-    for (const e of this.ingestor.consensus.entries()) {
+    for (const e of this.ingestor.consensus.statuses()) {
       if (e.status === 'listed' || e.status === 'disputed') h.update(`${toHex(e.fingerprint)} ${e.status}\n`)
     }
     const hash = h.digest('hex')

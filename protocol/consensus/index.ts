@@ -203,7 +203,20 @@ export class ConsensusIndex {
    * explanation reflects the index when it is yielded.
    */
   * entries (filter?: { status?: Status }): Iterable<Explanation> {
-    const want = filter?.status
+    for (const rec of this.#sortedRecords(filter?.status)) yield this.#explainRecord(rec)
+  }
+
+  /**
+   * The same fingerprints as `entries`, in the same order, with their status
+   * only: no explanation is built (the status is kept per record), so this
+   * is cheap enough for a snapshot hash over a million fingerprints.
+   */
+  * statuses (filter?: { status?: Status }): Iterable<{ fingerprint: Uint8Array, status: Status }> {
+    for (const rec of this.#sortedRecords(filter?.status)) yield { fingerprint: this.#recs.fingerprint(rec), status: STATUS_NAMES[this.#recs.status(rec)] as Status }
+  }
+
+  /** Records on the blocklist (not absent), or only those with status `want`, in fingerprint byte order. */
+  #sortedRecords (want: Status | undefined): number[] {
     const recs: number[] = []
     for (let rec = 0; rec < this.#recs.count; rec++) {
       const status = this.#recs.status(rec)
@@ -212,7 +225,7 @@ export class ConsensusIndex {
     }
     const store = this.#recs
     recs.sort((a, b) => store.compare(a, b))
-    for (const rec of recs) yield this.#explainRecord(rec)
+    return recs
   }
 
   counts (): { listed: number, disputed: number, candidate: number } {

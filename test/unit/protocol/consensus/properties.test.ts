@@ -138,6 +138,9 @@ describe('consensus index: properties', function () {
           })
           assert.deepEqual(index.counts(), countsOf(expected))
           assert.deepEqual([...index.entries()], expected.filter(e => e.status !== 'absent'))
+          // the cheap form lists the same fingerprints in the same order with the same statuses
+          assert.deepEqual([...index.statuses()].map(e => [[...e.fingerprint], e.status]), [...index.entries()].map(e => [[...e.fingerprint], e.status]))
+          assert.deepEqual([...index.statuses({ status: 'listed' })].map(e => [...e.fingerprint]), [...index.entries({ status: 'listed' })].map(e => [...e.fingerprint]))
         }
         for (const op of ops) {
           if (op.op === 'new') {
