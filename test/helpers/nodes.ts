@@ -22,6 +22,9 @@ export const FIVE: MemberSpec[] = [
   { org: 'police', role: 'law-enforcement' }
 ]
 
+/** Three brands and the platform: the usual cast of an integration test at quorum 2. */
+export const FOUR: MemberSpec[] = FIVE.slice(0, 4)
+
 export interface TestNet {
   root: string
   dirs: Record<string, string>
@@ -61,4 +64,36 @@ export async function eventually (check: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 50))
   }
+}
+
+/**
+ * Registers mocha hooks for a suite: before it, node directories for `specs`
+ * and one in-process node each, connected to every other; after it, every
+ * node stopped and the directories removed. Read `net` and `nodes` inside the
+ * tests (they are set once `before` ran).
+ */
+export function useRunningNodes (specs: MemberSpec[], opts: { quorum?: number } = {}): { readonly net: TestNet, readonly nodes: Record<string, AllianceNode> } {
+  let net: TestNet | undefined
+  let nodes: Record<string, AllianceNode> | undefined
+  before(async function () {
+    this.timeout(60_000)
+    net = await makeNodeDirs(specs, { quorum: opts.quorum ?? 2 })
+    const started = await startNodes(net, specs.map(s => s.org))
+    nodes = started
+    await eventually(() => Object.values(started).every(n => n.host.connectedPeers().length >= specs.length - 1), 20_000, 'every node connected to every other')
+  })
+  after(async () => {
+    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
+    net?.cleanup()
+  })
+  return {
+    get net () { if (net === undefined) throw new Error('useRunningNodes: read net inside a test'); return net },
+    get nodes () { if (nodes === undefined) throw new Error('useRunningNodes: read nodes inside a test'); return nodes }
+  }
+}
+
+/** Whether every node in `nodes` gives `fingerprint` the status `want`. */
+export async function statusEverywhere (nodes: AllianceNode[], fingerprint: string, want: string): Promise<boolean> {
+  for (const n of nodes) if ((await n.explain({ fingerprint })).status !== want) return false
+  return true
 }

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import type { StatusEvent } from '../../../node/service.js'
-import { FIVE, eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { FIVE, eventually, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
 
 describe('integration: five nodes on loopback', function () {
   this.timeout(60_000)
-  let net: TestNet
+  const alliance = useRunningNodes(FIVE)
   let nodes: Record<string, AllianceNode>
-
-  before(async () => {
-    net = await makeNodeDirs(FIVE, { quorum: 2 })
-    nodes = await startNodes(net, FIVE.map(s => s.org))
-    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 4), 20_000, 'full mesh')
-  })
-
-  after(async () => {
-    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
-    net?.cleanup()
-  })
+  beforeEach(() => { nodes = alliance.nodes })
 
   it('concurrent attestations on one node extend its log one after another, never forking it', async () => {
     const node = nodes['brand-c']
@@ -36,24 +26,15 @@ describe('integration: five nodes on loopback', function () {
     const a = await nodes['brand-a'].attest([{ kind: 'phone', value: '+44 20 7946 0958' }])
     assert.equal(a.entries, 1)
     const fp = a.fingerprints[0]
-    await eventually(async () => {
-      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'candidate') return false
-      return true
-    }, 15_000, 'candidate everywhere')
+    await eventually(async () => await statusEverywhere(Object.values(nodes), fp, 'candidate'), 15_000, 'candidate everywhere')
     const b = await nodes['brand-b'].attest([{ kind: 'phone', value: '020 7946 0958' }])
     assert.equal(b.fingerprints[0], fp, 'same phone, other notation, same fingerprint')
-    await eventually(async () => {
-      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'listed') return false
-      return true
-    }, 15_000, 'listed everywhere')
+    await eventually(async () => await statusEverywhere(Object.values(nodes), fp, 'listed'), 15_000, 'listed everywhere')
     const why = await nodes.platform.explain({ fingerprint: fp })
     assert.deepEqual(why.positive.map(v => v.org), ['brand-a', 'brand-b'])
     const r = await nodes['brand-b'].retract({ kind: 'phone', value: '+442079460958' })
     assert.equal(r.retracted, 1)
-    await eventually(async () => {
-      for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== 'candidate') return false
-      return true
-    }, 15_000, 'candidate again everywhere')
+    await eventually(async () => await statusEverywhere(Object.values(nodes), fp, 'candidate'), 15_000, 'candidate again everywhere')
     watching.abort()
     await watcher
     const mine = seen.filter(e => e.fingerprint === fp).map(e => [e.from, e.to, e.cause, e.kind])

@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
-
-const SPECS = [
-  { org: 'brand-a', role: 'brand' as const },
-  { org: 'brand-b', role: 'brand' as const },
-  { org: 'brand-c', role: 'brand' as const },
-  { org: 'platform', role: 'platform' as const }
-]
+import { FOUR, eventually, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
 
 describe('integration: feedback and allowlist', function () {
   this.timeout(60_000)
-  let net: TestNet
+  const alliance = useRunningNodes(FOUR)
   let nodes: Record<string, AllianceNode>
+  beforeEach(() => { nodes = alliance.nodes })
 
-  before(async () => {
-    net = await makeNodeDirs(SPECS, { quorum: 2 })
-    nodes = await startNodes(net, SPECS.map(s => s.org))
-    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 3), 20_000, 'mesh')
-  })
-
-  after(async () => {
-    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
-    net?.cleanup()
-  })
-
-  const everywhere = async (fp: string, want: string): Promise<boolean> => {
-    for (const n of Object.values(nodes)) if ((await n.explain({ fingerprint: fp })).status !== want) return false
-    return true
-  }
+  const everywhere = async (fp: string, want: string): Promise<boolean> => await statusEverywhere(Object.values(nodes), fp, want)
 
   it('the platform\'s false-positive feedback turns a listed fingerprint into disputed on every node; confirmations are counted', async () => {
     const a = await nodes['brand-a'].attest([{ kind: 'email', value: 'replica.deals@example.net' }])

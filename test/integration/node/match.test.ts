@@ -8,14 +8,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AllianceNode } from '../../../node/alliance-node.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
-
-const SPECS = [
-  { org: 'brand-a', role: 'brand' as const },
-  { org: 'brand-b', role: 'brand' as const },
-  { org: 'brand-c', role: 'brand' as const },
-  { org: 'platform', role: 'platform' as const }
-]
+import { FOUR, eventually, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
 
 const LISTINGS = [
   'listing_id,seller_account,email,phone,shop_url',
@@ -29,19 +22,10 @@ const LISTINGS = [
 
 describe('integration: local matching', function () {
   this.timeout(90_000)
+  const alliance = useRunningNodes(FOUR)
   let net: TestNet
   let nodes: Record<string, AllianceNode>
-
-  before(async () => {
-    net = await makeNodeDirs(SPECS, { quorum: 2 })
-    nodes = await startNodes(net, SPECS.map(s => s.org))
-    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 3), 20_000, 'mesh')
-  })
-
-  after(async () => {
-    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
-    net?.cleanup()
-  })
+  beforeEach(() => { ({ net, nodes } = alliance) })
 
   it('scans listings: block, screen, none with explanations; invalid values to the rejects file; retroactive decisions later', async () => {
     for (const org of ['brand-a', 'brand-b']) {

@@ -1,40 +1,21 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import { installedRoster, nextRosterFile, signRosterFile } from '../../../node/roster-file.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
-
-const SPECS = [
-  { org: 'brand-a', role: 'brand' as const },
-  { org: 'brand-b', role: 'brand' as const },
-  { org: 'brand-c', role: 'brand' as const },
-  { org: 'platform', role: 'platform' as const }
-]
+import { FOUR, eventually, statusEverywhere, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
 
 describe('integration: roster update', function () {
   this.timeout(60_000)
+  const alliance = useRunningNodes(FOUR)
   let net: TestNet
   let nodes: Record<string, AllianceNode>
-
-  before(async () => {
-    net = await makeNodeDirs(SPECS, { quorum: 2 })
-    nodes = await startNodes(net, SPECS.map(s => s.org))
-    await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 3), 20_000, 'mesh')
-  })
-
-  after(async () => {
-    await Promise.all(Object.values(nodes ?? {}).map(async n => await n.stop()))
-    net?.cleanup()
-  })
+  beforeEach(() => { ({ net, nodes } = alliance) })
 
   it('entries of a member removed by a roster update stop counting on every node, and its peer is cut off', async () => {
     const a = await nodes['brand-a'].attest([{ kind: 'domain', value: 'https://shop.fake-brand-outlet.com/x' }])
     await nodes['brand-c'].attest([{ kind: 'domain', value: 'fake-brand-outlet.com' }])
     const fp = a.fingerprints[0]
-    const statusEverywhere = async (orgs: string[], want: string): Promise<boolean> => {
-      for (const org of orgs) if ((await nodes[org].explain({ fingerprint: fp })).status !== want) return false
-      return true
-    }
-    await eventually(async () => await statusEverywhere(Object.keys(nodes), 'listed'), 15_000, 'listed everywhere')
+    const everywhere = async (orgs: string[], want: string): Promise<boolean> => await statusEverywhere(orgs.map(org => nodes[org]), fp, want)
+    await eventually(async () => await everywhere(Object.keys(nodes), 'listed'), 15_000, 'listed everywhere')
 
     const { file, chain } = await installedRoster(net.dirs['brand-a'])
     let v2 = await nextRosterFile(chain.current, file, { remove: ['brand-c'] })
@@ -45,7 +26,7 @@ describe('integration: roster update', function () {
     assert.deepEqual(await nodes['brand-a'].adoptRoster(v2), { version: 2, changed: true })
 
     const remaining = ['brand-a', 'brand-b', 'platform']
-    await eventually(async () => await statusEverywhere(remaining, 'candidate'), 15_000, 'candidate on every remaining node')
+    await eventually(async () => await everywhere(remaining, 'candidate'), 15_000, 'candidate on every remaining node')
     for (const org of remaining) assert.equal((await nodes[org].status()).rosterVersion, 2)
     await eventually(() => remaining.every(org => !nodes[org].host.connectedPeers().includes(nodes['brand-c'].keys.peerId.toString())), 15_000, 'brand-c disconnected')
   })
