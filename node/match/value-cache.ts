@@ -33,7 +33,7 @@
  * instead of dropped. Record offsets returned by `find`/`add` are valid
  * until the next `add`.
  */
-import { randomSeed } from './fp-table.js'
+import { deleteSlot, randomSeed } from './fp-table.js'
 
 const R_KEYLEN = 0
 const R_PROBE = 2
@@ -303,7 +303,7 @@ export class ValueCache {
         if (this.#head === this.#size) this.#head = 0
         this.reinsertions++
       } else {
-        this.#deleteSlot(slot)
+        deleteSlot(this.#slots, this.#mask, slot)
         this.#count--
         this.evictions++
       }
@@ -318,23 +318,5 @@ export class ValueCache {
     let i = h & this.#mask
     while (this.#slots[2 * i + 1] !== target) i = (i + 1) & this.#mask
     return i
-  }
-
-  #deleteSlot (i: number): void {
-    const slots = this.#slots
-    const mask = this.#mask
-    let j = i
-    for (;;) {
-      j = (j + 1) & mask
-      if (slots[2 * j + 1] === 0) break
-      const home = slots[2 * j] & mask
-      const stays = i <= j ? (i < home && home <= j) : (i < home || home <= j)
-      if (stays) continue
-      slots[2 * i] = slots[2 * j]
-      slots[2 * i + 1] = slots[2 * j + 1]
-      i = j
-    }
-    slots[2 * i] = 0
-    slots[2 * i + 1] = 0
   }
 }
