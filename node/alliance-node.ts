@@ -226,6 +226,7 @@ export class AllianceNode implements NodeService {
       node = new AllianceNode({ dir: init.dir, config, keys, store, ingestor, host, metrics, logger, suite, clock, antiEntropyMs: init.antiEntropyIntervalMs ?? 30_000 })
       node.reports = createReportService(init.reports ?? {}, { dir: init.dir, org: config.org, chain: () => ingestor.chain, keys, host, logger: logger.forComponent('alliance:reports'), metrics, clock })
       node.matching = new MatchService({ dir: init.dir, consensus: ingestor.consensus, suite: policy.suite, epoch: policy.epoch, defaultCountry: config.defaultCountry, logger: logger.forComponent('alliance:match') })
+      await node.matching.loadSeen()
       node.#applied = replayed
       node.updateGauges()
       return node

@@ -7,6 +7,7 @@
  * <dir>/roster.json      the installed, fully signed roster (public)
  * <dir>/api.json         the running daemon's API url and bearer token (0600)
  * <dir>/data/            LevelDB
+ * <dir>/seen.bin         fingerprints of the listings this node scanned, for retroactive decisions (0600)
  * ```
  */
 import { readFileSync } from 'node:fs'
@@ -24,6 +25,7 @@ export const CONFIG_FILE = 'config.json'
 export const ROSTER_FILE = 'roster.json'
 export const API_FILE = 'api.json'
 export const DATA_DIR = 'data'
+export const SEEN_FILE = 'seen.bin'
 
 export class NodeDirError extends NodeError {
   constructor (why: string) {

@@ -6,7 +6,7 @@
  * fingerprint those listings carry becomes listed later.
  */
 import { createWriteStream } from 'node:fs'
-import { isAbsolute } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -15,7 +15,8 @@ import {
   type Emit, type InputFormat, type MatchPolicy, type MatchPool, type MatchSummary, type OutputFormat, type RetroDecision
 } from './match/index.js'
 import { NodeError } from './errors.js'
-import { readEpochKey } from './home.js'
+import { SEEN_FILE, readEpochKey } from './home.js'
+import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot } from './match/seen-snapshot.js'
 import type { ComponentLogger } from './logger.js'
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
@@ -62,7 +63,8 @@ function * map<T, U> (items: Iterable<T>, f: (item: T) => U): Iterable<U> {
 
 export class MatchService {
   readonly index: BlocklistIndex
-  readonly seen = new MemorySeenStore()
+  /** Listings scanned so far (kept in <dir>/seen.bin across restarts: loadSeen, saved after each scan). */
+  seen = new MemorySeenStore()
   readonly #init: MatchServiceInit
   readonly #log: ComponentLogger
   readonly #retro: Array<RetroDecision & { at: number }> = []
@@ -70,6 +72,7 @@ export class MatchService {
   #policy: MatchPolicy = DEFAULT_POLICY
   #scans = 0
   #workers: number | undefined
+  #saving: Promise<void> = Promise.resolve()
 
   constructor (init: MatchServiceInit) {
     this.#init = init
@@ -95,6 +98,37 @@ export class MatchService {
         if (this.#retro.length > MAX_RETRO_DECISIONS) this.#retro.splice(0, this.#retro.length - MAX_RETRO_DECISIONS)
       }
     }
+  }
+
+  /**
+   * Loads the seen listings of earlier scans (<dir>/seen.bin), so listings
+   * scanned before a restart still get retroactive decisions. A damaged
+   * snapshot is reported and left out: the node starts, and scans from now
+   * on are remembered.
+   */
+  async loadSeen (): Promise<void> {
+    const path = join(this.#init.dir, SEEN_FILE)
+    const t = performance.now()
+    try {
+      const arrays = await readSeenSnapshot(path)
+      if (arrays === undefined) return
+      this.seen = MemorySeenStore.fromArrays(arrays)
+      this.#log.info('seen listings loaded', { listings: this.seen.listings, fingerprints: this.seen.fingerprints, ms: Math.round(performance.now() - t) })
+    } catch (err) {
+      if (!(err instanceof SeenSnapshotError)) throw err
+      this.#log.warn('seen listings not loaded; retroactive decisions cover scans from now on', { why: err.message })
+    }
+  }
+
+  /** Writes the seen listings to <dir>/seen.bin (one write at a time; atomic). */
+  async #saveSeen (): Promise<void> {
+    const run = this.#saving.then(async () => {
+      const t = performance.now()
+      await writeSeenSnapshot(join(this.#init.dir, SEEN_FILE), this.seen.arrays())
+      this.#log.info('seen listings saved', { listings: this.seen.listings, ms: Math.round(performance.now() - t) })
+    })
+    this.#saving = run.catch(() => undefined)
+    await run
   }
 
   /** Retroactive decisions made at or after `since` (ms). */
@@ -153,6 +187,8 @@ export class MatchService {
       })
       this.#scans++
       this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
+      // durable before the answer: a restart from here on still makes retroactive decisions for these listings
+      await this.#saveSeen()
       return summary
     } finally {
       for (const s of [out, rejects]) {

@@ -4,24 +4,24 @@
  * platform gets decisions for its earlier listings without rescanning
  * (retro.ts turns an index change into those decisions).
  *
- * `SeenStore` is the contract; `MemorySeenStore` keeps it in typed arrays.
- * The daemon's LevelDB store should key one record per pair,
+ * `SeenStore` is the contract; `MemorySeenStore` keeps it in typed arrays,
+ * which the daemon snapshots to disk after each scan (seen-snapshot.ts). A
+ * LevelDB store with one record per pair,
  *   key   = "seen/" ‖ fingerprint (32 B) ‖ utf8(listing id)
  *   value = probe (u8: column and kind, columns.ts PROBES) ‖ seenAt (u64 ms)
- * so `listingsFor` is one prefix range scan and re-scanning a listing
- * overwrites instead of duplicating (~50 B + id per pair before LevelDB's
- * prefix compression).
+ * would bound memory (one prefix scan per lookup, re-scans overwrite) but
+ * make scans wait on LevelDB at ~900,000 pairs/s.
  *
  * Memory store costs: 9 B per (fingerprint, listing) pair, ~14 B + the id's
  * UTF-8 bytes per listing per batch, ~52 B per distinct fingerprint
  * (fingerprint, head and ≤ 50 %-full hash slots). Ten million listings with
- * five identifiers from 2.5 million distinct values: ~0.9 GB. That is
- * why it is a test and small-platform store; a real platform persists it.
+ * five identifiers from 2.5 million distinct values: ~0.9 GB.
  * A listing scanned twice is stored twice and reported once.
  */
 import type { Kind } from '../../protocol/kinds.js'
 import { PROBES, type IdentifierColumn } from './columns.js'
 import { FP_BYTES, capacityFor, findSlot, fpHash, insertSlot, randomSeed, rehash, MAX_LOAD } from './fp-table.js'
+import { SeenSnapshotError, type SeenArrays } from './seen-snapshot.js'
 
 /**
  * Fingerprints of one batch of scanned listings: identifier i has probe
@@ -93,6 +93,66 @@ export class MemorySeenStore implements SeenStore {
   /** Bytes of the arrays in use (not their spare capacity). */
   memoryBytes (): number {
     return this.#slots.byteLength + this.#nFp * (FP_BYTES + 4) + this.#nPost * 9 + this.#nListing * 16 + this.#bytesUsed
+  }
+
+  /** The arrays in use (views, no copy), for a snapshot (seen-snapshot.ts). */
+  arrays (): SeenArrays {
+    return {
+      fps: this.#fps.subarray(0, this.#nFp * FP_BYTES),
+      head: this.#head.subarray(0, this.#nFp),
+      next: this.#next.subarray(0, this.#nPost),
+      postListing: this.#postListing.subarray(0, this.#nPost),
+      postProbe: this.#postProbe.subarray(0, this.#nPost),
+      idBytes: this.#idBytes.subarray(0, this.#bytesUsed),
+      idStart: this.#idStart.subarray(0, this.#nListing),
+      idEnd: this.#idEnd.subarray(0, this.#nListing),
+      time: this.#time.subarray(0, this.#nListing)
+    }
+  }
+
+  /**
+   * A store holding what `arrays()` returned (from a snapshot): every index
+   * is checked before use, and the hash table is rebuilt with a fresh seed.
+   * Inconsistent arrays are a SeenSnapshotError.
+   */
+  static fromArrays (a: SeenArrays): MemorySeenStore {
+    const nFp = a.head.length
+    const nPost = a.next.length
+    const nListing = a.idStart.length
+    const bad = (why: string): never => { throw new SeenSnapshotError(`inconsistent arrays: ${why}`) }
+    if (a.fps.length !== nFp * FP_BYTES) bad('fingerprint bytes')
+    if (a.postListing.length !== nPost || a.postProbe.length !== nPost) bad('posting arrays of different lengths')
+    if (a.idEnd.length !== nListing || a.time.length !== nListing) bad('listing arrays of different lengths')
+    for (let f = 0; f < nFp; f++) if (a.head[f] < -1 || a.head[f] >= nPost) bad(`head of fingerprint ${f}`)
+    for (let p = 0; p < nPost; p++) {
+      if (a.next[p] < -1 || a.next[p] >= p) bad(`posting ${p} links forward`) // postings only ever link to older ones
+      if (a.postListing[p] < 0 || a.postListing[p] >= nListing) bad(`posting ${p} names no listing`)
+      if (a.postProbe[p] >= PROBES.length) bad(`posting ${p} has an unknown column`)
+    }
+    for (let l = 0; l < nListing; l++) if (a.idStart[l] < 0 || a.idStart[l] > a.idEnd[l] || a.idEnd[l] > a.idBytes.length) bad(`listing ${l} id bytes`)
+    const store = new MemorySeenStore()
+    store.#fps = a.fps
+    store.#head = a.head
+    store.#nFp = nFp
+    store.#next = a.next
+    store.#postListing = a.postListing
+    store.#postProbe = a.postProbe
+    store.#nPost = nPost
+    store.#idBytes = a.idBytes
+    store.#bytesUsed = a.idBytes.length
+    store.#idStart = a.idStart
+    store.#idEnd = a.idEnd
+    store.#time = a.time
+    store.#nListing = nListing
+    const cap = capacityFor(Math.max(16, nFp * 2))
+    store.#slots = new Uint32Array(cap * 2)
+    store.#mask = cap - 1
+    for (let f = 0; f < nFp; f++) {
+      const h = fpHash(a.fps, f * FP_BYTES, store.#seed)
+      if (findSlot(store.#slots, store.#mask, a.fps, a.fps, f * FP_BYTES, h) >= 0) bad(`fingerprint ${f} appears twice`)
+      insertSlot(store.#slots, store.#mask, h, f)
+    }
+    return store
   }
 
   async addBatch (batch: SeenBatch): Promise<void> {

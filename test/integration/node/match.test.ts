@@ -5,9 +5,10 @@
  * listed after the scan produces a retroactive decision without a rescan.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { AllianceNode } from '../../../node/alliance-node.js'
+import { AllianceNode } from '../../../node/alliance-node.js'
+import { SEEN_FILE } from '../../../node/home.js'
 import { FOUR, eventually, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
 
 const LISTINGS = [
@@ -74,5 +75,27 @@ describe('integration: local matching', function () {
     await eventually(async () => (await platform.matchRetro(t)).some(d => d.listingId === 'L6' && d.action === 'block'), 20_000, 'a retroactive block for L6')
     const retro = (await platform.matchRetro(t)).find(d => d.listingId === 'L6')
     assert.deepEqual(retro?.matches[0].orgs, ['brand-a', 'brand-c'])
+  })
+
+  it('the scanned listings survive a restart of the platform\'s node: a fingerprint listed afterwards still gives a retroactive decision', async () => {
+    const listings = join(net.root, 'listings-2.csv')
+    writeFileSync(listings, 'listing_id,seller_account\nR1,shopmart:listed_after_restart\nR2,shopmart:never_mentioned\n')
+    await nodes['brand-a'].attest([{ kind: 'seller-account', value: 'shopmart:listed_after_restart' }])
+    await eventually(async () => (await nodes.platform.explain({ kind: 'seller-account', value: 'shopmart:listed_after_restart' })).status === 'candidate', 15_000, 'candidate on the platform')
+    const summary = await nodes.platform.match({ listings })
+    assert.equal(summary.rows, 2)
+    assert.ok(existsSync(join(net.dirs.platform, SEEN_FILE)), 'the scan saved the seen listings')
+
+    await nodes.platform.stop()
+    const platform = await AllianceNode.open({ dir: net.dirs.platform, logLevel: 'error', logSink: () => {}, antiEntropyIntervalMs: 2000 })
+    await platform.start()
+    nodes.platform = platform // the suite's after hook stops it
+    assert.ok(platform.matching.seen.listings >= 2, 'the listings of earlier scans were loaded')
+    await eventually(() => platform.host.connectedPeers().length >= 3, 20_000, 'the platform reconnected')
+
+    const t = Date.now()
+    await nodes['brand-b'].attest([{ kind: 'seller-account', value: 'shopmart:listed_after_restart' }])
+    await eventually(async () => (await platform.matchRetro(t)).some(d => d.listingId === 'R1' && d.action === 'block'), 20_000, 'a retroactive block for R1 after the restart')
+    assert.ok(!(await platform.matchRetro(t)).some(d => d.listingId === 'R2'))
   })
 })
