@@ -118,8 +118,8 @@ export class EnvelopeTooLargeError extends NodeError {
 
 /** The peer broke the report transfer protocol (frame type, order, size, credit). */
 export class ReportWireError extends NodeError {
-  constructor (why: string) {
-    super('bad_frame', `report transfer: ${why}`)
+  constructor (why: string, options?: ErrorOptions) {
+    super('bad_frame', `report transfer: ${why}`, options)
     this.name = 'ReportWireError'
   }
 }

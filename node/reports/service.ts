@@ -566,7 +566,8 @@ export class ReportService {
       idleTimeoutMs: this.#o.idleTimeoutMs,
       signal,
       maxBytes: this.#o.maxInboundBytes,
-      tooLarge: (size) => new EnvelopeTooLargeError(size, this.#o.maxInboundBytes)
+      tooLarge: (size) => new EnvelopeTooLargeError(size, this.#o.maxInboundBytes),
+      onInternalError: (err) => { this.#log.error('receiving a report failed unexpectedly', { peer, err }) }
     }, async (source) => await this.#accept(source, peer))
     if (reply.type === 'refused') {
       this.#c.metrics?.reportsReceived.inc({ result: reply.reason })
@@ -643,8 +644,10 @@ export class ReportService {
       this.#log.info('report received, checked and receipted', { id, author: opened.report.author, peer, evidence: files.length, bytes })
       return { type: 'receipt', receipt }
     } finally {
-      this.#receiving.delete(id)
+      // the id is released only once a failed attempt's files are gone: a retry of the same report
+      // that started earlier would have its directory removed under it (found by fuzz-report)
       if (!stored) await rm(dir, { recursive: true, force: true }).catch(() => {})
+      this.#receiving.delete(id)
     }
   }
 

@@ -58,6 +58,8 @@ export type Reply =
 export interface WireOptions {
   /** A transfer that makes no progress for this long is aborted (each frame, each wait for credit or an answer). */
   idleTimeoutMs: number
+  /** Receiving: an error that is not one of ours (answered as `internal`), for the log; the sender only learns the reason. */
+  onInternalError?: (err: unknown) => void
   /** Aborts the transfer (the service is stopping). */
   signal?: AbortSignal
 }
@@ -80,6 +82,27 @@ function readU64 (b: Uint8Array, offset: number): number {
 function timeoutSignal (opts: WireOptions): AbortSignal {
   const t = AbortSignal.timeout(opts.idleTimeoutMs)
   return opts.signal === undefined ? t : AbortSignal.any([opts.signal, t])
+}
+
+/**
+ * One frame from the sender. What the stream itself can do wrong (end
+ * mid-frame, announce a frame over the limit, go quiet past the idle
+ * timeout) is the sender's fault, named as a ReportWireError rather than
+ * answered as an internal failure.
+ */
+type LpStream = ReturnType<typeof lpStream>
+
+async function readFrame (lp: LpStream, opts: WireOptions): Promise<Awaited<ReturnType<LpStream['read']>>> {
+  try {
+    return await lp.read({ signal: timeoutSignal(opts) })
+  } catch (err) {
+    const name = (err as Error).name
+    if (opts.signal?.aborted === true) throw err // we are stopping: not the sender's doing
+    if (name === 'UnexpectedEOFError') throw new ReportWireError('the stream ended in the middle of a frame', { cause: err })
+    if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') throw new ReportWireError(`a frame is longer than ${Math.max(FRAME_DATA_BYTES, 9)} bytes`, { cause: err })
+    if (name === 'AbortError' || name === 'TimeoutError') throw new ReportWireError(`the sender made no progress for ${opts.idleTimeoutMs} ms`, { cause: err })
+    throw err
+  }
 }
 
 /** A refusal reply for an error: its reason and message when it is one of ours, a generic one otherwise. */
@@ -215,7 +238,7 @@ export async function receiveEnvelope (
   const lp = lpStream(stream, { maxDataLength: Math.max(FRAME_DATA_BYTES, 9), maxBufferSize: RECEIVE_BUFFER_BYTES })
   let reply: Reply
   try {
-    const offer = (await lp.read({ signal: timeoutSignal(opts) })).subarray()
+    const offer = (await readFrame(lp, opts)).subarray()
     if (offer.length !== 9 || offer[0] !== FRAME.offer) throw new ReportWireError('the first frame is not an offer')
     const size = readU64(offer, 1)
     if (size > opts.maxBytes) throw opts.tooLarge(size)
@@ -223,7 +246,7 @@ export async function receiveEnvelope (
     let consumed = 0
     const source = async function * (): AsyncGenerator<Uint8Array> {
       for (;;) {
-        const f = await lp.read({ signal: timeoutSignal(opts) })
+        const f = await readFrame(lp, opts)
         if (f.byteLength === 0) {
           if (received !== size) throw new ReportWireError(`the envelope ended after ${received} of the ${size} bytes offered`)
           return
@@ -235,13 +258,19 @@ export async function receiveEnvelope (
           const credit = new Uint8Array(5)
           credit[0] = FRAME.credit
           new DataView(credit.buffer).setUint32(1, CREDIT_BATCH)
-          await lp.write(credit, { signal: timeoutSignal(opts) })
+          try {
+            await lp.write(credit, { signal: timeoutSignal(opts) })
+          } catch (err) {
+            if (opts.signal?.aborted === true) throw err
+            throw new ReportWireError('the sender closed the stream before the envelope ended', { cause: err })
+          }
         }
       }
     }
     reply = await handler(source(), size)
   } catch (err) {
     reply = refusalOf(err)
+    if (reply.type === 'refused' && reply.reason === 'internal') opts.onInternalError?.(err)
   }
   try {
     await lp.write(encodeReply(reply), { signal: timeoutSignal(opts) })

@@ -19,6 +19,8 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 )
 
 export function applyMutation (input: Uint8Array, m: Mutation): Uint8Array {
+  // a Buffer's slice() is a view, not a copy: work on a plain Uint8Array so the input is never changed
+  if (Buffer.isBuffer(input)) input = new Uint8Array(input)
   const n = input.length
   const at = n === 0 ? 0 : m.at % n
   switch (m.op) {
