@@ -35,7 +35,7 @@ import { loadNodeKeys } from '../node/keys.js'
 import { ApiClient } from '../node/api/client.js'
 import type { AttestResult, NodeStatus } from '../node/service.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
-import { spawnNode, type NodeProcess } from '../test/helpers/processes.js'
+import { benchNodeArgs, spawnNode, type NodeProcess } from '../test/helpers/processes.js'
 import { apiCall, cpuSeconds, metricValue, percentile, runBench, say, sleep, stopChild, track, trackDir, wallMs, compiledNodes } from './_procs.js'
 import { result } from './_util.js'
 
@@ -224,8 +224,7 @@ async function runNodes (dirs: Record<string, string>): Promise<NodeRun> {
 interface Worker { child: ChildProcess, messages: Array<Record<string, unknown>> }
 
 function spawnWorker (dir: string, role: 'publisher' | 'receiver', bytes: number, onRecv: (m: { seq: number, sentAt: number, recvAt: number }) => void): Worker {
-  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '') // as for node processes (diagnosis)
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', WORKER, dir, role, String(bytes)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+  const child = spawn(process.execPath, [...benchNodeArgs(), '--import', 'tsx', WORKER, dir, role, String(bytes)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
   track(child)
   const w: Worker = { child, messages: [] }
   let err = ''

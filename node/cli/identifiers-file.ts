@@ -18,11 +18,11 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { createInterface } from 'node:readline'
 import { parse as parseCsv } from 'csv-parse'
 import { CLAIMS, KINDS, isKind, type Claim } from '../../protocol/kinds.js'
 import { MAX_ATTEST_ITEMS, MAX_VALUE_LENGTH } from '../api/limits.js'
 import type { AttestItem } from '../service.js'
+import { jsonlObjects } from '../jsonl.js'
 import { parseDuration } from './duration.js'
 import { IdentifiersFileError, InvalidDurationError, type RowProblem } from './errors.js'
 
@@ -199,13 +199,5 @@ async function readCsv (path: string, input: NodeJS.ReadableStream, take: (line:
 }
 
 async function readJsonl (input: NodeJS.ReadableStream, take: (line: number, raw: Record<string, unknown> | string) => void): Promise<void> {
-  const rl = createInterface({ input, crlfDelay: Infinity })
-  let line = 0
-  for await (const text of rl) {
-    line++
-    if (text.trim() === '') continue
-    let obj: unknown
-    try { obj = JSON.parse(text) } catch { obj = undefined }
-    take(line, typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? obj as Record<string, unknown> : 'not a JSON object')
-  }
+  for await (const { line, obj } of jsonlObjects(input)) take(line, obj ?? 'not a JSON object')
 }

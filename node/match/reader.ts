@@ -10,10 +10,10 @@
 import { createReadStream } from 'node:fs'
 import { extname } from 'node:path'
 import { Readable } from 'node:stream'
-import { createInterface } from 'node:readline'
 import { parse as parseCsv } from 'csv-parse'
 import { IDENTIFIER_COLUMNS, LISTING_ID_COLUMN, checkRenames, layoutOf, type ColumnRenames, type ListingRecord, type ListingRow } from './columns.js'
 import { ListingsFormatError } from './errors.js'
+import { jsonlObjects } from '../jsonl.js'
 import type { InputFormat } from './batch.js'
 import type { ListingsInput } from './pool.js'
 
@@ -79,18 +79,11 @@ async function * readCsv (input: NodeJS.ReadableStream, renames?: ColumnRenames)
 
 async function * readJsonl (input: NodeJS.ReadableStream, renames?: ColumnRenames): AsyncGenerator<ListingRecord | UnreadableRecord> {
   const key = (ours: string): string => renames?.[ours as keyof ColumnRenames] ?? ours
-  const rl = createInterface({ input, crlfDelay: Infinity })
-  let line = 0
-  for await (const text of rl) {
-    line++
-    if (text.trim() === '') continue
-    let obj: unknown
-    try { obj = JSON.parse(text) } catch { obj = undefined }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+  for await (const { line, obj: o } of jsonlObjects(input)) {
+    if (o === undefined) {
       yield { line, problem: 'bad_json' }
       continue
     }
-    const o = obj as Record<string, unknown>
     const listing = { listing_id: o[key(LISTING_ID_COLUMN)] } as unknown as ListingRow
     for (const c of IDENTIFIER_COLUMNS) {
       const v = o[key(c)]

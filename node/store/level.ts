@@ -111,17 +111,18 @@ export class LevelStore implements Store {
       if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') throw new StoreLockedError(this.path, { cause: err })
       throw err
     }
+    const entries = binary(db, SUBLEVELS.entries)
+    const sigs = binary(db, SUBLEVELS.sigs)
     const s: Open = {
       db,
-      entries: binary(db, SUBLEVELS.entries),
-      sigs: binary(db, SUBLEVELS.sigs),
+      entries,
+      sigs,
       heads: binary(db, SUBLEVELS.heads),
       rosters: binary(db, SUBLEVELS.rosters),
       evidence: binary(db, SUBLEVELS.evidence),
       meta: textual(db, SUBLEVELS.meta),
-      prefix: { entries: new Uint8Array(0), sigs: new Uint8Array(0) }
+      prefix: { entries: entries.prefixKey(new Uint8Array(0), 'view'), sigs: sigs.prefixKey(new Uint8Array(0), 'view') }
     }
-    s.prefix = { entries: s.entries.prefixKey(new Uint8Array(0), 'view'), sigs: s.sigs.prefixKey(new Uint8Array(0), 'view') }
     this.headsByAuthor.clear()
     try {
       for await (const [k, v] of s.heads.iterator()) {

@@ -13,11 +13,14 @@ export interface NodeProcess {
   stderr: () => string
 }
 
+/** BENCH_NODE_ARGS: extra node flags for spawned node processes (diagnosis, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+export function benchNodeArgs (): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+}
+
 /** `alliance start <dir>` as its own process; resolves once it says it is running. */
 export async function spawnNode (dir: string, opts: { antiEntropySeconds?: number, logLevel?: string, env?: Record<string, string> } = {}): Promise<NodeProcess> {
-  // BENCH_NODE_ARGS: extra node flags for spawned nodes (diagnosis, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
-  const args = [...extra, CLI, 'start', dir, '--log-level', opts.logLevel ?? 'warn', '--anti-entropy', String(opts.antiEntropySeconds ?? 2)]
+  const args = [...benchNodeArgs(), CLI, 'start', dir, '--log-level', opts.logLevel ?? 'warn', '--anti-entropy', String(opts.antiEntropySeconds ?? 2)]
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } })
   let err = ''
   const url = await new Promise<string>((resolve, reject) => {
