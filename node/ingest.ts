@@ -10,16 +10,16 @@
  */
 import { bytesEqual, toHex } from '../protocol/bytes.js'
 import { encodeEquivocation } from '../protocol/codec/index.js'
-import { ConsensusIndex, type StatusChange } from '../protocol/consensus/index.js'
+import type { ConsensusIndex, StatusChange } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
-import type { ConsensusPolicy } from '../protocol/consensus/rule.js'
 import { ProtocolError } from '../protocol/errors.js'
 import {
   SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
-import type { Equivocation, Segment } from '../protocol/types.js'
+import type { Equivocation, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
+import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
 import type { Store } from './store/types.js'
 
 /** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
@@ -61,8 +61,8 @@ export interface IngestListeners {
 
 export interface IngestInit {
   store: Store
-  chain: RosterChain
-  clock: () => number
+  /** The roster chain and consensus index this pipeline applies entries to (the only writer of both). */
+  state: ConsensusState
   logger: ComponentLogger
   listeners?: IngestListeners
   /** Uncovered entries held across all authors. @default MAX_PENDING_TOTAL */
@@ -75,19 +75,11 @@ interface Pending {
   since: number
 }
 
-/** The consensus policy the current roster implies. */
-export function consensusPolicy (chain: RosterChain): ConsensusPolicy {
-  const current = chain.current
-  return {
-    quorum: current.roster.policy.quorum,
-    weightOf: org => current.weightOf(org),
-    isMember: org => current.member(org) !== undefined
-  }
-}
+export { consensusPolicy }
 
 export class Ingestor {
-  readonly consensus: ConsensusIndex
   readonly #store: Store
+  readonly #state: ConsensusState
   readonly #chain: RosterChain
   readonly #clock: () => number
   readonly #log: ComponentLogger
@@ -101,15 +93,18 @@ export class Ingestor {
 
   constructor (init: IngestInit) {
     this.#store = init.store
-    this.#chain = init.chain
-    this.#clock = init.clock
+    this.#state = init.state
+    this.#chain = init.state.chain
+    this.#clock = init.state.clock
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
     this.#maxPendingTotal = init.maxPendingTotal ?? MAX_PENDING_TOTAL
-    this.consensus = new ConsensusIndex(consensusPolicy(init.chain), init.clock())
   }
 
+  /** The chain this pipeline extends (read-only use; the node's services get it from ConsensusState). */
   get chain (): RosterChain { return this.#chain }
+  /** The index this pipeline applies to (read-only use; the node's services get it from ConsensusState). */
+  get consensus (): ConsensusIndex { return this.#state.index }
 
   /** Authors flagged for equivocation (hex key → seq). */
   get flagged (): ReadonlyMap<string, number> { return this.#flagged }
@@ -127,7 +122,7 @@ export class Ingestor {
       if (org === undefined) continue
       this.#countRate(org, entry.time)
       const s = statementOf(entry, e.id, org)
-      if (s !== undefined) this.consensus.apply(s)
+      if (s !== undefined) this.#state.index.apply(s)
       n++
     }
     for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
@@ -151,14 +146,20 @@ export class Ingestor {
     return await run
   }
 
-  /** Verifies and stores a segment; never throws for bad input, it answers 'rejected' with a reason. */
+  /**
+   * Verifies and stores a segment. Bad input (a `ProtocolError`: malformed,
+   * badly signed, out of policy) is never thrown: it answers 'rejected' with
+   * the reason. Anything else is this node's own failure (a full disk, a
+   * store closed during shutdown) and is thrown, so that callers do not
+   * blame the peer that sent the segment.
+   */
   async ingest (segment: Segment, opts: { requireSignature?: boolean } = {}): Promise<IngestOutcome> {
     return await this.#serial(async () => {
       try {
         return await this.#ingest(segment, opts.requireSignature === true)
       } catch (err) {
-        if (err instanceof ProtocolError || (err instanceof Error && 'reason' in err)) {
-          const reason = (err as ProtocolError).reason
+        if (err instanceof ProtocolError) {
+          const reason = err.reason
           this.#listeners.onRejected?.(reason, err.message)
           return { result: 'rejected', reason, message: err.message }
         }
@@ -291,46 +292,43 @@ export class Ingestor {
   }
 
   async #apply (entries: LogEntry[], orgs: string[]): Promise<void> {
-    for (const change of this.consensus.advanceTo(Math.max(this.consensus.now, this.#clock()))) this.#listeners.onStatusChange?.(change, 'time')
+    for (const change of this.#state.advance()) this.#listeners.onStatusChange?.(change, 'time')
     for (let i = 0; i < entries.length; i++) {
       const { entry, id } = entries[i]
       if (entry.body.type === 'roster') {
-        await this.#applyRoster(entry.body.signed)
+        // a version in a log entry that does not extend our chain is kept as the author's statement, not applied
+        await this.#extendRoster(entry.body.signed).catch((err: unknown) => {
+          if (!(err instanceof ProtocolError)) throw err
+          this.#log.warn('roster version in a log entry does not extend our chain', { error: err.message })
+        })
         continue
       }
       const s = statementOf(entry, id, orgs[i])
       if (s === undefined) continue
-      const change = this.consensus.apply(s)
+      const change = this.#state.index.apply(s)
       if (change !== undefined) this.#listeners.onStatusChange?.(change, 'entry')
     }
     this.#listeners.onApplied?.(entries, orgs)
   }
 
-  /** A roster version carried in a log entry: extend the chain if it is the next valid one. */
-  async #applyRoster (signed: import('../protocol/types.js').SignedRoster): Promise<void> {
-    let next
-    try {
-      next = this.#chain.extend(signed)
-    } catch (err) {
-      this.#log.warn('roster version in a log entry does not extend our chain', { error: (err as Error).message })
-      return
-    }
-    if (next === undefined) return
-    await this.#store.putRoster(next.roster.version, signed)
-    for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change, 'roster')
-    this.#listeners.onRoster?.(next)
+  /**
+   * The one way the chain grows, whether the version came in a log entry or
+   * out of band: verify and extend (a `ProtocolError` if it is not the next
+   * valid version), store, re-read the consensus policy, tell listeners.
+   * Undefined when the version is already held.
+   */
+  async #extendRoster (signed: SignedRoster): Promise<RosterVersion | undefined> {
+    const next = this.#state.extend(signed)
+    if (next === undefined) return undefined
+    await this.#store.putRoster(next.version.roster.version, signed)
+    for (const change of next.changes) this.#listeners.onStatusChange?.(change, 'roster')
+    this.#listeners.onRoster?.(next.version)
+    return next.version
   }
 
-  /** Adds a roster version received out of band (sync of rosters, CLI update). */
-  async addRoster (signed: import('../protocol/types.js').SignedRoster): Promise<RosterVersion | undefined> {
-    return await this.#serial(async () => {
-      const next = this.#chain.extend(signed)
-      if (next === undefined) return undefined
-      await this.#store.putRoster(next.roster.version, signed)
-      for (const change of this.consensus.setPolicy(consensusPolicy(this.#chain))) this.#listeners.onStatusChange?.(change, 'roster')
-      this.#listeners.onRoster?.(next)
-      return next
-    })
+  /** Adds a roster version received out of band (`alliance roster update`), in the write queue. */
+  async addRoster (signed: SignedRoster): Promise<RosterVersion | undefined> {
+    return await this.#serial(async () => await this.#extendRoster(signed))
   }
 
   /** Two signed histories at one seq: build portable evidence, keep it, flag the key. */

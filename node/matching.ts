@@ -15,7 +15,9 @@ import {
   type Emit, type InputFormat, type MatchPolicy, type MatchPool, type MatchSummary, type OutputFormat, type RetroDecision
 } from './match/index.js'
 import { NodeError } from './errors.js'
-import { SEEN_FILE, readEpochKey } from './home.js'
+import { SEEN_FILE } from './home.js'
+import type { FingerprintService } from './services/fingerprints.js'
+import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot } from './match/seen-snapshot.js'
 import type { ComponentLogger } from './logger.js'
 
@@ -49,19 +51,16 @@ export interface MatchRequest {
 export interface MatchServiceInit {
   dir: string
   consensus: ConsensusIndex
-  suite: string
-  epoch: number
+  /** Where the scan lanes get their key (the decision epoch's). */
+  fingerprints: FingerprintService
   defaultCountry?: string
   /** Worker threads for scans. @default os.availableParallelism() */
   workers?: number
   logger: ComponentLogger
 }
 
-function * map<T, U> (items: Iterable<T>, f: (item: T) => U): Iterable<U> {
-  for (const item of items) yield f(item)
-}
-
-export class MatchService {
+export class MatchService implements StatusSubscriber {
+  readonly name = 'matcher'
   readonly index: BlocklistIndex
   /** Listings scanned so far (kept in <dir>/seen.bin across restarts: loadSeen, saved after each scan). */
   seen = new MemorySeenStore()
@@ -82,14 +81,14 @@ export class MatchService {
   }
 
   /**
-   * Follows the consensus index: call with every fingerprint whose
-   * explanation may have changed, many at once (a segment):
-   * one write of the shared index, and retroactive decisions only for
-   * changes that escalate an action while some listing has been seen.
+   * Follows the status bus: every fingerprint whose explanation may have
+   * changed, with its explanation, many at once (a segment): one write of
+   * the shared index, and retroactive decisions only for changes that
+   * escalate an action while some listing has been seen.
    */
-  async refreshAll (fingerprints: Iterable<Uint8Array>, now = Date.now()): Promise<void> {
-    const consensus = this.#init.consensus
-    const changes = this.index.applyAll(map(fingerprints, fp => consensus.explain(fp)))
+  async onUpdates (updates: StatusUpdate[]): Promise<void> {
+    const changes = this.index.applyAll(updates.map(u => u.explanation))
+    const now = updates.length > 0 ? updates[updates.length - 1].at : 0
     if (this.seen.listings === 0) return
     for (const change of changes) {
       if (!escalates(change, this.#policy)) continue
@@ -98,6 +97,12 @@ export class MatchService {
         if (this.#retro.length > MAX_RETRO_DECISIONS) this.#retro.splice(0, this.#retro.length - MAX_RETRO_DECISIONS)
       }
     }
+  }
+
+  /** After a failed update: every fingerprint's explanation again, so the index cannot drift from the blocklist. */
+  resync (): void {
+    this.index.applyAll(this.#init.consensus.entries())
+    this.#log.warn('matcher index rebuilt from the whole blocklist')
   }
 
   /**
@@ -139,11 +144,11 @@ export class MatchService {
   async #getPool (): Promise<MatchPool> {
     if (this.#pool === undefined) {
       this.#pool = (async () => {
-        const key = await readEpochKey(this.#init.dir, this.#init.epoch)
+        const { key, ...suite } = await this.#init.fingerprints.matcherKey()
         try {
           return await createMatchPool({
             index: this.index,
-            key: { suite: this.#init.suite as 'hmac-sha256', epoch: this.#init.epoch, key },
+            key: { ...suite, key },
             policy: this.#policy,
             defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
             ...(this.#workers !== undefined ? { workers: this.#workers } : {})

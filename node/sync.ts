@@ -36,12 +36,9 @@ import { NodeError } from './errors.js'
  * frames (SYNC_READ_BUFFER_BYTES). Acknowledging after ingest (stop and wait)
  * left each side idle while the other worked: ~16% of the catch-up's time.
  */
-export const SYNC_PROTOCOL_VERSION = '1.1.0'
+export { SYNC_PROTOCOL_VERSION, syncProtocol } from './protocols.js'
 /** The acknowledgement the requester sends after reading a frame that was not the last. */
 export const SYNC_ACK = Uint8Array.of(1)
-export function syncProtocol (alliance: string): string {
-  return `/alliance/${alliance}/sync/${SYNC_PROTOCOL_VERSION}`
-}
 
 /** Entries per response frame when the requester does not say (and the most it may ask for). */
 export const DEFAULT_SYNC_BATCH = 5000

@@ -53,6 +53,8 @@ export class MetricsRegistry {
   readonly reportOutboxPending: Gauge
   /** Open GET /v1/events streams. */
   readonly eventWatchers: Gauge
+  /** Status-bus deliveries that failed, by subscriber (the subscriber is then rebuilt from the whole blocklist). */
+  readonly statusBusFailures: Counter<'subscriber'>
 
   constructor (init: MetricsInit = {}) {
     const opts = { ...defaults, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
@@ -71,6 +73,7 @@ export class MetricsRegistry {
     this.reportsReceived = new Counter({ name: `${p}reports_received_total`, help: 'Report streams received as recipient, by result', labelNames: ['result'] as const, registers })
     this.reportOutboxPending = new Gauge({ name: `${p}report_outbox_pending`, help: 'Report deliveries waiting for a receipt', registers })
     this.eventWatchers = new Gauge({ name: `${p}event_watchers`, help: 'Open event streams (GET /v1/events, alliance watch)', registers })
+    this.statusBusFailures = new Counter({ name: `${p}status_bus_failures_total`, help: 'Blocklist updates a follower (matcher, watchers) failed to take; it was rebuilt from the whole blocklist', labelNames: ['subscriber'] as const, registers })
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
   }
 

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { CountryCode } from 'libphonenumber-js'
 // suite.ts, not the fingerprint index: workers need no HPKE or epoch-key sealing code
-import { createSuite, type LocalFingerprintSuite } from '../../protocol/fingerprint/suite.js'
+import { createSuite, isLocalSuite, type FingerprintSuite, type LocalFingerprintSuite, type SuiteName } from '../../protocol/fingerprint/suite.js'
 import { BlocklistIndex, type SharedBlocklist } from './blocklist-index.js'
 import { BatchMatcher, type BatchResult, type ScanConfig } from './batch.js'
 import { MatchCore } from './core.js'
@@ -28,8 +28,8 @@ import type { MatchPolicy } from './policy.js'
 
 /** The fingerprint key as the roster names it, with the opened epoch key. */
 export interface FingerprintKey {
-  /** Suite name from the roster policy. */
-  suite: 'hmac-sha256'
+  /** Suite name from the roster policy (a suite with a local fast path). */
+  suite: SuiteName
   epoch: number
   /** The 32-byte epoch key; copied into each worker, which wipes its copy once its suite holds the derived state. */
   key: Uint8Array
@@ -185,5 +185,10 @@ export class ThreadLane implements Lane {
 }
 
 export function suiteFromKey (key: FingerprintKey): LocalFingerprintSuite {
-  return createSuite({ name: key.suite, epoch: key.epoch, key: key.key })
+  const suite: FingerprintSuite = createSuite({ name: key.suite as string, epoch: key.epoch, key: key.key })
+  if (!isLocalSuite(suite)) {
+    suite.destroy()
+    throw new MatchWorkerError(`fingerprint suite ${key.suite} has no local fast path; matching lanes need one`)
+  }
+  return suite
 }

@@ -29,11 +29,7 @@ import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { ReportWireError } from './errors.js'
 
-export const REPORT_PROTOCOL_VERSION = '1.0.0'
-/** The versioned protocol id of report transfer in an alliance. */
-export function reportProtocol (alliance: string, version: string = REPORT_PROTOCOL_VERSION): string {
-  return `/alliance/${alliance}/report/${version}`
-}
+export { REPORT_PROTOCOL_VERSION, reportProtocol } from '../protocols.js'
 
 /** Envelope bytes per DATA frame: 4 STREAM chunks, so framing costs nothing and a window holds few frames. */
 export const FRAME_DATA_BYTES = 256 * 1024

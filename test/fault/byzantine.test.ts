@@ -19,6 +19,7 @@ import assert from 'node:assert/strict'
 import { AllianceNode } from '../../node/alliance-node.js'
 import { createStore } from '../../node/store/index.js'
 import { Ingestor } from '../../node/ingest.js'
+import { ConsensusState } from '../../node/services/consensus-state.js'
 import { silentLogger } from '../../node/logger.js'
 import { bytesEqual, toHex } from '../../protocol/bytes.js'
 import { decodeEquivocation, encodeSegment, encodeSyncResponse } from '../../protocol/codec/index.js'
@@ -222,7 +223,7 @@ describe('fault: byzantine members', function () {
       const store = createStore()
       await store.open()
       const now = GENESIS_TIME + DAY
-      const ingest = new Ingestor({ store, chain: al.chain, clock: () => now, logger: silentLogger().forComponent('t') })
+      const ingest = new Ingestor({ store, state: new ConsensusState({ chain: al.chain, clock: () => now }), logger: silentLogger().forComponent('t') })
       const fp = attestation(42, now + 30 * DAY).fingerprint
       let entries = 0
       for (let round = 0; round < 5; round++) {

@@ -17,6 +17,7 @@ import assert from 'node:assert/strict'
 import type { Stream } from '@libp2p/interface'
 import { readConfig } from '../../node/home.js'
 import { Ingestor, MAX_PENDING_TOTAL } from '../../node/ingest.js'
+import { ConsensusState } from '../../node/services/consensus-state.js'
 import { silentLogger } from '../../node/logger.js'
 import { createHost, type Host } from '../../node/net/host.js'
 import { createStore } from '../../node/store/index.js'
@@ -190,7 +191,7 @@ describe('fault: hostile peers on the sync protocol', function () {
     await store.open()
     const now = GENESIS_TIME + DAY
     const cap = 6000
-    const ingest = new Ingestor({ store, chain: al.chain, clock: () => now, logger: silentLogger().forComponent('t'), maxPendingTotal: cap })
+    const ingest = new Ingestor({ store, state: new ConsensusState({ chain: al.chain, clock: () => now }), logger: silentLogger().forComponent('t'), maxPendingTotal: cap })
     const mem = liveBytes()
     const results: string[] = []
     for (const o of orgs) {

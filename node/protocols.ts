@@ -1,0 +1,43 @@
+/**
+ * Every protocol id this node speaks, in one place (STYLE.md §2): each built
+ * from constants with a version segment, the versions side by side. A
+ * protocol that changes incompatibly gets a new version here; a node that
+ * speaks two versions lists both.
+ *
+ *   /alliance/<id>/entries/1.0.0   gossipsub topic: new signed segments
+ *   /alliance/<id>/sync/1.1.0      request-response: heads in, missing entries out
+ *   /alliance/<id>/report/1.0.0    infringement report transfer, answered by a receipt
+ */
+
+/** Gossip topic of an alliance's entries. */
+export const GOSSIP_PROTOCOL_VERSION = '1.0.0'
+/**
+ * 1.1.0: the requester acknowledges each frame it has read (flow control
+ * without stop-and-wait; see node/sync.ts). 1.0.0 is no longer spoken.
+ */
+export const SYNC_PROTOCOL_VERSION = '1.1.0'
+export const REPORT_PROTOCOL_VERSION = '1.0.0'
+
+/** The versions this node speaks, by protocol, for status output and compatibility checks. */
+export const PROTOCOL_VERSIONS = {
+  entries: [GOSSIP_PROTOCOL_VERSION],
+  sync: [SYNC_PROTOCOL_VERSION],
+  report: [REPORT_PROTOCOL_VERSION]
+} as const
+
+function id (alliance: string, protocol: string, version: string): string {
+  return `/alliance/${alliance}/${protocol}/${version}`
+}
+
+export function gossipTopic (alliance: string): string {
+  return id(alliance, 'entries', GOSSIP_PROTOCOL_VERSION)
+}
+
+export function syncProtocol (alliance: string): string {
+  return id(alliance, 'sync', SYNC_PROTOCOL_VERSION)
+}
+
+/** The versioned protocol id of report transfer in an alliance. */
+export function reportProtocol (alliance: string, version: string = REPORT_PROTOCOL_VERSION): string {
+  return id(alliance, 'report', version)
+}

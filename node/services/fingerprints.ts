@@ -1,0 +1,277 @@
+/**
+ * The FingerprintService: the only reader of fingerprint keys on a node, and
+ * the one way raw identifiers become fingerprints (attest, retract, allow,
+ * explain, matching). Nothing else in node/ names a fingerprint suite.
+ *
+ * It follows the roster's key epochs. At any time it holds:
+ * - `current`: the epoch new statements are made under — the highest epoch
+ *   of the roster chain whose key this node opened;
+ * - `retiring`: during a rotation, the epoch being replaced, until the
+ *   node's cut-over (node/services/rotation.ts) destroys it.
+ *
+ * Keys arrive sealed to this node's box key, in the roster file at install
+ * or in a peer's `key-epoch` log entry; `acceptSealed` opens the node's
+ * copy, checks it against the commitment of the roster version that opened
+ * the epoch, and keeps it in keys/epoch-<n>.key (0600). `destroy(epoch)`
+ * wipes the suite and deletes the file.
+ *
+ * Callers use the asynchronous batched interface (`fingerprintValues`),
+ * which fits a local suite and an online one alike; the matcher's worker
+ * threads get the key itself through `matcherKey` where the suite has a
+ * local fast path.
+ */
+import { rm } from 'node:fs/promises'
+import type { CountryCode } from 'libphonenumber-js'
+import { canonicalBytes } from '../../protocol/canonical/index.js'
+import { ProtocolError } from '../../protocol/errors.js'
+import { createSuite, isLocalSuite, openEpochKey, type FingerprintSuite, type SuiteName } from '../../protocol/fingerprint/index.js'
+import type { Kind } from '../../protocol/kinds.js'
+import type { KeyEpoch, Policy } from '../../protocol/types.js'
+import { NodeError } from '../errors.js'
+import { epochKeyPath, readEpochKey, writeEpochKey } from '../home.js'
+import type { NodeKeys } from '../keys.js'
+import type { ComponentLogger } from '../logger.js'
+import type { ConsensusState } from './consensus-state.js'
+
+/** No key of the wanted epoch is held here (not received yet, or destroyed at cut-over). */
+export class EpochKeyUnavailableError extends NodeError {
+  readonly epoch: number
+  constructor (epoch: number, why: string) {
+    super('epoch_key_unavailable', `no fingerprint key for epoch ${epoch} on this node: ${why}`)
+    this.name = 'EpochKeyUnavailableError'
+    this.epoch = epoch
+  }
+}
+
+/** The suite has no local fast path (an online suite): matching workers must use the batched interface. */
+export class NoLocalSuiteError extends NodeError {
+  constructor (suite: string) {
+    super('no_local_suite', `fingerprint suite ${suite} computes online; it has no key a matching worker can hold`)
+    this.name = 'NoLocalSuiteError'
+  }
+}
+
+export interface FingerprintServiceInit {
+  /** The node directory (keys/epoch-<n>.key live under it). */
+  dir: string
+  /** Country of national-format phone numbers (config.defaultCountry). */
+  defaultCountry?: string
+}
+
+export interface FingerprintServiceComponents {
+  state: ConsensusState
+  keys: NodeKeys
+  logger: ComponentLogger
+}
+
+/** One raw identifier's outcome: its fingerprint, or why it is not a valid identifier of its kind. */
+export type FingerprintOutcome =
+  | { ok: true, fingerprint: Uint8Array }
+  | { ok: false, why: string, message: string }
+
+/** What the matcher's worker threads need to fingerprint locally. */
+export interface LocalKey {
+  suite: SuiteName
+  epoch: number
+  /** The epoch key; the caller wipes it once its suite holds the derived state. */
+  key: Uint8Array
+}
+
+export interface EpochView {
+  suite: string
+  current: number
+  retiring: number | undefined
+  /** The epoch the roster says is in force; ahead of `current` while its key has not arrived. */
+  roster: number
+}
+
+interface Held {
+  suite: FingerprintSuite
+  policy: Policy
+}
+
+export class FingerprintService {
+  readonly #init: FingerprintServiceInit
+  readonly #c: FingerprintServiceComponents
+  readonly #log: ComponentLogger
+  readonly #held = new Map<number, Held>()
+  #current = -1
+  #retiring: number | undefined
+
+  constructor (init: FingerprintServiceInit, components: FingerprintServiceComponents) {
+    this.#init = init
+    this.#c = components
+    this.#log = components.logger
+  }
+
+  /**
+   * Opens the keys this node holds for the chain's epochs, newest first: the
+   * roster's epoch if its key is here, else the newest earlier one (a key
+   * still on its way), and `retiring` if a rotation is under way.
+   */
+  async start (opts: { retiring?: number } = {}): Promise<void> {
+    const epochs = this.#policies()
+    for (const [epoch] of [...epochs].sort((a, b) => b[0] - a[0])) {
+      if (await this.#load(epoch)) { this.#current = epoch; break }
+    }
+    if (this.#current < 0) {
+      const p = this.#c.state.policy
+      throw new EpochKeyUnavailableError(p.epoch, 'keys/ holds no key of any epoch of the roster; install the roster with: alliance roster install <dir> <roster.json>')
+    }
+    if (opts.retiring !== undefined && opts.retiring !== this.#current && await this.#load(opts.retiring)) this.#retiring = opts.retiring
+  }
+
+  stop (): void {
+    for (const h of this.#held.values()) h.suite.destroy()
+    this.#held.clear()
+  }
+
+  get current (): number { return this.#current }
+  get retiring (): number | undefined { return this.#retiring }
+  /** The epoch decisions are made under: the retiring one until cut-over (its blocklist is complete), else the current one. */
+  get decisionEpoch (): number { return this.#retiring ?? this.#current }
+
+  view (): EpochView {
+    return { suite: this.#c.state.policy.suite, current: this.#current, retiring: this.#retiring, roster: this.#c.state.policy.epoch }
+  }
+
+  holds (epoch: number): boolean { return this.#held.has(epoch) }
+
+  /** The canonical bytes of a raw identifier (throws `InvalidIdentifierError`, a ProtocolError). */
+  canonical (kind: Kind, value: string): Uint8Array {
+    const country = this.#init.defaultCountry
+    return canonicalBytes(kind, value, country !== undefined ? { defaultCountry: country as CountryCode } : undefined)
+  }
+
+  /**
+   * Fingerprints raw identifiers under `epoch` (default: current). Invalid
+   * identifiers come back as outcomes with their reason; the valid ones are
+   * fingerprinted in one batch.
+   */
+  async fingerprintValues (items: ReadonlyArray<{ kind: Kind, value: string }>, opts: { epoch?: number, signal?: AbortSignal } = {}): Promise<FingerprintOutcome[]> {
+    const held = this.#get(opts.epoch ?? this.#current)
+    const out: FingerprintOutcome[] = new Array(items.length)
+    const batch: Array<{ kind: Kind, canonical: Uint8Array }> = []
+    const at: number[] = []
+    for (let i = 0; i < items.length; i++) {
+      try {
+        batch.push({ kind: items[i].kind, canonical: this.canonical(items[i].kind, items[i].value) })
+        at.push(i)
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err
+        const e = err as ProtocolError & { why?: string }
+        out[i] = { ok: false, why: e.why ?? e.reason, message: e.message }
+      }
+    }
+    const fps = batch.length > 0 ? await held.suite.fingerprintBatch(batch, opts.signal !== undefined ? { signal: opts.signal } : {}) : []
+    for (let j = 0; j < at.length; j++) out[at[j]] = { ok: true, fingerprint: fps[j] }
+    return out
+  }
+
+  /** One identifier's fingerprint; throws its canonicalisation error. */
+  async fingerprint (kind: Kind, value: string, epoch?: number): Promise<Uint8Array> {
+    const [r] = await this.fingerprintValues([{ kind, value }], epoch !== undefined ? { epoch } : {})
+    if (!r.ok) {
+      // re-run to throw the named error itself (canonicalisation is cheap and pure)
+      this.canonical(kind, value)
+      throw new NodeError(r.why, r.message)
+    }
+    return r.fingerprint
+  }
+
+  /** The key of `epoch` (default: the decision epoch) for the matcher's local lanes. */
+  async matcherKey (epoch = this.decisionEpoch): Promise<LocalKey> {
+    const held = this.#get(epoch)
+    if (!isLocalSuite(held.suite)) throw new NoLocalSuiteError(held.policy.suite)
+    return { suite: held.suite.name, epoch, key: await readEpochKey(this.#init.dir, epoch) }
+  }
+
+  /**
+   * A `key-epoch` entry or a roster file carries this epoch's key sealed to
+   * members: open this node's copy (if it is a recipient), check it against
+   * the commitment in the roster version that opened the epoch, keep it.
+   * Returns whether the node now holds the epoch's key.
+   */
+  async acceptSealed (k: Pick<KeyEpoch, 'suite' | 'epoch' | 'commitment' | 'sealed'>): Promise<boolean> {
+    if (this.#held.has(k.epoch)) return true
+    const policy = this.#policies().get(k.epoch)
+    if (policy === undefined || policy.suite !== k.suite || Buffer.compare(Buffer.from(policy.epochKeyCommitment), Buffer.from(k.commitment)) !== 0) return false
+    const mine = k.sealed.some(s => Buffer.compare(Buffer.from(s.recipient), Buffer.from(this.#c.keys.box.publicKey)) === 0)
+    if (!mine) return false
+    const key = await openEpochKey({
+      alliance: this.#c.state.alliance,
+      suite: k.suite,
+      epoch: k.epoch,
+      sealed: k.sealed,
+      recipientPrivateKey: this.#c.keys.box.privateKey,
+      recipientPublicKey: this.#c.keys.box.publicKey,
+      commitment: policy.epochKeyCommitment
+    })
+    try {
+      await writeEpochKey(this.#init.dir, k.epoch, key)
+    } finally {
+      key.fill(0)
+    }
+    const loaded = await this.#load(k.epoch)
+    if (loaded) this.#log.info('fingerprint key of a new epoch opened', { epoch: k.epoch, suite: k.suite })
+    return loaded
+  }
+
+  /**
+   * Moves new statements to `epoch` (whose key is held); the epoch in use so
+   * far becomes `retiring`, kept until `destroy`.
+   */
+  advance (epoch: number): void {
+    this.#get(epoch)
+    if (epoch <= this.#current) return
+    if (this.#retiring !== undefined && this.#retiring !== this.#current) this.#log.warn('a rotation started before the previous one was cut over; the older epoch stays until its cut-over', { retiring: this.#retiring })
+    this.#retiring ??= this.#current
+    this.#current = epoch
+  }
+
+  /** Wipes the key of `epoch` from memory and deletes its file (the cut-over of a rotation). */
+  async destroy (epoch: number): Promise<void> {
+    if (epoch === this.#current) throw new EpochKeyUnavailableError(epoch, 'the current epoch cannot be destroyed')
+    this.#held.get(epoch)?.suite.destroy()
+    this.#held.delete(epoch)
+    if (this.#retiring === epoch) this.#retiring = undefined
+    await rm(epochKeyPath(this.#init.dir, epoch), { force: true })
+    this.#log.info('fingerprint key of a retired epoch destroyed', { epoch })
+  }
+
+  #get (epoch: number): Held {
+    const held = this.#held.get(epoch)
+    if (held === undefined) {
+      throw new EpochKeyUnavailableError(epoch, epoch > this.#current ? 'its sealed key has not reached this node yet' : 'it was retired and its key destroyed')
+    }
+    return held
+  }
+
+  /** The policy of the first roster version of each epoch in the chain. */
+  #policies (): Map<number, Policy> {
+    const m = new Map<number, Policy>()
+    for (const v of this.#c.state.chain.versions) {
+      const p = v.roster.policy
+      if (!m.has(p.epoch)) m.set(p.epoch, p)
+    }
+    return m
+  }
+
+  async #load (epoch: number): Promise<boolean> {
+    const policy = this.#policies().get(epoch)
+    if (policy === undefined) return false
+    let key: Uint8Array
+    try {
+      key = await readEpochKey(this.#init.dir, epoch)
+    } catch (err) {
+      if ((err as Error).name === 'KeyFileMissingError') return false
+      throw err
+    }
+    try {
+      this.#held.set(epoch, { suite: createSuite({ name: policy.suite, epoch, key }), policy })
+    } finally {
+      key.fill(0)
+    }
+    return true
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The blocklist's content hash, kept incrementally so `status` answers in
+ * constant time however long the list (issue 10: ≤ 50 ms at 1,000,000
+ * listed fingerprints; recomputing it took 1.3 s at 500,000).
+ *
+ * It is a multiset hash: the sum, lane by lane modulo 2^32, of
+ *   SHA-256( tag || fingerprint || u8(status) )
+ * over every listed or disputed fingerprint (tag = TAGS.snapshot, status
+ * 1 = listed, 2 = disputed), read as eight u32le lanes; hex of the eight
+ * lanes is the hash. Adding and removing a fingerprint is one hash and
+ * eight additions, and the result does not depend on the order in which
+ * nodes learnt their entries: equal on nodes that hold the same blocklist.
+ * It compares nodes; it is not a commitment an adversary cannot collide
+ * (additive hashes yield to generalised-birthday attacks), so nothing
+ * security-relevant rests on it.
+ */
+import { createHash } from 'node:crypto'
+import { toHex } from '../../protocol/bytes.js'
+import type { Status } from '../../protocol/consensus/rule.js'
+import { TAGS, tagPrefix } from '../../protocol/hash.js'
+
+const PREFIX = tagPrefix(TAGS.snapshot)
+const CODE: Partial<Record<Status | 'absent', number>> = { listed: 1, disputed: 2 }
+
+export class SnapshotHash {
+  readonly #lanes = new Uint32Array(8)
+  readonly #scratch = new Uint8Array(PREFIX.length + 64 + 1)
+
+  /** Folds a status change in: removes the old status's term, adds the new one's. */
+  change (fingerprint: Uint8Array, from: Status | 'absent', to: Status | 'absent'): void {
+    if (from === to) return
+    const f = CODE[from]
+    const t = CODE[to]
+    if (f !== undefined) this.#fold(fingerprint, f, -1)
+    if (t !== undefined) this.#fold(fingerprint, t, 1)
+  }
+
+  /** Adds a fingerprint's status (building the hash from a full pass). */
+  add (fingerprint: Uint8Array, status: Status | 'absent'): void {
+    const c = CODE[status]
+    if (c !== undefined) this.#fold(fingerprint, c, 1)
+  }
+
+  hex (): string {
+    const out = new Uint8Array(32)
+    const view = new DataView(out.buffer)
+    for (let i = 0; i < 8; i++) view.setUint32(i * 4, this.#lanes[i], true)
+    return toHex(out)
+  }
+
+  #fold (fingerprint: Uint8Array, code: number, sign: 1 | -1): void {
+    const fp = fingerprint.length <= 64 ? fingerprint : fingerprint.subarray(0, 64)
+    const n = PREFIX.length + fp.length + 1
+    const buf = this.#scratch
+    buf.set(PREFIX, 0)
+    buf.set(fp, PREFIX.length)
+    buf[n - 1] = code
+    const d = createHash('sha256').update(buf.subarray(0, n)).digest()
+    for (let i = 0; i < 8; i++) this.#lanes[i] = (this.#lanes[i] + sign * d.readUInt32LE(i * 4)) >>> 0
+  }
+}

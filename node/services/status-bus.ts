@@ -1,0 +1,164 @@
+/**
+ * The status bus: every change of the consensus blocklist, with its
+ * explanation computed once, handed to whoever follows the blocklist —
+ * watchers (`alliance watch`, GET /v1/events), the matcher's index, the
+ * snapshot hash and the metrics.
+ *
+ * The ingest pipeline reports two things: status changes (by an applied
+ * entry, by time, by a roster change) and applied entries (whose
+ * explanations — orgs, expiry — may change without a status change). The
+ * bus collects the fingerprints of one applied batch, explains each once,
+ * and delivers one list of updates per batch to every subscriber.
+ *
+ * Delivery is in order per subscriber. A synchronous subscriber runs at
+ * once; an asynchronous one (the matcher) gets its next batch only after
+ * the previous one settled. A subscriber that fails is never silently
+ * skipped: the failure is logged with the subscriber's name, counted, and
+ * the subscriber's `resync()` rebuilds its state from the whole index, so
+ * it cannot drift from the blocklist.
+ */
+import { toHex } from '../../protocol/bytes.js'
+import type { StatusChange } from '../../protocol/consensus/index.js'
+import type { Explanation } from '../../protocol/consensus/rule.js'
+import type { LogEntry } from '../../protocol/log/index.js'
+import type { StatusCause } from '../ingest.js'
+import type { ComponentLogger } from '../logger.js'
+import type { ConsensusState } from './consensus-state.js'
+
+export interface StatusUpdate {
+  fingerprint: Uint8Array
+  /** The fingerprint's explanation after the change (status, orgs, expiry). */
+  explanation: Explanation
+  /** Set when the status itself changed. */
+  change?: StatusChange
+  cause: StatusCause
+  /** Consensus clock when the update was made (ms). */
+  at: number
+}
+
+export interface StatusSubscriber {
+  /** For logs and metrics. */
+  readonly name: string
+  /** One batch of updates, in order. May be async: the next batch waits for it. */
+  onUpdates: (updates: StatusUpdate[]) => void | Promise<void>
+  /** Rebuilds the subscriber's state from the whole index after a failed delivery. */
+  resync?: () => void | Promise<void>
+}
+
+export interface StatusBusComponents {
+  state: ConsensusState
+  logger: ComponentLogger
+  /** Called with the subscriber's name each time a delivery failed. */
+  onFailure?: (subscriber: string) => void
+}
+
+interface Sub {
+  s: StatusSubscriber
+  tail: Promise<void> | undefined
+}
+
+function bodyFingerprint (e: LogEntry): Uint8Array | undefined {
+  const b = e.entry.body
+  return b.type === 'attestation' || b.type === 'opinion' || b.type === 'retraction' ? b.fingerprint : undefined
+}
+
+export class StatusBus {
+  readonly #c: StatusBusComponents
+  readonly #subs = new Set<Sub>()
+  /** Status changes of the batch being applied (cause 'entry'), by fingerprint hex. */
+  readonly #pending = new Map<string, StatusChange>()
+  #failures = 0
+
+  constructor (components: StatusBusComponents) {
+    this.#c = components
+  }
+
+  /** Deliveries that failed since start. */
+  get failures (): number { return this.#failures }
+
+  subscribe (s: StatusSubscriber): () => void {
+    const sub: Sub = { s, tail: undefined }
+    this.#subs.add(sub)
+    return () => { this.#subs.delete(sub) }
+  }
+
+  /** A status changed. Changes by an applied entry wait for the batch's `applied`; others go out at once. */
+  changed (change: StatusChange, cause: StatusCause): void {
+    if (cause === 'entry') {
+      this.#pending.set(toHex(change.fingerprint), change)
+      return
+    }
+    this.#deliver([this.#update(change.fingerprint, change, cause)])
+  }
+
+  /** Several changes of one cause (an expiry sweep, a roster change), as one batch. */
+  changedMany (changes: StatusChange[], cause: StatusCause): void {
+    if (changes.length === 0) return
+    if (cause === 'entry') { for (const c of changes) this.changed(c, cause); return }
+    this.#deliver(changes.map(c => this.#update(c.fingerprint, c, cause)))
+  }
+
+  /** A batch of entries was applied: one update per fingerprint they name, with the batch's status changes. */
+  applied (entries: LogEntry[]): void {
+    const updates: StatusUpdate[] = []
+    const seen = new Set<string>()
+    for (const e of entries) {
+      const fp = bodyFingerprint(e)
+      if (fp === undefined) continue
+      const hex = toHex(fp)
+      if (seen.has(hex)) continue
+      seen.add(hex)
+      updates.push(this.#update(fp, this.#pending.get(hex), 'entry'))
+      this.#pending.delete(hex)
+    }
+    // changes whose fingerprint no entry of the batch names (none today; kept honest)
+    for (const change of this.#pending.values()) updates.push(this.#update(change.fingerprint, change, 'entry'))
+    this.#pending.clear()
+    if (updates.length > 0) this.#deliver(updates)
+  }
+
+  /** Resolves when every subscriber has handled everything delivered so far (tests, shutdown). */
+  async settled (): Promise<void> {
+    await Promise.allSettled([...this.#subs].map(s => s.tail))
+  }
+
+  #update (fingerprint: Uint8Array, change: StatusChange | undefined, cause: StatusCause): StatusUpdate {
+    const index = this.#c.state.index
+    return { fingerprint, explanation: index.explain(fingerprint), ...(change !== undefined ? { change } : {}), cause, at: index.now }
+  }
+
+  #deliver (updates: StatusUpdate[]): void {
+    for (const sub of this.#subs) {
+      if (sub.tail === undefined) {
+        let r: void | Promise<void>
+        try {
+          r = sub.s.onUpdates(updates)
+        } catch (err) {
+          const resync = this.#failed(sub, err)
+          if (resync !== undefined) this.#chain(sub, resync)
+          continue
+        }
+        if (r instanceof Promise) this.#chain(sub, r)
+      } else {
+        this.#chain(sub, sub.tail.then(async () => { await sub.s.onUpdates(updates) }))
+      }
+    }
+  }
+
+  #chain (sub: Sub, p: Promise<void>): void {
+    const tail = p.then(() => undefined, (err: unknown) => this.#failed(sub, err)).finally(() => {
+      if (sub.tail === tail) sub.tail = undefined
+    })
+    sub.tail = tail
+  }
+
+  #failed (sub: Sub, err: unknown): Promise<void> | undefined {
+    this.#failures++
+    this.#c.onFailure?.(sub.s.name)
+    this.#c.logger.error('status subscriber failed; rebuilding its state from the whole blocklist', { subscriber: sub.s.name, error: (err as Error).message })
+    if (sub.s.resync === undefined) return undefined
+    return Promise.resolve().then(async () => { await sub.s.resync?.() }).catch((e: unknown) => {
+      this.#c.logger.error('status subscriber could not rebuild its state', { subscriber: sub.s.name, error: (e as Error).message })
+    })
+  }
+}

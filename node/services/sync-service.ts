@@ -1,0 +1,109 @@
+/**
+ * The sync service: answers sync requests, pulls from a peer on connect and
+ * on a gossip gap, and runs anti-entropy (gossip alone never heals a
+ * partition). One pull per peer at a time. The wire protocol itself is in
+ * node/sync.ts.
+ */
+import type { MetricsRegistry } from '../api/metrics.js'
+import type { Ingestor } from '../ingest.js'
+import type { ComponentLogger } from '../logger.js'
+import type { Host } from '../net/host.js'
+import { syncProtocol } from '../protocols.js'
+import type { Store } from '../store/types.js'
+import { SYNC_TIMEOUT_MS, pullSync, serveSync, type SyncComponents, type SyncResult } from '../sync.js'
+
+export interface SyncServiceInit {
+  /** Anti-entropy: pull from every connected peer this often. @default 30000 */
+  antiEntropyIntervalMs?: number
+}
+
+export interface SyncServiceComponents {
+  host: Host
+  store: Store
+  ingestor: Ingestor
+  alliance: string
+  metrics: MetricsRegistry
+  logger: ComponentLogger
+  clock: () => number
+  /** Runs before each anti-entropy round (the node moves its consensus clock). */
+  beforeRound?: () => void
+}
+
+export const DEFAULT_ANTI_ENTROPY_MS = 30_000
+
+export class SyncService {
+  readonly protocol: string
+  readonly #c: SyncServiceComponents
+  readonly #intervalMs: number
+  readonly #running = new Map<string, Promise<SyncResult | undefined>>()
+  #timer: NodeJS.Timeout | undefined
+  #last: { at: number, peer: string } | undefined
+  readonly #onConnect = (evt: CustomEvent<string>): void => { void this.syncWith(evt.detail) }
+
+  constructor (init: SyncServiceInit, components: SyncServiceComponents) {
+    this.#c = components
+    this.#intervalMs = init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_MS
+    this.protocol = syncProtocol(components.alliance)
+  }
+
+  get inProgress (): boolean { return this.#running.size > 0 }
+  get last (): { at: number, peer: string } | undefined { return this.#last }
+
+  async start (): Promise<void> {
+    await this.#c.host.handle(this.protocol, (stream) => {
+      const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+      serveSync(stream, this.#components(), signal).catch(err => {
+        this.#c.logger.debug('sync request failed', { error: (err as Error).message })
+        stream.abort(err as Error)
+      })
+    }, { maxInboundStreams: 4 })
+    this.#c.host.addEventListener('peer:connect', this.#onConnect)
+    this.#timer = setInterval(() => { void this.antiEntropy() }, this.#intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#c.host.removeEventListener('peer:connect', this.#onConnect)
+    await Promise.allSettled([...this.#running.values()])
+    await this.#c.host.unhandle(this.protocol).catch(() => undefined)
+  }
+
+  #components (): SyncComponents {
+    return { store: this.#c.store, ingestor: this.#c.ingestor, alliance: this.#c.alliance, logger: this.#c.logger }
+  }
+
+  /** Pulls what `peer` has and we lack. One sync per peer at a time; failures are counted, never thrown. */
+  async syncWith (peer: string): Promise<SyncResult | undefined> {
+    const running = this.#running.get(peer)
+    if (running !== undefined) return await running
+    const run = (async () => {
+      const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+      try {
+        const stream = await this.#c.host.dialProtocol(peer, this.protocol, { signal })
+        const result = await pullSync(stream, peer, this.#components(), signal)
+        this.#last = { at: this.#c.clock(), peer }
+        this.#c.metrics.syncRuns.inc({ result: 'ok' })
+        // how far behind this peer we were: entries it had that we lacked (0 once caught up)
+        this.#c.metrics.syncLagEntries.set(result.accepted)
+        if (result.accepted > 0) this.#c.logger.info('synced', { ...result })
+        return result
+      } catch (err) {
+        this.#c.metrics.syncRuns.inc({ result: 'error' })
+        this.#c.logger.debug('sync failed', { peer, error: (err as Error).message })
+        return undefined
+      } finally {
+        this.#running.delete(peer)
+      }
+    })()
+    this.#running.set(peer, run)
+    return await run
+  }
+
+  /** Anti-entropy round: pull from every connected peer. */
+  async antiEntropy (): Promise<void> {
+    this.#c.beforeRound?.()
+    for (const peer of this.#c.host.connectedPeers()) await this.syncWith(peer)
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Read views of the consensus state for the API and CLI: explain a
+ * fingerprint, blocklist rows, the node's status. Pure reads; the snapshot
+ * hash and the status counts follow the status bus, so `status` costs the
+ * same at a million listed fingerprints as at ten.
+ */
+import { fromHex, toHex } from '../../protocol/bytes.js'
+import type { Explanation } from '../../protocol/consensus/rule.js'
+import type { Store } from '../store/types.js'
+import type { BlocklistRow, ExplainResult, HeadView, StatusName, VoteView } from '../service.js'
+import { NodeError } from '../errors.js'
+import type { ConsensusState } from './consensus-state.js'
+import { SnapshotHash } from './snapshot-hash.js'
+import type { StatusBus } from './status-bus.js'
+
+export class InvalidRequestError extends NodeError {
+  constructor (why: string) {
+    super('invalid_request', why)
+    this.name = 'InvalidRequestError'
+  }
+}
+
+function iso (t: number): string | null {
+  return Number.isFinite(t) ? new Date(t).toISOString() : null
+}
+
+function voteView (v: Explanation['positive'][number]): VoteView {
+  return { org: v.org, entryId: toHex(v.entryId), time: new Date(v.time).toISOString(), expires: iso(v.expires), source: v.source }
+}
+
+export function explainView (e: Explanation): ExplainResult {
+  return {
+    fingerprint: toHex(e.fingerprint),
+    kind: e.kind ?? null,
+    status: e.status,
+    quorum: e.quorum,
+    weight: e.weight,
+    positive: e.positive.map(voteView),
+    negative: e.negative.map(voteView),
+    confirmations: e.confirmations,
+    expires: iso(e.expires)
+  }
+}
+
+export function blocklistRow (e: Explanation): BlocklistRow {
+  return {
+    fingerprint: toHex(e.fingerprint),
+    kind: e.kind ?? null,
+    status: e.status as StatusName,
+    orgs: e.positive.map(v => v.org),
+    weight: e.weight,
+    expires: iso(e.expires)
+  }
+}
+
+/** A fingerprint given as hex (32 bytes; shorter even-length prefixes of 8+ bytes are accepted for perceptual hashes). */
+export function parseFingerprint (hex: string): Uint8Array {
+  if (!/^[0-9a-f]{16,64}$/i.test(hex) || hex.length % 2 !== 0) throw new InvalidRequestError('fingerprint must be hex (32 bytes: 64 hex digits)')
+  return fromHex(hex.toLowerCase())
+}
+
+export interface ViewServiceComponents {
+  state: ConsensusState
+  store: Store
+  bus: StatusBus
+}
+
+export class ViewService {
+  readonly #c: ViewServiceComponents
+  #hash = new SnapshotHash()
+  #unsubscribe: (() => void) | undefined
+
+  constructor (components: ViewServiceComponents) {
+    this.#c = components
+  }
+
+  /** Builds the snapshot hash from the index once (after the start-up replay), then follows the bus. */
+  start (): void {
+    this.#rebuild()
+    this.#unsubscribe = this.#c.bus.subscribe({
+      name: 'snapshot-hash',
+      onUpdates: (updates) => {
+        for (const u of updates) if (u.change !== undefined) this.#hash.change(u.fingerprint, u.change.from, u.change.to)
+      },
+      resync: () => { this.#rebuild() }
+    })
+  }
+
+  stop (): void {
+    this.#unsubscribe?.()
+  }
+
+  #rebuild (): void {
+    const h = new SnapshotHash()
+    for (const e of this.#c.state.index.statuses()) h.add(e.fingerprint, e.status)
+    this.#hash = h
+  }
+
+  /** Content hash of the listed and disputed fingerprints: equal on nodes that agree. */
+  snapshotHash (): string {
+    return this.#hash.hex()
+  }
+
+  explain (fingerprint: Uint8Array): ExplainResult {
+    return explainView(this.#c.state.index.explain(fingerprint))
+  }
+
+  * blocklist (filter: { status?: StatusName } = {}): Iterable<BlocklistRow> {
+    for (const e of this.#c.state.index.entries(filter.status !== undefined ? { status: filter.status } : {})) {
+      if (e.status === 'absent') continue
+      yield blocklistRow(e)
+    }
+  }
+
+  heads (): HeadView[] {
+    const chain = this.#c.state.chain
+    return this.#c.store.heads().map(h => ({ org: chain.current.memberOf(h.author)?.member.org ?? chain.orgAt(h.author, h.time) ?? null, author: toHex(h.author), seq: h.seq, time: new Date(h.time).toISOString() }))
+  }
+}
