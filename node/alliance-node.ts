@@ -13,6 +13,7 @@
  *   author           this node's own statements and the publish queue
  *   roster           adoption of new versions, peer ↔ org
  *   rotation         key rotation: re-attestation from the vault, cut-over
+ *   vault            the raw values this node stated, encrypted, for re-attestation
  *   views            explain, blocklist rows, snapshot hash
  *
  * plus node/ingest.ts (the one way entries enter), node/matching.ts (local
@@ -26,7 +27,7 @@ import { toHex } from '../protocol/bytes.js'
 import { decodeSegment } from '../protocol/codec/index.js'
 import { isKind, type Kind } from '../protocol/kinds.js'
 import type { LogEntry } from '../protocol/log/index.js'
-import type { Body, Segment } from '../protocol/types.js'
+import type { Body, KeyEpoch, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
 import { API_FILE, DATA_DIR, readConfig, writeApiInfo, type NodeConfig } from './home.js'
 import { Ingestor, type IngestOutcome } from './ingest.js'
@@ -57,6 +58,8 @@ import { RosterService, rosterPeers } from './services/roster.js'
 import { StatusBus } from './services/status-bus.js'
 import { SyncService } from './services/sync-service.js'
 import { InvalidRequestError, ViewService, parseFingerprint } from './services/views.js'
+import { RotationService } from './services/rotation.js'
+import { openVault, type Vault } from './services/vault.js'
 
 export { gossipTopic, rosterPeers, InvalidRequestError }
 export { GOSSIP_WHOLE_SEGMENT_ENTRIES, DEFAULT_TTL_MS, UnknownFingerprintError } from './services/author.js'
@@ -97,6 +100,7 @@ interface Parts {
   clock: () => number
   bus: StatusBus
   fingerprints: FingerprintService
+  vault: Vault | undefined
 }
 
 export class AllianceNode implements NodeService {
@@ -117,6 +121,9 @@ export class AllianceNode implements NodeService {
   readonly sync: SyncService
   readonly author: AuthorService
   readonly rosters: RosterService
+  readonly rotation: RotationService
+  /** The raw values this node stated, encrypted at rest; undefined with --no-vault. */
+  readonly vault: Vault | undefined
   /** Infringement reports: outbox, inbox, the report protocol (node/reports). */
   readonly reports: ReportService
   /** Local matching: live blocklist index, scans, retroactive decisions (node/matching.ts). */
@@ -151,9 +158,12 @@ export class AllianceNode implements NodeService {
       onRejected: (reason) => { this.onRejected(reason) },
       onGap: (peer) => { void this.sync.syncWith(peer) }
     })
+    this.vault = p.vault
+    const vault = p.vault
     this.author = new AuthorService({
       state: p.state, ingestor: p.ingestor, keys: p.keys, org: p.config.org, fingerprints: p.fingerprints, gossip: this.gossip, clock: p.clock,
-      onPublished: () => { this.updateGauges() }
+      onPublished: () => { this.updateGauges() },
+      ...(vault !== undefined ? { remember: async (items) => { await vault.remember(items) }, forget: async (items) => { await vault.forget(items) } } : {})
     })
     this.rosters = new RosterService({
       dir: p.dir, state: p.state, ingestor: p.ingestor, store: p.store, host: p.host, logger: log('alliance:roster'),
@@ -161,6 +171,16 @@ export class AllianceNode implements NodeService {
     })
     this.reports = createReportService(init.reports ?? {}, { dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match') })
+    this.rotation = new RotationService({ graceMs: p.config.rotationGraceMs }, {
+      state: p.state, fingerprints: p.fingerprints, author: this.author, vault: p.vault, org: p.config.org, logger: log('alliance:rotation'), clock: p.clock,
+      cutoverMatcher: async (from, to) => {
+        const listings = this.matching.seen.listings
+        await this.bus.settled()
+        await this.matching.cutover()
+        if (listings > 0) await this.store.putMeta('rescanNeeded', { epoch: from, listings, at: new Date(p.clock()).toISOString() })
+        log('alliance:match').info('matching moved to the new key epoch', { from, to, listingsToRescan: listings })
+      }
+    })
   }
 
   /** Opens a node directory: keys, roster, storage (with the start-up chain check), index rebuild, fingerprint keys. Does not start networking. */
@@ -187,6 +207,7 @@ export class AllianceNode implements NodeService {
       const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
       const fingerprints = new FingerprintService({ dir: init.dir, defaultCountry: config.defaultCountry }, { state, keys, logger: logger.forComponent('alliance:fingerprints') })
       let node: AllianceNode | undefined
+      const keyEpochs: Array<[KeyEpoch, string]> = []
       const ingestor = new Ingestor({
         store,
         state,
@@ -196,19 +217,22 @@ export class AllianceNode implements NodeService {
           onStatusChange: (change, cause) => { bus.changed(change, cause) },
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.rosters.onRoster() },
-          onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq })
+          onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq }),
+          onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) }
         }
       })
       const replayed = await ingestor.replay()
       log.info('index rebuilt from storage', { entries: replayed })
       await fingerprints.start()
+      const vault = await openVault(init.dir, config.vault, (kind, value) => fingerprints.canonical(kind, value))
       const host = await createHost({
         listen: config.listen,
         announce: config.announce,
         peers: rosterPeers(state.chain),
         gossipTopics: [gossipTopic(state.alliance)]
       }, { keys, logger })
-      node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints }, init)
+      node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault }, init)
+      for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)
       node.#applied = replayed
       node.#follow()
       await node.matching.loadSeen()
@@ -246,6 +270,7 @@ export class AllianceNode implements NodeService {
     await this.host.start()
     await this.sync.start()
     this.gossip.start()
+    this.rotation.start()
     this.host.addEventListener('peer:connect', this.#onPeers)
     this.host.addEventListener('peer:disconnect', this.#onPeers)
     this.logger.forComponent('alliance:node').info('node started', { org: this.config.org, peerId: this.keys.peerId.toString(), listen: this.host.multiaddrs().map(String) })
@@ -255,6 +280,7 @@ export class AllianceNode implements NodeService {
 
   async stop (): Promise<void> {
     await this.reports.stop()
+    await this.rotation.stop()
     this.gossip.stop()
     this.host.removeEventListener('peer:connect', this.#onPeers)
     this.host.removeEventListener('peer:disconnect', this.#onPeers)
@@ -265,6 +291,7 @@ export class AllianceNode implements NodeService {
     this.views.stop()
     await this.matching.close()
     await this.store.close()
+    await this.vault?.close()
     this.fingerprints.stop()
   }
 
@@ -337,7 +364,9 @@ export class AllianceNode implements NodeService {
   async match (req: MatchRequestView): Promise<MatchSummary> {
     this.advanceClock()
     await this.bus.settled()
-    return await this.matching.match(req)
+    const summary = await this.matching.match(req)
+    if (await this.store.getMeta('rescanNeeded') !== undefined) await this.store.putMeta('rescanNeeded', null)
+    return summary
   }
 
   /** Decisions for earlier scanned listings whose fingerprints became listed (or disputed) since `since`. */
@@ -370,7 +399,9 @@ export class AllianceNode implements NodeService {
       entries: { applied: this.#applied, rejected: { ...this.#rejected } },
       blocklist: this.state.index.counts(),
       sync: { lastRunAt: last !== undefined ? new Date(last.at).toISOString() : null, lastPeer: last?.peer ?? null, inProgress: this.sync.inProgress },
-      snapshotHash: this.views.snapshotHash()
+      snapshotHash: this.views.snapshotHash(),
+      keyEpoch: { suite: this.state.policy.suite, rosterEpoch: this.state.policy.epoch, ...this.rotation.view() },
+      rescanNeeded: (await this.store.getMeta<NodeStatus['rescanNeeded']>('rescanNeeded')) ?? null
     }
   }
 

@@ -51,7 +51,18 @@ const configSchema = z.object({
   api: z.object({ host: z.string(), port: z.number().int().min(0).max(65535) }),
   /** Country for phone numbers written without + in this member's files. */
   defaultCountry: z.string().length(2).optional(),
-  logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info')
+  logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /**
+   * Keep the raw values this node attests in its local encrypted vault, so a
+   * key rotation re-attests them by itself (node/services/vault.ts).
+   */
+  vault: z.boolean().default(true),
+  /**
+   * A key rotation's latest cut-over: this long after the roster version
+   * that opened the new epoch took effect, even if some member has not
+   * re-attested yet (node/services/rotation.ts).
+   */
+  rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000)
 }).strict()
 export type NodeConfig = z.infer<typeof configSchema>
 
@@ -85,6 +96,8 @@ export interface InitOptions {
   announce?: string[]
   apiPort?: number
   defaultCountry?: string
+  /** Keep attested raw values in the local encrypted vault (re-attestation after a key rotation). @default true */
+  vault?: boolean
 }
 
 /** Lowest port of the OS's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range); 32768 when unknown. */
@@ -150,7 +163,7 @@ async function resolveListen (addrs: string[]): Promise<string[]> {
   return out
 }
 
-async function writeFileAtomic (path: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic (path: string, data: string, mode: number): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`
   const fh = await open(tmp, 'w', mode)
   try {
@@ -182,7 +195,8 @@ export async function initNodeDir (dir: string, opts: InitOptions): Promise<Node
     announce: opts.announce ?? [],
     api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
     ...(opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry.toUpperCase() } : {}),
-    logLevel: 'info'
+    logLevel: 'info',
+    vault: opts.vault ?? true
   })
   await generateNodeKeys(dir)
   await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n', 0o644)
@@ -261,4 +275,4 @@ export async function writeJson (path: string, value: unknown, mode = 0o644): Pr
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', mode)
 }
 
-export { writeFileAtomic }
+export { keyFilePaths }

@@ -17,7 +17,7 @@ import {
   SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
-import type { Equivocation, Segment, SignedRoster } from '../protocol/types.js'
+import type { Equivocation, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
 import type { Store } from './store/types.js'
@@ -57,6 +57,11 @@ export interface IngestListeners {
   /** A new roster version was verified and stored. */
   onRoster?: (version: RosterVersion) => void
   onEquivocation?: (author: string, seq: number) => void
+  /**
+   * A `key-epoch` entry: at start-up replay (in log order) and when applied.
+   * Key rotation follows these (node/services/rotation.ts).
+   */
+  onKeyEpoch?: (body: KeyEpoch, org: string, time: number) => void
 }
 
 export interface IngestInit {
@@ -121,6 +126,7 @@ export class Ingestor {
       const org = this.#chain.orgAt(entry.author, entry.time)
       if (org === undefined) continue
       this.#countRate(org, entry.time)
+      if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, org, entry.time)
       const s = statementOf(entry, e.id, org)
       if (s !== undefined) this.#state.index.apply(s)
       n++
@@ -303,6 +309,7 @@ export class Ingestor {
         })
         continue
       }
+      if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, orgs[i], entry.time)
       const s = statementOf(entry, id, orgs[i])
       if (s === undefined) continue
       const change = this.#state.index.apply(s)

@@ -204,6 +204,20 @@ export class MatchService implements StatusSubscriber {
     }
   }
 
+  /**
+   * Key-rotation cut-over: scans from now on fingerprint under the new
+   * epoch. Listings remembered from earlier scans carry fingerprints of the
+   * old epoch, which can never match again: they are dropped (the caller
+   * records how many need a rescan).
+   */
+  async cutover (): Promise<void> {
+    const old = this.#pool
+    this.#pool = undefined
+    if (old !== undefined) await (await old).close().catch(() => undefined)
+    this.seen = new MemorySeenStore()
+    await this.#saveSeen()
+  }
+
   async close (): Promise<void> {
     const p = this.#pool
     this.#pool = undefined

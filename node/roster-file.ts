@@ -15,13 +15,15 @@
  * seals it to every member node's X25519 key (HPKE) and forgets it: from
  * then on only member nodes can open it. The roster's policy carries the
  * key's commitment, so a node checks it opened the key every member uses.
+ * `roster next --rotate-key` does the same for epoch n+1, sealed only to
+ * the members of the new version (protocol/fingerprint/material.ts).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { fromHex, toHex } from '../protocol/bytes.js'
 import type { Signer } from '../protocol/ed25519.js'
-import { epochKeyCommitment, generateEpochKey, openEpochKey, sealEpochKey } from '../protocol/fingerprint/index.js'
+import { createEpochMaterial, openEpochKey, sealEpochKey, type EpochMaterial } from '../protocol/fingerprint/index.js'
 import { DEFAULT_POLICY, RosterChain, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
 import { decodeRoster } from '../protocol/codec/index.js'
 import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
@@ -108,27 +110,26 @@ export async function createRosterFile (opts: CreateRosterOptions): Promise<Rost
     governanceThreshold: opts.governanceThreshold ?? Math.floor(members.length / 2) + 1,
     epochKeyCommitment: new Uint8Array(0)
   }
-  const key = generateEpochKey()
+  const material = await createEpochMaterial({ alliance: opts.alliance, suite: policy.suite, epoch: policy.epoch, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
+  policy.epochKeyCommitment = material.commitment
+  const roster: Roster = { alliance: opts.alliance, version: 1, prev: new Uint8Array(0), time: opts.time ?? Date.now(), members, policy }
+  let signed: SignedRoster
   try {
-    policy.epochKeyCommitment = epochKeyCommitment(key, policy.suite, policy.epoch)
-    const roster: Roster = { alliance: opts.alliance, version: 1, prev: new Uint8Array(0), time: opts.time ?? Date.now(), members, policy }
-    let signed: SignedRoster
-    try {
-      signed = unsignedRoster(roster)
-    } catch (err) {
-      throw new RosterFileError((err as Error).message)
-    }
-    const sealed = await sealEpochKey({ alliance: opts.alliance, suite: policy.suite, epoch: policy.epoch, key, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
-    return {
-      format: ROSTER_FORMAT,
-      roster: Buffer.from(signed.roster).toString('base64'),
-      signatures: [],
-      keyEpoch: { suite: policy.suite, epoch: policy.epoch, commitment: toHex(policy.epochKeyCommitment), sealed: sealed.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })) },
-      summary: summary(roster)
-    }
-  } finally {
-    key.fill(0)
+    signed = unsignedRoster(roster)
+  } catch (err) {
+    throw new RosterFileError((err as Error).message)
   }
+  return {
+    format: ROSTER_FORMAT,
+    roster: Buffer.from(signed.roster).toString('base64'),
+    signatures: [],
+    keyEpoch: keyEpochOf(material),
+    summary: summary(roster)
+  }
+}
+
+function keyEpochOf (m: EpochMaterial): RosterFile['keyEpoch'] {
+  return { suite: m.suite, epoch: m.epoch, commitment: toHex(m.commitment), sealed: m.sealed.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })) }
 }
 
 export function parseRosterFile (json: unknown): RosterFile {
@@ -228,8 +229,15 @@ export interface NextRosterOptions {
   /**
    * The current epoch key, to seal to added nodes (only a member node holds
    * it). Without it, added nodes get no epoch key until the next rotation.
+   * Not used with `rotateKey`.
    */
   epochKey?: Uint8Array
+  /**
+   * Open epoch n+1 with a fresh key sealed only to the members of the new
+   * version: removed members cannot fingerprint anything from then on, and
+   * newcomers cannot reverse history made under earlier epochs.
+   */
+  rotateKey?: boolean
 }
 
 /**
@@ -265,6 +273,18 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
     signed = unsignedRoster(next)
   } catch (err) {
     throw new RosterFileError((err as Error).message)
+  }
+  if (opts.rotateKey === true) {
+    const material = await createEpochMaterial({ alliance: r.alliance, suite: r.policy.suite, epoch: r.policy.epoch + 1, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
+    next.policy.epoch = material.epoch
+    next.policy.epochKeyCommitment = material.commitment
+    let rotated: SignedRoster
+    try {
+      rotated = unsignedRoster(next)
+    } catch (err) {
+      throw new RosterFileError((err as Error).message)
+    }
+    return { format: ROSTER_FORMAT, roster: Buffer.from(rotated.roster).toString('base64'), signatures: [], keyEpoch: keyEpochOf(material), summary: summary(next) }
   }
   const keep = new Set(members.flatMap(m => m.nodes.map(n => toHex(n.boxKey))))
   const sealed = currentFile.keyEpoch.sealed.filter(s => keep.has(s.recipient))

@@ -116,6 +116,27 @@ export interface NodeStatus {
   sync: { lastRunAt: string | null, lastPeer: string | null, inProgress: boolean }
   /** Blocklist snapshot content hash (hex), to compare nodes. */
   snapshotHash: string
+  /** The fingerprint key epoch this node works under, and a key rotation's progress (node/services/rotation.ts). */
+  keyEpoch: KeyEpochView
+  /** Listings scanned under an epoch retired since: rescan them for retroactive decisions under the new one. */
+  rescanNeeded: { epoch: number, listings: number, at: string } | null
+}
+
+export interface KeyEpochView {
+  suite: string
+  /** The epoch of the roster in force. */
+  rosterEpoch: number
+  /** steady | waiting-for-key | re-attesting | waiting-for-members */
+  phase: string
+  /** Epoch new statements are made under. */
+  epoch: number
+  /** Epoch being replaced, until cut-over. */
+  retiring: number | null
+  moved: string[]
+  waitingFor: string[]
+  cutoverBy: string | null
+  reattested: number
+  vault: boolean
 }
 
 /** The platform's outcomes for a listing matched on a fingerprint. */

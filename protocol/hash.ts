@@ -32,7 +32,10 @@ export const TAGS = {
   bundleExportSignature: 'alliance-node/v1/bundle-export-signature',
   // chain of custody of received reports (node/reports/custody.ts)
   custodyRecord: 'alliance-node/v1/custody-record',
-  custodySignature: 'alliance-node/v1/custody-signature'
+  custodySignature: 'alliance-node/v1/custody-signature',
+  // the node-local vault of raw values this node stated (node/services/vault.ts)
+  vaultRecordId: 'alliance-node/v1/vault-record-id',
+  vaultEncryption: 'alliance-node/v1/vault-encryption'
 } as const
 export type Tag = typeof TAGS[keyof typeof TAGS]
 

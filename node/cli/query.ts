@@ -49,6 +49,17 @@ function explainText (e: ExplainResult): string {
   return lines.join('\n')
 }
 
+function keyEpochText (s: NodeStatus): string {
+  const k = s.keyEpoch
+  const base = `${k.suite} epoch ${k.epoch}${k.vault ? '' : ' (no vault)'}`
+  switch (k.phase) {
+    case 'waiting-for-key': return `${base}; the roster opened epoch ${k.rosterEpoch}, whose sealed key has not reached this node yet`
+    case 're-attesting': return `${base}; rotating from ${k.retiring ?? '?'}: re-attesting from the vault (${k.reattested} so far)`
+    case 'waiting-for-members': return `${base}; rotating from ${k.retiring ?? '?'}: waiting for ${k.waitingFor.join(', ')} to move, cut-over by ${k.cutoverBy ?? '?'}`
+    default: return base
+  }
+}
+
 function statusText (s: NodeStatus): string {
   const rejected = Object.entries(s.entries.rejected).filter(([, n]) => n > 0)
   const rows: Array<[string, string]> = [
@@ -60,8 +71,10 @@ function statusText (s: NodeStatus): string {
     ['entries', `${s.entries.applied} applied, ${rejected.reduce((a, [, n]) => a + n, 0)} rejected${rejected.length > 0 ? ` (${rejected.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],
     ['blocklist', `${s.blocklist.listed} listed, ${s.blocklist.disputed} disputed, ${s.blocklist.candidate} candidate`],
     ['sync', s.sync.inProgress ? 'in progress' : s.sync.lastRunAt !== null ? `last ${s.sync.lastRunAt}${s.sync.lastPeer !== null ? ` with ${s.sync.lastPeer}` : ''}` : 'not yet run'],
-    ['snapshot', s.snapshotHash]
+    ['snapshot', s.snapshotHash],
+    ['key epoch', keyEpochText(s)]
   ]
+  if (s.rescanNeeded !== null) rows.push(['rescan', `${s.rescanNeeded.listings} listings were scanned under retired epoch ${s.rescanNeeded.epoch}: scan them again for retroactive decisions`])
   return `node ${s.org} (${s.role})\n${table(rows)}`
 }
 

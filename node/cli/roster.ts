@@ -140,31 +140,39 @@ export function registerRoster (program: Command, ctx: Context): void {
     .option('--add-card <file...>', 'member cards of nodes to add')
     .option('--quorum <k>', 'new quorum', intInRange('--quorum', 1, 1000))
     .option('--governance <n>', 'new governance threshold', intInRange('--governance', 1, 1000))
+    .option('--rotate-key', 'open a new fingerprint key epoch, sealed only to the members of the new version (always when removing a member)')
     .option('--force', 'overwrite --out if it exists'))
-    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, force?: boolean }) => {
+    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, rotateKey?: boolean, force?: boolean }) => {
       await readConfig(dir)
       if (opts.force !== true && await exists(opts.out)) ctx.usage(`${opts.out} exists (it may carry signatures); choose another --out or pass --force`)
       const current = await currentRosterFile(dir)
       const version = rosterVersionOf(signedRosterOf(current))
       const add: MemberCard[] = []
       for (const f of opts.addCard ?? []) add.push(await readCard(ctx, f))
-      const epochKey = add.length > 0 ? await readEpochKey(dir, version.roster.policy.epoch) : undefined
+      const rotateKey = opts.rotateKey === true
+      const epochKey = add.length > 0 && !rotateKey ? await readEpochKey(dir, version.roster.policy.epoch) : undefined
       try {
         const next = await nextRosterFile(version, current, {
           remove: opts.remove,
           add,
           ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
           ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
-          epochKey
+          epochKey,
+          rotateKey
         })
         await writeJson(opts.out, next)
       } finally {
         epochKey?.fill(0)
       }
       const need = version.roster.policy.governanceThreshold
+      const epoch = version.roster.policy.epoch + (rotateKey ? 1 : 0)
+      const removing = (opts.remove ?? []).length > 0
       await result(ctx.io, opts, () => [
         `roster v${version.roster.version + 1} drafted in ${opts.out}`,
+        rotateKey
+          ? `fingerprint key: new epoch ${epoch}, sealed only to the members of v${version.roster.version + 1}; once installed every node moves to it, re-attests from its vault and destroys epoch ${epoch - 1} at cut-over`
+          : removing ? `warning: the removed org keeps the key of epoch ${epoch} and can still reverse fingerprints made under it; add --rotate-key` : `fingerprint key: epoch ${epoch} unchanged`,
         `next: ${need} of the ${version.roster.members.length} orgs of v${version.roster.version} sign it (alliance roster sign <dir> ${opts.out}), then one of them runs: alliance roster install <dir> ${opts.out}`
-      ].join('\n'), { out: resolve(opts.out), version: version.roster.version + 1, approvalsNeeded: need })
+      ].join('\n'), { out: resolve(opts.out), version: version.roster.version + 1, approvalsNeeded: need, epoch, rotateKey })
     })
 }

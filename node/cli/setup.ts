@@ -32,8 +32,9 @@ export function registerSetup (program: Command, ctx: Context): void {
     .option('--listen <multiaddr>', 'libp2p listen address, repeatable (default /ip4/127.0.0.1/tcp/0)', collect, [])
     .option('--announce <multiaddr>', 'address other members dial, repeatable (default: the listen addresses)', collect, [])
     .option('--api-port <n>', 'port of the local HTTP API (default: a free port at start)', intInRange('--api-port', 0, 65535))
-    .option('--country <CC>', 'country (ISO 3166 alpha-2) of phone numbers written without + in your files'))
-    .action(async (dir: string, opts: InitOptions) => {
+    .option('--country <CC>', 'country (ISO 3166 alpha-2) of phone numbers written without + in your files')
+    .option('--no-vault', 'do not keep attested values in the local encrypted vault; after a key rotation, re-submit them with attest --file'))
+    .action(async (dir: string, opts: InitOptions & { vault: boolean }) => {
       if (opts.country !== undefined && !/^[A-Za-z]{2}$/.test(opts.country)) ctx.usage(`--country ${JSON.stringify(opts.country)} is not a two-letter country code (e.g. GB, DE)`)
       const config = await initNodeDir(dir, {
         org: opts.org,
@@ -42,15 +43,16 @@ export function registerSetup (program: Command, ctx: Context): void {
         ...(opts.listen.length > 0 ? { listen: opts.listen } : {}),
         ...(opts.announce.length > 0 ? { announce: opts.announce } : {}),
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
-        ...(opts.country !== undefined ? { defaultCountry: opts.country } : {})
+        ...(opts.country !== undefined ? { defaultCountry: opts.country } : {}),
+        vault: opts.vault
       })
       const keys = await loadNodeKeys(dir)
       const peerId = keys.peerId.toString()
       await result(ctx.io, opts, () => [
         `initialised node ${config.org} (${config.role}) in ${resolve(dir)}`,
-        table([['peer id', peerId], ['listen', config.listen.join(' ')], ['api', `${config.api.host}:${config.api.port === 0 ? '<free port at start>' : config.api.port}`]]),
+        table([['peer id', peerId], ['listen', config.listen.join(' ')], ['api', `${config.api.host}:${config.api.port === 0 ? '<free port at start>' : config.api.port}`], ['vault', config.vault ? 'on (attested values kept encrypted here, for key rotations)' : 'off (--no-vault)']]),
         `next: alliance card ${dir} --out ${config.org}.card.json, and send the card to whoever builds the roster`
-      ].join('\n'), { dir: resolve(dir), org: config.org, role: config.role, name: config.name, peerId, listen: config.listen, announce: config.announce, api: config.api })
+      ].join('\n'), { dir: resolve(dir), org: config.org, role: config.role, name: config.name, peerId, listen: config.listen, announce: config.announce, api: config.api, vault: config.vault })
     })
 
   leaf(program.command('card')

@@ -107,9 +107,10 @@ export class FingerprintService {
   /**
    * Opens the keys this node holds for the chain's epochs, newest first: the
    * roster's epoch if its key is here, else the newest earlier one (a key
-   * still on its way), and `retiring` if a rotation is under way.
+   * still on its way), and as `retiring` the newest older key still on
+   * disk (a rotation not yet cut over).
    */
-  async start (opts: { retiring?: number } = {}): Promise<void> {
+  async start (): Promise<void> {
     const epochs = this.#policies()
     for (const [epoch] of [...epochs].sort((a, b) => b[0] - a[0])) {
       if (await this.#load(epoch)) { this.#current = epoch; break }
@@ -118,7 +119,10 @@ export class FingerprintService {
       const p = this.#c.state.policy
       throw new EpochKeyUnavailableError(p.epoch, 'keys/ holds no key of any epoch of the roster; install the roster with: alliance roster install <dir> <roster.json>')
     }
-    if (opts.retiring !== undefined && opts.retiring !== this.#current && await this.#load(opts.retiring)) this.#retiring = opts.retiring
+    // a rotation under way: the newest older epoch whose key is still here (cut-over deletes it)
+    for (const [epoch] of [...epochs].sort((a, b) => b[0] - a[0])) {
+      if (epoch < this.#current && await this.#load(epoch)) { this.#retiring = epoch; break }
+    }
   }
 
   stop (): void {

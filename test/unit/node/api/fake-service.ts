@@ -76,7 +76,9 @@ export const STATUS: NodeStatus = {
   entries: { applied: 10, rejected: { bad_signature: 1 } },
   blocklist: { listed: 2, disputed: 0, candidate: 1 },
   sync: { lastRunAt: null, lastPeer: null, inProgress: false },
-  snapshotHash: 'cd'.repeat(32)
+  snapshotHash: 'cd'.repeat(32),
+  keyEpoch: { suite: 'hmac-sha256', rosterEpoch: 1, phase: 'steady', epoch: 1, retiring: null, moved: [], waitingFor: [], cutoverBy: null, reattested: 0, vault: true },
+  rescanNeeded: null
 }
 
 /** A named error as the daemon throws them. */
