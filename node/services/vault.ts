@@ -17,7 +17,7 @@
  * the node and memory for unit tests, one suite run against both.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
@@ -28,7 +28,7 @@ import { z } from 'zod'
 import { concatBytes, toHex, utf8 } from '../../protocol/bytes.js'
 import { TAGS } from '../../protocol/hash.js'
 import { isKind, type Kind } from '../../protocol/kinds.js'
-import { NodeError } from '../errors.js'
+import { InsecureKeyFileError, NodeError } from '../errors.js'
 import { keyFilePaths, writeFileAtomic } from '../home.js'
 import type { StatementTerms } from './author.js'
 
@@ -98,6 +98,8 @@ export class LevelVaultBackend implements VaultBackend {
 export async function vaultKey (dir: string): Promise<Uint8Array> {
   const path = join(keyFilePaths(dir).dir, VAULT_KEY_FILE)
   try {
+    const mode = (await stat(path)).mode
+    if ((mode & 0o077) !== 0) throw new InsecureKeyFileError(path, mode)
     const hex = (await readFile(path, 'utf8')).trim()
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new VaultError('vault_key', `${path} is not a 32-byte hex key`)
     return new Uint8Array(Buffer.from(hex, 'hex'))
