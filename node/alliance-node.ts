@@ -42,7 +42,7 @@ import type {
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
 import type { SyncResult } from './sync.js'
-import { NodeError } from './errors.js'
+import { NotReadyError } from './services/errors.js'
 import { MetricsRegistry } from './api/metrics.js'
 import { MatchService } from './matching.js'
 import { loadRosterChain } from './store/rosters.js'
@@ -57,20 +57,15 @@ import { GossipService } from './services/gossip.js'
 import { RosterService, rosterPeers } from './services/roster.js'
 import { StatusBus } from './services/status-bus.js'
 import { SyncService } from './services/sync-service.js'
-import { InvalidRequestError, ViewService, parseFingerprint } from './services/views.js'
+import { ViewService, parseFingerprint } from './services/views.js'
+import { InvalidRequestError } from './services/errors.js'
 import { RotationService } from './services/rotation.js'
 import { openVault, type Vault } from './services/vault.js'
 
-export { gossipTopic, rosterPeers, InvalidRequestError }
-export { GOSSIP_WHOLE_SEGMENT_ENTRIES, DEFAULT_TTL_MS, UnknownFingerprintError } from './services/author.js'
+export { gossipTopic, rosterPeers, InvalidRequestError, NotReadyError }
+export { GOSSIP_WHOLE_SEGMENT_ENTRIES, DEFAULT_TTL_MS } from './services/author.js'
+export { UnknownFingerprintError } from './services/errors.js'
 export { explainView, blocklistRow } from './services/views.js'
-
-export class NotReadyError extends NodeError {
-  constructor (why: string) {
-    super('not_ready', why)
-    this.name = 'NotReadyError'
-  }
-}
 
 export interface AllianceNodeInit {
   /** The node directory (alliance init). */

@@ -18,33 +18,19 @@ import { fileDigest } from '../../protocol/hash.js'
 import { isKind, type Kind, type OpinionType } from '../../protocol/kinds.js'
 import { appendSegment, type LogEntry } from '../../protocol/log/index.js'
 import type { Attestation, Body, Opinion, Retraction, Segment } from '../../protocol/types.js'
-import { NodeError } from '../errors.js'
+import { OwnEntriesRefusedError, UnknownFingerprintError } from './errors.js'
 import type { Ingestor } from '../ingest.js'
 import type { NodeKeys } from '../keys.js'
 import type { AttestItem, AttestResult, FeedbackItem, OpinionResult, RetractResult } from '../service.js'
 import type { ConsensusState } from './consensus-state.js'
 import type { FingerprintService } from './fingerprints.js'
 import type { GossipService } from './gossip.js'
-import { InvalidRequestError, parseFingerprint } from './views.js'
+import { InvalidRequestError } from './errors.js'
+import { parseFingerprint } from './views.js'
 
 /** Own segments up to this many entries are gossiped whole; larger ones announce their signed tail and peers sync the rest. */
 export const GOSSIP_WHOLE_SEGMENT_ENTRIES = 64
 export const DEFAULT_TTL_MS = 90 * 24 * 3600_000
-
-export class UnknownFingerprintError extends NodeError {
-  constructor () {
-    super('not_found', 'no member has said anything about this fingerprint; feedback applies to fingerprints the alliance knows (see alliance blocklist / explain)')
-    this.name = 'UnknownFingerprintError'
-  }
-}
-
-/** The ingest pipeline refused this node's own entries (e.g. its rate limit). */
-export class OwnEntriesRefusedError extends NodeError {
-  constructor (reason: string, why: string) {
-    super(reason, `own entries were not accepted: ${why}`)
-    this.name = 'OwnEntriesRefusedError'
-  }
-}
 
 /** What an attestation or allowlist entry says besides the identifier: kept so it can be re-made under a new epoch. */
 export interface StatementTerms {

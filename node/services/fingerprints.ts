@@ -28,28 +28,11 @@ import { createSuite, isLocalSuite, openEpochKey, type FingerprintSuite, type Su
 import type { Kind } from '../../protocol/kinds.js'
 import type { KeyEpoch, Policy } from '../../protocol/types.js'
 import { NodeError } from '../errors.js'
+import { EpochKeyUnavailableError, NoLocalSuiteError } from './errors.js'
 import { epochKeyPath, readEpochKey, writeEpochKey } from '../home.js'
 import type { NodeKeys } from '../keys.js'
 import type { ComponentLogger } from '../logger.js'
 import type { ConsensusState } from './consensus-state.js'
-
-/** No key of the wanted epoch is held here (not received yet, or destroyed at cut-over). */
-export class EpochKeyUnavailableError extends NodeError {
-  readonly epoch: number
-  constructor (epoch: number, why: string) {
-    super('epoch_key_unavailable', `no fingerprint key for epoch ${epoch} on this node: ${why}`)
-    this.name = 'EpochKeyUnavailableError'
-    this.epoch = epoch
-  }
-}
-
-/** The suite has no local fast path (an online suite): matching workers must use the batched interface. */
-export class NoLocalSuiteError extends NodeError {
-  constructor (suite: string) {
-    super('no_local_suite', `fingerprint suite ${suite} computes online; it has no key a matching worker can hold`)
-    this.name = 'NoLocalSuiteError'
-  }
-}
 
 export interface FingerprintServiceInit {
   /** The node directory (keys/epoch-<n>.key live under it). */

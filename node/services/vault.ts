@@ -28,20 +28,14 @@ import { z } from 'zod'
 import { concatBytes, toHex, utf8 } from '../../protocol/bytes.js'
 import { TAGS } from '../../protocol/hash.js'
 import { isKind, type Kind } from '../../protocol/kinds.js'
-import { InsecureKeyFileError, NodeError } from '../errors.js'
+import { InsecureKeyFileError } from '../errors.js'
+import { VaultError } from './errors.js'
 import { keyFilePaths, writeFileAtomic } from '../home.js'
 import type { StatementTerms } from './author.js'
 
 export const VAULT_DIR = 'vault'
 export const VAULT_KEY_FILE = 'vault.key'
 const NONCE_BYTES = 24
-
-export class VaultError extends NodeError {
-  constructor (reason: string, why: string) {
-    super(reason, `vault: ${why}`)
-    this.name = 'VaultError'
-  }
-}
 
 export interface VaultRecord {
   kind: Kind

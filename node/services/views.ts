@@ -8,17 +8,10 @@ import { fromHex, toHex } from '../../protocol/bytes.js'
 import type { Explanation } from '../../protocol/consensus/rule.js'
 import type { Store } from '../store/types.js'
 import type { BlocklistRow, ExplainResult, HeadView, StatusName, VoteView } from '../service.js'
-import { NodeError } from '../errors.js'
+import { InvalidRequestError } from './errors.js'
 import type { ConsensusState } from './consensus-state.js'
 import { SnapshotHash } from './snapshot-hash.js'
 import type { StatusBus } from './status-bus.js'
-
-export class InvalidRequestError extends NodeError {
-  constructor (why: string) {
-    super('invalid_request', why)
-    this.name = 'InvalidRequestError'
-  }
-}
 
 function iso (t: number): string | null {
   return Number.isFinite(t) ? new Date(t).toISOString() : null

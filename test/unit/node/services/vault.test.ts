@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { canonicalBytes } from '../../../../protocol/canonical/index.js'
 import type { Kind } from '../../../../protocol/kinds.js'
-import { LevelVaultBackend, MemoryVaultBackend, Vault, VaultError, openVault, vaultKey, type VaultBackend } from '../../../../node/services/vault.js'
+import { LevelVaultBackend, MemoryVaultBackend, Vault, openVault, vaultKey, type VaultBackend } from '../../../../node/services/vault.js'
+import { VaultError } from '../../../../node/services/errors.js'
 
 const canonical = (kind: Kind, value: string): Uint8Array => canonicalBytes(kind, value, { defaultCountry: 'GB' })
 const KEY = new Uint8Array(32).fill(7)

@@ -1,0 +1,61 @@
+/**
+ * Named errors of the node's services (node/services/). Each sets `name`
+ * (tests assert on it) and a stable `reason` (a metric label and the API's
+ * error code); messages say what was wrong and what to do.
+ */
+import { NodeError } from '../errors.js'
+
+/** The node directory cannot be opened as a running node yet (no roster installed, …). */
+export class NotReadyError extends NodeError {
+  constructor (why: string) {
+    super('not_ready', why)
+    this.name = 'NotReadyError'
+  }
+}
+
+export class InvalidRequestError extends NodeError {
+  constructor (why: string) {
+    super('invalid_request', why)
+    this.name = 'InvalidRequestError'
+  }
+}
+
+export class UnknownFingerprintError extends NodeError {
+  constructor () {
+    super('not_found', 'no member has said anything about this fingerprint; feedback applies to fingerprints the alliance knows (see alliance blocklist / explain)')
+    this.name = 'UnknownFingerprintError'
+  }
+}
+
+/** The ingest pipeline refused this node's own entries (e.g. its rate limit). */
+export class OwnEntriesRefusedError extends NodeError {
+  constructor (reason: string, why: string) {
+    super(reason, `own entries were not accepted: ${why}`)
+    this.name = 'OwnEntriesRefusedError'
+  }
+}
+
+/** No key of the wanted epoch is held here (not received yet, or destroyed at cut-over). */
+export class EpochKeyUnavailableError extends NodeError {
+  readonly epoch: number
+  constructor (epoch: number, why: string) {
+    super('epoch_key_unavailable', `no fingerprint key for epoch ${epoch} on this node: ${why}`)
+    this.name = 'EpochKeyUnavailableError'
+    this.epoch = epoch
+  }
+}
+
+/** The suite has no local fast path (an online suite): matching workers must use the batched interface. */
+export class NoLocalSuiteError extends NodeError {
+  constructor (suite: string) {
+    super('no_local_suite', `fingerprint suite ${suite} computes online; it has no key a matching worker can hold`)
+    this.name = 'NoLocalSuiteError'
+  }
+}
+
+export class VaultError extends NodeError {
+  constructor (reason: string, why: string) {
+    super(reason, `vault: ${why}`)
+    this.name = 'VaultError'
+  }
+}
