@@ -23,13 +23,14 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { fromHex, toHex } from '../protocol/bytes.js'
 import type { Signer } from '../protocol/ed25519.js'
-import { createEpochMaterial, openEpochKey, sealEpochKey, type EpochMaterial } from '../protocol/fingerprint/index.js'
+import { createEpochMaterial, type EpochMaterial } from '../protocol/fingerprint/index.js'
+import { keepSealedKey } from './services/fingerprints.js'
 import { DEFAULT_POLICY, RosterChain, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
 import { decodeRoster } from '../protocol/codec/index.js'
 import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NodeError } from './errors.js'
-import { ROSTER_FILE, cardSchema, writeEpochKey, writeJson, type MemberCard } from './home.js'
+import { ROSTER_FILE, cardSchema, writeJson, type MemberCard } from './home.js'
 import type { NodeKeys } from './keys.js'
 
 export const ROSTER_FORMAT = 'alliance-roster/1'
@@ -191,21 +192,7 @@ export function verifyRosterFile (file: RosterFile): RosterVersion {
 export async function installRosterFile (dir: string, file: RosterFile, keys: NodeKeys): Promise<RosterVersion> {
   const v = verifyRosterFile(file)
   if (v.memberOf(keys.sign.publicKey) === undefined) throw new RosterFileError('this node\'s signing key is not in the roster; was its card included?')
-  const p = v.roster.policy
-  const key = await openEpochKey({
-    alliance: v.roster.alliance,
-    suite: p.suite,
-    epoch: p.epoch,
-    sealed: sealedKeysOf(file),
-    recipientPrivateKey: keys.box.privateKey,
-    recipientPublicKey: keys.box.publicKey,
-    commitment: p.epochKeyCommitment
-  })
-  try {
-    await writeEpochKey(dir, p.epoch, key)
-  } finally {
-    key.fill(0)
-  }
+  await keepSealedKey(dir, keys, { alliance: v.roster.alliance, policy: v.roster.policy, sealed: sealedKeysOf(file) })
   await writeJson(join(dir, ROSTER_FILE), file)
   return v
 }
@@ -227,11 +214,11 @@ export interface NextRosterOptions {
   /** When the new version takes effect (ms). @default now */
   time?: number
   /**
-   * The current epoch key, to seal to added nodes (only a member node holds
-   * it). Without it, added nodes get no epoch key until the next rotation.
-   * Not used with `rotateKey`.
+   * Seals the current epoch's key to added nodes (only a member node holds
+   * it: `sealHeldKey`). Without it, added nodes get no epoch key until the
+   * next rotation. Not used with `rotateKey`.
    */
-  epochKey?: Uint8Array
+  sealForNewcomers?: (recipients: Uint8Array[]) => Promise<SealedKey[]>
   /**
    * Open epoch n+1 with a fresh key sealed only to the members of the new
    * version: removed members cannot fingerprint anything from then on, and
@@ -290,8 +277,8 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
   const sealed = currentFile.keyEpoch.sealed.filter(s => keep.has(s.recipient))
   const have = new Set(sealed.map(s => s.recipient))
   const newcomers = members.flatMap(m => m.nodes.map(n => n.boxKey)).filter(k => !have.has(toHex(k)))
-  if (newcomers.length > 0 && opts.epochKey !== undefined) {
-    const more = await sealEpochKey({ alliance: r.alliance, suite: r.policy.suite, epoch: r.policy.epoch, key: opts.epochKey, recipients: newcomers })
+  if (newcomers.length > 0 && opts.sealForNewcomers !== undefined) {
+    const more = await opts.sealForNewcomers(newcomers)
     sealed.push(...more.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })))
   }
   return { format: ROSTER_FORMAT, roster: Buffer.from(signed.roster).toString('base64'), signatures: [], keyEpoch: { ...currentFile.keyEpoch, sealed }, summary: summary(next) }

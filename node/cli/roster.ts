@@ -2,7 +2,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { cardSchema, readConfig, readEpochKey, writeJson, type MemberCard } from '../home.js'
+import { cardSchema, readConfig, writeJson, type MemberCard } from '../home.js'
+import { sealHeldKey } from '../services/fingerprints.js'
 import { loadNodeKeys } from '../keys.js'
 import { ApiClient } from '../api/client.js'
 import { createRosterFile, installRosterFile, installedRoster, nextRosterFile, parseRosterFile, readRosterFile, signRosterFile, signedRosterOf, type RosterFile } from '../roster-file.js'
@@ -150,20 +151,15 @@ export function registerRoster (program: Command, ctx: Context): void {
       const add: MemberCard[] = []
       for (const f of opts.addCard ?? []) add.push(await readCard(ctx, f))
       const rotateKey = opts.rotateKey === true
-      const epochKey = add.length > 0 && !rotateKey ? await readEpochKey(dir, version.roster.policy.epoch) : undefined
-      try {
-        const next = await nextRosterFile(version, current, {
-          remove: opts.remove,
-          add,
-          ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
-          ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
-          epochKey,
-          rotateKey
-        })
-        await writeJson(opts.out, next)
-      } finally {
-        epochKey?.fill(0)
-      }
+      const next = await nextRosterFile(version, current, {
+        remove: opts.remove,
+        add,
+        ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
+        ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
+        sealForNewcomers: async (recipients) => await sealHeldKey(dir, { alliance: version.roster.alliance, policy: version.roster.policy, recipients }),
+        rotateKey
+      })
+      await writeJson(opts.out, next)
       const need = version.roster.policy.governanceThreshold
       const epoch = version.roster.policy.epoch + (rotateKey ? 1 : 0)
       const removing = (opts.remove ?? []).length > 0

@@ -24,9 +24,9 @@ import { rm } from 'node:fs/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import { canonicalBytes } from '../../protocol/canonical/index.js'
 import { ProtocolError } from '../../protocol/errors.js'
-import { createSuite, isLocalSuite, openEpochKey, type FingerprintSuite, type SuiteName } from '../../protocol/fingerprint/index.js'
+import { createSuite, isLocalSuite, openEpochKey, sealEpochKey, type FingerprintSuite, type SuiteName } from '../../protocol/fingerprint/index.js'
 import type { Kind } from '../../protocol/kinds.js'
-import type { KeyEpoch, Policy } from '../../protocol/types.js'
+import type { KeyEpoch, Policy, SealedKey } from '../../protocol/types.js'
 import { NodeError } from '../errors.js'
 import { EpochKeyUnavailableError, NoLocalSuiteError } from './errors.js'
 import { epochKeyPath, readEpochKey, writeEpochKey } from '../home.js'
@@ -71,6 +71,43 @@ export interface EpochView {
 interface Held {
   suite: FingerprintSuite
   policy: Policy
+}
+
+/**
+ * Opens this node's sealed copy of an epoch's key, checks it against the
+ * policy's commitment, and keeps it in keys/epoch-<n>.key (0600): at
+ * `alliance roster install`, and when a key-epoch entry brings a new epoch.
+ */
+export async function keepSealedKey (dir: string, keys: NodeKeys, args: { alliance: string, policy: Policy, sealed: SealedKey[] }): Promise<void> {
+  const p = args.policy
+  const key = await openEpochKey({
+    alliance: args.alliance,
+    suite: p.suite,
+    epoch: p.epoch,
+    sealed: args.sealed,
+    recipientPrivateKey: keys.box.privateKey,
+    recipientPublicKey: keys.box.publicKey,
+    commitment: p.epochKeyCommitment
+  })
+  try {
+    await writeEpochKey(dir, p.epoch, key)
+  } finally {
+    key.fill(0)
+  }
+}
+
+/**
+ * Seals the key this node holds for `policy.epoch` to more member nodes
+ * (nodes added by a roster version that does not rotate the key).
+ */
+export async function sealHeldKey (dir: string, args: { alliance: string, policy: Policy, recipients: Uint8Array[] }): Promise<SealedKey[]> {
+  if (args.recipients.length === 0) return []
+  const key = await readEpochKey(dir, args.policy.epoch)
+  try {
+    return await sealEpochKey({ alliance: args.alliance, suite: args.policy.suite, epoch: args.policy.epoch, key, recipients: args.recipients })
+  } finally {
+    key.fill(0)
+  }
 }
 
 export class FingerprintService {
@@ -185,20 +222,7 @@ export class FingerprintService {
     if (policy === undefined || policy.suite !== k.suite || Buffer.compare(Buffer.from(policy.epochKeyCommitment), Buffer.from(k.commitment)) !== 0) return false
     const mine = k.sealed.some(s => Buffer.compare(Buffer.from(s.recipient), Buffer.from(this.#c.keys.box.publicKey)) === 0)
     if (!mine) return false
-    const key = await openEpochKey({
-      alliance: this.#c.state.alliance,
-      suite: k.suite,
-      epoch: k.epoch,
-      sealed: k.sealed,
-      recipientPrivateKey: this.#c.keys.box.privateKey,
-      recipientPublicKey: this.#c.keys.box.publicKey,
-      commitment: policy.epochKeyCommitment
-    })
-    try {
-      await writeEpochKey(this.#init.dir, k.epoch, key)
-    } finally {
-      key.fill(0)
-    }
+    await keepSealedKey(this.#init.dir, this.#c.keys, { alliance: this.#c.state.alliance, policy, sealed: k.sealed })
     const loaded = await this.#load(k.epoch)
     if (loaded) this.#log.info('fingerprint key of a new epoch opened', { epoch: k.epoch, suite: k.suite })
     return loaded
@@ -219,10 +243,11 @@ export class FingerprintService {
   /** Wipes the key of `epoch` from memory and deletes its file (the cut-over of a rotation). */
   async destroy (epoch: number): Promise<void> {
     if (epoch === this.#current) throw new EpochKeyUnavailableError(epoch, 'the current epoch cannot be destroyed')
+    // the file first: once `retiring` reads undefined, no copy of the key is left anywhere
+    await rm(epochKeyPath(this.#init.dir, epoch), { force: true })
     this.#held.get(epoch)?.suite.destroy()
     this.#held.delete(epoch)
     if (this.#retiring === epoch) this.#retiring = undefined
-    await rm(epochKeyPath(this.#init.dir, epoch), { force: true })
     this.#log.info('fingerprint key of a retired epoch destroyed', { epoch })
   }
 

@@ -80,7 +80,7 @@ describe('integration: key rotation', function () {
 
     const online = ['brand-a', 'brand-b', 'platform']
     await eventually(() => online.every(org => nodes[org].fingerprints.current === 2), 20_000, 'every online member opened epoch 2')
-    await eventually(() => online.every(org => nodes[org].rotation.view().moved.includes(org)), 20_000, 'every online member re-attested and announced its move')
+    await eventually(() => online.every(org => nodes[org].rotation.view().waitingFor.join() === 'police'), 20_000, 'every online member re-attested, announced its move, and heard the others\' announcements')
     for (const org of online) {
       const v = nodes[org].rotation.view()
       assert.equal(v.phase, 'waiting-for-members', `${org} waits for the offline police node`)
