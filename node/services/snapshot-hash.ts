@@ -14,17 +14,19 @@
  * (additive hashes yield to generalised-birthday attacks), so nothing
  * security-relevant rests on it.
  */
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import { toHex } from '../../protocol/bytes.js'
 import type { Status } from '../../protocol/consensus/rule.js'
 import { TAGS, tagPrefix } from '../../protocol/hash.js'
 
 const PREFIX = tagPrefix(TAGS.snapshot)
+/** crypto.hash (Node ≥ 20.12): no Hash object per fingerprint, ~3× faster when a million are folded in at start-up. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash
 const CODE: Partial<Record<Status | 'absent', number>> = { listed: 1, disputed: 2 }
 
 export class SnapshotHash {
   readonly #lanes = new Uint32Array(8)
-  readonly #scratch = new Uint8Array(PREFIX.length + 64 + 1)
+  readonly #scratch = Buffer.alloc(PREFIX.length + 64 + 1)
 
   /** Folds a status change in: removes the old status's term, adds the new one's. */
   change (fingerprint: Uint8Array, from: Status | 'absent', to: Status | 'absent'): void {
@@ -55,7 +57,7 @@ export class SnapshotHash {
     buf.set(PREFIX, 0)
     buf.set(fp, PREFIX.length)
     buf[n - 1] = code
-    const d = createHash('sha256').update(buf.subarray(0, n)).digest()
+    const d = oneShot !== undefined ? oneShot('sha256', buf.subarray(0, n), 'buffer') : crypto.createHash('sha256').update(buf.subarray(0, n)).digest()
     for (let i = 0; i < 8; i++) this.#lanes[i] = (this.#lanes[i] + sign * d.readUInt32LE(i * 4)) >>> 0
   }
 }
