@@ -12,8 +12,8 @@ import { inspect } from 'node:util'
 import { SuiteDestroyedError } from '../errors.js'
 import { assertEpoch } from '../params.js'
 import { TOPRF_RISTRETTO255 } from '../suite.js'
-import { InvalidBatchError } from './errors.js'
-import { assertScalar, wipe } from './group.js'
+import { InvalidBatchError, InvalidGuardianError } from './errors.js'
+import { assertElement, assertScalar, elementEqual, mulBase, wipe } from './group.js'
 import { blindEvaluateBatch, type BatchEvaluation } from './oprf.js'
 import { assertCommitments, assertIndex, assertShare, publicShare } from './shamir.js'
 
@@ -28,10 +28,19 @@ export const MAX_EVALUATION_BATCH = 1024
  * One guardian evaluation: `evaluated[j] = share·blindedElements[j]` and a
  * batched DLEQ proof against `publicShareOfGuardian` (= share·G). Throws
  * InvalidBatchError (empty, over MAX_EVALUATION_BATCH), InvalidElementError
- * naming the position of a malformed or identity element, InvalidScalarError.
+ * naming the position of a malformed or identity element, InvalidScalarError,
+ * InvalidGuardianError when the public share is not share·G.
  * `proofScalar` is for test vectors only.
  */
 export function guardianEvaluate (share: Uint8Array, publicShareOfGuardian: Uint8Array, blindedElements: readonly Uint8Array[], proofScalar?: Uint8Array): BatchEvaluation {
+  assertScalar(share, 'key share', true)
+  assertElement(publicShareOfGuardian, 'public share')
+  // one base multiplication per request: a mismatch would make every answer fail the requesters' checks
+  if (!elementEqual(mulBase(share), publicShareOfGuardian)) throw new InvalidGuardianError('the public share is not share·G')
+  return evaluateWithinLimits(share, publicShareOfGuardian, blindedElements, proofScalar)
+}
+
+function evaluateWithinLimits (share: Uint8Array, publicShareOfGuardian: Uint8Array, blindedElements: readonly Uint8Array[], proofScalar?: Uint8Array): BatchEvaluation {
   if (!Array.isArray(blindedElements)) throw new InvalidBatchError('expected an array of blinded elements')
   if (blindedElements.length > MAX_EVALUATION_BATCH) throw new InvalidBatchError(`${blindedElements.length} elements, more than the ${MAX_EVALUATION_BATCH} one request may carry`)
   return blindEvaluateBatch(share, publicShareOfGuardian, blindedElements, proofScalar)
@@ -81,7 +90,7 @@ class Guardian implements ToprfGuardian {
 
   evaluate (blindedElements: readonly Uint8Array[]): BatchEvaluation {
     if (this.#destroyed) throw new SuiteDestroyedError(`${TOPRF_RISTRETTO255} guardian`, this.epoch)
-    return guardianEvaluate(this.#share, this.publicShare, blindedElements)
+    return evaluateWithinLimits(this.#share, this.publicShare, blindedElements)
   }
 
   destroy (): void {

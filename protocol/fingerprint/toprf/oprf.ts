@@ -255,6 +255,7 @@ export interface BatchEvaluation {
  */
 export function blindEvaluateBatch (secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], r?: Uint8Array): BatchEvaluation {
   assertScalar(secretKey, 'secret key', true)
+  assertElement(publicKey, 'public key')
   if (blindedElements.length === 0) throw new InvalidBatchError('no elements')
   if (blindedElements.length > MAX_PROOF_BATCH) throw new InvalidBatchError(`more than ${MAX_PROOF_BATCH} elements`)
   blindedElements.forEach((b, i) => assertElement(b, 'blinded element', i))

@@ -75,7 +75,10 @@ export interface ToprfSuiteInit {
   /** Guardians in order of preference; at least t of them. */
   guardians: readonly ToprfGuardianRef[]
   evaluate: ToprfEvaluateFn
-  /** Called once per guardian failure, with the guardian's id, so the node can count and log it. */
+  /**
+   * Called once per guardian failure, with the guardian's id, so the node
+   * can count and log it. Must not throw: an exception rejects the batch.
+   */
   onFault?: (fault: GuardianFault) => void
   /**
    * Blinded elements per guardian request.
@@ -148,7 +151,7 @@ class ToprfRistretto255Suite implements ToprfSuite {
     this.epoch = init.epoch
     this.threshold = init.threshold
     this.publicKey = init.commitments[0].slice()
-    this.guardians = this.#guardians.map(g => Object.freeze({ id: g.id, index: g.index, publicShare: g.publicShare }))
+    this.guardians = Object.freeze(this.#guardians.map(g => Object.freeze({ id: g.id, index: g.index, publicShare: g.publicShare.slice() })))
     this.#evaluate = init.evaluate
     this.#onFault = init.onFault
     this.#maxBatch = positiveInt('maxBatch', init.maxBatch ?? DEFAULT_MAX_BATCH, MAX_EVALUATION_BATCH)

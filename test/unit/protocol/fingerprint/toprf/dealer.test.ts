@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { toHex } from '../../../../../protocol/bytes.js'
 import { generateBoxKeyPair, hpkeSealTo } from '../../../../../protocol/fingerprint/index.js'
 import {
-  createToprfGuardian, dealToprfKey, openToprfShare, shareSealInfo, type ToprfDeal
+  createToprfGuardian, dealToprfKey, guardianEvaluate, openToprfShare, shareSealInfo, type ToprfDeal
 } from '../../../../../protocol/fingerprint/toprf/index.js'
 import { mulBase } from '../../../../../protocol/fingerprint/toprf/group.js'
 import { reconstructSecret } from '../../../../../protocol/fingerprint/toprf/shamir.js'
@@ -47,6 +47,7 @@ describe('protocol/fingerprint/toprf dealing the key (split, commit, seal, forge
     const g = createToprfGuardian({ epoch: EPOCH, index: opened[1].index, share: opened[1].share, commitments: deal.commitments })
     assert.equal(toHex(g.publicShare), toHex(mulBase(opened[1].share)))
     assert.equal(inspect(g).includes(toHex(opened[1].share)), false)
+    assert.throws(() => guardianEvaluate(opened[1].share, mulBase(opened[0].share), [deal.publicKey]), { name: 'InvalidGuardianError' })
     assert.equal(JSON.stringify(g).includes(toHex(opened[1].share)), false)
   })
 

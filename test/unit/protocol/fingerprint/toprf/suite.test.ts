@@ -123,6 +123,24 @@ describe('protocol/fingerprint/toprf the threshold suite (network injected)', ()
     assert.equal(faults.length, calls.get('g2'))
   })
 
+  it('never returns part of a batch: guardians that fail midway make the whole call reject', async () => {
+    const d = dealInMemory(2, 3, EPOCH)
+    const seen = new Map<string, number>()
+    const failAfterFirst = async (_b: Uint8Array[], honest: () => { evaluated: Uint8Array[], proof: Uint8Array }, id = ''): Promise<{ evaluated: Uint8Array[], proof: Uint8Array }> => {
+      seen.set(id, (seen.get(id) ?? 0) + 1)
+      if ((seen.get(id) ?? 0) > 1) throw new Error('went down')
+      return honest()
+    }
+    const { evaluate } = network(d.guardians, { g2: async (b, h) => await failAfterFirst(b, h, 'g2'), g3: async (b, h) => await failAfterFirst(b, h, 'g3') })
+    const suite = createToprfSuite({ epoch: EPOCH, threshold: 2, commitments: d.commitments, guardians: refs(d.guardians), evaluate, maxBatch: 2, concurrency: 1 })
+    const xs = Array.from({ length: 6 }, (_, i) => item('email', `u${i}@example.com`))
+    await assert.rejects(suite.fingerprintBatch(xs), (err: any) => {
+      assert.equal(err.name, 'NotEnoughGuardiansError')
+      assert.deepEqual(err.failures.map((f: any) => f.guardianId).sort(), ['g2', 'g3'])
+      return true
+    })
+  })
+
   it('refuses a kind it cannot fingerprint by index before asking anyone, and an aborted or destroyed suite by name', async () => {
     const d = dealInMemory(2, 3, EPOCH)
     const { evaluate, calls } = network(d.guardians, { g1: async (_b, honest) => { await new Promise(resolve => setTimeout(resolve, 50)); return honest() } })
