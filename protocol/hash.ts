@@ -18,6 +18,11 @@ export const TAGS = {
   fingerprintKey: 'alliance-node/v1/fingerprint-key',
   sealEpochKey: 'alliance-node/v1/seal-epoch-key',
   snapshot: 'alliance-node/v1/blocklist-snapshot',
+  // toprf-ristretto255 (protocol/fingerprint/toprf)
+  toprfInput: 'alliance-node/v1/toprf-input',
+  toprfFingerprint: 'alliance-node/v1/toprf-fingerprint',
+  toprfCommitments: 'alliance-node/v1/toprf-commitments',
+  sealToprfShare: 'alliance-node/v1/seal-toprf-share',
   // reports (protocol/report)
   reportDigest: 'alliance-node/v1/report-digest',
   reportSignature: 'alliance-node/v1/report-signature',

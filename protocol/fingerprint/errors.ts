@@ -15,6 +15,19 @@ export class UnknownSuiteError extends ProtocolError {
   }
 }
 
+/**
+ * The suite cannot be built from an epoch key because it evaluates through
+ * the network (toprf-ristretto255: guardians hold shares of the key).
+ */
+export class OnlineSuiteError extends ProtocolError {
+  readonly suite: string
+  constructor (suite: string) {
+    super('online_suite', `fingerprint suite ${suite} has no epoch key on this node: it evaluates through the roster's guardians and is built with createToprfSuite and a guardian transport`)
+    this.name = 'OnlineSuiteError'
+    this.suite = suite
+  }
+}
+
 /** An epoch key (or a key handed to a suite) has the wrong length or type. */
 export class InvalidEpochKeyError extends ProtocolError {
   constructor (why: string) {
@@ -110,6 +123,6 @@ export class CommitmentMismatchError extends ProtocolError {
 }
 
 export const FINGERPRINT_ERRORS = [
-  UnknownSuiteError, InvalidEpochKeyError, InvalidEpochError, UnsupportedKindError, SuiteDestroyedError, InvalidContextError,
+  UnknownSuiteError, OnlineSuiteError, InvalidEpochKeyError, InvalidEpochError, UnsupportedKindError, SuiteDestroyedError, InvalidContextError,
   InvalidBoxKeyError, NotARecipientError, SealOpenError, CommitmentMismatchError
 ] as const

@@ -6,3 +6,8 @@ export { createHmacSuite, hmacKindKey, HMAC_SHA256, type HmacSuiteInit } from '.
 export * from './epoch-key.js'
 export * from './seal.js'
 export * from './material.js'
+// toprf-ristretto255: its name (from suite.ts) and types only; the implementation is
+// in ./toprf/index.js, imported where it is used because it loads libsodium's WebAssembly.
+export type {
+  GuardianFault, SealedShare, ToprfDeal, ToprfEvaluateFn, ToprfEvaluation, ToprfGuardian, ToprfGuardianRef, ToprfSuite, ToprfSuiteInit
+} from './toprf/index.js'

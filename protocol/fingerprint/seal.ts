@@ -69,18 +69,49 @@ export async function sealEpochKey (args: SealEpochKeyArgs): Promise<SealedKey[]
     seen.add(id)
   })
   const sealed: SealedKey[] = []
-  for (const [i, r] of args.recipients.entries()) {
-    let out: { enc: ArrayBuffer, ct: ArrayBuffer }
-    try {
-      const recipientPublicKey = await hpke.kem.deserializePublicKey(r)
-      out = await hpke.seal({ recipientPublicKey, info }, args.key, EMPTY_AAD)
-    } catch (err) {
-      // Low-order points give an all-zero shared secret, which HPKE refuses.
-      throw new InvalidBoxKeyError(`recipient ${i} is not a usable X25519 public key`, { cause: err })
-    }
-    sealed.push({ recipient: Uint8Array.from(r), enc: new Uint8Array(out.enc), ciphertext: new Uint8Array(out.ct) })
-  }
+  for (const [i, r] of args.recipients.entries()) sealed.push(await hpkeSealTo(r, info, args.key, `recipient ${i}`))
   return sealed
+}
+
+/**
+ * One HPKE SealBase of `plaintext` to X25519 public key `recipient` under
+ * `info`, with this module's ciphersuite and an empty aad. Shared with
+ * other sealed secrets (toprf key shares) that bring their own tagged info.
+ * Throws InvalidBoxKeyError (naming `what`) for keys HPKE refuses.
+ */
+export async function hpkeSealTo (recipient: Uint8Array, info: Uint8Array, plaintext: Uint8Array, what: string): Promise<SealedKey> {
+  assertBoxKey(recipient, what)
+  let out: { enc: ArrayBuffer, ct: ArrayBuffer }
+  try {
+    const recipientPublicKey = await hpke.kem.deserializePublicKey(recipient)
+    out = await hpke.seal({ recipientPublicKey, info }, plaintext, EMPTY_AAD)
+  } catch (err) {
+    // Low-order points give an all-zero shared secret, which HPKE refuses.
+    throw new InvalidBoxKeyError(`${what} is not a usable X25519 public key`, { cause: err })
+  }
+  return { recipient: Uint8Array.from(recipient), enc: new Uint8Array(out.enc), ciphertext: new Uint8Array(out.ct) }
+}
+
+/**
+ * Checks an X25519 key pair (lengths, and that the private key belongs to
+ * the public key); throws InvalidBoxKeyError.
+ */
+export function assertBoxKeyPair (privateKey: Uint8Array, publicKey: Uint8Array): void {
+  assertBoxKey(privateKey, 'private key')
+  assertBoxKey(publicKey, 'public key')
+  if (!bytesEqual(x25519.getPublicKey(privateKey), publicKey)) {
+    throw new InvalidBoxKeyError('the private key does not belong to the public key')
+  }
+}
+
+/** HPKE OpenBase of one sealed copy under `info`; resolves undefined when it does not open (wrong key, tampered, other info). */
+export async function hpkeOpenWith (privateKey: Uint8Array, sealed: Pick<SealedKey, 'enc' | 'ciphertext'>, info: Uint8Array): Promise<{ plaintext: Uint8Array } | { error: unknown }> {
+  try {
+    const recipientKey = await hpke.kem.deserializePrivateKey(privateKey)
+    return { plaintext: new Uint8Array(await hpke.open({ recipientKey, enc: sealed.enc, info }, sealed.ciphertext, EMPTY_AAD)) }
+  } catch (err) {
+    return { error: err }
+  }
 }
 
 export interface OpenEpochKeyArgs {
@@ -104,21 +135,13 @@ export interface OpenEpochKeyArgs {
  */
 export async function openEpochKey (args: OpenEpochKeyArgs): Promise<Uint8Array> {
   const info = sealInfo(args.alliance, args.suite, args.epoch)
-  assertBoxKey(args.recipientPrivateKey, 'private key')
-  assertBoxKey(args.recipientPublicKey, 'public key')
-  if (!bytesEqual(x25519.getPublicKey(args.recipientPrivateKey), args.recipientPublicKey)) {
-    throw new InvalidBoxKeyError('the private key does not belong to the public key')
-  }
+  assertBoxKeyPair(args.recipientPrivateKey, args.recipientPublicKey)
   const mine = args.sealed.find(s => bytesEqual(s.recipient, args.recipientPublicKey))
   if (mine === undefined) throw new NotARecipientError()
 
-  let key: Uint8Array
-  try {
-    const recipientKey = await hpke.kem.deserializePrivateKey(args.recipientPrivateKey)
-    key = new Uint8Array(await hpke.open({ recipientKey, enc: mine.enc, info }, mine.ciphertext, EMPTY_AAD))
-  } catch (err) {
-    throw new SealOpenError({ cause: err })
-  }
+  const opened = await hpkeOpenWith(args.recipientPrivateKey, mine, info)
+  if ('error' in opened) throw new SealOpenError({ cause: opened.error })
+  const key = opened.plaintext
   if (key.length !== EPOCH_KEY_BYTES || !verifyEpochKeyCommitment(key, args.suite, args.epoch, args.commitment)) {
     key.fill(0)
     throw new CommitmentMismatchError()

@@ -14,15 +14,19 @@
  * to a dictionary in seconds, so only keyed suites exist here.
  */
 import type { Kind } from '../kinds.js'
-import { UnknownSuiteError } from './errors.js'
+import { OnlineSuiteError, UnknownSuiteError } from './errors.js'
 import { createHmacSuite, HMAC_SHA256 } from './hmac.js'
 import { FINGERPRINT_BYTES } from './params.js'
 
 /**
- * Suite names this node implements, as the roster policy spells them.
- * `toprf-ristretto255` joins the list when it is implemented.
+ * The threshold-OPRF suite (RFC 9497 VOPRF, ristretto255-SHA512, key
+ * Shamir-shared among guardians): ./toprf. Its name lives here, not there,
+ * so that naming it does not load libsodium.
  */
-export const SUITE_NAMES = [HMAC_SHA256] as const
+export const TOPRF_RISTRETTO255 = 'toprf-ristretto255'
+
+/** Suite names this node implements, as the roster policy spells them. */
+export const SUITE_NAMES = [HMAC_SHA256, TOPRF_RISTRETTO255] as const
 export type SuiteName = typeof SUITE_NAMES[number]
 
 export function isSuiteName (s: string): s is SuiteName {
@@ -98,9 +102,12 @@ export interface SuiteInit {
 }
 
 /**
- * Creates the suite the roster names. Validates everything up front and
- * throws a named error (`UnknownSuiteError`, `InvalidEpochError`,
- * `InvalidEpochKeyError`); no registry, no global state.
+ * Creates the suite the roster names from an epoch key. Validates
+ * everything up front and throws a named error (`UnknownSuiteError`,
+ * `InvalidEpochError`, `InvalidEpochKeyError`); no registry, no global
+ * state. `toprf-ristretto255` has no epoch key (only guardians hold shares
+ * of one) and needs the network: it throws `OnlineSuiteError`; build it
+ * with `createToprfSuite` (./toprf) and an injected guardian transport.
  */
 export function createSuite (init: SuiteInit & { name: typeof HMAC_SHA256 }): LocalFingerprintSuite
 export function createSuite (init: SuiteInit): FingerprintSuite
@@ -108,6 +115,8 @@ export function createSuite (init: SuiteInit): FingerprintSuite {
   switch (init.name) {
     case HMAC_SHA256:
       return createHmacSuite({ epoch: init.epoch, key: init.key })
+    case TOPRF_RISTRETTO255:
+      throw new OnlineSuiteError(init.name)
     default:
       throw new UnknownSuiteError(String(init.name), SUITE_NAMES)
   }

@@ -22,14 +22,19 @@ class FakeOnlineSuite implements FingerprintSuite {
 
 describe('protocol/fingerprint suite interface', () => {
   it('offers only keyed suites', () => {
-    assert.deepEqual([...SUITE_NAMES], ['hmac-sha256'])
+    assert.deepEqual([...SUITE_NAMES], ['hmac-sha256', 'toprf-ristretto255'])
+    assert.equal(isSuiteName('toprf-ristretto255'), true)
     for (const name of ['sha256', 'salted-sha256', 'SHA-256', 'hmac-sha256 ']) assert.equal(isSuiteName(name), false, name)
   })
 
   it('createSuite throws UnknownSuiteError for names it does not implement', () => {
-    for (const name of ['sha256', 'salted-sha256', 'toprf-ristretto255', '', 'HMAC-SHA256']) {
+    for (const name of ['sha256', 'salted-sha256', 'toprf-ristretto', '', 'HMAC-SHA256']) {
       assert.throws(() => createSuite({ name, epoch: 1, key: KEY }), { name: 'UnknownSuiteError' }, name)
     }
+  })
+
+  it('createSuite cannot build toprf-ristretto255 from an epoch key: it needs guardians (OnlineSuiteError)', () => {
+    assert.throws(() => createSuite({ name: 'toprf-ristretto255', epoch: 1, key: KEY }), { name: 'OnlineSuiteError' })
   })
 
   it('createSuite validates the key and epoch with named errors', () => {
