@@ -83,9 +83,10 @@ export class Inbox {
     void tracked.finally(() => this.#inbound.delete(tracked))
   }
 
-  /** Receives one envelope on `stream` and answers it with a receipt or a refusal. */
+  /** Receives one envelope on `stream` and answers it with a receipt or a refusal (`not_started` while stopped). */
   async serve (stream: Stream, peer: string): Promise<void> {
-    const signal = this.#abort.signal
+    // stop() aborts the transfers in progress; one that starts after it is refused, not cut
+    const signal = this.#active ? this.#abort.signal : undefined
     const reply = await receiveEnvelope(stream, {
       idleTimeoutMs: this.#o.idleTimeoutMs,
       signal,

@@ -67,6 +67,15 @@ export async function withNewPeerId (a: NetAlliance & { multihashOf: Map<TestNod
   return { chain, peerId: p.id }
 }
 
+/** The same alliance, with `org`'s nodes replaced by new ones (the old nodes left the roster). */
+export async function withNewNodes (a: NetAlliance & { multihashOf: Map<TestNode, Uint8Array> }, org: string): Promise<RosterChain> {
+  const old = a.orgs[org]
+  const fresh = makeOrg(org, old.roles, old.nodes.length)
+  const peers = new Map<TestNode, Uint8Array>()
+  for (const n of fresh.nodes) peers.set(n, (await newPeer()).multihash)
+  return chainOf(Object.values(a.orgs).map(o => o.org === org ? fresh : o), n => (peers.get(n) ?? a.multihashOf.get(n)) as Uint8Array)
+}
+
 /** Counters by label, as the node's Prometheus metrics would count them. */
 export class TestMetrics implements ReportMetrics {
   readonly deliveries = new Map<string, number>()
@@ -103,7 +112,13 @@ export interface NodeParts {
 }
 
 export interface PartsNet {
+  /** The folder holding every node's folder; tests put evidence files here. */
+  root: string
   parts: (org: string, index?: number) => NodeParts
+  /** Dials of `peerId` reach `parts` (a roster update gave its node that peer id). */
+  alias: (peerId: string, parts: NodeParts) => void
+  /** A new outbox for `parts` over its store and folder, started (a restart); the old one is stopped first. */
+  reopenOutbox: (parts: NodeParts) => Promise<Outbox>
   /** Peers whose dial fails (offline). */
   offline: Set<string>
   /** Streams opened per peer id. */
@@ -124,6 +139,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
   const all: NodeParts[] = []
   const offline = new Set<string>()
   const dials = new Map<string, number>()
+  const outboxes = new Map<string, () => Outbox>()
   for (const o of Object.values(a.orgs)) {
     for (const [i, node] of o.nodes.entries()) {
       const peerId = a.peerOf.get(node) as string
@@ -140,7 +156,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
       const p: Partial<NodeParts> = { org: o.org, node, peerId, dir, paths, store, custody, metrics, errors, chain: a.chain }
       const chain = (): RosterChain => p.chain as RosterChain
       const shared = { store, queue, paths, org: o.org, chain, logger, clock: clock.now }
-      p.outbox = new Outbox(opts, {
+      const newOutbox = (): Outbox => new Outbox(opts, {
         ...shared,
         signer: node.signer,
         metrics,
@@ -154,6 +170,8 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
           return near
         }
       })
+      outboxes.set(peerId, newOutbox)
+      p.outbox = newOutbox()
       p.inbox = new Inbox(opts, { ...shared, custody, keys: { sign: node.signer, box: { publicKey: node.box.publicKey, get privateKey () { return node.box.privateKey.slice() } } }, metrics })
       p.exporter = new ReportExport({ ...shared, custody, signer: node.signer, deliveriesOf: async id => await (p.outbox as Outbox).deliveriesOf(id) })
       const parts = p as NodeParts
@@ -164,7 +182,15 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
     }
   }
   return {
+    root,
     parts: (org, index = 0) => all.filter(p => p.org === org)[index],
+    alias: (peerId, parts) => { byPeer.set(peerId, parts) },
+    reopenOutbox: async (parts) => {
+      await parts.outbox.stop()
+      parts.outbox = (outboxes.get(parts.peerId) as () => Outbox)()
+      await parts.outbox.start()
+      return parts.outbox
+    },
     offline,
     dials,
     clock,
