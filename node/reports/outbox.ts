@@ -9,7 +9,7 @@
  * nothing.
  */
 import { createReadStream } from 'node:fs'
-import { rename, rm, unlink } from 'node:fs/promises'
+import { readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
@@ -63,6 +63,10 @@ interface Outgoing {
 
 type Finished = 'refused' | 'dropped'
 
+/** An envelope's file name in reports/outbox/. */
+const envelopeName = (id: string): string => `${id}.envelope`
+const ENVELOPE_NAME = /^[0-9a-f]{32}\.envelope$/
+
 export function peerIdOf (multihash: Uint8Array): string {
   return peerIdFromMultihash(Digest.decode(multihash)).toString()
 }
@@ -96,11 +100,19 @@ export class Outbox {
   /** Deliveries still being tried. */
   get pending (): number { return this.#pending.size }
 
-  /** Reloads the pending deliveries and starts the loop (a tick every `tickMs`, and one now). */
+  /**
+   * Reloads the pending deliveries, removes envelopes none of them needs
+   * (a stop between a report's last final delivery and its clean-up left
+   * them), and starts the loop (a tick every `tickMs`, and one now).
+   */
   async start (): Promise<void> {
     this.#abort = new AbortController()
     this.#pending.clear()
     for (const d of await this.#c.store.deliveries()) if (d.state === 'pending') this.#pending.set(deliverySlot(d), d)
+    const needed = new Set([...this.#pending.values()].map(d => envelopeName(d.id)))
+    const left = (await readdir(this.#c.paths.outbox)).filter(f => ENVELOPE_NAME.test(f) && !needed.has(f))
+    for (const f of left) await unlink(join(this.#c.paths.outbox, f)).catch(() => {})
+    if (left.length > 0) this.#log.info('removed envelopes no pending delivery needs', { files: left.length })
     this.#active = true
     this.#timer = setInterval(() => { this.pump() }, this.#o.tickMs)
     this.#timer.unref()
@@ -139,10 +151,9 @@ export class Outbox {
     const nodes = recipientNodes(report, roster).filter(n => !bytesEqual(n.signKey, this.#c.signer.publicKey))
 
     // one envelope for every recipient node, written once, resent byte for byte
-    const envelopeName = `${id}.envelope`
-    const tmp = tmpName(this.#c.paths, envelopeName)
-    const envelope = encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => createReadStream(entries[i].path, { highWaterMark: READ_CHUNK_BYTES }) })
-    const { bytes } = await writeStreamToFile(tmp, envelope)
+    const envelope = envelopeName(id)
+    const tmp = tmpName(this.#c.paths, envelope)
+    const { bytes } = await writeStreamToFile(tmp, encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => createReadStream(entries[i].path, { highWaterMark: READ_CHUNK_BYTES }) }))
 
     const record: OutboxReport = {
       v: 1,
@@ -154,7 +165,7 @@ export class Outbox {
       recipients: report.recipients,
       digest: toHex(signed.digest),
       signedReport: b64(signed.bytes),
-      envelope: envelopeName,
+      envelope,
       envelopeBytes: bytes,
       evidence: files.map((f, i) => ({ name: f.name, size: f.size, path: entries[i].path }))
     }
@@ -171,7 +182,7 @@ export class Outbox {
       // an id given by the caller may have been queued meanwhile
       const again = await this.#c.store.sent(id)
       if (again !== undefined) return { ...outboxItem(again, await this.deliveriesOf(id)), duplicate: true }
-      await rename(tmp, join(this.#c.paths.outbox, envelopeName))
+      await rename(tmp, join(this.#c.paths.outbox, envelope))
       await this.#c.store.queue(record, deliveries)
       return { ...outboxItem(record, deliveries), duplicate: false }
     }).finally(async () => { await rm(tmp, { force: true }) })

@@ -212,6 +212,20 @@ describe('node/reports outbox', function () {
     assert.deepEqual(outboxFiles(), [], 'the envelope is retired by the new outbox too')
   })
 
+  it('a restart removes the envelopes no pending delivery needs, and keeps the others', async () => {
+    await setup()
+    const fr = peer('police-fr')
+    net.offline.add(fr)
+    const kept = await brand().outbox.send(request({ recipients: ['police-fr'] }))
+    const done = await brand().outbox.send(request({ recipients: ['police-fr'], title: 'finished before a crash' }))
+    await brand().outbox.idle()
+    // the last delivery of `done` was stored as final, then the node died before removing its envelope
+    await brand().store.putDelivery({ ...await deliveryTo(done.id, 'police-fr'), state: 'refused' })
+    writeFileSync(join(brand().paths.outbox, 'notes.txt'), 'not an envelope')
+    await net.reopenOutbox(brand())
+    assert.deepEqual(outboxFiles().sort(), [`${kept.id}.envelope`, 'notes.txt'])
+  })
+
   it('keeps delivering to a node whose peer id a roster update changed (the per-recipient limit counts nodes)', async () => {
     await setup({ maxDeliveriesPerPeer: 1, maxConcurrentDeliveries: 1 })
     const fr = net.parts('police-fr')
