@@ -18,35 +18,17 @@
 import { TAGS, signedMessage, taggedHash } from '../../protocol/hash.js'
 import { toHex, fromHex } from '../../protocol/bytes.js'
 import { verifySignature, type Signer } from '../../protocol/ed25519.js'
+import { CUSTODY_ACTIONS, custodyKey, type CustodyAction, type CustodyRecord } from './records.js'
 
 export const CUSTODY_TAG = TAGS.custodyRecord
 const GENESIS_PREV = '0'.repeat(64)
 
-export const CUSTODY_ACTIONS = ['received', 'opened', 'exported'] as const
-export type CustodyAction = typeof CUSTODY_ACTIONS[number]
+export { CUSTODY_ACTIONS, custodyKey, type CustodyAction, type CustodyRecord }
 
-export interface CustodyRecord {
+/** A record the store could not read back (not JSON, or not of the record's shape): `seq` from its key. */
+export interface UnreadableCustodyRecord {
+  damaged: string
   seq: number
-  /** ISO 8601 */
-  time: string
-  action: CustodyAction
-  /** report id, hex */
-  report: string
-  /** what happened: sender, digest, bundle file… (no report content) */
-  detail: Record<string, string | number>
-  /** hash of the previous record (hex), 64 zeros for the first */
-  prev: string
-  hash: string
-  signature: string
-}
-
-/** The minimal key-value view of a LevelDB sublevel (JSON values) the log needs. */
-export interface CustodyStore {
-  iterator: (opts?: Record<string, unknown>) => AsyncIterable<[string, CustodyRecord]>
-}
-
-export function custodyKey (seq: number): string {
-  return String(seq).padStart(16, '0')
 }
 
 export function custodyHash (r: Omit<CustodyRecord, 'hash' | 'signature'>): string {
@@ -87,12 +69,18 @@ export class CustodyLog {
   get length (): number { return this.#seq }
 
   /** Walks the whole log, checking every link and signature; sets the head after the last record. */
-  async load (store: CustodyStore): Promise<void> {
+  async load (records: AsyncIterable<CustodyRecord | UnreadableCustodyRecord>): Promise<void> {
     let seq = 0
     let prev = GENESIS_PREV
     this.#damage = undefined
-    for await (const [, r] of store.iterator()) {
+    for await (const r of records) {
       seq++
+      if ('damaged' in r) {
+        this.#damage ??= `record ${r.seq} is unreadable (${r.damaged})`
+        prev = ''
+        if (Number.isSafeInteger(r.seq)) seq = r.seq
+        continue
+      }
       this.#damage ??= checkCustodyRecord(r, seq, prev, this.#signer.publicKey)
       prev = r.hash
       seq = r.seq

@@ -88,6 +88,25 @@ export class ReportServiceNotStartedError extends NodeError {
   }
 }
 
+/** The report store was used before open() or after close() (the service is starting or stopping). */
+export class ReportStoreNotOpenError extends NodeError {
+  constructor (operation: string) {
+    super('report_store_not_open', `cannot ${operation}: the report store is not open (the node is starting or stopping)`)
+    this.name = 'ReportStoreNotOpenError'
+  }
+}
+
+/** A record in the report store is not JSON or not of its record's shape (disk damage, or a foreign write). */
+export class ReportStoreCorruptError extends NodeError {
+  /** where: sublevel/key */
+  readonly key: string
+  constructor (key: string, why: string, options?: ErrorOptions) {
+    super('report_store_corrupt', `the report store record ${key} is damaged (${why}); it is kept as found. Move <node dir>/reports/db aside to start with an empty outbox and inbox, or restore it from a backup`, options)
+    this.name = 'ReportStoreCorruptError'
+    this.key = key
+  }
+}
+
 // ---------------------------------------------------------------- recipient-side refusals (travel on the wire)
 
 /** A delivery with a report id this node already holds with different content. */

@@ -32,8 +32,9 @@ export function isFinalRefusal (reason: string): boolean {
   return FINAL_REFUSALS.has(reason)
 }
 
+export const DELIVERY_STATES = ['pending', 'delivered', 'refused', 'dropped'] as const
 /** State of one (report, recipient node) delivery. */
-export type DeliveryState = 'pending' | 'delivered' | 'refused' | 'dropped'
+export type DeliveryState = typeof DELIVERY_STATES[number]
 
 /** A report's state in the outbox, from its deliveries. */
 export type OutboxState = 'queued' | 'partial' | 'delivered' | 'failed'

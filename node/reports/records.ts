@@ -1,153 +1,126 @@
 /**
- * What the report service stores in its LevelDB (JSON values), and how
- * stored records turn into the API's views (node/service.ts). Pure.
+ * What the report service stores (JSON values), as zod schemas: every record
+ * read back from disk is parsed with its schema, so a damaged or foreign
+ * value is a named error (ReportStoreCorruptError) instead of a record of the
+ * wrong shape travelling on. Pure.
  *
- * Sublevels and keys:
+ * Sublevels and keys (store/level.ts; the layout of the first release):
  *   outbox    r/<id>          OutboxReport     a report this node sent (signed report, envelope file, evidence paths)
  *             d/<id>/<node>   DeliveryRecord   one per (report, recipient node): state, attempts, next attempt
  *   inbox     <id>            InboxReport      a report this node received and checked
  *   receipts  <id>/<node>     ReceiptRecord    signed receipts: received by the author, or signed by this recipient
- *   custody   <seq>           CustodyRecord    custody.ts
+ *   custody   <seq>           CustodyRecord    custody.ts (seq zero-padded to 16 digits: key order is seq order)
  * Ids are report ids in hex; <node> is a node's signing key in hex.
  */
-import { toHex } from '../../protocol/bytes.js'
-import type { Report } from '../../protocol/report/index.js'
-import type {
-  ReportDeliveryView, ReportDocumentView, ReportInboxItem, ReportOutboxItem
-} from '../service.js'
-import { outboxState, type DeliveryState } from './policy.js'
+import { z } from 'zod'
+import { InvalidReportRequestError } from './errors.js'
+import { DELIVERY_STATES } from './policy.js'
 
-export interface OutboxReport {
-  v: 1
-  id: string
-  created: number
-  queuedAt: number
-  title: string
-  reference: string
-  recipients: string[]
+const hex = (bytes: number): z.ZodString => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} hex digits`)
+/** A report id: 16 bytes, hex. */
+const reportId = hex(16)
+/** A node's signing key, a digest, a hash: 32 bytes, hex. */
+const hex32 = hex(32)
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
+const time = z.number().finite()
+const count = z.number().int().nonnegative()
+
+export const outboxReportSchema = z.object({
+  v: z.literal(1),
+  id: reportId,
+  created: time,
+  queuedAt: time,
+  title: z.string(),
+  reference: z.string(),
+  recipients: z.array(z.string()),
   /** signedReportDigest, hex: what receipts acknowledge */
-  digest: string
+  digest: hex32,
   /** encoded SignedReport, base64 */
-  signedReport: string
+  signedReport: base64,
   /** file name in reports/outbox/ */
-  envelope: string
-  envelopeBytes: number
+  envelope: z.string().min(1),
+  envelopeBytes: count,
   /** the author's evidence files: bundles exported by the author read them again (and check them) */
-  evidence: Array<{ name: string, size: number, path: string }>
-}
+  evidence: z.array(z.object({ name: z.string(), size: count, path: z.string() }))
+})
+export type OutboxReport = z.infer<typeof outboxReportSchema>
 
-export interface DeliveryRecord {
-  id: string
-  org: string
+export const deliveryRecordSchema = z.object({
+  id: reportId,
+  org: z.string(),
   /** the recipient node's signing key, hex */
-  node: string
-  peerId: string
-  state: DeliveryState
-  attempts: number
+  node: hex32,
+  peerId: z.string(),
+  state: z.enum(DELIVERY_STATES),
+  attempts: count,
   /** ms; meaningful while pending */
-  nextAttemptAt: number
-  lastError?: { reason: string, message: string, at: number }
+  nextAttemptAt: time,
+  lastError: z.object({ reason: z.string(), message: z.string(), at: time }).optional(),
   /** when the receipt came back (this node's clock) */
-  deliveredAt?: number
+  deliveredAt: time.optional(),
   /** the receipt's own time */
-  received?: number
-}
+  received: time.optional()
+})
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>
 
-export interface InboxReport {
-  v: 1
-  id: string
-  digest: string
+export const inboxReportSchema = z.object({
+  v: z.literal(1),
+  id: reportId,
+  digest: hex32,
   /** encoded SignedReport, base64 */
-  signedReport: string
-  author: string
-  created: number
-  title: string
-  reference: string
-  received: number
+  signedReport: base64,
+  author: z.string(),
+  created: time,
+  title: z.string(),
+  reference: z.string(),
+  received: time,
   /** libp2p peer id of the node that delivered it */
-  from: string
-  evidence: Array<{ name: string, size: number, file: string }>
-}
+  from: z.string(),
+  evidence: z.array(z.object({ name: z.string(), size: count, file: z.string().regex(/^evidence-\d+$/) }))
+})
+export type InboxReport = z.infer<typeof inboxReportSchema>
 
-export interface ReceiptRecord {
-  id: string
-  org: string
-  node: string
+export const receiptRecordSchema = z.object({
+  id: reportId,
+  org: z.string(),
+  node: hex32,
   /** encoded SignedReceipt, base64 */
-  receipt: string
-  received: number
-}
+  receipt: base64,
+  received: time
+})
+export type ReceiptRecord = z.infer<typeof receiptRecordSchema>
+
+export const CUSTODY_ACTIONS = ['received', 'opened', 'exported'] as const
+export type CustodyAction = typeof CUSTODY_ACTIONS[number]
+
+export const custodyRecordSchema = z.object({
+  seq: z.number().int().positive(),
+  /** ISO 8601 */
+  time: z.string(),
+  action: z.enum(CUSTODY_ACTIONS),
+  /** report id, hex */
+  report: z.string(),
+  /** what happened: sender, digest, bundle file… (no report content) */
+  detail: z.record(z.string(), z.union([z.string(), z.number()])),
+  /** hash of the previous record (hex), 64 zeros for the first */
+  prev: z.string(),
+  hash: z.string(),
+  signature: z.string()
+})
+export type CustodyRecord = z.infer<typeof custodyRecordSchema>
 
 export const outboxReportKey = (id: string): string => `r/${id}`
 export const deliveryKey = (id: string, node: string): string => `d/${id}/${node}`
 export const receiptKey = (id: string, node: string): string => `${id}/${node}`
+export const custodyKey = (seq: number): string => String(seq).padStart(16, '0')
+/** The (report, node) key of a delivery in memory: one per recipient node of a report. */
+export const deliverySlot = (d: Pick<DeliveryRecord, 'id' | 'node'>): string => `${d.id}/${d.node}`
 
 export const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
 export const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
 
-const iso = (t: number | undefined): string | null => t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString()
-
-export function deliveryView (d: DeliveryRecord): ReportDeliveryView {
-  return {
-    org: d.org,
-    node: d.node,
-    peerId: d.peerId,
-    state: d.state,
-    attempts: d.attempts,
-    nextAttemptAt: d.state === 'pending' ? iso(d.nextAttemptAt) : null,
-    lastError: d.lastError === undefined ? null : { reason: d.lastError.reason, message: d.lastError.message, at: iso(d.lastError.at) as string },
-    deliveredAt: iso(d.deliveredAt),
-    receiptTime: iso(d.received)
-  }
-}
-
-export function outboxItem (r: OutboxReport, deliveries: DeliveryRecord[]): ReportOutboxItem {
-  return {
-    id: r.id,
-    title: r.title,
-    reference: r.reference,
-    created: iso(r.created) as string,
-    queuedAt: iso(r.queuedAt) as string,
-    recipients: [...r.recipients],
-    state: outboxState(deliveries.map(d => d.state)),
-    digest: r.digest,
-    evidence: r.evidence.length,
-    evidenceBytes: r.evidence.reduce((a, e) => a + e.size, 0),
-    envelopeBytes: r.envelopeBytes,
-    deliveries: deliveries.map(deliveryView)
-  }
-}
-
-export function inboxItem (r: InboxReport): ReportInboxItem {
-  return {
-    id: r.id,
-    author: r.author,
-    title: r.title,
-    reference: r.reference,
-    created: iso(r.created) as string,
-    received: iso(r.received) as string,
-    from: r.from,
-    digest: r.digest,
-    evidence: r.evidence.length,
-    evidenceBytes: r.evidence.reduce((a, e) => a + e.size, 0)
-  }
-}
-
-/** The whole report as JSON: raw identifiers included (this is the node of its author or of a recipient). */
-export function documentView (r: Report): ReportDocumentView {
-  return {
-    id: toHex(r.id),
-    alliance: r.alliance,
-    author: r.author,
-    authorKey: toHex(r.authorKey),
-    created: iso(r.created) as string,
-    recipients: [...r.recipients],
-    title: r.title,
-    reference: r.reference,
-    listings: r.listings.map(l => ({ url: l.url, platform: l.platform, listingId: l.listingId, title: l.title, observed: l.observed === 0 ? null : iso(l.observed) })),
-    sellers: r.sellers.map(s => ({ name: s.name, platform: s.platform, identifiers: s.identifiers.map(i => ({ kind: i.kind, value: i.value })) })),
-    rights: r.rights.map(x => ({ type: x.type, mark: x.mark, registrations: [...x.registrations], jurisdiction: x.jurisdiction })),
-    evidence: r.evidence.map(e => ({ name: e.name, size: e.size, mediaType: e.mediaType, sha256: toHex(e.sha256), description: e.description })),
-    narrative: r.narrative
-  }
+/** A report id as the API and the CLI give it: 32 lower-case hex digits (InvalidReportRequestError otherwise). */
+export function checkReportId (id: string): string {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new InvalidReportRequestError(`${JSON.stringify(id.slice(0, 40))} is not a report id (32 hex digits)`)
+  return id
 }

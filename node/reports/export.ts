@@ -1,0 +1,138 @@
+/**
+ * A report out of the node: `show` (the whole report, its deliveries or
+ * reception, receipts and chain of custody; on a recipient, logged as
+ * `opened` first) and `export` (the evidence bundle of protocol/report,
+ * logged as `exported`). Both read the report from the outbox (the author)
+ * or the inbox (a recipient).
+ */
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { isAbsolute, join } from 'node:path'
+import type { Signer } from '../../protocol/ed25519.js'
+import { decodeReport, decodeSignedReport, writeBundle, type EvidenceFile } from '../../protocol/report/index.js'
+import type { RosterChain } from '../../protocol/roster/index.js'
+import type { ComponentLogger } from '../logger.js'
+import type { ReportCustodyView, ReportDetail, ReportExportResult } from '../service.js'
+import type { WriteQueue } from '../store/queue.js'
+import type { CustodyLog } from './custody.js'
+import { EvidenceUnavailableError, ExportTargetExistsError, InvalidReportRequestError, ReportNotFoundError } from './errors.js'
+import { publishNoReplace, writeStreamToFile, type ReportPaths } from './files.js'
+import { checkReportId, unb64, type CustodyAction, type DeliveryRecord, type InboxReport, type OutboxReport } from './records.js'
+import type { ReportStore } from './store/index.js'
+import { custodyView, documentView, inboxItem, outboxItem } from './views.js'
+
+export interface ExportComponents {
+  store: ReportStore
+  /** The service's one write queue: custody records are appended in order. */
+  queue: WriteQueue
+  custody: CustodyLog
+  paths: ReportPaths
+  org: string
+  chain: () => RosterChain
+  /** Signs the bundle's export statement and custody records. */
+  signer: Signer
+  /** The live deliveries of a sent report (Outbox.deliveriesOf). */
+  deliveriesOf: (id: string) => Promise<DeliveryRecord[]>
+  logger: ComponentLogger
+  clock: () => number
+}
+
+type Held = { sent: OutboxReport, got?: undefined } | { sent?: undefined, got: InboxReport }
+
+export class ReportExport {
+  readonly #c: ExportComponents
+
+  constructor (components: ExportComponents) {
+    this.#c = components
+  }
+
+  /** The report with this id in the outbox, else in the inbox (ReportNotFoundError). */
+  async #held (id: string): Promise<Held> {
+    const sent = await this.#c.store.sent(id)
+    if (sent !== undefined) return { sent }
+    const got = await this.#c.store.received(id)
+    if (got === undefined) throw new ReportNotFoundError(id)
+    return { got }
+  }
+
+  async #appendCustody (action: CustodyAction, id: string, detail: Record<string, string | number>): Promise<void> {
+    await this.#c.queue.run(async () => {
+      const c = this.#c.custody.prepare(action, id, detail, this.#c.clock())
+      await this.#c.store.appendCustody(c.record)
+      c.commit()
+    })
+  }
+
+  async #custodyOf (id: string): Promise<ReportCustodyView[]> {
+    const out: ReportCustodyView[] = []
+    for await (const r of this.#c.store.custody()) if (!('damaged' in r) && r.report === id) out.push(custodyView(r))
+    return out
+  }
+
+  /** The report in full. On a recipient, logs `opened` in the chain of custody first. */
+  async show (id: string, by = 'local API'): Promise<ReportDetail> {
+    checkReportId(id)
+    const { sent, got } = await this.#held(id)
+    if (got !== undefined) await this.#appendCustody('opened', id, { by })
+    const held = sent ?? got
+    const report = decodeReport(decodeSignedReport(unb64(held.signedReport)).report)
+    const receipts = await this.#c.store.receipts(id)
+    return {
+      direction: sent !== undefined ? 'sent' : 'received',
+      id,
+      digest: held.digest,
+      report: documentView(report),
+      outbox: sent !== undefined ? outboxItem(sent, await this.#c.deliveriesOf(id)) : null,
+      inbox: got !== undefined ? inboxItem(got) : null,
+      receipts: receipts.map(r => ({ org: r.org, node: r.node, received: new Date(r.received).toISOString() })),
+      custody: await this.#custodyOf(id),
+      custodyIntact: this.#c.custody.damage === undefined
+    }
+  }
+
+  /**
+   * Writes the evidence bundle (protocol/report/bundle.ts) to `outPath`:
+   * streamed to a temporary file beside it, then linked into place, never
+   * replacing an existing file. A recipient bundles the evidence it
+   * received; the author re-reads its original files, which must still
+   * match the digests it signed. Logged as `exported` in the chain of custody.
+   */
+  async export (id: string, outPath: string): Promise<ReportExportResult> {
+    checkReportId(id)
+    if (!isAbsolute(outPath)) throw new InvalidReportRequestError(`the bundle path ${JSON.stringify(outPath)} is not absolute`)
+    const { sent, got } = await this.#held(id)
+    if (await stat(outPath).then(() => true, () => false)) throw new ExportTargetExistsError(outPath)
+    const signedReport = unb64((sent ?? got).signedReport)
+    const receipts = (await this.#c.store.receipts(id)).map(r => unb64(r.receipt))
+    const paths = sent !== undefined ? sent.evidence.map(e => e.path) : got.evidence.map(e => join(this.#c.paths.inbox, id, e.file))
+    const bundle = writeBundle({
+      rosters: this.#c.chain(),
+      signedReport,
+      receipts,
+      exporter: this.#c.signer,
+      exported: this.#c.clock(),
+      evidence: (file, i) => readEvidence(paths[i], file)
+    })
+    const tmp = `${outPath}.${process.pid}.${Date.now()}.part`
+    const written = await writeStreamToFile(tmp, bundle, { hash: true }) as { bytes: number, sha256: string }
+    try {
+      await publishNoReplace(tmp, outPath)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ExportTargetExistsError(outPath)
+      throw err
+    }
+    await this.#appendCustody('exported', id, { by: 'local API', out: outPath, bytes: written.bytes, sha256: written.sha256, receipts: receipts.length })
+    this.#c.logger.info('evidence bundle exported', { id, bytes: written.bytes, receipts: receipts.length })
+    return { id, out: outPath, bytes: written.bytes, sha256: written.sha256, receipts: receipts.length, exporter: this.#c.org }
+  }
+}
+
+async function * readEvidence (path: string, file: EvidenceFile): AsyncGenerator<Uint8Array> {
+  try {
+    yield * createReadStream(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== undefined) throw new EvidenceUnavailableError(file.name, `cannot be read from ${path} (${code}); the author's original file must stay where it was when the report was sent`, { cause: err })
+    throw err
+  }
+}
