@@ -30,6 +30,14 @@ export interface SyncServiceComponents {
 }
 
 export const DEFAULT_ANTI_ENTROPY_MS = 30_000
+/**
+ * Pulls an anti-entropy round runs at once. A round used to pull from one
+ * peer after another, so one silently dead peer (no FIN, no RST) held up
+ * every peer behind it until its dial or sync timed out.
+ */
+export const ANTI_ENTROPY_CONCURRENCY = 8
+/** One peer's pull in an anti-entropy round gives up after this long (the next round tries again). */
+export const ANTI_ENTROPY_PEER_DEADLINE_MS = 20_000
 
 export class SyncService {
   readonly protocol: string
@@ -75,11 +83,11 @@ export class SyncService {
   }
 
   /** Pulls what `peer` has and we lack. One sync per peer at a time; failures are counted, never thrown. */
-  async syncWith (peer: string): Promise<SyncResult | undefined> {
+  async syncWith (peer: string, deadlineMs = SYNC_TIMEOUT_MS): Promise<SyncResult | undefined> {
     const running = this.#running.get(peer)
     if (running !== undefined) return await running
     const run = (async () => {
-      const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+      const signal = AbortSignal.timeout(deadlineMs)
       try {
         const stream = await this.#c.host.dialProtocol(peer, this.protocol, { signal })
         const result = await pullSync(stream, peer, this.#components(), signal)
@@ -101,9 +109,18 @@ export class SyncService {
     return await run
   }
 
-  /** Anti-entropy round: pull from every connected peer. */
-  async antiEntropy (): Promise<void> {
+  /**
+   * Anti-entropy round: pull from every connected peer, up to
+   * ANTI_ENTROPY_CONCURRENCY at once, each within its own deadline, so a
+   * dead peer costs one slot for at most ANTI_ENTROPY_PEER_DEADLINE_MS.
+   */
+  async antiEntropy (opts: { concurrency?: number, peerDeadlineMs?: number } = {}): Promise<void> {
     this.#c.beforeRound?.()
-    for (const peer of this.#c.host.connectedPeers()) await this.syncWith(peer)
+    const queue = [...this.#c.host.connectedPeers()]
+    const deadline = opts.peerDeadlineMs ?? ANTI_ENTROPY_PEER_DEADLINE_MS
+    const lane = async (): Promise<void> => {
+      for (let peer = queue.shift(); peer !== undefined; peer = queue.shift()) await this.syncWith(peer, deadline)
+    }
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? ANTI_ENTROPY_CONCURRENCY, queue.length) }, lane))
   }
 }

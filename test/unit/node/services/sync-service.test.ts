@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { MetricsRegistry } from '../../../../node/api/metrics.js'
+import type { Ingestor } from '../../../../node/ingest.js'
+import { silentLogger } from '../../../../node/logger.js'
+import type { Host } from '../../../../node/net/host.js'
+import { SyncService } from '../../../../node/services/sync-service.js'
+import { MemoryStore } from '../../../../node/store/memory.js'
+
+/** A host whose dials to `dead` never answer (a silent partition) and to everyone else fail at once, recording when. */
+function fakeHost (peers: string[], dead: string): { host: Host, dialledAt: Map<string, number> } {
+  const dialledAt = new Map<string, number>()
+  const host = Object.assign(new EventEmitter(), {
+    connectedPeers: () => peers,
+    dialProtocol: async (peer: string, _p: string, opts: { signal?: AbortSignal }) => {
+      dialledAt.set(peer, performance.now())
+      if (peer !== dead) throw new Error('refused')
+      return await new Promise((_resolve, reject) => { opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason)) })
+    }
+  }) as unknown as Host
+  return { host, dialledAt }
+}
+
+describe('node/services sync service', () => {
+  it('an anti-entropy round is not held up by a silently dead peer, and gives up on it at the per-peer deadline', async () => {
+    const peers = ['dead', 'p1', 'p2', 'p3']
+    const { host, dialledAt } = fakeHost(peers, 'dead')
+    const metrics = new MetricsRegistry()
+    const sync = new SyncService({}, { host, store: new MemoryStore(), ingestor: {} as unknown as Ingestor, alliance: 'a', metrics, logger: silentLogger().forComponent('t'), clock: Date.now })
+    const t0 = performance.now()
+    await sync.antiEntropy({ concurrency: 2, peerDeadlineMs: 300 })
+    const took = performance.now() - t0
+    for (const p of ['p1', 'p2', 'p3']) assert.ok((dialledAt.get(p) ?? Infinity) - t0 < 200, `${p} was pulled while the dead peer hung`)
+    assert.ok(took >= 290 && took < 2000, `the round ends at the dead peer's deadline (${Math.round(took)} ms)`)
+    const errors = (await metrics.registry.getSingleMetricAsString('alliance_sync_runs_total')).match(/result="error"} (\d+)/)
+    assert.equal(Number(errors?.[1]), 4, 'every failed pull counted')
+  })
+})
