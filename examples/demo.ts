@@ -9,7 +9,8 @@
  * counterfeiters' identifiers, each written their own way; the platform
  * watches its blocklist form and explains one entry; a brand reports a
  * listed seller to the police node and the evidence bundle verifies
- * offline. Everything is stopped and removed at the end.
+ * offline; finally the alliance removes a brand and rotates the
+ * fingerprint key. Everything is stopped and removed at the end.
  *
  *   npm run demo            # KEEP=1 keeps the folder for a look around
  */
@@ -180,7 +181,26 @@ async function main (): Promise<void> {
     say(`   one bit flipped in the evidence → exit ${bad.code}: ${bad.out.split('\n').find(l => l.startsWith('alliance:')) ?? bad.out}`)
     if (bad.code !== 4) throw new Error('a tampered bundle verified')
 
-    say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, ${scan.rows.toLocaleString('en-US')} listings scanned, 1 report delivered and receipted.`)
+    // ---------------------------------------------------------------- 10. key rotation (node/services/rotation.ts)
+    say('\n10. The alliance removes brand-c and rotates the fingerprint key, so brand-c cannot reverse anything made from now on.')
+    const cli = async (...args: string[]): Promise<string> => await new Promise((resolve, reject) => {
+      execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => { if (err !== null) reject(new Error(`alliance ${args[0]} ${args[1] ?? ''}: ${stderr}`)); else resolve(stdout) })
+    })
+    const v2 = join(root, 'roster-v2.json')
+    await cli('roster', 'next', dirs['brand-a'], '--remove', 'brand-c', '--rotate-key', '--out', v2)
+    for (const org of ['brand-a', 'brand-b', 'platform']) await cli('roster', 'sign', dirs[org], v2)
+    await cli('roster', 'install', dirs['brand-a'], v2)
+    say('   alliance roster next --remove brand-c --rotate-key; signed by 3 of 5 orgs; installed on brand-a\'s node')
+    const remaining = MEMBERS.filter(m => m.org !== 'brand-c')
+    await until('every remaining node to re-attest and cut over to epoch 2', async () => await Promise.all(remaining.map(async m => (await api[m.org].status()).keyEpoch)), ks => ks.every(k => k.epoch === 2 && k.phase === 'steady'), 60_000)
+    say('   every remaining node opened its sealed copy of the epoch-2 key, re-attested from its vault, and destroyed the epoch-1 key')
+    const rotated = await api.platform.explain({ kind: 'phone', value: '07400 000260' })
+    say(`   phone 07400 000260 → new fingerprint ${rotated.fingerprint.slice(0, 16)}… (was ${why.fingerprint.slice(0, 16)}…): ${rotated.status.toUpperCase()}, vouched by ${rotated.positive.map(v => v.org).join(' and ')}`)
+    if (rotated.status !== 'listed') throw new Error('the rotation lost a listing')
+    const cStatus = await api['brand-c'].status()
+    say(`   brand-c's node stays on epoch ${cStatus.keyEpoch.epoch}: the new key was never sealed to it`)
+
+    say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, ${scan.rows.toLocaleString('en-US')} listings scanned, 1 report delivered and receipted, 1 member removed with a key rotation.`)
   } finally {
     await Promise.all(children.map(async c => {
       if (c.exitCode !== null) return
