@@ -5,6 +5,7 @@
  */
 import type { Claim, Kind } from '../protocol/kinds.js'
 import type { MatchSummary } from './match/index.js'
+import type { RotationView } from './services/rotation.js'
 
 export interface AttestItem {
   kind: Kind
@@ -122,21 +123,11 @@ export interface NodeStatus {
   rescanNeeded: { epoch: number, listings: number, at: string } | null
 }
 
-export interface KeyEpochView {
+/** The fingerprint key epoch and a rotation's progress, as `status` shows them. */
+export interface KeyEpochView extends RotationView {
   suite: string
-  /** The epoch of the roster in force. */
+  /** The epoch of the roster in force (ahead of `epoch` while its sealed key has not arrived). */
   rosterEpoch: number
-  /** steady | waiting-for-key | re-attesting | waiting-for-members */
-  phase: string
-  /** Epoch new statements are made under. */
-  epoch: number
-  /** Epoch being replaced, until cut-over. */
-  retiring: number | null
-  moved: string[]
-  waitingFor: string[]
-  cutoverBy: string | null
-  reattested: number
-  vault: boolean
 }
 
 /** The platform's outcomes for a listing matched on a fingerprint. */
