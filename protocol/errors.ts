@@ -13,3 +13,32 @@ export class ProtocolError extends Error {
     this.reason = reason
   }
 }
+
+/**
+ * A wire-enum table of protocol/kinds.ts breaks the registry's rules (a
+ * number repeated, retired, or out of range). Thrown when the module loads:
+ * a build with a broken table must not run at all.
+ */
+export class InvalidRegistryError extends ProtocolError {
+  readonly enum: string
+  constructor (enumName: string, why: string) {
+    super('invalid_registry', `wire enum ${enumName}: ${why}; wire numbers are never reused, give a new name a new number`)
+    this.name = 'InvalidRegistryError'
+    this.enum = enumName
+  }
+}
+
+/** A name is not in the wire enum it is encoded as (e.g. a kind from untyped input). */
+export class UnknownEnumNameError extends ProtocolError {
+  readonly enum: string
+  constructor (enumName: string, value: unknown) {
+    super('unknown_enum_name', `${describeName(value)} is not a ${enumName}`)
+    this.name = 'UnknownEnumNameError'
+    this.enum = enumName
+  }
+}
+
+/** Echo a value only if it looks like an enum name: a swapped argument must not put a raw identifier into logs. */
+function describeName (value: unknown): string {
+  return typeof value === 'string' && /^[a-z][a-z-]{0,31}$/.test(value) ? JSON.stringify(value) : '(not an enum name)'
+}

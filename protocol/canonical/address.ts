@@ -9,7 +9,7 @@
  *  3. whole tokens found in ABBREVIATIONS_V1 are expanded (st → street).
  *     "st" is read as street even where it means saint: both holders apply
  *     the same rule, so matching is unaffected.
- * Changing the table changes canonical bytes: bump CANONICAL_VERSION.
+ * Changing the table changes canonical bytes: bump the kind's canonicalVersion in protocol/kinds.ts.
  */
 import { InvalidIdentifierError } from './errors.js'
 import { foldCase, isPrintableAscii, stripDiacriticsNFD, stripFormat, tokens } from './text.js'

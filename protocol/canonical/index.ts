@@ -12,7 +12,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js'
 import { utf8 } from '../bytes.js'
-import type { Kind } from '../kinds.js'
+import { KIND_REGISTRY, KINDS, type Kind } from '../kinds.js'
 import { canonicalSellerAccount } from './account.js'
 import { canonicalAddress } from './address.js'
 import { canonicalDomain } from './domain.js'
@@ -28,21 +28,16 @@ export { InvalidIdentifierError, INVALID_WHY, type InvalidWhy } from './errors.j
 export { MAX_RAW_IDENTIFIER_LENGTH } from './guard.js'
 
 /**
- * Version of each kind's rule set. Any change to a kind's rules that changes
- * the canonical text of some input bumps that kind's version; fingerprints
- * carry it, so members on different versions do not silently miss matches.
+ * Version of each kind's rule set: protocol/kinds.ts KIND_REGISTRY, the one
+ * place it is written. Any change to a kind's rules that changes the
+ * canonical text of some input bumps that kind's `canonicalVersion` there;
+ * fingerprint suites hash it into every fingerprint of the kind, so members
+ * on different versions get unrelated fingerprints rather than silently
+ * missing matches.
  */
-export const CANONICAL_VERSION: Record<Kind, number> = Object.freeze({
-  email: 1,
-  phone: 1,
-  'seller-account': 1,
-  'payment-account': 1,
-  domain: 1,
-  url: 1,
-  'postal-address': 1,
-  name: 1,
-  'product-image': 1
-})
+export const CANONICAL_VERSION: Readonly<Record<Kind, number>> = Object.freeze(
+  Object.fromEntries(KINDS.map(k => [k, KIND_REGISTRY[k].canonicalVersion])) as Record<Kind, number>
+)
 
 export interface CanonicalOptions {
   /**

@@ -11,7 +11,7 @@
  * | any other `[a-z0-9-]{1,32}`             | 8–128 of `[A-Za-z0-9._-]`, not checked further | as given           |
  *
  * Chain aliases: ethereum → eth, bitcoin → btc. A chain gaining its own
- * rule later changes canonical bytes: bump CANONICAL_VERSION.
+ * rule later changes canonical bytes: bump the kind's canonicalVersion in protocol/kinds.ts.
  */
 import { createHash } from 'node:crypto'
 import { keccak_256 } from '@noble/hashes/sha3.js'

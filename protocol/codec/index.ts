@@ -14,9 +14,7 @@
  */
 import protobuf from 'protobufjs'
 import { descriptor } from '../pb/descriptor.js'
-import {
-  CLAIMS, KINDS, OPINIONS, ROLES, toWire
-} from '../kinds.js'
+import { CLAIM_WIRE, KIND_WIRE, OPINION_WIRE, ROLE_WIRE, ROLES } from '../kinds.js'
 import * as L from '../limits.js'
 import type {
   Attestation, Body, Entry, Equivocation, Head, KeyEpoch, Member, NodeKey, Opinion, Policy,
@@ -54,14 +52,14 @@ function fingerprintOf (b: Uint8Array, kind: string, field: string): Uint8Array 
 }
 
 function attestationFrom (w: Wire): Attestation {
-  const kind = enumName(KINDS, w.kind, 'attestation.kind')
+  const kind = enumName(KIND_WIRE, w.kind, 'attestation.kind')
   const confidence = num(w.confidence)
   if (confidence > L.MAX_CONFIDENCE) throw new InvalidFieldError('attestation.confidence', `must be 0..${L.MAX_CONFIDENCE}`)
   return {
     type: 'attestation',
     fingerprint: fingerprintOf(bytes(w.fingerprint), kind, 'attestation.fingerprint'),
     kind,
-    claim: enumName(CLAIMS, w.claim, 'attestation.claim'),
+    claim: enumName(CLAIM_WIRE, w.claim, 'attestation.claim'),
     reason: num(w.reason),
     confidence,
     evidenceDigest: optionalLength(bytes(w.evidenceDigest), L.DIGEST_BYTES, 'attestation.evidenceDigest'),
@@ -73,8 +71,8 @@ function attestationFrom (w: Wire): Attestation {
 function attestationTo (a: Attestation): Wire {
   const w: Wire = {}
   put(w, 'fingerprint', a.fingerprint)
-  put(w, 'kind', toWire(KINDS, a.kind))
-  put(w, 'claim', toWire(CLAIMS, a.claim))
+  put(w, 'kind', KIND_WIRE.wireOf(a.kind))
+  put(w, 'claim', CLAIM_WIRE.wireOf(a.claim))
   put(w, 'reason', a.reason)
   put(w, 'confidence', a.confidence)
   put(w, 'evidenceDigest', a.evidenceDigest)
@@ -84,7 +82,7 @@ function attestationTo (a: Attestation): Wire {
 }
 
 function retractionFrom (w: Wire): Retraction {
-  const kind = enumName(KINDS, w.kind, 'retraction.kind')
+  const kind = enumName(KIND_WIRE, w.kind, 'retraction.kind')
   return {
     type: 'retraction',
     target: exactLength(bytes(w.target), L.ID_BYTES, 'retraction.target'),
@@ -98,18 +96,18 @@ function retractionTo (r: Retraction): Wire {
   const w: Wire = {}
   put(w, 'target', r.target)
   put(w, 'fingerprint', r.fingerprint)
-  put(w, 'kind', toWire(KINDS, r.kind))
+  put(w, 'kind', KIND_WIRE.wireOf(r.kind))
   put(w, 'epoch', r.epoch)
   return w
 }
 
 function opinionFrom (w: Wire): Opinion {
-  const kind = enumName(KINDS, w.kind, 'opinion.kind')
+  const kind = enumName(KIND_WIRE, w.kind, 'opinion.kind')
   return {
     type: 'opinion',
     fingerprint: fingerprintOf(bytes(w.fingerprint), kind, 'opinion.fingerprint'),
     kind,
-    opinion: enumName(OPINIONS, w.opinion, 'opinion.opinion'),
+    opinion: enumName(OPINION_WIRE, w.opinion, 'opinion.opinion'),
     expires: u64(w.expires, 'opinion.expires'),
     noteDigest: optionalLength(bytes(w.noteDigest), L.DIGEST_BYTES, 'opinion.noteDigest'),
     epoch: num(w.epoch)
@@ -119,8 +117,8 @@ function opinionFrom (w: Wire): Opinion {
 function opinionTo (o: Opinion): Wire {
   const w: Wire = {}
   put(w, 'fingerprint', o.fingerprint)
-  put(w, 'kind', toWire(KINDS, o.kind))
-  put(w, 'opinion', toWire(OPINIONS, o.opinion))
+  put(w, 'kind', KIND_WIRE.wireOf(o.kind))
+  put(w, 'opinion', OPINION_WIRE.wireOf(o.opinion))
   put(w, 'expires', o.expires)
   put(w, 'noteDigest', o.noteDigest)
   put(w, 'epoch', o.epoch)
@@ -273,7 +271,7 @@ function policyFrom (w: Wire | undefined): Policy {
   return {
     quorum: num(w.quorum),
     governanceThreshold: num(w.governanceThreshold),
-    roleWeights: weights.map((rw, i) => ({ role: enumName(ROLES, rw.role, `policy.roleWeights[${i}].role`), weight: num(rw.weight) })),
+    roleWeights: weights.map((rw, i) => ({ role: enumName(ROLE_WIRE, rw.role, `policy.roleWeights[${i}].role`), weight: num(rw.weight) })),
     maxLifetimeMs: u64(w.maxLifetimeMs, 'policy.maxLifetimeMs'),
     rateLimitPerHour: num(w.rateLimitPerHour),
     suite,
@@ -289,7 +287,7 @@ function policyTo (p: Policy): Wire {
   put(w, 'governanceThreshold', p.governanceThreshold)
   put(w, 'roleWeights', p.roleWeights.map(rw => {
     const o: Wire = {}
-    put(o, 'role', toWire(ROLES, rw.role))
+    put(o, 'role', ROLE_WIRE.wireOf(rw.role))
     put(o, 'weight', rw.weight)
     return o
   }))
@@ -318,7 +316,7 @@ function memberFrom (w: Wire, i: number): Member {
   return {
     org: limitText(str(w.org), L.MAX_ID_CHARS, `${f}.org`),
     name: limitText(str(w.name), L.MAX_TEXT_CHARS, `${f}.name`),
-    roles: count(w.roles as number[], ROLES.length, `${f}.roles`).map((r, j) => enumName(ROLES, r, `${f}.roles[${j}]`)),
+    roles: count(w.roles as number[], ROLES.length, `${f}.roles`).map((r, j) => enumName(ROLE_WIRE, r, `${f}.roles[${j}]`)),
     nodes: count(w.nodes as Wire[], L.MAX_NODES_PER_MEMBER, `${f}.nodes`).map((n, j) => nodeKeyFrom(n, `${f}.nodes[${j}]`))
   }
 }
@@ -327,7 +325,7 @@ function memberTo (m: Member): Wire {
   const w: Wire = {}
   put(w, 'org', m.org)
   put(w, 'name', m.name)
-  put(w, 'roles', m.roles.map(r => toWire(ROLES, r)))
+  put(w, 'roles', m.roles.map(r => ROLE_WIRE.wireOf(r)))
   put(w, 'nodes', m.nodes.map(n => {
     const o: Wire = {}
     put(o, 'signKey', n.signKey)

@@ -6,7 +6,7 @@
  */
 import type protobuf from 'protobufjs'
 import { bytesEqual } from '../bytes.js'
-import { fromWire } from '../kinds.js'
+import type { WireEnum } from '../kinds.js'
 import {
   InvalidFieldError, MalformedMessageError, NonCanonicalEncodingError, OversizeError, TooManyError
 } from './errors.js'
@@ -58,10 +58,13 @@ export function count<T> (arr: T[] | undefined, max: number, field: string): T[]
   return a
 }
 
-export function enumName<N extends string> (names: readonly N[], v: unknown, field: string): N {
-  const name = fromWire(names, num(v))
-  if (name === undefined) throw new InvalidFieldError(field, `unknown or unspecified value ${num(v)}`)
-  return name
+/** The name of a wire enum value through the registry (protocol/kinds.ts); 0, retired and unknown numbers are an InvalidFieldError. */
+export function enumName<N extends string> (e: WireEnum<N>, v: unknown, field: string): N {
+  const n = num(v)
+  const name = e.nameOf(n)
+  if (name !== undefined) return name
+  if (e.retired.includes(n)) throw new InvalidFieldError(field, `${e.protoName} value ${n} is retired`)
+  throw new InvalidFieldError(field, `unknown or unspecified ${e.protoName} value ${n}`)
 }
 
 export function safeInt (n: number, field: string): number {

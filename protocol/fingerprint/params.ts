@@ -2,7 +2,7 @@
  * Sizes, encodings and input checks shared by the fingerprint suites and
  * epoch-key sealing.
  */
-import { KINDS, toWire, type Kind } from '../kinds.js'
+import { FINGERPRINT_KINDS, KIND_REGISTRY, type Kind } from '../kinds.js'
 import { InvalidContextError, InvalidEpochError, InvalidEpochKeyError, UnsupportedKindError } from './errors.js'
 
 /** Every suite outputs 32-byte fingerprints (the wire's fingerprint field). */
@@ -15,16 +15,41 @@ export const BOX_KEY_BYTES = 32
 export const MAX_EPOCH = 0xffffffff
 
 /**
- * Kinds a suite fingerprints. `product-image` is absent: its perceptual
- * hashes are matched by Hamming distance, which a keyed hash would destroy
- * (DESIGN.md §3).
+ * Kinds a suite fingerprints (protocol/kinds.ts `fingerprinted`).
+ * `product-image` is absent: its perceptual hashes are matched by Hamming
+ * distance, which a keyed hash would destroy (DESIGN.md §3).
  */
-export const FINGERPRINT_KINDS: readonly Kind[] = KINDS.filter(k => k !== 'product-image')
+export { FINGERPRINT_KINDS }
 
-/** Wire number (index in KINDS + 1) of a fingerprintable kind; throws UnsupportedKindError otherwise. */
-export function fingerprintKindWire (kind: string): number {
+/** Bytes of `kindDomain`: u8 kind wire number, u16be canonical version. */
+export const KIND_DOMAIN_BYTES = 3
+
+function fingerprintSpec (kind: string): { wire: number, canonicalVersion: number } {
   if (!(FINGERPRINT_KINDS as readonly string[]).includes(kind)) throw new UnsupportedKindError(kind)
-  return toWire(KINDS, kind as Kind)
+  return KIND_REGISTRY[kind as Kind]
+}
+
+/** Wire number (protocol/kinds.ts KIND_REGISTRY) of a fingerprintable kind; throws UnsupportedKindError otherwise. */
+export function fingerprintKindWire (kind: string): number {
+  return fingerprintSpec(kind).wire
+}
+
+/**
+ * What every suite hashes to separate kinds and canonical rule versions:
+ * `u8(kindWire) || u16be(canonicalVersion)` from protocol/kinds.ts
+ * KIND_REGISTRY (3 bytes). Throws UnsupportedKindError for product-image
+ * and unknown kinds.
+ */
+export function kindDomain (kind: string): Uint8Array {
+  const { wire, canonicalVersion } = fingerprintSpec(kind)
+  return kindDomainBytes(wire, canonicalVersion)
+}
+
+/** `u8(kindWire) || u16be(canonicalVersion)` for explicit numbers (kindDomain reads them from the registry). */
+export function kindDomainBytes (kindWire: number, canonicalVersion: number): Uint8Array {
+  if (!Number.isInteger(kindWire) || kindWire < 1 || kindWire > 0xff) throw new RangeError(`kind wire number ${kindWire} is not in 1..255`)
+  if (!Number.isInteger(canonicalVersion) || canonicalVersion < 1 || canonicalVersion > 0xffff) throw new RangeError(`canonical version ${canonicalVersion} is not in 1..65535`)
+  return Uint8Array.of(kindWire, canonicalVersion >>> 8, canonicalVersion & 0xff)
 }
 
 export function assertEpoch (epoch: number): void {

@@ -3,7 +3,7 @@ import { createHmac, hkdfSync } from 'node:crypto'
 import { inspect } from 'node:util'
 import fc from 'fast-check'
 import { toHex, utf8 } from '../../../../protocol/bytes.js'
-import { KINDS, type Kind } from '../../../../protocol/kinds.js'
+import { KIND_REGISTRY, type Kind } from '../../../../protocol/kinds.js'
 import {
   createHmacSuite, createSuite, FINGERPRINT_KINDS, generateEpochKey, hmacKindKey, isLocalSuite,
   type FingerprintItem, type LocalFingerprintSuite
@@ -14,7 +14,7 @@ function referenceKindKey (key: Uint8Array, epoch: number, kind: Kind): Buffer {
   const info = Buffer.alloc(11 + 1 + 4 + 1)
   info.write('hmac-sha256', 0, 'utf8')
   info.writeUInt32BE(epoch, 12)
-  info[16] = KINDS.indexOf(kind) + 1
+  info[16] = KIND_REGISTRY[kind].wire
   return Buffer.from(hkdfSync('sha256', key, Buffer.from('alliance-node/v1/fingerprint-key'), info, 32))
 }
 function reference (key: Uint8Array, epoch: number, kind: Kind, canonical: Uint8Array): Uint8Array {

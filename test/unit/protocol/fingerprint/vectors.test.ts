@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fromHex, toHex, utf8 } from '../../../../protocol/bytes.js'
-import { KINDS, toWire, type Kind } from '../../../../protocol/kinds.js'
+import { KIND_REGISTRY, KINDS, type Kind } from '../../../../protocol/kinds.js'
 import { createSuite, epochKeyCommitment, hmacKindKey, verifyEpochKeyCommitment } from '../../../../protocol/fingerprint/index.js'
 
 interface FingerprintVector {
@@ -32,7 +32,7 @@ describe('protocol/fingerprint test vectors (test/vectors/fingerprint.json)', ()
 
   for (const v of file.vectors) {
     it(v.description, async () => {
-      assert.equal(toWire(KINDS, v.kind), v.kind_wire)
+      assert.equal(KIND_REGISTRY[v.kind].wire, v.kind_wire)
       const canonical = utf8(v.canonical)
       assert.equal(toHex(canonical), v.canonical_hex)
       const key = fromHex(v.epoch_key)
