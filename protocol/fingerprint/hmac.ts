@@ -3,19 +3,23 @@
  * of the alliance epoch key.
  *
  * Construction (byte-exact, so any implementation can reproduce it; vectors
- * in test/vectors/fingerprint.json):
+ * in test/vectors/fingerprint.json, made by scripts/make-fingerprint-vectors.ts):
  *
  *   salt   = utf8("alliance-node/v1/fingerprint-key")          (TAGS.fingerprintKey, no trailing NUL)
- *   info   = utf8("hmac-sha256") || 0x00 || u32be(epoch) || u8(kindWire)
+ *   info   = utf8("hmac-sha256") || 0x00 || u32be(epoch) || u8(kindWire) || u16be(canonicalVersion)
+ *            (11 + 1 + 4 + 1 + 2 = 19 bytes)
  *   k_kind = HKDF-SHA256(ikm = epochKey (32 bytes), salt, info, L = 32)   (RFC 5869)
  *   fp     = HMAC-SHA256(k_kind, canonical)                    (RFC 2104, 32 bytes)
  *
- * where kindWire is the kind's wire number, its index in KINDS plus one
- * (email = 1, phone = 2, seller-account = 3, payment-account = 4,
- * domain = 5, url = 6, postal-address = 7, name = 8). product-image (9) is
- * not fingerprinted. The suite name, epoch and kind are thus all bound into
- * the key: the same canonical bytes give unrelated fingerprints across
- * kinds, epochs and suites.
+ * where kindWire and canonicalVersion are the kind's entries in the
+ * identity registry, protocol/kinds.ts KIND_REGISTRY (today: email = 1,
+ * phone = 2, seller-account = 3, payment-account = 4, domain = 5, url = 6,
+ * postal-address = 7, name = 8, every canonical version 1). product-image
+ * (9) is not fingerprinted. The suite name, epoch, kind and the version of
+ * the kind's canonical rules are thus all bound into the key: the same
+ * canonical bytes give unrelated fingerprints across kinds, epochs, suites
+ * and canonical versions, so a node on other canonical rules cannot
+ * silently produce fingerprints that look comparable but are not.
  *
  * Threat model (DESIGN.md §3): protects against outsiders and anyone who
  * sees only the network or an exported list. It does not protect against a
@@ -30,7 +34,7 @@ import { concatBytes, utf8 } from '../bytes.js'
 import { TAGS } from '../hash.js'
 import type { Kind } from '../kinds.js'
 import { SuiteDestroyedError, UnsupportedKindError } from './errors.js'
-import { assertEpoch, assertEpochKey, FINGERPRINT_BYTES, FINGERPRINT_KINDS, fingerprintKindWire, u32be } from './params.js'
+import { assertEpoch, assertEpochKey, FINGERPRINT_BYTES, FINGERPRINT_KINDS, kindDomain, kindDomainBytes, u32be } from './params.js'
 import type { FingerprintBatchOptions, FingerprintItem, LocalFingerprintSuite } from './suite.js'
 
 export const HMAC_SHA256 = 'hmac-sha256'
@@ -48,15 +52,32 @@ const BATCH_SLICE = 4096
 
 type HmacState = _HMAC<any>
 
+/** The HKDF info of k_kind for explicit numbers, as documented above. */
+export function hmacKindInfo (epoch: number, kindWire: number, canonicalVersion: number): Uint8Array {
+  assertEpoch(epoch)
+  return concatBytes(SUITE_NAME_BYTES, Uint8Array.of(0), u32be(epoch), kindDomainBytes(kindWire, canonicalVersion))
+}
+
 /**
- * k_kind for one kind, as documented above. Exported for test vectors and
- * for tools that must interoperate; the suite itself keeps only HMAC states.
+ * k_kind for one kind under the registry's wire number and canonical
+ * version, as documented above. Exported for test vectors and for tools that
+ * must interoperate; the suite itself keeps only HMAC states.
  */
 export function hmacKindKey (epochKey: Uint8Array, epoch: number, kind: Kind): Uint8Array {
   assertEpochKey(epochKey)
   assertEpoch(epoch)
-  const info = concatBytes(SUITE_NAME_BYTES, Uint8Array.of(0), u32be(epoch), Uint8Array.of(fingerprintKindWire(kind)))
+  const info = concatBytes(SUITE_NAME_BYTES, Uint8Array.of(0), u32be(epoch), kindDomain(kind))
   return hkdf(sha256, epochKey, KIND_KEY_SALT, info, 32)
+}
+
+/**
+ * k_kind for explicit numbers: what a node whose registry says
+ * (kindWire, canonicalVersion) derives. For tests and tools comparing
+ * canonical versions; the suite always uses the registry (hmacKindKey).
+ */
+export function hmacKindKeyFor (epochKey: Uint8Array, epoch: number, kindWire: number, canonicalVersion: number): Uint8Array {
+  assertEpochKey(epochKey)
+  return hkdf(sha256, epochKey, KIND_KEY_SALT, hmacKindInfo(epoch, kindWire, canonicalVersion), 32)
 }
 
 export interface HmacSuiteInit {

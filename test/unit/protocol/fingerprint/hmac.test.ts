@@ -5,20 +5,24 @@ import fc from 'fast-check'
 import { toHex, utf8 } from '../../../../protocol/bytes.js'
 import { KIND_REGISTRY, type Kind } from '../../../../protocol/kinds.js'
 import {
-  createHmacSuite, createSuite, FINGERPRINT_KINDS, generateEpochKey, hmacKindKey, isLocalSuite,
+  createHmacSuite, createSuite, FINGERPRINT_KINDS, generateEpochKey, hmacKindKey, hmacKindKeyFor, isLocalSuite, kindDomain,
   type FingerprintItem, type LocalFingerprintSuite
 } from '../../../../protocol/fingerprint/index.js'
 
-/** The documented construction, computed with OpenSSL instead of noble. */
-function referenceKindKey (key: Uint8Array, epoch: number, kind: Kind): Buffer {
-  const info = Buffer.alloc(11 + 1 + 4 + 1)
+/**
+ * The documented construction, computed with OpenSSL instead of noble:
+ * info = "hmac-sha256" || 0x00 || u32be(epoch) || u8(kindWire) || u16be(canonicalVersion).
+ */
+function referenceKindKey (key: Uint8Array, epoch: number, kind: Kind, canonicalVersion = KIND_REGISTRY[kind].canonicalVersion): Buffer {
+  const info = Buffer.alloc(11 + 1 + 4 + 1 + 2)
   info.write('hmac-sha256', 0, 'utf8')
   info.writeUInt32BE(epoch, 12)
   info[16] = KIND_REGISTRY[kind].wire
+  info.writeUInt16BE(canonicalVersion, 17)
   return Buffer.from(hkdfSync('sha256', key, Buffer.from('alliance-node/v1/fingerprint-key'), info, 32))
 }
-function reference (key: Uint8Array, epoch: number, kind: Kind, canonical: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', referenceKindKey(key, epoch, kind)).update(canonical).digest())
+function reference (key: Uint8Array, epoch: number, kind: Kind, canonical: Uint8Array, canonicalVersion?: number): Uint8Array {
+  return new Uint8Array(createHmac('sha256', referenceKindKey(key, epoch, kind, canonicalVersion)).update(canonical).digest())
 }
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 3)
@@ -46,6 +50,36 @@ describe('protocol/fingerprint hmac-sha256', () => {
         assert.deepEqual(s.fingerprint(kind, canonical), reference(key, epoch, kind, canonical))
       }
     ), { numRuns: 200 })
+  })
+
+  it('changing a kind\'s canonical version changes every fingerprint of that kind (and only that kind\'s key)', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.constantFrom(...FINGERPRINT_KINDS),
+      fc.integer({ min: 1, max: 0xffff }),
+      fc.uint8Array({ maxLength: 100 }),
+      (key, epoch, kind, other, canonical) => {
+        const { wire, canonicalVersion } = KIND_REGISTRY[kind]
+        const s = createHmacSuite({ epoch, key })
+        const fp = s.fingerprint(kind, canonical)
+        // the suite derives under the registry's version...
+        assert.deepEqual(hmacKindKeyFor(key, epoch, wire, canonicalVersion), hmacKindKey(key, epoch, kind))
+        // ...and a node on any other version of the kind's rules gets other fingerprints
+        if (other === canonicalVersion) return
+        assert.notDeepEqual(reference(key, epoch, kind, canonical, other), fp)
+        assert.notDeepEqual(hmacKindKeyFor(key, epoch, wire, other), hmacKindKey(key, epoch, kind))
+      }
+    ), { numRuns: 200 })
+  })
+
+  it('kindDomain is u8(kind wire number) || u16be(canonical version) from the registry, for fingerprinted kinds only', () => {
+    for (const kind of FINGERPRINT_KINDS) {
+      const { wire, canonicalVersion } = KIND_REGISTRY[kind]
+      assert.deepEqual(kindDomain(kind), Uint8Array.of(wire, canonicalVersion >> 8, canonicalVersion & 0xff), kind)
+    }
+    assert.throws(() => kindDomain('product-image'), { name: 'UnsupportedKindError' })
+    assert.throws(() => kindDomain('nope'), { name: 'UnsupportedKindError' })
   })
 
   it('separates kinds, epochs and keys for the same canonical bytes', () => {
