@@ -18,7 +18,7 @@ import { NodeError } from './errors.js'
 import { SEEN_FILE } from './home.js'
 import type { FingerprintService } from './services/fingerprints.js'
 import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
-import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot } from './match/seen-snapshot.js'
+import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ComponentLogger } from './logger.js'
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
@@ -72,6 +72,10 @@ export class MatchService implements StatusSubscriber {
   #scans = 0
   #workers: number | undefined
   #saving: Promise<void> = Promise.resolve()
+  /** Suite and epoch the fingerprints in `seen` were made under: what seen.bin's header says. */
+  #seenContext: SeenContext | undefined
+  /** Suite and epoch of the current pool's lanes. */
+  #poolContext: SeenContext | undefined
 
   constructor (init: MatchServiceInit) {
     this.#init = init
@@ -108,28 +112,35 @@ export class MatchService implements StatusSubscriber {
   /**
    * Loads the seen listings of earlier scans (<dir>/seen.bin), so listings
    * scanned before a restart still get retroactive decisions. A damaged
-   * snapshot is reported and left out: the node starts, and scans from now
-   * on are remembered.
+   * snapshot, one of an unknown format, or one written under another
+   * fingerprint suite, key epoch or canonical version (its fingerprints can
+   * never match) is reported with a warning and left out: the node starts,
+   * scans from now on are remembered, and the next scan's snapshot replaces
+   * the file (match/seen-snapshot.ts).
    */
   async loadSeen (): Promise<void> {
     const path = join(this.#init.dir, SEEN_FILE)
     const t = performance.now()
     try {
-      const arrays = await readSeenSnapshot(path)
+      const expected = { suite: this.#init.fingerprints.view().suite, epoch: this.#init.fingerprints.decisionEpoch }
+      const arrays = await readSeenSnapshot(path, expected)
       if (arrays === undefined) return
       this.seen = MemorySeenStore.fromArrays(arrays)
+      this.#seenContext = expected
       this.#log.info('seen listings loaded', { listings: this.seen.listings, fingerprints: this.seen.fingerprints, ms: Math.round(performance.now() - t) })
     } catch (err) {
       if (!(err instanceof SeenSnapshotError)) throw err
-      this.#log.warn('seen listings not loaded; retroactive decisions cover scans from now on', { why: err.message })
+      this.#log.warn('seen listings not loaded; retroactive decisions cover scans from now on', { reason: err.reason, why: err.message })
     }
   }
 
   /** Writes the seen listings to <dir>/seen.bin (one write at a time; atomic). */
   async #saveSeen (): Promise<void> {
+    const context = this.#seenContext
+    if (context === undefined) return
     const run = this.#saving.then(async () => {
       const t = performance.now()
-      await writeSeenSnapshot(join(this.#init.dir, SEEN_FILE), this.seen.arrays())
+      await writeSeenSnapshot(join(this.#init.dir, SEEN_FILE), this.seen.arrays(), context)
       this.#log.info('seen listings saved', { listings: this.seen.listings, ms: Math.round(performance.now() - t) })
     })
     this.#saving = run.catch(() => undefined)
@@ -145,6 +156,7 @@ export class MatchService implements StatusSubscriber {
     if (this.#pool === undefined) {
       this.#pool = (async () => {
         const { key, ...suite } = await this.#init.fingerprints.matcherKey()
+        this.#poolContext = { suite: suite.suite, epoch: suite.epoch }
         try {
           return await createMatchPool({
             index: this.index,
@@ -178,6 +190,7 @@ export class MatchService implements StatusSubscriber {
       if (old !== undefined) await (await old).close()
     }
     const pool = await this.#getPool()
+    this.#seenUnder(this.#poolContext as SeenContext)
     const out = req.out !== undefined ? createWriteStream(req.out, { mode: 0o600 }) : undefined
     const rejects = req.rejects !== undefined ? createWriteStream(req.rejects, { mode: 0o600 }) : undefined
     try {
@@ -215,7 +228,18 @@ export class MatchService implements StatusSubscriber {
     this.#pool = undefined
     if (old !== undefined) await (await old).close().catch(() => undefined)
     this.seen = new MemorySeenStore()
+    this.#seenContext = { suite: this.#init.fingerprints.view().suite, epoch: this.#init.fingerprints.current }
     await this.#saveSeen()
+  }
+
+  /** The seen memory holds fingerprints of one suite and epoch only: scans under another start it afresh (its fingerprints could never match again). */
+  #seenUnder (context: SeenContext): void {
+    const had = this.#seenContext
+    if (had !== undefined && (had.suite !== context.suite || had.epoch !== context.epoch) && this.seen.listings > 0) {
+      this.#log.warn('seen listings of another fingerprint epoch dropped; retroactive decisions cover scans from now on', { was: had, now: context, listings: this.seen.listings })
+      this.seen = new MemorySeenStore()
+    }
+    this.#seenContext = context
   }
 
   async close (): Promise<void> {

@@ -66,3 +66,57 @@ export class MatchWorkerError extends NodeError {
     this.name = 'MatchWorkerError'
   }
 }
+
+/**
+ * `<dir>/seen.bin` (the seen-listings snapshot) cannot be used: damaged on
+ * disk (checksum, truncated, appended to) or holding arrays that do not hang
+ * together. The subclasses below name the other cases; the daemon treats all
+ * of them alike: it logs a warning and starts a fresh seen memory, which the
+ * next scan's snapshot replaces the file with.
+ */
+export class SeenSnapshotError extends NodeError {
+  constructor (why: string, opts?: { cause?: unknown }, reason = 'seen_snapshot') {
+    super(reason, `seen-listings snapshot: ${why}`, opts)
+    this.name = 'SeenSnapshotError'
+  }
+}
+
+/**
+ * Not a seen-listings snapshot this node can read: another file, a format
+ * version it does not know (written by a newer node), columns or a probe
+ * table it cannot map, or another byte order.
+ */
+export class SeenSnapshotFormatError extends SeenSnapshotError {
+  constructor (why: string, opts?: { cause?: unknown }) {
+    super(why, opts, 'seen_snapshot_format')
+    this.name = 'SeenSnapshotFormatError'
+  }
+}
+
+/** What a snapshot's fingerprints were made under; undefined fields are unknown (format 1 files). */
+export interface SeenFingerprintContext {
+  suite: string | undefined
+  epoch: number | undefined
+  /** Canonical version per fingerprinted kind (protocol/kinds.ts). */
+  canonicalVersions: Readonly<Record<string, number>> | undefined
+}
+
+/**
+ * The snapshot's fingerprints were made under another fingerprint suite,
+ * key epoch or canonical rule version than this node's: none of them can
+ * match a fingerprint this node computes, so the snapshot is not used.
+ * `differs` names what differs ('suite', 'epoch', 'canonical:<kind>').
+ */
+export class SeenSnapshotEpochError extends SeenSnapshotError {
+  readonly written: SeenFingerprintContext
+  readonly expected: SeenFingerprintContext
+  readonly differs: string[]
+  constructor (written: SeenFingerprintContext, expected: SeenFingerprintContext, differs: string[], note = '') {
+    const show = (c: SeenFingerprintContext): string => `${c.suite ?? 'unknown suite'}, epoch ${c.epoch ?? 'unknown'}`
+    super(`written under ${show(written)}, this node fingerprints under ${show(expected)} (differs: ${differs.join(', ')})${note}; its fingerprints cannot match, rescan the listings to rebuild it`, undefined, 'seen_snapshot_epoch')
+    this.name = 'SeenSnapshotEpochError'
+    this.written = written
+    this.expected = expected
+    this.differs = differs
+  }
+}

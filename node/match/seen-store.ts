@@ -21,7 +21,8 @@
 import type { Kind } from '../../protocol/kinds.js'
 import { PROBES, type IdentifierColumn } from './columns.js'
 import { FP_BYTES, capacityFor, findSlot, fpHash, insertSlot, randomSeed, rehash, MAX_LOAD } from './fp-table.js'
-import { SeenSnapshotError, type SeenArrays } from './seen-snapshot.js'
+import { SeenSnapshotError } from './errors.js'
+import type { SeenArrays } from './seen-snapshot.js'
 
 /**
  * Fingerprints of one batch of scanned listings: identifier i has probe

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AllianceNode } from '../../../node/alliance-node.js'
 import { SEEN_FILE } from '../../../node/home.js'
+import { readSeenFile, writeSeenSnapshot } from '../../../node/match/seen-snapshot.js'
 import { FOUR, eventually, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
 
 const LISTINGS = [
@@ -97,5 +98,26 @@ describe('integration: local matching', function () {
     await nodes['brand-b'].attest([{ kind: 'seller-account', value: 'shopmart:listed_after_restart' }])
     await eventually(async () => (await platform.matchRetro(t)).some(d => d.listingId === 'R1' && d.action === 'block'), 20_000, 'a retroactive block for R1 after the restart')
     assert.ok(!(await platform.matchRetro(t)).some(d => d.listingId === 'R2'))
+  })
+
+  it('a seen.bin written under another key epoch is not used: the node starts with a warning and a fresh memory', async () => {
+    const path = join(net.dirs.platform, SEEN_FILE)
+    const policy = nodes.platform.ingestor.chain.current.roster.policy
+    await nodes.platform.stop()
+    const file = await readSeenFile(path)
+    assert.ok(file !== undefined && file.arrays.idStart.length >= 2, 'the earlier scans are on disk')
+    assert.equal(file.header.format, 2)
+    assert.equal(file.header.fingerprints.suite, policy.suite, 'the file names the roster\'s suite')
+    assert.equal(file.header.fingerprints.epoch, policy.epoch, 'the file names the roster\'s key epoch')
+
+    await writeSeenSnapshot(path, file.arrays, { suite: policy.suite, epoch: policy.epoch + 1 })
+    const lines: string[] = []
+    const platform = await AllianceNode.open({ dir: net.dirs.platform, logLevel: 'warn', logSink: (l) => lines.push(l), antiEntropyIntervalMs: 2000 })
+    await platform.start()
+    nodes.platform = platform // the suite's after hook stops it
+    assert.equal(platform.matching.seen.listings, 0, 'fingerprints of another epoch were not loaded')
+    const warning = lines.map(l => JSON.parse(l)).find(e => e.msg.startsWith('seen listings not loaded'))
+    assert.equal(warning?.level, 'warn')
+    assert.equal(warning?.reason, 'seen_snapshot_epoch')
   })
 })
