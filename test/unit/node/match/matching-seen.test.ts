@@ -22,11 +22,12 @@ describe('node/matching seen memory and its epoch', () => {
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'alliance-matching-seen-')) })
   afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
-  it('seen.bin names the scanning epoch; a scan under a new epoch drops the old memory with a warning', async () => {
+  it('seen.bin names the scanning epoch; a scan under a new epoch, or a cut-over, drops the old memory', async () => {
     let epoch = 4
     const fingerprints = {
       view: () => ({ suite: 'hmac-sha256', current: epoch, retiring: undefined, roster: epoch }),
       get decisionEpoch () { return epoch },
+      get current () { return epoch },
       matcherKey: async () => ({ suite: 'hmac-sha256' as const, epoch, key: KEY.slice() })
     } as unknown as FingerprintService
     const lines: string[] = []
@@ -46,6 +47,11 @@ describe('node/matching seen memory and its epoch', () => {
       assert.equal(file?.header.fingerprints.epoch, 5)
       assert.equal(file?.arrays.idStart.length, 2)
       assert.ok(lines.some(l => JSON.parse(l).msg.startsWith('seen listings of another fingerprint epoch dropped')))
+
+      epoch = 6 // a rotation's cut-over: the matcher drops its memory and the file says so
+      await matching.cutover()
+      const after = await readSeenFile(join(dir, 'seen.bin'))
+      assert.deepEqual([after?.header.fingerprints.epoch, after?.arrays.idStart.length], [6, 0])
     } finally {
       await matching.close()
     }
