@@ -15,30 +15,28 @@
  * Truncating y would also be sound; a tagged hash keeps the 32 bytes from
  * being mistaken for any other use of y.
  */
-import { CANONICAL_VERSION } from '../../canonical/index.js'
 import { TAGS, tagPrefix, taggedHash } from '../../hash.js'
-import type { Kind } from '../../kinds.js'
+import { KIND_REGISTRY, type Kind } from '../../kinds.js'
 import { UnsupportedKindError } from '../errors.js'
 import { assertEpoch, FINGERPRINT_BYTES, fingerprintKindWire, u32be } from '../params.js'
 import { InvalidOprfInputError } from './errors.js'
 import { evaluate, MAX_OPRF_INPUT_BYTES, MODE_VOPRF, OPRF_OUTPUT_BYTES } from './oprf.js'
 
 /**
- * The kind's wire number as bound into the input. THE place to switch when
- * protocol/kinds.ts carries explicit wire numbers (branch wt-kinds); until
- * then it is fingerprintKindWire (index in KINDS + 1), as hmac-sha256 uses.
+ * The kind's wire number as bound into the input: the identity registry's
+ * (protocol/kinds.ts KIND_REGISTRY), as hmac-sha256 binds it. Throws
+ * UnsupportedKindError for product-image and unknown kinds.
  */
 export function toprfKindWire (kind: Kind): number {
   return fingerprintKindWire(kind)
 }
 
 /**
- * The kind's canonicalisation version as bound into the input. THE place
- * to switch when protocol/kinds.ts carries per-kind canonical versions
- * (branch wt-kinds); until then protocol/canonical's CANONICAL_VERSION.
+ * The kind's canonicalisation version as bound into the input: the identity
+ * registry's (protocol/kinds.ts KIND_REGISTRY), as hmac-sha256 binds it.
  */
 export function toprfCanonicalVersion (kind: Kind): number {
-  return CANONICAL_VERSION[kind]
+  return KIND_REGISTRY[kind].canonicalVersion
 }
 
 const INPUT_PREFIX = tagPrefix(TAGS.toprfInput)

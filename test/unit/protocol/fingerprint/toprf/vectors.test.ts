@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ristretto255_oprf } from '@noble/curves/ed25519.js'
 import { fromHex, toHex, utf8 } from '../../../../../protocol/bytes.js'
-import { KINDS, type Kind } from '../../../../../protocol/kinds.js'
-import { CANONICAL_VERSION } from '../../../../../protocol/canonical/index.js'
-import { createToprfGuardian, createToprfSuite, fingerprintWithKey, toprfInput } from '../../../../../protocol/fingerprint/toprf/index.js'
+import { FINGERPRINT_DOMAINS, KIND_REGISTRY, KINDS, type Kind } from '../../../../../protocol/kinds.js'
+import { createToprfGuardian, createToprfSuite, fingerprintWithKey, toprfCanonicalVersion, toprfInput, toprfKindWire } from '../../../../../protocol/fingerprint/toprf/index.js'
 import { splitSecret } from '../../../../../protocol/fingerprint/toprf/shamir.js'
 import { network, refs } from './helpers.js'
 
@@ -20,6 +19,13 @@ describe('protocol/fingerprint/toprf test vectors (test/vectors/toprf-fingerprin
     assert.ok(file.vectors.length >= 10)
   })
 
+  it('bind each kind\'s wire number and canonical version from the identity registry, as hmac-sha256 does', () => {
+    for (const d of FINGERPRINT_DOMAINS) {
+      assert.equal(toprfKindWire(d.kind), d.kindWire, d.kind)
+      assert.equal(toprfCanonicalVersion(d.kind), d.canonicalVersion, d.kind)
+    }
+  })
+
   it('the key is the RFC 9497 DeriveKeyPair of the seed (noble)', () => {
     const kp = ristretto255_oprf.voprf.deriveKeyPair(fromHex(file.seed), fromHex(file.key_info))
     assert.equal(toHex(kp.secretKey), file.secret_key)
@@ -32,14 +38,14 @@ describe('protocol/fingerprint/toprf test vectors (test/vectors/toprf-fingerprin
       const tag = utf8('alliance-node/v1/toprf-input\u0000')
       const head = new Uint8Array(7)
       const dv = new DataView(head.buffer)
-      dv.setUint8(0, KINDS.indexOf(v.kind) + 1)
+      dv.setUint8(0, KIND_REGISTRY[v.kind].wire)
       dv.setUint32(1, v.epoch)
-      dv.setUint16(5, CANONICAL_VERSION[v.kind])
+      dv.setUint16(5, KIND_REGISTRY[v.kind].canonicalVersion)
       const expectedInput = toHex(new Uint8Array([...tag, ...head, ...utf8(v.canonical)]))
       assert.equal(expectedInput, v.input)
       assert.equal(toHex(toprfInput(v.kind, v.epoch, utf8(v.canonical))), v.input)
-      assert.equal(v.kind_wire, KINDS.indexOf(v.kind) + 1)
-      assert.equal(v.canonical_version, CANONICAL_VERSION[v.kind])
+      assert.equal(v.kind_wire, KIND_REGISTRY[v.kind].wire)
+      assert.equal(v.canonical_version, KIND_REGISTRY[v.kind].canonicalVersion)
       // the OPRF output by the independent implementation
       const { voprf } = ristretto255_oprf
       const input = fromHex(v.input)
