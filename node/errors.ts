@@ -3,7 +3,18 @@
  * assert on it, never on message text) and a stable `reason` (a short
  * snake_case code that doubles as a metric label). Messages say what was
  * wrong and what to do; they name files and peers, never key material.
+ *
+ * Each also says whose fault it is through `category` (see ErrorCategory):
+ * `internal` unless the class overrides it, because most node errors are
+ * about the node's own files, state or bugs, and the HTTP API must never
+ * blame a request for those. A class a caller can cause overrides it with
+ * `override get category (): ErrorCategory { return 'input' }` (or
+ * not_found, conflict, unavailable).
  */
+import type { ErrorCategory } from '../protocol/errors.js'
+
+export type { ErrorCategory } from '../protocol/errors.js'
+
 export class NodeError extends Error {
   readonly reason: string
   constructor (reason: string, message: string, options?: ErrorOptions) {
@@ -11,6 +22,8 @@ export class NodeError extends Error {
     this.name = 'NodeError'
     this.reason = reason
   }
+
+  get category (): ErrorCategory { return 'internal' }
 }
 
 /** A key file is readable or writable by group or others. */
@@ -31,6 +44,8 @@ export class KeyFileExistsError extends NodeError {
     this.name = 'KeyFileExistsError'
     this.file = file
   }
+
+  override get category (): ErrorCategory { return 'conflict' }
 }
 
 /** An expected key file is absent. */
@@ -71,6 +86,8 @@ export class PeerNotAllowedError extends NodeError {
     this.name = 'PeerNotAllowedError'
     this.peerId = peerId
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** An operation needs a started host. */
@@ -79,6 +96,8 @@ export class HostNotStartedError extends NodeError {
     super('host_not_started', `cannot ${operation}: the network host is not started; call start() first`)
     this.name = 'HostNotStartedError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 function formatMode (mode: number): string {
@@ -91,4 +110,6 @@ export class InvalidPeerIdError extends NodeError {
     super('invalid_peer_id', `${JSON.stringify(value.slice(0, 100))} is not a libp2p peer id (expected e.g. 12D3KooW…)`, options)
     this.name = 'InvalidPeerIdError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }

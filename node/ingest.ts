@@ -13,6 +13,7 @@ import { encodeEquivocation } from '../protocol/codec/index.js'
 import type { ConsensusIndex, StatusChange } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
 import { ProtocolError } from '../protocol/errors.js'
+import type { ErrorCategory } from '../protocol/errors.js'
 import {
   SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
 } from '../protocol/log/index.js'
@@ -384,6 +385,8 @@ export class RateLimitError extends ProtocolError {
     super('rate_limited', `org ${org} exceeded the roster's limit of ${limit} entries per hour`)
     this.name = 'RateLimitError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 export class PendingOverflowError extends ProtocolError {

@@ -19,6 +19,7 @@ import { SEEN_FILE } from './home.js'
 import type { FingerprintService } from './services/fingerprints.js'
 import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
+import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
@@ -29,6 +30,8 @@ export class MatchRequestError extends NodeError {
     super('invalid_match_request', why)
     this.name = 'MatchRequestError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 export interface MatchRequest {

@@ -31,6 +31,7 @@ import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NodeError } from './errors.js'
 import { ROSTER_FILE, cardSchema, writeJson, type MemberCard } from './home.js'
+import type { ErrorCategory } from './errors.js'
 import type { NodeKeys } from './keys.js'
 
 export const ROSTER_FORMAT = 'alliance-roster/1'
@@ -40,6 +41,8 @@ export class RosterFileError extends NodeError {
     super('roster_file', `roster file: ${why}`)
     this.name = 'RosterFileError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})+$/)

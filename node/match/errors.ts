@@ -10,6 +10,7 @@
  * policy, a worker that died.
  */
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** The policy JSON does not match the documented schema. */
 export class InvalidMatchPolicyError extends NodeError {
@@ -20,6 +21,8 @@ export class InvalidMatchPolicyError extends NodeError {
     this.name = 'InvalidMatchPolicyError'
     this.issues = issues
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** The input is not a listings file the matcher can read (no header, no listing_id column, an unclosed quote...). */
@@ -31,6 +34,8 @@ export class ListingsFormatError extends NodeError {
     this.name = 'ListingsFormatError'
     this.line = line
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** A matcher or matchFile option is invalid. */
@@ -41,6 +46,8 @@ export class MatcherConfigError extends NodeError {
     this.name = 'MatcherConfigError'
     this.field = field
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** The blocklist index cannot take another entry (its address space, `maxEntries`, is used up). */

@@ -9,6 +9,7 @@
  * the ones here are those only the node can tell (files, limits, state).
  */
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** An evidence file named in a send request is missing, not a regular file, or unreadable. Nothing was queued. */
 export class EvidenceFileError extends NodeError {
@@ -18,6 +19,8 @@ export class EvidenceFileError extends NodeError {
     this.name = 'EvidenceFileError'
     this.file = file
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** The report's evidence is over this node's limit (ReportServiceInit.maxReportBytes). Nothing was queued. */
@@ -30,6 +33,8 @@ export class ReportTooLargeError extends NodeError {
     this.bytes = bytes
     this.limit = limit
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** A send request is malformed in a way the input schema cannot see (relative evidence path, no recipient…). */
@@ -38,6 +43,8 @@ export class InvalidReportRequestError extends NodeError {
     super('invalid_report_request', `${why}; nothing was queued`)
     this.name = 'InvalidReportRequestError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** No report with this id in this node's outbox or inbox. */
@@ -48,6 +55,8 @@ export class ReportNotFoundError extends NodeError {
     this.name = 'ReportNotFoundError'
     this.id = id
   }
+
+  override get category (): ErrorCategory { return 'not_found' }
 }
 
 /** `export` would overwrite a file: bundles are evidence, never replaced silently. */
@@ -58,6 +67,8 @@ export class ExportTargetExistsError extends NodeError {
     this.name = 'ExportTargetExistsError'
     this.path = path
   }
+
+  override get category (): ErrorCategory { return 'conflict' }
 }
 
 /** The evidence of a report cannot be bundled: the author's original files changed or are gone. */
@@ -68,6 +79,8 @@ export class EvidenceUnavailableError extends NodeError {
     this.name = 'EvidenceUnavailableError'
     this.file = file
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** The report service's options failed validation at start-up. */
@@ -86,6 +99,8 @@ export class ReportServiceNotStartedError extends NodeError {
     super('not_started', 'the report service is not running (the node is starting or stopping)')
     this.name = 'ReportServiceNotStartedError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** The report store was used before open() or after close() (the service is starting or stopping). */
@@ -94,6 +109,8 @@ export class ReportStoreNotOpenError extends NodeError {
     super('report_store_not_open', `cannot ${operation}: the report store is not open (the node is starting or stopping)`)
     this.name = 'ReportStoreNotOpenError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** A record in the report store is not JSON or not of its record's shape (disk damage, or a foreign write). */
@@ -115,6 +132,8 @@ export class ReportIdConflictError extends NodeError {
     super('report_id_conflict', `this node already holds report ${id} with different content; a report id is never reused`)
     this.name = 'ReportIdConflictError'
   }
+
+  override get category (): ErrorCategory { return 'conflict' }
 }
 
 /** The same report is being received on another stream right now: try again later. */
@@ -123,6 +142,8 @@ export class ReportBusyError extends NodeError {
     super('busy', `report ${id} is being received on another stream; retry later`)
     this.name = 'ReportBusyError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** An inbound envelope is larger than this node accepts (ReportServiceInit.maxInboundBytes). */
@@ -131,6 +152,8 @@ export class EnvelopeTooLargeError extends NodeError {
     super('too_large', `an envelope of ${bytes} bytes is over this node's limit of ${limit} bytes`)
     this.name = 'EnvelopeTooLargeError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 // ---------------------------------------------------------------- the wire
@@ -141,6 +164,8 @@ export class ReportWireError extends NodeError {
     super('bad_frame', `report transfer: ${why}`, options)
     this.name = 'ReportWireError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** The recipient refused a delivery; `reason` is its reason code. */
@@ -163,4 +188,6 @@ export class BundleVerificationError extends NodeError {
     this.name = 'BundleVerificationError'
     this.failures = failures
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }

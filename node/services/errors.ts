@@ -4,6 +4,7 @@
  * error code); messages say what was wrong and what to do.
  */
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** The node directory cannot be opened as a running node yet (no roster installed, …). */
 export class NotReadyError extends NodeError {
@@ -11,6 +12,8 @@ export class NotReadyError extends NodeError {
     super('not_ready', why)
     this.name = 'NotReadyError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 export class InvalidRequestError extends NodeError {
@@ -18,6 +21,8 @@ export class InvalidRequestError extends NodeError {
     super('invalid_request', why)
     this.name = 'InvalidRequestError'
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 export class UnknownFingerprintError extends NodeError {
@@ -25,6 +30,8 @@ export class UnknownFingerprintError extends NodeError {
     super('not_found', 'no member has said anything about this fingerprint; feedback applies to fingerprints the alliance knows (see alliance blocklist / explain)')
     this.name = 'UnknownFingerprintError'
   }
+
+  override get category (): ErrorCategory { return 'not_found' }
 }
 
 /** The ingest pipeline refused this node's own entries (e.g. its rate limit). */
@@ -33,6 +40,8 @@ export class OwnEntriesRefusedError extends NodeError {
     super(reason, `own entries were not accepted: ${why}`)
     this.name = 'OwnEntriesRefusedError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** No key of the wanted epoch is held here (not received yet, or destroyed at cut-over). */
@@ -43,6 +52,8 @@ export class EpochKeyUnavailableError extends NodeError {
     this.name = 'EpochKeyUnavailableError'
     this.epoch = epoch
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** The suite has no local fast path (an online suite): matching workers must use the batched interface. */

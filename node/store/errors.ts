@@ -5,6 +5,7 @@
  */
 import { toHex } from '../../protocol/bytes.js'
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** Base of the store's errors: `catch` on it, switch on `name` or `reason`. */
 export class StoreError extends NodeError {
@@ -20,6 +21,8 @@ export class StoreNotOpenError extends StoreError {
     super('store_not_open', `cannot ${operation}: the store is not open; call open() first`)
     this.name = 'StoreNotOpenError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /**

@@ -4,6 +4,7 @@
  * kinds, never bytes of a key, a subkey or a plaintext.
  */
 import { ProtocolError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** The roster names a fingerprint suite this node does not implement. */
 export class UnknownSuiteError extends ProtocolError {
@@ -26,6 +27,8 @@ export class OnlineSuiteError extends ProtocolError {
     this.name = 'OnlineSuiteError'
     this.suite = suite
   }
+
+  override get category (): ErrorCategory { return 'internal' }
 }
 
 /** An epoch key (or a key handed to a suite) has the wrong length or type. */

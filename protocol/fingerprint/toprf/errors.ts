@@ -5,6 +5,7 @@
  * what was wrong, which element (by position) and which guardian (by id).
  */
 import { ProtocolError } from '../../errors.js'
+import type { ErrorCategory } from '../../errors.js'
 
 /** A group element is malformed, not canonical, or the identity (RFC 9497 DeserializeElement). */
 export class InvalidElementError extends ProtocolError {
@@ -123,6 +124,8 @@ export class NotEnoughGuardiansError extends ProtocolError {
     this.needed = needed
     this.failures = failures
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 export const TOPRF_ERRORS = [
