@@ -310,9 +310,9 @@ export interface NodeService {
   attest (items: AttestItem[]): Promise<AttestResult>
   retract (item: { kind: Kind, value: string }): Promise<RetractResult>
   explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult>
-  blocklist (filter: { status?: StatusName }): AsyncIterable<BlocklistRow>
+  blocklist (filter?: { status?: StatusName }): AsyncIterable<BlocklistRow>
   /** Status changes from now on (only those to `status`, if given) until `signal` aborts; a subscriber that falls too far behind ends with WatchOverflowError. */
-  watch (filter: { status?: StatusName | 'absent' }, signal?: AbortSignal): AsyncIterable<StatusEvent>
+  watch (filter?: { status?: StatusName | 'absent' }, signal?: AbortSignal): AsyncIterable<StatusEvent>
   /** Records the platform's outcome as a signed opinion: confirmed/removed vouch, false-positive/dispute-upheld stand against. */
   feedback (item: FeedbackItem): Promise<OpinionResult>
   /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */

@@ -2,19 +2,29 @@
  * NodeService over the local HTTP API: what the CLI (and any Node.js
  * integration) uses to talk to a running daemon.
  *
+ * Its NodeService methods are made from the route table (routes.ts): each
+ * route with a `client` binding gives the method it names, which builds the
+ * request with the binding's `send`, checks the answer against the route's
+ * output schema and hands it to `receive` (or, for streams, each line to
+ * `row`). `request(operationId, parts)` reaches any JSON or text route.
+ *
  * `ApiClient.fromDir(dir)` reads `<dir>/api.json` (url, token, pid). No file,
  * a dead pid or nothing listening → DaemonNotRunningError. Error responses
  * → ApiRequestError carrying the HTTP status and the server's reason code.
- * Every request has a timeout; `blocklist()` streams, with an idle timeout
- * between chunks instead of one for the whole transfer.
+ * An answer that is not JSON or not of the route's shape → ApiResponseError.
+ * Every request has a timeout; an `export` (blocklist) streams, with an idle
+ * timeout between chunks instead of one for the whole transfer; a `feed`
+ * (watch) runs until its signal aborts, and ends with ApiResponseError if
+ * the daemon goes silent or ends it: a watcher never ends silently.
  */
+import type { z } from 'zod'
 import { readApiInfo } from '../home.js'
-import type { MatchSummary } from '../match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../service.js'
-import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../service.js'
-import type { Kind } from '../../protocol/kinds.js'
+import type { NodeService } from '../service.js'
 import { ApiRequestError, ApiResponseError, DaemonNotRunningError } from './errors.js'
 import { EVENTS_HEARTBEAT_MS } from './limits.js'
+import { type AnyExportRoute, type AnyFeedRoute, type AnyJsonRoute, type AnyRoute, type AnyTextRoute, type RequestParts, fillPath } from './route-table.js'
+import { API_ROUTES } from './routes.js'
+import { describeIssues } from './schemas.js'
 
 export interface ApiClientInit {
   /** Base URL of the API, e.g. http://127.0.0.1:38123 */
@@ -71,7 +81,10 @@ function pidAlive (pid: unknown): boolean {
   }
 }
 
-export class ApiClient implements NodeService {
+/** The NodeService methods, installed from the route table (see the static block below). */
+export interface ApiClient extends NodeService {}
+
+export class ApiClient {
   readonly url: string
   readonly #token: string
   readonly #dir: string
@@ -95,106 +108,78 @@ export class ApiClient implements NodeService {
     return new ApiClient({ ...opts, url: info.url, token: info.token, dir })
   }
 
-  async status (): Promise<NodeStatus> {
-    return await this.#json<NodeStatus>('GET', '/v1/status')
+  /**
+   * Any JSON or text route of the table by its operationId (e.g. 'metrics',
+   * 'openapi', 'explain' for GET /v1/explain): the answer checked against the
+   * route's output schema (text routes: the text). Streams have their methods.
+   */
+  async request (operationId: string, parts: RequestParts = {}): Promise<unknown> {
+    const route = API_ROUTES.find(r => r.operationId === operationId)
+    if (route === undefined) throw new TypeError(`no route ${operationId} in the route table`)
+    if (route.response === 'text') return await this.#text(route, parts)
+    if (route.response !== 'json') throw new TypeError(`${operationId} streams: use the ApiClient method it binds, or GET it yourself`)
+    return await this.#json(route, parts, this.#timeoutMs)
   }
 
-  async feedback (item: FeedbackItem): Promise<OpinionResult> {
-    return await this.#json<OpinionResult>('POST', '/v1/feedback', item)
+  static {
+    for (const route of API_ROUTES) {
+      if (route.response === 'json' && route.client !== undefined) ApiClient.#bindJson(route, route.client)
+      if (route.response === 'export' && route.client !== undefined) ApiClient.#bindExport(route, route.client)
+      if (route.response === 'feed' && route.client !== undefined) ApiClient.#bindFeed(route, route.client)
+    }
   }
 
-  async allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult> {
-    return await this.#json<OpinionResult>('POST', '/v1/allow', item)
+  static #install (name: string, fn: (this: ApiClient, ...args: unknown[]) => unknown): void {
+    Object.defineProperty(ApiClient.prototype, name, { value: fn, writable: true, configurable: true })
   }
 
-  async match (req: MatchRequestView): Promise<MatchSummary> {
-    // a scan of ten million listings takes minutes: no client-side time limit
-    return await this.#json<MatchSummary>('POST', '/v1/match', req, 0)
-  }
-
-  async matchRetro (since: number): Promise<RetroDecisionView[]> {
-    return (await this.#json<{ decisions: RetroDecisionView[] }>('GET', `/v1/match/retro?since=${since}`)).decisions
-  }
-
-  async roster (): Promise<unknown> {
-    return await this.#json<unknown>('GET', '/v1/roster')
-  }
-
-  async adoptRoster (file: unknown): Promise<RosterAdoption> {
-    return await this.#json<RosterAdoption>('POST', '/v1/roster', file)
-  }
-
-  async attest (items: AttestItem[]): Promise<AttestResult> {
-    return await this.#json<AttestResult>('POST', '/v1/attest', { items }, this.#bulkTimeoutMs)
-  }
-
-  async retract (item: { kind: Kind, value: string }): Promise<RetractResult> {
-    return await this.#json<RetractResult>('POST', '/v1/retract', { kind: item.kind, value: item.value })
-  }
-
-  /** Hashing and encrypting large evidence happens before the answer: the bulk timeout applies. */
-  async reportSend (req: ReportSendRequest): Promise<ReportSendResult> {
-    return await this.#json<ReportSendResult>('POST', '/v1/reports', { to: req.to, report: req.report, evidence: req.evidence }, this.#bulkTimeoutMs)
-  }
-
-  async reportOutbox (): Promise<ReportOutboxItem[]> {
-    return await this.#json<ReportOutboxItem[]>('GET', '/v1/reports/outbox')
-  }
-
-  async reportInbox (): Promise<ReportInboxItem[]> {
-    return await this.#json<ReportInboxItem[]>('GET', '/v1/reports/inbox')
-  }
-
-  async reportShow (id: string): Promise<ReportDetail> {
-    return await this.#json<ReportDetail>('GET', `/v1/reports/${encodeURIComponent(id)}`)
-  }
-
-  /** The bundle is written by the daemon, at `outPath` on its machine. */
-  async reportExport (id: string, outPath: string): Promise<ReportExportResult> {
-    return await this.#json<ReportExportResult>('POST', `/v1/reports/${encodeURIComponent(id)}/export`, { out: outPath }, this.#bulkTimeoutMs)
-  }
-
-  /** Sent as POST so a raw identifier never appears in a URL. */
-  async explain (query: { kind: Kind, value: string } | { fingerprint: string }): Promise<ExplainResult> {
-    const body = 'fingerprint' in query ? { fingerprint: query.fingerprint } : { kind: query.kind, value: query.value }
-    return await this.#json<ExplainResult>('POST', '/v1/explain', body)
+  static #bindJson (route: AnyJsonRoute, b: NonNullable<AnyJsonRoute['client']>): void {
+    ApiClient.#install(b.method, async function (this: ApiClient, ...args: unknown[]) {
+      const timeout = b.timeout === 'bulk' ? this.#bulkTimeoutMs : b.timeout === 'none' ? 0 : this.#timeoutMs
+      return b.receive(await this.#json(route, b.send(...args), timeout))
+    })
   }
 
   /** Rows as they arrive (JSONL parsed line by line); a transfer cut short throws ApiResponseError. */
-  async * blocklist (filter: { status?: StatusName } = {}): AsyncGenerator<BlocklistRow> {
-    const qs = new URLSearchParams({ format: 'jsonl' })
-    if (filter.status !== undefined) qs.set('status', filter.status)
-    let complete = false
-    for await (const { text, line } of this.#lines(`/v1/blocklist?${qs.toString()}`, 'the blocklist stream', this.#timeoutMs)) {
-      if (text === undefined) { complete = true; break }
-      yield parseRow(text, line)
-    }
-    if (!complete) throw new ApiResponseError('the blocklist stream ended mid-line; the export is incomplete')
+  static #bindExport (route: AnyExportRoute, b: NonNullable<AnyExportRoute['client']>): void {
+    ApiClient.#install(b.method, async function * (this: ApiClient, ...args: unknown[]) {
+      const parts = b.send(...args)
+      const what = `${route.method} ${route.path}`
+      let complete = false
+      for await (const { text, line } of this.#lines(target(route, parts), what, this.#timeoutMs)) {
+        if (text === undefined) { complete = true; break }
+        yield b.row(parseLine(text, line, route.output, what))
+      }
+      if (!complete) throw new ApiResponseError(`${what} ended mid-line; the export is incomplete`)
+    })
   }
 
   /**
-   * Status changes as the daemon sees them, until `signal` aborts (then it
+   * Items as the daemon sees them, until the request's signal aborts (then it
    * ends quietly). The daemon sends a heartbeat every EVENTS_HEARTBEAT_MS;
    * silence for three of them is a dead connection, and the daemon ending
    * the stream (stopping, or this watcher fell too far behind) is an
-   * ApiResponseError too: a watcher never ends silently.
+   * ApiResponseError too.
    */
-  async * watch (filter: { status?: StatusName | 'absent' } = {}, signal?: AbortSignal): AsyncGenerator<StatusEvent> {
-    const qs = new URLSearchParams()
-    if (filter.status !== undefined) qs.set('status', filter.status)
-    try {
-      for await (const { text, line } of this.#lines(`/v1/events?${qs.toString()}`, 'the event stream', 3 * EVENTS_HEARTBEAT_MS, signal)) {
-        if (text === undefined) {
-          if (signal?.aborted === true) return
-          throw new ApiResponseError('the daemon ended the event stream (it is stopping?); watch again once it runs')
+  static #bindFeed (route: AnyFeedRoute, b: NonNullable<AnyFeedRoute['client']>): void {
+    ApiClient.#install(b.method, async function * (this: ApiClient, ...args: unknown[]) {
+      const parts = b.send(...args)
+      const signal = parts.signal
+      const what = `${route.method} ${route.path}`
+      try {
+        for await (const { text, line } of this.#lines(target(route, parts), what, 3 * EVENTS_HEARTBEAT_MS, signal)) {
+          if (text === undefined) {
+            if (signal?.aborted === true) return
+            throw new ApiResponseError(`the daemon ended ${what} (it is stopping?); start again once it runs`)
+          }
+          const item = parseFeedLine(text, line, route.output, what)
+          if (item !== undefined) yield b.row(item)
         }
-        const event = parseEvent(text, line)
-        if (event !== undefined) yield event
+      } catch (err) {
+        if (signal?.aborted === true) return
+        throw err
       }
-    } catch (err) {
-      if (signal?.aborted === true) return
-      throw err
-    }
+    })
   }
 
   /**
@@ -250,15 +235,27 @@ export class ApiClient implements NodeService {
     }
   }
 
-  /** `timeoutMs` 0: no time limit (long scans). */
-  async #json<T> (method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
+  /** A JSON route's answer, checked against its output schema. `timeoutMs` 0: no time limit (long scans). */
+  async #json (route: AnyJsonRoute, parts: RequestParts, timeoutMs: number): Promise<unknown> {
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : new AbortController().signal
-    const res = await this.#fetch(method, path, body, signal)
+    const res = await this.#fetch(route.method, target(route, parts), route.body !== undefined ? parts.body : undefined, signal)
+    let body: unknown
     try {
-      return await res.json() as T
+      body = await res.json()
     } catch (err) {
       if (isTimeout(err)) throw new ApiResponseError(`no complete answer within ${timeoutMs} ms`, { cause: err })
-      throw new ApiResponseError(`${method} ${path} did not return JSON`, { cause: err })
+      throw new ApiResponseError(`${route.method} ${route.path} did not return JSON`, { cause: err })
+    }
+    checkShape(route.output, body, `${route.method} ${route.path}`)
+    return body
+  }
+
+  async #text (route: AnyTextRoute, parts: RequestParts): Promise<string> {
+    const res = await this.#fetch(route.method, target(route, parts), undefined, AbortSignal.timeout(this.#timeoutMs))
+    try {
+      return await res.text()
+    } catch (err) {
+      throw new ApiResponseError(`${route.method} ${route.path} was cut short`, { cause: err })
     }
   }
 
@@ -284,6 +281,19 @@ export class ApiClient implements NodeService {
   }
 }
 
+/** The path and query of a request: params filled in, undefined query values left out. */
+function target (route: AnyRoute, parts: RequestParts): string {
+  const path = fillPath(route.path, parts.params)
+  const query = Object.entries(parts.query ?? {}).filter((e): e is [string, string] => e[1] !== undefined)
+  return query.length > 0 ? `${path}?${new URLSearchParams(query).toString()}` : path
+}
+
+/** The answer must be of the route's shape (extra fields are allowed: a newer daemon may add some). */
+function checkShape (schema: z.ZodType, value: unknown, what: string): void {
+  const r = schema.safeParse(value)
+  if (!r.success) throw new ApiResponseError(`${what} answered an unexpected shape (${describeIssues(r.error, 3)}); is the daemon a different version?`)
+}
+
 async function errorFrom (res: Response): Promise<ApiRequestError> {
   const text = await res.text().catch(() => '')
   try {
@@ -293,33 +303,30 @@ async function errorFrom (res: Response): Promise<ApiRequestError> {
   return new ApiRequestError(res.status, `http_${res.status}`, `the daemon answered HTTP ${res.status}`)
 }
 
-function parseRow (text: string, line: number): BlocklistRow {
-  let row: unknown
+function parseJsonLine (text: string, line: number, what: string): unknown {
   try {
-    row = JSON.parse(text)
+    return JSON.parse(text)
   } catch (err) {
-    throw new ApiResponseError(`blocklist line ${line} is not JSON`, { cause: err })
+    throw new ApiResponseError(`${what}: line ${line} is not JSON`, { cause: err })
   }
-  if (typeof row !== 'object' || row === null || typeof (row as BlocklistRow).fingerprint !== 'string' || typeof (row as BlocklistRow).status !== 'string') {
-    throw new ApiResponseError(`blocklist line ${line} is not a blocklist row`)
-  }
-  return row as BlocklistRow
 }
 
-/** A status event, or undefined for a heartbeat line. */
-function parseEvent (text: string, line: number): StatusEvent | undefined {
-  let event: unknown
-  try {
-    event = JSON.parse(text)
-  } catch (err) {
-    throw new ApiResponseError(`event line ${line} is not JSON`, { cause: err })
-  }
-  const type = (event as { type?: unknown } | null)?.type
+/** One line of an export: a row of the route's shape. */
+function parseLine (text: string, line: number, schema: z.ZodType, what: string): unknown {
+  const row = parseJsonLine(text, line, what)
+  checkShape(schema, row, `${what}, line ${line},`)
+  return row
+}
+
+/** One line of a feed: an item of the route's shape, or undefined for a heartbeat; an error line ends the feed with ApiResponseError. */
+function parseFeedLine (text: string, line: number, schema: z.ZodType, what: string): unknown {
+  const item = parseJsonLine(text, line, what)
+  const type = (item as { type?: unknown } | null)?.type
   if (type === 'heartbeat') return undefined
   if (type === 'error') {
-    const e = event as { error?: unknown, message?: unknown }
-    throw new ApiResponseError(`the daemon ended the event stream: ${typeof e.message === 'string' ? e.message : String(e.error)}`)
+    const e = item as { error?: unknown, message?: unknown }
+    throw new ApiResponseError(`the daemon ended ${what}: ${typeof e.message === 'string' ? e.message : String(e.error)}`)
   }
-  if (type !== 'status' || typeof (event as StatusEvent).fingerprint !== 'string') throw new ApiResponseError(`event line ${line} is not a status event`)
-  return event as StatusEvent
+  checkShape(schema, item, `${what}, line ${line},`)
+  return item
 }

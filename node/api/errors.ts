@@ -4,6 +4,7 @@
  * the `error` field of an API error response).
  */
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../errors.js'
 
 /** The API was asked to listen on a non-loopback address without `allowNonLoopback`. */
 export class NonLoopbackHostError extends NodeError {
@@ -31,6 +32,8 @@ export class DaemonNotRunningError extends NodeError {
     this.name = 'DaemonNotRunningError'
     this.dir = dir
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** The daemon answered a request with an error response. `reason` is the response's `error` field. */
@@ -49,4 +52,14 @@ export class ApiResponseError extends NodeError {
     super('bad_response', `unreadable response from the daemon: ${why}`, options)
     this.name = 'ApiResponseError'
   }
+}
+
+/** A request's path, query or body failed its route's schema (reason invalid_body, invalid_query, invalid_report_id…). Nothing reached the service. */
+export class RequestInputError extends NodeError {
+  constructor (reason: string, why: string) {
+    super(reason, why)
+    this.name = 'RequestInputError'
+  }
+
+  override get category (): ErrorCategory { return 'input' }
 }

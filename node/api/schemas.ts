@@ -1,11 +1,22 @@
 /**
- * Request schemas of the local HTTP API (zod). The server validates with
- * them, the OpenAPI document is generated from them, so the two never drift.
+ * Request schemas of the local HTTP API (zod). The route table (routes.ts)
+ * names them per route: the server validates with them and the OpenAPI
+ * document is generated from them, so the two never drift.
  */
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_ATTEST_ITEMS, MAX_VALUE_LENGTH } from './limits.js'
 import { MAX_EVIDENCE_FILES, MAX_RECIPIENTS, reportInputSchema } from '../../protocol/report/index.js'
+
+/** Named schemas of the API: the `components.schemas` of openapi.json. */
+export const API_SCHEMAS = z.registry<{ id: string }>()
+
+/** Registers `schema` as the component `id` of openapi.json and returns it. Every request body and response of a route is one. */
+export function named<T extends z.ZodType> (id: string, schema: T, description?: string): T {
+  const s = description === undefined ? schema : schema.describe(description) as T
+  API_SCHEMAS.add(s as z.ZodType, { id })
+  return s
+}
 
 export const STATUS_NAMES = ['listed', 'disputed', 'candidate'] as const
 export const BLOCKLIST_FORMATS = ['jsonl', 'csv'] as const
@@ -25,21 +36,21 @@ export const attestItemSchema = z.object({
   confidence: z.number().int().min(0).max(100).optional()
 }).strict()
 
-export const attestBodySchema = z.object({
+export const attestBodySchema = named('AttestRequest', z.object({
   items: z.array(attestItemSchema).min(1).max(MAX_ATTEST_ITEMS)
-}).strict()
+}).strict())
 
-export const retractBodySchema = z.object({ kind, value }).strict()
+export const retractBodySchema = named('RetractRequest', z.object({ kind, value }).strict())
 
-export const feedbackBodySchema = z.object({
+export const feedbackBodySchema = named('FeedbackRequest', z.object({
   fingerprint,
   outcome: z.enum(['confirmed', 'removed', 'false-positive', 'dispute-upheld']),
   note: z.string().max(4096).optional(),
   ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional()
-}).strict()
+}).strict())
 
-const absolutePath = z.string().min(1).max(4096).refine(p => p.startsWith('/'), 'must be an absolute path on the node\'s machine')
-export const matchBodySchema = z.object({
+const absolutePath = z.string().min(1).max(4096).regex(/^\//, 'must be an absolute path on the node\'s machine')
+export const matchBodySchema = named('MatchRequest', z.object({
   listings: absolutePath,
   out: absolutePath.optional(),
   rejects: absolutePath.optional(),
@@ -48,7 +59,7 @@ export const matchBodySchema = z.object({
   emit: z.enum(['actions', 'matches', 'all']).optional(),
   policy: z.unknown().optional(),
   workers: z.number().int().min(0).max(256).optional()
-}).strict()
+}).strict())
 
 export const retroQuerySchema = z.object({
   /** ISO time or ms since the epoch */
@@ -59,19 +70,22 @@ export const retroQuerySchema = z.object({
   })
 }).strict()
 
-export const allowBodySchema = z.object({ kind, value, ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }).strict()
+export const allowBodySchema = named('AllowRequest', z.object({ kind, value, ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }).strict())
 
 /** explain by raw identifier (canonicalised and fingerprinted on the node) */
-export const explainByValueSchema = z.object({ kind, value }).strict()
+export const explainByValueSchema = named('ExplainByValue', z.object({
+  kind: kind.describe('With value: explain a raw identifier (fingerprinted on the node)'),
+  value: value.describe('The raw identifier. In a query, prefer POST /v1/explain to keep it out of URLs')
+}).strict())
 /** explain by fingerprint (hex) */
-export const explainByFingerprintSchema = z.object({ fingerprint }).strict()
+export const explainByFingerprintSchema = named('ExplainByFingerprint', z.object({ fingerprint: fingerprint.describe('Instead of kind and value') }).strict())
 
-/** Picks the explain form by the presence of `fingerprint`, so errors name the right fields. */
-export type ExplainQuery = z.infer<typeof explainByValueSchema> | z.infer<typeof explainByFingerprintSchema>
-export function parseExplainQuery (input: unknown): z.ZodSafeParseResult<ExplainQuery> {
-  const hasFingerprint = typeof input === 'object' && input !== null && 'fingerprint' in input
-  return hasFingerprint ? explainByFingerprintSchema.safeParse(input) : explainByValueSchema.safeParse(input)
-}
+/**
+ * Either form; each is strict, so exactly one matches (an input with a
+ * `fingerprint` is held to the fingerprint form, and errors name its fields).
+ */
+export const explainQuerySchema = named('ExplainRequest', z.union([explainByFingerprintSchema, explainByValueSchema]))
+export type ExplainQuery = z.output<typeof explainQuerySchema>
 
 export const blocklistQuerySchema = z.object({
   status: z.enum(STATUS_NAMES).optional(),
@@ -83,11 +97,11 @@ export const eventsQuerySchema = z.object({
 }).strict()
 
 /** POST /v1/reports: a report (the JSON input of `alliance report send`), more recipients, more evidence files (absolute paths on the node's machine). */
-export const reportSendBodySchema = z.object({
+export const reportSendBodySchema = named('ReportSendRequest', z.object({
   to: z.array(z.string().min(1).max(64)).max(MAX_RECIPIENTS).default([]),
   report: reportInputSchema,
   evidence: z.array(z.string().min(1).max(4096)).max(MAX_EVIDENCE_FILES).default([])
-}).strict()
+}).strict())
 
 /** A report id in a route: 16 bytes as hex. */
 export const reportIdParamsSchema = z.object({
@@ -95,13 +109,33 @@ export const reportIdParamsSchema = z.object({
 }).strict()
 
 /** POST /v1/reports/:id/export: where the node writes the bundle (an absolute path on the node's machine; never overwritten). */
-export const reportExportBodySchema = z.object({
+export const reportExportBodySchema = named('ReportExportRequest', z.object({
   out: z.string().min(1).max(4096)
-}).strict()
+}).strict())
+
+/** POST /v1/roster: an alliance-roster/1 file, passed whole to the node, which verifies it (a refusal is a named 400). */
+export const rosterAdoptBodySchema = named('RosterAdoptRequest', z.unknown(), 'An alliance-roster/1 file (`alliance roster next` writes one)')
+
+type Issue = z.core.$ZodIssue
+
+/** How far an alternative of a union is from the input: fields it does not know count most. */
+function distance (issues: readonly Issue[]): number {
+  return issues.reduce((d, i) => d + (i.code === 'unrecognized_keys' ? 100 : 1), 0)
+}
+
+/** A union's issues as those of its closest alternative, with full paths. */
+function flatIssues (issues: readonly Issue[]): Issue[] {
+  return issues.flatMap(i => {
+    if (i.code !== 'invalid_union' || i.errors.length === 0) return [i]
+    const closest = i.errors.reduce((a, b) => distance(b) < distance(a) ? b : a)
+    return flatIssues(closest).map(j => ({ ...j, path: [...i.path, ...j.path] }))
+  })
+}
 
 /** One line per problem, at most `max`, naming the field path; never echoes the input's values. */
 export function describeIssues (error: z.ZodError, max = 5): string {
-  const lines = error.issues.slice(0, max).map(i => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
-  if (error.issues.length > max) lines.push(`and ${error.issues.length - max} more`)
+  const issues = flatIssues(error.issues)
+  const lines = issues.slice(0, max).map(i => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`)
+  if (issues.length > max) lines.push(`and ${issues.length - max} more`)
   return lines.join('; ')
 }

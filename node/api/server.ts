@@ -7,32 +7,39 @@
  * - Every route, /metrics and /openapi.json included, needs
  *   `authorization: Bearer <token>`; the token is compared in constant time
  *   (SHA-256 digests + timingSafeEqual) and never logged.
- * - Bodies and queries are validated with zod before the service is called;
- *   a bad one is a 400 `{ error: <reason>, message }` and changes nothing.
- * - Named errors from the service (with `name` and `reason`) become
- *   400/404/409/503 `{ error: reason, message }` (see `statusOfNamedError`);
- *   anything else is a 500 with a generic message, the detail goes to the log.
- * - GET /v1/blocklist streams rows from the service's AsyncIterable as they
- *   come (JSONL or CSV); it never holds the whole list.
- * - GET /v1/events streams status changes as NDJSON for as long as the
- *   client stays (heartbeats keep the connection honest); stop() ends them.
+ * - The routes are those of the route table (routes.ts): each one's path
+ *   params, query and body are validated with its zod schemas before the
+ *   service is called; a bad one is a 400 `{ error: <reason>, message }`
+ *   and changes nothing.
+ * - Named errors become `{ error: reason, message }` with the status of
+ *   their category (http-errors.ts: 400/404/409/503); anything else is a
+ *   500 with a generic message, the detail goes to the log.
+ * - `export` routes (GET /v1/blocklist) stream rows from the service's
+ *   AsyncIterable as they come (JSONL or CSV); never the whole list at once.
+ * - `feed` routes (GET /v1/events) stream NDJSON for as long as the client
+ *   stays (heartbeats keep the connection honest); stop() ends them.
  * - URLs are never logged (explain's query carries a raw identifier): one
  *   info line per request with method, route pattern, status and duration.
+ * - `inject()` answers a request in-process (fastify's inject, no socket):
+ *   for tests that drive the real server many thousand times.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import { Readable } from 'node:stream'
-import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import type { z } from 'zod'
-import type { ComponentLogger, Logger } from '../logger.js'
-import type { BlocklistRow, NodeService, StatusEvent } from '../service.js'
-import { BLOCKLIST_CSV_HEADER, CONTENT_TYPES, blocklistLine } from './blocklist-format.js'
-import { InvalidApiConfigError, NonLoopbackHostError } from './errors.js'
-import { EVENTS_HEARTBEAT_MS, MAX_BODY_BYTES, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
+import type { Logger } from '../logger.js'
+import type { NodeService } from '../service.js'
+import { CONTENT_TYPES } from './blocklist-format.js'
+import { InvalidApiConfigError, NonLoopbackHostError, RequestInputError } from './errors.js'
+import { CATEGORY_STATUS, clientFacing, frameworkReason } from './http-errors.js'
+import { MAX_BODY_BYTES, MIN_TOKEN_LENGTH, STOP_GRACE_MS } from './limits.js'
 import type { MetricsRegistry } from './metrics.js'
 import { openApiDocument } from './openapi.js'
-import { allowBodySchema, eventsQuerySchema, matchBodySchema, retroQuerySchema, attestBodySchema, blocklistQuerySchema, describeIssues, feedbackBodySchema, parseExplainQuery, retractBodySchema, type BlocklistFormat } from './schemas.js'
-import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema } from './schemas.js'
+import type { AnyRoute, RouteContext } from './route-table.js'
+import { API_ROUTES } from './routes.js'
+import { describeIssues } from './schemas.js'
+import { renderExport, renderFeed } from './streams.js'
 
 export interface ApiServerInit {
   /** What the API exposes (the daemon, or a test double). */
@@ -66,47 +73,8 @@ export interface ApiServer {
   start: () => Promise<{ url: string }>
   /** Stops accepting requests, lets in-flight ones finish for up to STOP_GRACE_MS, then cuts connections. */
   stop: () => Promise<void>
-}
-
-/** Blocklist rows are sent in chunks of about this size: streaming without one write per row. */
-const STREAM_CHUNK_CHARS = 16 * 1024
-
-/** Status codes a named error may map to; anything else is a 500. */
-const NAMED_ERROR_STATUSES = new Set([400, 404, 409, 503])
-
-/** Reason patterns of named errors that mean "no such thing" (404), "conflicts with state" (409) or "not ready" (503). */
-const NOT_FOUND = /(^|_)(not_found|unknown_fingerprint|no_such_[a-z_]+)$/
-const CONFLICT = /(^|_)(conflict|exists|already_[a-z_]+|equivocation|duplicate)$/
-const UNAVAILABLE = /(^|_)(not_ready|not_started|unavailable|shutting_down|store_not_open|host_not_started|no_roster|busy|overloaded|rate_limited)$/
-
-interface NamedError { name: string, reason: string, message: string, statusCode?: unknown, httpStatus?: unknown }
-
-function isNamedError (err: unknown): err is NamedError {
-  return err instanceof Error && typeof (err as { reason?: unknown }).reason === 'string' && err.name !== 'Error'
-}
-
-/**
- * HTTP status of one of our named errors: an explicit `httpStatus` (400, 404,
- * 409 or 503) wins; otherwise by reason: not found → 404, conflict → 409,
- * not ready → 503, and everything else (invalid input, the common case) → 400.
- */
-export function statusOfNamedError (err: { reason: string, httpStatus?: unknown }): number {
-  if (typeof err.httpStatus === 'number' && NAMED_ERROR_STATUSES.has(err.httpStatus)) return err.httpStatus
-  if (NOT_FOUND.test(err.reason)) return 404
-  if (CONFLICT.test(err.reason)) return 409
-  if (UNAVAILABLE.test(err.reason)) return 503
-  return 400
-}
-
-/** Reason codes of the framework's own client errors (bad JSON, size, media type). */
-function frameworkReason (err: FastifyError): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'body_too_large'
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'unsupported_media_type'
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'invalid_body'
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return 'invalid_content_length'
-    default: return err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : 'bad_request'
-  }
+  /** Answers one request in-process, through every hook, parser and handler, without a socket (the server need not be started). */
+  inject: (opts: InjectOptions) => Promise<LightMyRequestResponse>
 }
 
 export function isLoopbackHost (host: string): boolean {
@@ -138,81 +106,15 @@ function bearerChecker (token: string): (header: string | undefined) => boolean 
   }
 }
 
-class BadRequest extends Error {
-  readonly reason: string
-  constructor (reason: string, message: string) {
-    super(message)
-    this.name = 'BadRequest'
-    this.reason = reason
-  }
-}
+/** The signal of a route that is not a feed: such a request is never cut short by the server. */
+const NEVER = new AbortController().signal
 
-function parseOr400<T> (result: z.ZodSafeParseResult<T>, reason: string): T {
-  if (!result.success) throw new BadRequest(reason, describeIssues(result.error))
+/** A request part checked against its route's schema (no schema: the part is ignored). */
+function parsePart (schema: z.ZodType | undefined, value: unknown, reason: string): unknown {
+  if (schema === undefined) return undefined
+  const result = schema.safeParse(value)
+  if (!result.success) throw new RequestInputError(reason, describeIssues(result.error))
   return result.data
-}
-
-/**
- * Blocklist rows rendered in chunks. `first` was pulled before the response
- * started, so an error there still gets a proper status code; an error later
- * cuts the connection (the client sees a truncated transfer, never a short
- * list that looks complete).
- */
-async function * renderBlocklist (first: IteratorResult<BlocklistRow>, rows: AsyncIterator<BlocklistRow>, format: BlocklistFormat, log: ComponentLogger): AsyncGenerator<string> {
-  let r = first
-  try {
-    let buf = format === 'csv' ? BLOCKLIST_CSV_HEADER : ''
-    while (r.done !== true) {
-      buf += blocklistLine(r.value, format)
-      if (buf.length >= STREAM_CHUNK_CHARS) {
-        yield buf
-        buf = ''
-      }
-      r = await rows.next()
-    }
-    if (buf.length > 0) yield buf
-  } catch (err) {
-    log.error('blocklist stream failed; connection cut', { err })
-    throw err
-  } finally {
-    if (r.done !== true) await rows.return?.()
-  }
-}
-
-/**
- * GET /v1/events: a heartbeat line at once (the subscription is live), then
- * one JSON line per status change, and a heartbeat line every
- * EVENTS_HEARTBEAT_MS of quiet, until the client goes away, the server stops, or the
- * subscriber overflows (then one last `{"type":"error"}` line names why).
- */
-async function * renderEvents (events: AsyncIterable<StatusEvent>, signal: AbortSignal, log: ComponentLogger): AsyncGenerator<string> {
-  const it = events[Symbol.asyncIterator]()
-  let next = it.next() // subscribes now
-  try {
-    // a first heartbeat at once: it sends the response head, and tells the client it is subscribed
-    yield JSON.stringify({ type: 'heartbeat', at: new Date().toISOString() }) + '\n'
-    for (;;) {
-      let beat: NodeJS.Timeout | undefined
-      const r = await Promise.race([next, new Promise<'beat'>(resolve => { beat = setTimeout(() => resolve('beat'), EVENTS_HEARTBEAT_MS) })])
-      clearTimeout(beat)
-      if (signal.aborted) return
-      if (r === 'beat') {
-        yield JSON.stringify({ type: 'heartbeat', at: new Date().toISOString() }) + '\n'
-        continue
-      }
-      if (r.done === true) return
-      yield JSON.stringify(r.value) + '\n'
-      next = it.next()
-    }
-  } catch (err) {
-    if (!signal.aborted) {
-      const e = err as { reason?: string, message?: string }
-      log.warn('event stream ended', { reason: e.reason ?? 'error' })
-      yield JSON.stringify({ type: 'error', error: e.reason ?? 'internal_error', message: e.reason !== undefined ? e.message : 'the event stream failed' }) + '\n'
-    }
-  } finally {
-    await it.return?.()
-  }
 }
 
 export function createApiServer (init: ApiServerInit): ApiServer {
@@ -235,20 +137,16 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     })
 
     a.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-      const route = req.routeOptions.url ?? 'unmatched'
-      metrics.apiRequests.inc({ route, status: String(reply.statusCode) })
-      log.info('request', { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) })
+      requestDone(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime)
     })
 
     a.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
       const route = req.routeOptions.url ?? 'unmatched'
-      if (err instanceof BadRequest) {
-        return reply.code(400).send({ error: err.reason, message: err.message })
-      }
-      if (isNamedError(err)) {
-        const status = statusOfNamedError(err)
-        log.debug('request refused', { route, status, err })
-        return reply.code(status).send({ error: err.reason, message: err.message })
+      const shown = clientFacing(err)
+      if (shown !== undefined) {
+        const status = CATEGORY_STATUS[shown.category].status
+        if (!(err instanceof RequestInputError)) log.debug('request refused', { route, status, err })
+        return reply.code(status).send({ error: shown.reason, message: shown.message })
       }
       const fe = err as FastifyError
       if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -262,105 +160,71 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       return reply.code(404).send({ error: 'no_route', message: `no route ${req.method} ${req.url.split('?')[0]}; see GET /openapi.json` })
     })
 
-    a.get('/v1/status', async () => await service.status())
-
-    a.post('/v1/attest', { bodyLimit: MAX_BULK_BODY_BYTES }, async (req) => {
-      const body = parseOr400(attestBodySchema.safeParse(req.body), 'invalid_body')
-      return await service.attest(body.items)
-    })
-
-    a.post('/v1/retract', async (req) => {
-      const body = parseOr400(retractBodySchema.safeParse(req.body), 'invalid_body')
-      return await service.retract(body)
-    })
-
-    a.post('/v1/feedback', async (req) => {
-      return await service.feedback(parseOr400(feedbackBodySchema.safeParse(req.body), 'invalid_body'))
-    })
-
-    a.post('/v1/allow', async (req) => {
-      return await service.allow(parseOr400(allowBodySchema.safeParse(req.body), 'invalid_body'))
-    })
-
-    a.get('/v1/explain', async (req) => {
-      return await service.explain(parseOr400(parseExplainQuery(req.query), 'invalid_query'))
-    })
-
-    // The same with the identifier in a body, so it stays out of URLs (proxies, shell history).
-    a.post('/v1/explain', async (req) => {
-      return await service.explain(parseOr400(parseExplainQuery(req.body), 'invalid_body'))
-    })
-
-    a.get('/v1/blocklist', async (req, reply) => {
-      const q = parseOr400(blocklistQuerySchema.safeParse(req.query), 'invalid_query')
-      const rows = service.blocklist(q.status !== undefined ? { status: q.status } : {})[Symbol.asyncIterator]()
-      const first = await rows.next()
-      const body = Readable.from(renderBlocklist(first, rows, q.format, log), { objectMode: false })
-      return reply.code(200)
-        .header('content-type', CONTENT_TYPES[q.format])
-        .header('cache-control', 'no-store')
-        .send(body)
-    })
-
-    a.get('/v1/events', async (req, reply) => {
-      const q = parseOr400(eventsQuerySchema.safeParse(req.query), 'invalid_query')
-      const ctl = new AbortController()
-      watching.add(ctl)
-      metrics.eventWatchers.set(watching.size)
-      req.raw.once('close', () => ctl.abort())
-      reply.raw.once('close', () => {
-        ctl.abort()
-        watching.delete(ctl)
-        metrics.eventWatchers.set(watching.size)
+    for (const route of API_ROUTES) {
+      a.route({
+        method: route.method,
+        url: route.path,
+        ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
+        handler: async (req, reply) => await serve(route, req, reply)
       })
-      const events = service.watch(q.status !== undefined ? { status: q.status } : {}, ctl.signal)
-      const body = Readable.from(renderEvents(events, ctl.signal, log), { objectMode: false })
-      return reply.code(200)
-        .header('content-type', 'application/x-ndjson')
-        .header('cache-control', 'no-store')
-        .header('connection', 'close') // the connection ends with the stream: stop() never waits on an idle keep-alive
-        .send(body)
-    })
-
-    a.post('/v1/match', async (req) => {
-      return await service.match(parseOr400(matchBodySchema.safeParse(req.body), 'invalid_body'))
-    })
-
-    a.get('/v1/match/retro', async (req) => {
-      return { decisions: await service.matchRetro(parseOr400(retroQuerySchema.safeParse(req.query), 'invalid_query').since) }
-    })
-
-    a.get('/v1/roster', async () => await service.roster())
-
-    a.post('/v1/roster', async (req) => await service.adoptRoster(req.body))
-
-    // Infringement reports (DESIGN.md §7). Refusals (recipient, evidence, size) are named errors → 400, and queue nothing.
-    a.post('/v1/reports', { bodyLimit: MAX_REPORT_BODY_BYTES }, async (req) => {
-      return await service.reportSend(parseOr400(reportSendBodySchema.safeParse(req.body), 'invalid_body'))
-    })
-
-    a.get('/v1/reports/outbox', async () => await service.reportOutbox())
-
-    a.get('/v1/reports/inbox', async () => await service.reportInbox())
-
-    a.get('/v1/reports/:id', async (req) => {
-      return await service.reportShow(parseOr400(reportIdParamsSchema.safeParse(req.params), 'invalid_report_id').id)
-    })
-
-    a.post('/v1/reports/:id/export', async (req) => {
-      const { id } = parseOr400(reportIdParamsSchema.safeParse(req.params), 'invalid_report_id')
-      return await service.reportExport(id, parseOr400(reportExportBodySchema.safeParse(req.body), 'invalid_body').out)
-    })
-
-    a.get('/metrics', async (_req, reply) => {
-      const text = await metrics.text()
-      return reply.header('content-type', metrics.contentType).send(text)
-    })
-
-    a.get('/openapi.json', async () => openApiDocument())
+    }
 
     return a
   }
+
+  /** The one info line per request (route pattern, never the URL) and its count. */
+  function requestDone (method: string, route: string, status: number, ms: number): void {
+    metrics.apiRequests.inc({ route, status: String(status) })
+    log.info('request', { method, route, status, ms: Math.round(ms) })
+  }
+
+  /** One request of `route`: its input checked, then served as the route says. */
+  async function serve (route: AnyRoute, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const input = {
+      params: parsePart(route.params, req.params, route.invalidParams ?? 'invalid_params'),
+      query: parsePart(route.query, req.query, 'invalid_query'),
+      body: parsePart(route.body, req.body, 'invalid_body')
+    }
+    const ctx: RouteContext = { service, metrics, openapi: openApiDocument, signal: NEVER }
+    switch (route.response) {
+      case 'json':
+        return await route.serve(input, ctx)
+      case 'text': {
+        const { contentType, text } = await route.serve(input, ctx)
+        return await reply.header('content-type', contentType).send(text)
+      }
+      case 'export': {
+        const { rows, format } = await route.serve(input, ctx)
+        const it = (rows as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+        const first = await it.next()
+        return await reply.code(200)
+          .header('content-type', CONTENT_TYPES[format as keyof typeof CONTENT_TYPES])
+          .header('cache-control', 'no-store')
+          .send(Readable.from(renderExport(first, it, format, route.csv, log), { objectMode: false }))
+      }
+      case 'feed': {
+        const ctl = new AbortController()
+        watching.add(ctl)
+        metrics.eventWatchers.set(watching.size)
+        req.raw.once('close', () => ctl.abort())
+        reply.raw.once('close', () => {
+          ctl.abort()
+          watching.delete(ctl)
+          metrics.eventWatchers.set(watching.size)
+        })
+        const items = await route.serve(input, { ...ctx, signal: ctl.signal }) as AsyncIterable<unknown>
+        return await reply.code(200)
+          .header('content-type', 'application/x-ndjson')
+          .header('cache-control', 'no-store')
+          .header('connection', 'close') // the connection ends with the stream: stop() never waits on an idle keep-alive
+          .send(Readable.from(renderFeed(items, ctl.signal, log), { objectMode: false }))
+      }
+    }
+  }
+
+  /** The app inject() uses while the server is not started. */
+  let injectApp: FastifyInstance | undefined
+
 
   return {
     async start () {
@@ -388,6 +252,8 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     },
 
     async stop () {
+      await injectApp?.close()
+      injectApp = undefined
       const a = app
       if (a === undefined) return
       app = undefined
@@ -399,6 +265,11 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       } finally {
         clearTimeout(force)
       }
+    },
+
+    async inject (opts) {
+      const a = app ?? (injectApp ??= build())
+      return await a.inject(opts)
     }
   }
 }

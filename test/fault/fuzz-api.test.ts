@@ -4,7 +4,7 @@
  * FUZZ_RUNS bodies per POST route go through the route's in-process handler
  * — the route's own request schema (node/api/schemas.ts), then the real
  * node's service method, then the server's error mapping
- * (`statusOfNamedError`) — because an HTTP round trip per input (~1 ms
+ * (`httpStatusOf`) — because an HTTP round trip per input (~1 ms
  * here, 40,000 inputs) would not fit the CI budget. A smaller sample of raw
  * bodies then goes over real HTTP to every POST route the OpenAPI document
  * lists (so routes added later are covered too).
@@ -20,9 +20,10 @@
  */
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { createApiServer, statusOfNamedError, type ApiServer } from '../../node/api/server.js'
+import { httpStatusOf } from '../../node/api/http-errors.js'
+import { createApiServer, type ApiServer } from '../../node/api/server.js'
 import { openApiDocument } from '../../node/api/openapi.js'
-import { attestBodySchema, describeIssues, parseExplainQuery, retractBodySchema } from '../../node/api/schemas.js'
+import { attestBodySchema, describeIssues, explainQuerySchema, retractBodySchema } from '../../node/api/schemas.js'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { tally } from './helpers/outcomes.js'
 import { FUZZ_RUNS, SOAK, budget, record } from './helpers/scale.js'
@@ -33,12 +34,8 @@ const TOKEN = 'fault-tier-token-0123456789abcdef'
 const HTTP_RUNS = SOAK ? Math.min(Math.ceil(FUZZ_RUNS / 10), 20_000) : Math.min(FUZZ_RUNS, 250)
 const PER_INPUT_MS = 10_000
 
-/** What the server answers for a thrown error (mirrors its error handler): a named error's status, else 500. */
-function statusOf (err: unknown): number {
-  const e = err as { name?: unknown, reason?: unknown }
-  if (err instanceof Error && typeof e.reason === 'string' && err.name !== 'Error') return statusOfNamedError(e as { reason: string })
-  return 500
-}
+/** What the server answers for a thrown error (mirrors its error handler). */
+const statusOf = httpStatusOf
 
 const anyJson = fc.jsonValue({ maxDepth: 4 })
 const kind = fc.oneof(fc.constantFrom(...KINDS), fc.string({ maxLength: 12 }), fc.integer())
@@ -103,7 +100,7 @@ describe('fault: fuzzing the HTTP API request bodies', function () {
           return { status: 200, result: await svc.retract(p.data) }
         }
         case 'explain': {
-          const p = parseExplainQuery(body)
+          const p = explainQuerySchema.safeParse(body)
           if (!p.success) { describeIssues(p.error); return { status: 400 } }
           return { status: 200, result: await svc.explain(p.data) }
         }

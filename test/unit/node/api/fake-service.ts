@@ -7,6 +7,7 @@ import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import { StatusFeed } from '../../../../node/events.js'
+import type { ErrorCategory } from '../../../../protocol/errors.js'
 
 export type Call =
   | { method: 'status' }
@@ -59,6 +60,15 @@ export const INBOX_ITEM: ReportInboxItem = {
   evidenceBytes: 1000
 }
 
+export const RETRO_DECISION: RetroDecisionView = {
+  listingId: 'listing-7',
+  action: 'block',
+  matches: [{ column: 'email', kind: 'email', fingerprint: 'ab'.repeat(32), status: 'listed', action: 'block', orgs: ['brand-a', 'brand-b'], expires: null }],
+  retro: true,
+  seenAt: 1_700_000_000_000,
+  decidedAt: '2025-01-02T00:00:00.000Z'
+}
+
 export function row (n: number, status: StatusName = 'listed'): BlocklistRow {
   return { fingerprint: FP(n), kind: 'phone', status, orgs: ['brand-a', 'brand-b'], weight: 2, expires: '2030-01-01T00:00:00.000Z' }
 }
@@ -81,13 +91,15 @@ export const STATUS: NodeStatus = {
   rescanNeeded: null
 }
 
-/** A named error as the daemon throws them. */
+/** A named error of the daemon's kind: a name, a reason and a category (tests that need a particular class use the real one). */
 export class FakeNamedError extends Error {
   readonly reason: string
-  constructor (name: string, reason: string, message: string) {
+  readonly category: ErrorCategory
+  constructor (name: string, reason: string, message: string, category: ErrorCategory = 'input') {
     super(message)
     this.name = name
     this.reason = reason
+    this.category = category
   }
 }
 
@@ -195,7 +207,7 @@ export class FakeService implements NodeService {
   async matchRetro (since: number): Promise<RetroDecisionView[]> {
     this.calls.push({ method: 'matchRetro', since })
     this.#maybeFail()
-    return []
+    return [RETRO_DECISION]
   }
 
   async roster (): Promise<unknown> {

@@ -6,7 +6,12 @@ import { ApiClient } from '../../../../node/api/client.js'
 import { STOP_GRACE_MS } from '../../../../node/api/limits.js'
 import { MAX_WATCH_BACKLOG } from '../../../../node/events.js'
 import { createMetrics } from '../../../../node/api/metrics.js'
-import { createApiServer, statusOfNamedError, type ApiServer } from '../../../../node/api/server.js'
+import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
+import { httpStatusOf } from '../../../../node/api/http-errors.js'
+import { ExportTargetExistsError, ReportNotFoundError } from '../../../../node/reports/errors.js'
+import { StoreCorruptError, StoreNotOpenError } from '../../../../node/store/errors.js'
+import { InvalidIdentifierError } from '../../../../protocol/canonical/errors.js'
+import { NotLawEnforcementError } from '../../../../protocol/report/errors.js'
 import { freePort, writeApiInfo } from '../../../../node/home.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { BlocklistRow, StatusEvent } from '../../../../node/service.js'
@@ -171,10 +176,11 @@ describe('node/api server', function () {
     })
 
     it('an error before the first row is an error response; one mid-stream cuts the transfer', async () => {
-      service.failNext = new FakeNamedError('NotReadyError', 'not_ready', 'the node is still starting')
+      const notOpen = new StoreNotOpenError('read the blocklist')
+      service.failNext = notOpen
       const early = await call('GET', '/v1/blocklist')
       assert.equal(early.status, 503)
-      assert.deepEqual(early.body, { error: 'not_ready', message: 'the node is still starting' })
+      assert.deepEqual(early.body, { error: 'store_not_open', message: notOpen.message })
 
       service.rows = Array.from({ length: 2000 }, (_, i) => row(i))
       service.failAfter = 1500
@@ -263,11 +269,11 @@ describe('node/api server', function () {
       const ex = await call('POST', `/v1/reports/${REPORT_ID}/export`, { out: '/tmp/b.bundle' })
       assert.equal(ex.status, 200)
       assert.deepEqual(service.calls.at(-1), { method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle' })
-      service.failNext = new FakeNamedError('NotLawEnforcementError', 'not_law_enforcement', 'recipient "platform" is not a law-enforcement member')
+      service.failNext = new NotLawEnforcementError('platform')
       const refused = await call('POST', '/v1/reports', { to: ['platform'], report })
       assert.equal(refused.status, 400)
       assert.equal(refused.body.error, 'not_law_enforcement')
-      service.failNext = new FakeNamedError('ReportNotFoundError', 'report_not_found', 'no report')
+      service.failNext = new ReportNotFoundError(REPORT_ID)
       assert.equal((await call('GET', `/v1/reports/${REPORT_ID}`)).status, 404)
     })
 
@@ -337,7 +343,6 @@ describe('node/api server', function () {
         assert.ok(Date.now() - t < STOP_GRACE_MS, 'an open watch does not hold up stop()')
         const stopped = await watching
         assert.equal((stopped as Error).name, 'ApiResponseError')
-        assert.match((stopped as Error).message, /ended the event stream/)
         await until(0)
       } finally {
         await srv.stop()
@@ -401,12 +406,12 @@ describe('node/api server', function () {
   })
 
   describe('service errors', () => {
-    it('named errors map to 400/404/409/503 and reach ApiClient as ApiRequestError', async () => {
-      const cases: Array<[FakeNamedError, number]> = [
-        [new FakeNamedError('InvalidIdentifierError', 'invalid_identifier', 'invalid phone identifier (3 characters)'), 400],
-        [new FakeNamedError('FingerprintNotFoundError', 'not_found', 'no such fingerprint'), 404],
-        [new FakeNamedError('AlreadyRetractedError', 'already_retracted', 'nothing stands'), 409],
-        [new FakeNamedError('StoreNotOpenError', 'store_not_open', 'the store is closed'), 503]
+    it('named errors map by category to 400/404/409/503 and reach ApiClient as ApiRequestError', async () => {
+      const cases: Array<[Error & { reason: string }, number]> = [
+        [new InvalidIdentifierError('phone', 'not_e164', 3), 400],
+        [new ReportNotFoundError(REPORT_ID), 404],
+        [new ExportTargetExistsError('/tmp/b.bundle'), 409],
+        [new StoreNotOpenError('retract'), 503]
       ]
       for (const [err, status] of cases) {
         service.failNext = err
@@ -415,9 +420,23 @@ describe('node/api server', function () {
       }
     })
 
-    it('an explicit httpStatus on a named error wins', () => {
-      assert.equal(statusOfNamedError({ reason: 'whatever', httpStatus: 409 }), 409)
-      assert.equal(statusOfNamedError({ reason: 'whatever', httpStatus: 418 }), 400)
+    it('an internal named error, an error without a category, or one with an unknown category is a generic 500', async () => {
+      logLines.length = 0
+      const cases = [
+        new StoreCorruptError('entry 7 of abcd (detail for the log only)'),
+        Object.assign(new Error('detail for the log only'), { name: 'LibraryError', reason: 'not_found' }),
+        new FakeNamedError('OddError', 'odd', 'detail for the log only', 'teapot' as never)
+      ]
+      for (const err of cases) {
+        assert.equal(httpStatusOf(err), 500)
+        service.failNext = err
+        const r = await call('GET', '/v1/status')
+        assert.equal(r.status, 500)
+        assert.deepEqual(Object.keys(r.body), ['error', 'message'])
+        assert.equal(r.body.error, 'internal')
+        assert.ok(!(r.body.message as string).includes('detail for the log only'))
+      }
+      assert.equal(logLines.filter(l => l.includes('detail for the log only') && JSON.parse(l).level === 'error').length, 3)
     })
 
     it('anything else → 500 with a generic message; the detail goes to the log', async () => {

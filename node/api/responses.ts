@@ -1,0 +1,264 @@
+/**
+ * Response schemas of the local HTTP API (zod), mirroring the JSON types of
+ * node/service.ts. The route table (routes.ts) names one per route: the
+ * OpenAPI document is generated from them and ApiClient checks every answer
+ * against them. The compiler checks that each matches its service type (see
+ * `route()` in route-table.ts), so a change to node/service.ts that is not
+ * made here fails the typecheck.
+ *
+ * Each is `named` (schemas.ts): a component of openapi.json.
+ */
+import { z } from 'zod'
+import { KINDS } from '../../protocol/kinds.js'
+import { INVALID_WHY, type InvalidWhy } from '../../protocol/canonical/errors.js'
+import { IDENTIFIER_COLUMNS } from '../match/columns.js'
+import { ROW_WHY, type RowWhy } from '../match/decision.js'
+import { ACTIONS } from '../match/policy.js'
+import { STATUS_NAMES, named } from './schemas.js'
+
+const iso = z.string().meta({ format: 'date-time' })
+const isoOrNull = z.string().nullable()
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/)
+const kindOrNull = z.enum(KINDS).nullable()
+const statusOrAbsent = z.enum([...STATUS_NAMES, 'absent'])
+const strings = z.array(z.string())
+
+export const errorSchema = named('Error', z.object({
+  error: z.string().describe('Stable snake_case reason code, e.g. invalid_body, unauthorized, invalid_identifier'),
+  message: z.string().describe('What was wrong and what to do')
+}))
+
+export const attestResultSchema = named('AttestResult', z.object({
+  entries: z.number().int().describe('Entries appended to this node\'s log (one bulk segment, one signature)'),
+  fingerprints: z.array(hex64).describe('Fingerprints of the accepted items, in request order'),
+  rejected: z.array(z.object({
+    index: z.number().int().describe('0-based position in the request\'s items'),
+    kind: z.string(),
+    why: z.string().describe('Short code, e.g. not_e164, bad_checksum'),
+    message: z.string()
+  }))
+}))
+
+export const retractResultSchema = named('RetractResult', z.object({
+  retracted: z.number().int().describe('Attestations of this org on the fingerprint that were withdrawn (0 if none stood)'),
+  fingerprint: hex64
+}))
+
+export const opinionResultSchema = named('OpinionResult', z.object({
+  fingerprint: hex64,
+  opinion: z.string(),
+  entryId: z.string(),
+  status: statusOrAbsent.describe('The fingerprint\'s status on this node right after the opinion was applied')
+}))
+
+const voteSchema = named('Vote', z.object({
+  org: z.string(),
+  entryId: z.string(),
+  time: iso,
+  expires: isoOrNull,
+  source: z.string()
+}))
+
+export const explainResultSchema = named('ExplainResult', z.object({
+  fingerprint: hex64,
+  kind: kindOrNull,
+  status: statusOrAbsent,
+  quorum: z.number().int(),
+  weight: z.number(),
+  positive: z.array(voteSchema),
+  negative: z.array(voteSchema),
+  confirmations: z.number().int(),
+  expires: isoOrNull.describe('When the status next changes by expiry alone')
+}))
+
+export const blocklistRowSchema = named('BlocklistRow', z.object({
+  fingerprint: hex64,
+  kind: kindOrNull,
+  status: z.enum(STATUS_NAMES),
+  orgs: strings,
+  weight: z.number(),
+  expires: isoOrNull
+}))
+
+export const statusEventSchema = named('StatusEvent', z.object({
+  type: z.literal('status'),
+  at: z.string().describe('When this node saw the change (ISO 8601)'),
+  fingerprint: hex64,
+  kind: kindOrNull,
+  from: statusOrAbsent,
+  to: statusOrAbsent,
+  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change')
+}))
+
+export const nodeStatusSchema = named('NodeStatus', z.object({
+  org: z.string(),
+  role: z.string(),
+  peerId: z.string(),
+  alliance: z.string(),
+  rosterVersion: z.number().int(),
+  quorum: z.number().int(),
+  listen: strings,
+  peers: z.array(z.object({ peerId: z.string(), org: z.string().nullable(), addrs: strings })),
+  heads: z.array(z.object({ org: z.string().nullable(), author: z.string(), seq: z.number().int(), time: iso })),
+  entries: z.object({ applied: z.number().int(), rejected: z.record(z.string(), z.number()).describe('Rejected entries by reason') }),
+  blocklist: z.object({ listed: z.number().int(), disputed: z.number().int(), candidate: z.number().int() }),
+  sync: z.object({ lastRunAt: isoOrNull, lastPeer: z.string().nullable(), inProgress: z.boolean() }),
+  snapshotHash: z.string().describe('Blocklist snapshot content hash (hex), to compare nodes'),
+  keyEpoch: z.object({
+    suite: z.string(),
+    rosterEpoch: z.number().int().describe('The epoch of the roster in force (ahead of `epoch` while its sealed key has not arrived)'),
+    phase: z.enum(['steady', 'waiting-for-key', 're-attesting', 'waiting-for-members']),
+    epoch: z.number().int().describe('Epoch new statements are made under'),
+    retiring: z.number().int().nullable().describe('Epoch being replaced, until cut-over'),
+    moved: strings.describe('Orgs that announced their move to `epoch`'),
+    waitingFor: strings.describe('Orgs of the roster in force that have not yet'),
+    cutoverBy: isoOrNull.describe('When the cut-over happens at the latest, during a rotation'),
+    reattested: z.number().int().describe('Statements this node re-made under `epoch` since start'),
+    vault: z.boolean().describe('Whether this node keeps a vault; without one its old statements are not re-made')
+  }).describe('The fingerprint key epoch this node works under, and a key rotation\'s progress'),
+  rescanNeeded: z.object({ epoch: z.number().int(), listings: z.number().int(), at: iso }).nullable()
+    .describe('Listings scanned under an epoch retired since: rescan them for retroactive decisions under the new one')
+}))
+
+export const rosterFileSchema = named('RosterFile', z.record(z.string(), z.unknown()), 'The roster file (alliance-roster/1) of the version in force')
+
+export const rosterAdoptionSchema = named('RosterAdoption', z.object({
+  version: z.number().int(),
+  changed: z.boolean().describe('False when the node already held this version')
+}))
+
+const REJECT_WHYS = [...Object.keys(INVALID_WHY), ...Object.keys(ROW_WHY)] as [InvalidWhy | RowWhy, ...Array<InvalidWhy | RowWhy>]
+export const matchSummarySchema = named('MatchSummary', z.object({
+  rows: z.number().int(),
+  decisions: z.record(z.enum(ACTIONS), z.number().int()).describe('Listings by action'),
+  matched: z.number().int().describe('Listings with at least one matched identifier (whatever the action)'),
+  invalid: z.object({
+    identifiers: z.number().int().describe('Invalid identifiers (each also a reject)'),
+    rows: z.number().int().describe('Rows that could not be matched at all (no listing id, bad JSON)'),
+    byWhy: z.record(z.string(), z.number()),
+    byColumn: z.record(z.string(), z.number()),
+    sample: z.array(z.object({
+      line: z.number().int(),
+      listingId: z.string().optional(),
+      column: z.enum([...IDENTIFIER_COLUMNS, 'listing_id', '(row)']),
+      kind: z.enum(KINDS).optional(),
+      why: z.enum(REJECT_WHYS),
+      bytes: z.number().int().optional(),
+      value: z.string().optional()
+    })).describe('The first rejects (never with raw values)')
+  }),
+  identifiers: z.number().int(),
+  cache: z.object({ hits: z.number(), misses: z.number(), hitRate: z.number() }),
+  bytes: z.number(),
+  workers: z.number().int(),
+  elapsedMs: z.number(),
+  listingsPerSecond: z.number()
+}), 'Scan summary: rows, decisions by action, invalid identifiers, throughput')
+
+export const retroDecisionsSchema = named('RetroDecisions', z.object({
+  decisions: z.array(z.object({
+    listingId: z.string(),
+    action: z.enum(ACTIONS),
+    matches: z.array(z.object({ column: z.string(), kind: z.string(), fingerprint: z.string(), status: z.string(), action: z.string(), orgs: strings, expires: isoOrNull })),
+    retro: z.literal(true),
+    seenAt: z.number().optional(),
+    decidedAt: z.string()
+  }))
+}), 'Decisions for listings scanned earlier whose fingerprints became listed or disputed')
+
+// ---- infringement reports (DESIGN.md §7)
+
+const reportDeliverySchema = named('ReportDelivery', z.object({
+  org: z.string(),
+  node: hex64.describe('The recipient node\'s signing key'),
+  peerId: z.string(),
+  state: z.enum(['pending', 'delivered', 'refused', 'dropped']).describe('pending: retried with backoff; delivered: a verified signed receipt came back; refused: refused for good; dropped: the node left the roster'),
+  attempts: z.number().int(),
+  nextAttemptAt: isoOrNull,
+  lastError: z.object({ reason: z.string(), message: z.string(), at: iso }).nullable(),
+  deliveredAt: isoOrNull,
+  receiptTime: isoOrNull.describe('The time in the recipient\'s signed receipt')
+}))
+
+const outboxItemShape = {
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  title: z.string(),
+  reference: z.string(),
+  created: iso,
+  queuedAt: iso,
+  recipients: strings,
+  state: z.enum(['queued', 'partial', 'delivered', 'failed']),
+  digest: hex64.describe('Signed-report digest: what receipts acknowledge'),
+  evidence: z.number().int(),
+  evidenceBytes: z.number().int(),
+  envelopeBytes: z.number().int(),
+  deliveries: z.array(reportDeliverySchema)
+}
+export const reportOutboxItemSchema = named('ReportOutboxItem', z.object(outboxItemShape))
+export const reportOutboxSchema = named('ReportOutbox', z.array(reportOutboxItemSchema), 'Outbox, oldest first')
+
+export const reportSendResultSchema = named('ReportSendResult', z.object({
+  ...outboxItemShape,
+  duplicate: z.boolean().describe('A report with this id was already queued: nothing new was queued')
+}))
+
+export const reportInboxItemSchema = named('ReportInboxItem', z.object({
+  id: z.string(),
+  author: z.string(),
+  title: z.string(),
+  reference: z.string(),
+  created: iso,
+  received: iso,
+  from: z.string().describe('Peer id of the delivering node'),
+  digest: hex64,
+  evidence: z.number().int(),
+  evidenceBytes: z.number().int()
+}))
+export const reportInboxSchema = named('ReportInbox', z.array(reportInboxItemSchema), 'Inbox, oldest first')
+
+const reportDocumentSchema = z.object({
+  id: z.string(),
+  alliance: z.string(),
+  author: z.string(),
+  authorKey: z.string(),
+  created: iso,
+  recipients: strings,
+  title: z.string(),
+  reference: z.string(),
+  listings: z.array(z.object({ url: z.string(), platform: z.string(), listingId: z.string(), title: z.string(), observed: isoOrNull })),
+  sellers: z.array(z.object({ name: z.string(), platform: z.string(), identifiers: z.array(z.object({ kind: z.string(), value: z.string() })) })),
+  rights: z.array(z.object({ type: z.string(), mark: z.string(), registrations: strings, jurisdiction: z.string() })),
+  evidence: z.array(z.object({ name: z.string(), size: z.number().int(), mediaType: z.string(), sha256: z.string(), description: z.string() })),
+  narrative: z.string()
+}).describe('The whole report (listings, sellers with raw identifiers, rights, evidence by SHA-256, narrative)')
+
+export const reportDetailSchema = named('ReportDetail', z.object({
+  direction: z.enum(['sent', 'received']),
+  id: z.string(),
+  digest: hex64,
+  report: reportDocumentSchema,
+  outbox: reportOutboxItemSchema.nullable(),
+  inbox: reportInboxItemSchema.nullable(),
+  receipts: z.array(z.object({ org: z.string(), node: z.string(), received: iso })),
+  custody: z.array(z.object({
+    seq: z.number().int(),
+    time: iso,
+    action: z.enum(['received', 'opened', 'exported']),
+    detail: z.record(z.string(), z.union([z.string(), z.number()])),
+    hash: hex64
+  })),
+  custodyIntact: z.boolean().describe('False if the custody log\'s hash chain or signatures are broken on disk')
+}))
+
+export const reportExportResultSchema = named('ReportExportResult', z.object({
+  id: z.string(),
+  out: z.string().describe('Absolute path of the bundle written'),
+  bytes: z.number().int(),
+  sha256: hex64.describe('SHA-256 of the bundle file'),
+  receipts: z.number().int(),
+  exporter: z.string()
+}))
+
+export const metricsTextSchema = named('MetricsText', z.string(), 'Prometheus text format')
+
+export const openApiSchema = named('OpenApiDocument', z.record(z.string(), z.unknown()), 'OpenAPI 3.1')
