@@ -40,7 +40,7 @@ export type IngestOutcome =
   | { result: 'duplicate', author: string }
   | { result: 'gap', author: string, have: number, got: number }
   | { result: 'equivocation', author: string, seq: number }
-  | { result: 'rejected', reason: string, message: string }
+  | { result: 'rejected', reason: string, message: string, category?: ErrorCategory }
 
 /** What changed a status: an applied entry, time (an expiry) or a roster change. */
 export type StatusCause = 'entry' | 'time' | 'roster'
@@ -168,7 +168,7 @@ export class Ingestor {
         if (err instanceof ProtocolError) {
           const reason = err.reason
           this.#listeners.onRejected?.(reason, err.message)
-          return { result: 'rejected', reason, message: err.message }
+          return { result: 'rejected', reason, message: err.message, category: err.category }
         }
         throw err
       }

@@ -45,6 +45,7 @@ export function frameworkReason (err: FastifyError): string {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'unsupported_media_type'
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'invalid_body'
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return 'invalid_content_length'
+    case 'FST_ERR_BAD_URL': return 'bad_url'
     default: return err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : 'bad_request'
   }
 }

@@ -61,13 +61,15 @@ export const matchBodySchema = named('MatchRequest', z.object({
   workers: z.number().int().min(0).max(256).optional()
 }).strict())
 
+/** Ms since the epoch, or an ISO 8601 date or date-time (not whatever else Date.parse would guess at). */
+const SINCE = /^(?:\d{1,16}|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?)$/
+
 export const retroQuerySchema = z.object({
-  /** ISO time or ms since the epoch */
-  since: z.string().min(1).transform((s, ctx) => {
+  since: z.string().regex(SINCE, 'since must be ms since the epoch or an ISO 8601 time, e.g. 2026-01-01T00:00:00Z').transform((s, ctx) => {
     const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
-    if (!Number.isFinite(n)) { ctx.addIssue({ code: 'custom', message: 'since must be an ISO time or ms since the epoch' }); return z.NEVER }
+    if (!Number.isSafeInteger(n) || n < 0) { ctx.addIssue({ code: 'custom', message: 'since must be a time at or after 1970-01-01' }); return z.NEVER }
     return n
-  })
+  }).describe('ISO 8601 time or ms since the epoch')
 }).strict()
 
 export const allowBodySchema = named('AllowRequest', z.object({ kind, value, ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() }).strict())

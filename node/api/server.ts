@@ -127,7 +127,18 @@ export function createApiServer (init: ApiServerInit): ApiServer {
   const watching = new Set<AbortController>()
 
   function build (): FastifyInstance {
-    const a = fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true, exposeHeadRoutes: false })
+    const a = fastify({
+      logger: false,
+      bodyLimit: MAX_BODY_BYTES,
+      return503OnClosing: true,
+      exposeHeadRoutes: false,
+      // a URL the router cannot decode (bad percent-encoding): our error shape, and never the URL echoed
+      // (the onResponse hook does not run for these: they are logged and counted here)
+      frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+        void reply.code(400).send({ error: frameworkReason(err), message: 'the URL is not valid (bad percent-encoding?); nothing was done' })
+        requestDone(req.method, 'unmatched', 400, 0)
+      }
+    })
 
     a.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       if (!authorised(req.headers.authorization)) {

@@ -107,7 +107,7 @@ export class AuthorService {
     this.#turn = turn.catch(() => undefined)
     const { entries, segment, out } = await turn
     if (out.result !== 'accepted') {
-      throw new OwnEntriesRefusedError(out.result === 'rejected' ? out.reason : out.result, out.result === 'rejected' ? out.message : out.result)
+      throw out.result === 'rejected' ? new OwnEntriesRefusedError(out.reason, out.message, out.category) : new OwnEntriesRefusedError(out.result, out.result)
     }
     const wire: Segment = entries.length <= GOSSIP_WHOLE_SEGMENT_ENTRIES
       ? segment

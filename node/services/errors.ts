@@ -34,14 +34,22 @@ export class UnknownFingerprintError extends NodeError {
   override get category (): ErrorCategory { return 'not_found' }
 }
 
-/** The ingest pipeline refused this node's own entries (e.g. its rate limit). */
+/**
+ * The ingest pipeline refused this node's own entries. The category is the
+ * refusal's: input for entries the request made invalid (a lifetime that
+ * ends before the entry is made), unavailable for a roster rate limit or a
+ * race with the log's state. Nothing was appended.
+ */
 export class OwnEntriesRefusedError extends NodeError {
-  constructor (reason: string, why: string) {
+  readonly #category: ErrorCategory
+  constructor (reason: string, why: string, category: ErrorCategory = 'unavailable') {
     super(reason, `own entries were not accepted: ${why}`)
     this.name = 'OwnEntriesRefusedError'
+    this.#category = category
   }
 
-  override get category (): ErrorCategory { return 'unavailable' }
+  // read from the class (no instance), it is the default
+  override get category (): ErrorCategory { return #category in this ? this.#category : 'unavailable' }
 }
 
 /** No key of the wanted epoch is held here (not received yet, or destroyed at cut-over). */

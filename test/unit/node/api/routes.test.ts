@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { z } from 'zod'
 import { ApiClient } from '../../../../node/api/client.js'
-import { CATEGORY_STATUS } from '../../../../node/api/http-errors.js'
+import { CATEGORY_STATUS, httpStatusOf } from '../../../../node/api/http-errors.js'
 import { createMetrics } from '../../../../node/api/metrics.js'
 import { openApiDocument } from '../../../../node/api/openapi.js'
 import { openApiPath } from '../../../../node/api/route-table.js'
@@ -296,6 +296,13 @@ describe('node/api named errors → HTTP statuses', () => {
       assert.ok(documented.has(status), `${name}: ${status} is documented`)
     }
     for (const name of Object.keys(EXPECTED)) assert.ok(classes.has(name), `${name} is still a named error class`)
+  })
+
+  it('the status follows the instance: a refusal of own entries takes the category of what refused them', async () => {
+    const { OwnEntriesRefusedError } = await import('../../../../node/services/errors.js')
+    assert.equal(httpStatusOf(new OwnEntriesRefusedError('rate_limited', 'too many')), 503)
+    assert.equal(httpStatusOf(new OwnEntriesRefusedError('invalid_lifetime', 'expires before it is made', 'input')), 400)
+    assert.equal(new OwnEntriesRefusedError('x', 'y').category, 'unavailable')
   })
 
   it('the category is not copied into logs or JSON (a getter, not a field)', async () => {

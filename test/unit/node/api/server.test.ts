@@ -230,7 +230,8 @@ describe('node/api server', function () {
       const retro = await call('GET', '/v1/match/retro?since=2026-01-01T00:00:00Z')
       assert.equal(retro.status, 200)
       assert.deepEqual(service.calls.at(-1), { method: 'matchRetro', since: Date.parse('2026-01-01T00:00:00Z') })
-      assert.equal((await call('GET', '/v1/match/retro?since=yesterday')).status, 400)
+      for (const since of ['yesterday', '/50', '-1000', '1969-12-31', '2026-01-01T00:00:00Zjunk']) assert.equal((await call('GET', `/v1/match/retro?since=${encodeURIComponent(since)}`)).status, 400, since)
+      assert.equal((await call('GET', '/v1/match/retro?since=1700000000000')).status, 200)
     })
 
     it('GET /v1/roster and POST /v1/roster reach the service', async () => {
@@ -394,6 +395,18 @@ describe('node/api server', function () {
       const r = await call('POST', '/v1/retract', { kind: 'phone', value: 'x'.repeat(100_000) })
       assert.equal(r.status, 413)
       assert.equal(r.body.error, 'body_too_large')
+      assert.deepEqual(service.calls, [])
+    })
+
+    it('a URL the router cannot decode → 400 bad_url, logged by route pattern, without echoing it', async () => {
+      logLines.length = 0
+      const r = await call('GET', '/v1/reports/%E0%A4%Asecret')
+      assert.equal(r.status, 400)
+      assert.equal(r.body.error, 'bad_url')
+      assert.deepEqual(Object.keys(r.body), ['error', 'message'])
+      assert.ok(!(r.body.message as string).includes('secret'))
+      assert.deepEqual(logLines.map(l => JSON.parse(l)).filter(l => l.msg === 'request').map(l => [l.route, l.status]), [['unmatched', 400]])
+      assert.ok(!logLines.join('\n').includes('secret'))
       assert.deepEqual(service.calls, [])
     })
 
