@@ -98,10 +98,12 @@ export class AuthorService {
   }
 
   /** Appends bodies to this node's log as one signed segment, through the ingest pipeline, then gossips it. */
-  async publish (bodies: Body[]): Promise<LogEntry[]> {
+  async publish (bodies: Body[] | ((time: number) => Body[])): Promise<LogEntry[]> {
     const turn = this.#turn.then(async () => {
       const head = this.#c.ingestor.headOf(this.#c.keys.sign.publicKey)
-      const { entries, segment } = appendSegment({ signer: this.#c.keys.sign, alliance: this.#c.state.alliance, head, bodies, time: this.#c.clock() })
+      // the segment's time is taken here, in its turn: bodies whose expiry is relative to it are made now
+      const time = Math.max(this.#c.clock(), head?.time ?? 0)
+      const { entries, segment } = appendSegment({ signer: this.#c.keys.sign, alliance: this.#c.state.alliance, head, bodies: typeof bodies === 'function' ? bodies(time) : bodies, time })
       return { entries, segment, out: await this.#c.ingestor.ingest(segment) }
     })
     this.#turn = turn.catch(() => undefined)
@@ -122,14 +124,15 @@ export class AuthorService {
   }
 
   async attest (items: AttestItem[]): Promise<AttestResult> {
-    const now = this.#c.clock()
     const rejected: AttestResult['rejected'] = []
-    const valid: Array<{ index: number, kind: Kind, value: string, terms: StatementTerms }> = []
+    const valid: Array<{ index: number, kind: Kind, value: string, ttl: number, terms: StatementTerms }> = []
     for (const [index, item] of items.entries()) {
       if (!isKind(item.kind)) { rejected.push({ index, kind: String(item.kind), why: 'unknown_kind', message: `unknown kind ${String(item.kind)}` }); continue }
-      valid.push({ index, kind: item.kind, value: item.value, terms: { type: 'attestation', claim: item.claim, reason: item.reason, confidence: item.confidence, expires: now + this.#ttl(item.ttlMs) } })
+      const ttl = this.#ttl(item.ttlMs)
+      valid.push({ index, kind: item.kind, value: item.value, ttl, terms: { type: 'attestation', claim: item.claim, reason: item.reason, confidence: item.confidence, expires: this.#c.clock() + ttl } })
     }
-    const bodies: Body[] = []
+    // expiry counts from the entry's time, not from the request's: a bulk upload slower than a short TTL is not refused by our own check
+    const made: Array<{ fingerprint: Uint8Array, v: typeof valid[number], epoch: number }> = []
     const fingerprints: string[] = []
     const accepted: typeof valid = []
     for (const [e, epoch] of this.writeEpochs().entries()) {
@@ -140,15 +143,15 @@ export class AuthorService {
           if (e === 0) rejected.push({ index: v.index, kind: v.kind, why: o.why, message: o.message })
           continue
         }
-        bodies.push(attestationBody(o.fingerprint, v.kind, v.terms, epoch))
+        made.push({ fingerprint: o.fingerprint, v, epoch })
         if (e === 0) { fingerprints.push(toHex(o.fingerprint)); accepted.push(v) }
       }
     }
     rejected.sort((a, b) => a.index - b.index)
-    if (bodies.length === 0) return { entries: 0, fingerprints, rejected }
+    if (made.length === 0) return { entries: 0, fingerprints, rejected }
     // the vault first: a crash after it and before the entries only means a value remembered but not yet stated
     await this.#c.remember?.(accepted)
-    const entries = await this.publish(bodies)
+    const entries = await this.publish(time => made.map(m => attestationBody(m.fingerprint, m.v.kind, { ...m.v.terms, expires: time + m.v.ttl }, m.epoch)))
     return { entries: entries.length, fingerprints, rejected }
   }
 

@@ -18,6 +18,14 @@ describe('integration: five nodes on loopback', function () {
     assert.equal(node.ingestor.flagged.size, 0)
   })
 
+  it('a lifetime counts from the entry\'s time: a 1 ms attestation queued behind a bulk upload is still accepted', async () => {
+    const node = nodes['brand-c']
+    const bulk = node.attest(Array.from({ length: 5000 }, (_, i) => ({ kind: 'seller-account' as const, value: `market:bulk_${i}` })))
+    const short = await node.attest([{ kind: 'seller-account', value: 'market:short_lived', ttlMs: 1 }])
+    assert.equal(short.entries, 1)
+    assert.equal((await bulk).entries, 5000)
+  })
+
   it('two brands attesting one phone written differently list it on every node; one alone is a candidate; a retraction brings it back', async () => {
     // the platform watches its node's status changes meanwhile (what `alliance watch` and GET /v1/events serve)
     const watching = new AbortController()
