@@ -192,7 +192,7 @@ export function percentile (values: number[], p: number): number {
   return sorted[rank - 1]
 }
 
-export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+export { eventually, sleep } from '../test/helpers/wait.js'
 
 /**
  * Offset from the monotonic clock to the wall clock, taken at millisecond

@@ -14,6 +14,7 @@ import '../node/polyfill.js'
 import {
   createReceipt, digestEvidence, encryptReport, openReport, signedReportDigest, signReport, verifyBundle, writeBundle
 } from '../protocol/report/index.js'
+import { collectBytes } from '../test/helpers/iter.js'
 import { ALLIANCE, CREATED, makeReportAlliance, makeTestReport, pseudoRandom } from '../test/unit/protocol/report/helpers.js'
 import { fmt, result, rssMb } from './_util.js'
 
@@ -30,11 +31,6 @@ async function drain (it: AsyncIterable<Uint8Array>): Promise<number> {
   let n = 0
   for await (const c of it) n += c.length
   return n
-}
-async function collect (it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = []
-  for await (const c of it) out.push(c.slice())
-  return out
 }
 
 const a = makeReportAlliance()
@@ -62,7 +58,7 @@ async function openOnce (): Promise<number> {
 }
 
 const receipts = ['police-gb', 'police-fr'].map(org => createReceipt({ signer: a.orgs[org].nodes[0].signer, alliance: ALLIANCE, recipient: org, reportId: first.report.id, signedReportDigest: signedReportDigest(first.signed), received: CREATED + 5000 }))
-const bundle = Buffer.concat(await collect(writeBundle({ rosters: a.chain, signedReport: first.signed, evidence: () => pieces(evidence), receipts, exporter: node.signer, exported: CREATED + 86_400_000 })))
+const bundle = await collectBytes(writeBundle({ rosters: a.chain, signedReport: first.signed, evidence: () => pieces(evidence), receipts, exporter: node.signer, exported: CREATED + 86_400_000 }))
 async function verifyOnce (): Promise<number> {
   const t0 = process.hrtime.bigint()
   const v = await verifyBundle(pieces(bundle))

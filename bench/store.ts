@@ -39,7 +39,7 @@ function body (i: number): Body {
 const dir = mkdtempSync(join(tmpdir(), 'alliance-bench-store-'))
 try {
   const alliance = makeAlliance()
-  const signer = alliance.orgs[0].signers[0]
+  const signer = alliance.orgs[0].nodes[0].signer
   const author = signer.publicKey
   const store = new LevelStore({ path: join(dir, 'store') })
   await store.open()

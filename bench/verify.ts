@@ -16,7 +16,7 @@ const SEGMENTS = Number(process.env.SEGMENTS ?? 100)
 const PER_SEGMENT = 1000
 const T = GENESIS_TIME + 1000
 const a = makeAlliance()
-const signer = a.orgs[0].signers[0]
+const signer = a.orgs[0].nodes[0].signer
 
 const segments: Segment[] = []
 let head

@@ -29,6 +29,7 @@
  * straight into buffers for the benchmark's 10-million-row runs.
  */
 import type { Writable } from 'node:stream'
+import { csvField } from '../node/csv.js'
 import type { IdentifierColumn, ListingRow } from '../node/match/columns.js'
 import { brandRows, counterfeiter, prng, variant, type AttestRow } from './synthetic.js'
 
@@ -362,10 +363,6 @@ export function * listingRows (spec: ListingsSpec): Generator<ListingRow> {
 /** What brands attest about the planted counterfeiters, each brand in its own notation (examples/synthetic.ts). */
 export function plantedAttestations (spec: ListingsSpec, brandSeed: number): AttestRow[] {
   return brandRows([...(spec.counterfeiters ?? [])], brandSeed)
-}
-
-function csvField (s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
 export function csvHeader (columns: readonly IdentifierColumn[] = DEFAULT_COLUMNS): string {

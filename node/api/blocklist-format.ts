@@ -6,6 +6,7 @@
  * - CSV (RFC 4180): header `fingerprint,kind,status,orgs,weight,expires`;
  *   `orgs` joined with ';', empty fields for null.
  */
+import { csvField } from '../csv.js'
 import type { BlocklistRow } from '../service.js'
 import type { BlocklistFormat } from './schemas.js'
 
@@ -14,10 +15,6 @@ export const BLOCKLIST_CSV_HEADER = 'fingerprint,kind,status,orgs,weight,expires
 export const CONTENT_TYPES: Record<BlocklistFormat, string> = {
   jsonl: 'application/x-ndjson; charset=utf-8',
   csv: 'text/csv; charset=utf-8'
-}
-
-function csvField (v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
 }
 
 export function blocklistCsvLine (r: BlocklistRow): string {

@@ -23,6 +23,7 @@
  * JSONL reject:
  *   {"line":7,"listingId":"L7","column":"phone","kind":"phone","why":"not_e164","bytes":11}
  */
+import { csvField } from '../csv.js'
 import { INVALID_WHY, type InvalidWhy } from '../../protocol/canonical/index.js'
 import type { Kind } from '../../protocol/kinds.js'
 import type { Status } from '../../protocol/consensus/rule.js'
@@ -102,11 +103,6 @@ export function isoOrNull (ms: number): string | null {
 }
 
 export const CSV_DECISION_HEADER = 'line,listing_id,action,column,kind,status,match_action,fingerprint,orgs,disputed_by,expires\n'
-
-const CSV_SPECIAL = /[",\r\n]/
-export function csvField (s: string): string {
-  return CSV_SPECIAL.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
 
 export function decisionJson (d: Decision): string {
   return JSON.stringify({ line: d.line, listingId: d.listingId, action: d.action, matches: d.matches }) + '\n'

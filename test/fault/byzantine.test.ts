@@ -26,7 +26,8 @@ import { decodeEquivocation, encodeSegment, encodeSyncResponse } from '../../pro
 import { verifyEquivocation } from '../../protocol/log/index.js'
 import type { Segment } from '../../protocol/types.js'
 import { GENESIS_TIME, makeAlliance, makeOrg } from '../helpers/alliance.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { DAY, HOUR, attestation, memberKeys, signed, tip } from './helpers/fixtures.js'
 import { record } from './helpers/scale.js'
 import { nodeState } from './helpers/state.js'
@@ -217,9 +218,9 @@ describe('fault: byzantine members', function () {
 
   describe('a colluding minority', () => {
     it('k − 1 orgs with 4 keys each, vouching from every key again and again, never list a fingerprint; duplicates and re-encodings count once', async () => {
-      const colluders = [makeOrg('colluder-1', 4), makeOrg('colluder-2', 4)]
-      const honest = makeOrg('honest', 1)
-      const al = makeAlliance({ orgs: [...colluders, honest, makeOrg('other', 1)], policy: { quorum: 3 } })
+      const colluders = [makeOrg('colluder-1', ['brand'], 4), makeOrg('colluder-2', ['brand'], 4)]
+      const honest = makeOrg('honest')
+      const al = makeAlliance({ orgs: [...colluders, honest, makeOrg('other')], policy: { quorum: 3 } })
       const store = createStore()
       await store.open()
       const now = GENESIS_TIME + DAY
@@ -228,7 +229,7 @@ describe('fault: byzantine members', function () {
       let entries = 0
       for (let round = 0; round < 5; round++) {
         for (const o of colluders) {
-          for (const s of o.signers) {
+          for (const { signer: s } of o.nodes) {
             const head = ingest.headOf(s.publicKey)
             const seg = signed(s, al.alliance, head, [attestation(42, now + 30 * DAY)], now)
             assert.equal((await ingest.ingest(seg.segment)).result, 'accepted')
@@ -245,8 +246,8 @@ describe('fault: byzantine members', function () {
         assert.equal(e.status, 'candidate', `round ${round}: ${entries} entries from 8 keys of 2 orgs stay a candidate`)
         assert.deepEqual(e.positive.map(v => v.org).sort(), ['colluder-1', 'colluder-2'], 'counted per org, never per key')
       }
-      const head = ingest.headOf(honest.signers[0].publicKey)
-      await ingest.ingest(signed(honest.signers[0], al.alliance, head, [attestation(42, now + 30 * DAY)], now).segment)
+      const head = ingest.headOf(honest.nodes[0].signer.publicKey)
+      await ingest.ingest(signed(honest.nodes[0].signer, al.alliance, head, [attestation(42, now + 30 * DAY)], now).segment)
       assert.equal(ingest.consensus.explain(fp).status, 'listed', 'a k-th independent org lists it')
       await store.close()
       record('byzantine', { 'collusion.orgs': 2, 'collusion.keys': 8, 'collusion.entries': entries, 'collusion.listed': false })

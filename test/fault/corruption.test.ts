@@ -18,7 +18,8 @@ import { cpSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } fr
 import { join } from 'node:path'
 import { AllianceNode } from '../../node/alliance-node.js'
 import { DATA_DIR } from '../../node/home.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { SOAK, TRIALS, budget, record } from './helpers/scale.js'
 
 const ENTRIES = 1000

@@ -14,7 +14,8 @@ import { gossipTopic, type AllianceNode } from '../../node/alliance-node.js'
 import { loadNodeKeys } from '../../node/keys.js'
 import { GOSSIP_SCORE_THRESHOLDS } from '../../node/net/score.js'
 import { toHex } from '../../protocol/bytes.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { record } from './helpers/scale.js'
 
 const FLOODER = fileURLToPath(new URL('./helpers/gossip-flooder.ts', import.meta.url))

@@ -27,7 +27,7 @@ import { entryId } from '../../protocol/log/index.js'
 import type { Signer } from '../../protocol/ed25519.js'
 import type { Segment } from '../../protocol/types.js'
 import { GENESIS_TIME, makeAlliance, makeOrg } from '../helpers/alliance.js'
-import { eventually } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { DAY, attestation, signed } from './helpers/fixtures.js'
 import { record } from './helpers/scale.js'
 import { MiB, assertMemoryBounded, assertUnchanged, liveBytes, nodeState } from './helpers/state.js'
@@ -195,12 +195,12 @@ describe('fault: hostile peers on the sync protocol', function () {
     const mem = liveBytes()
     const results: string[] = []
     for (const o of orgs) {
-      const s: Signer = o.signers[0]
+      const s: Signer = o.nodes[0].signer
       const out = await ingest.ingest(madeUp(s.publicKey, 1, new Uint8Array(0), 2500, now))
       results.push(out.result === 'rejected' ? out.reason : out.result)
     }
     assert.deepEqual(results, ['pending', 'pending', 'pending_overflow', 'pending_overflow'])
-    const held = orgs.reduce((n, o) => n + Math.max(0, (ingest.headOf(o.signers[0].publicKey)?.seq ?? 0)), 0)
+    const held = orgs.reduce((n, o) => n + Math.max(0, (ingest.headOf(o.nodes[0].signer.publicKey)?.seq ?? 0)), 0)
     assert.ok(held <= cap, `${held} uncovered entries held (cap ${cap})`)
     const grew = assertMemoryBounded(mem, 32 * MiB, 'pending flood')
     await store.close()

@@ -23,7 +23,7 @@ import { freePort, initNodeDir, memberCard, readConfig } from '../../node/home.j
 import { loadNodeKeys } from '../../node/keys.js'
 import { createRosterFile, installRosterFile, signRosterFile } from '../../node/roster-file.js'
 import type { AttestResult, NodeStatus } from '../../node/service.js'
-import { eventually } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { api, spawnNode, stopNode, type NodeProcess } from '../helpers/processes.js'
 import { PartitionProxy } from './helpers/partition-proxy.js'
 import { PARTITION_REPS, SOAK, budget, record } from './helpers/scale.js'

@@ -27,7 +27,8 @@ import { openApiDocument } from '../../node/api/openapi.js'
 import { API_FILE, readApiInfo } from '../../node/home.js'
 import { loadNodeKeys } from '../../node/keys.js'
 import { createLogger } from '../../node/logger.js'
-import { eventually, makeNodeDirs, type TestNet } from '../helpers/nodes.js'
+import { makeNodeDirs, type TestNet } from '../helpers/nodes.js'
+import { eventually } from '../helpers/wait.js'
 import { record } from './helpers/scale.js'
 
 const ORGS = ['brand-a', 'brand-b']

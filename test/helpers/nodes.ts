@@ -11,6 +11,7 @@ import { loadNodeKeys } from '../../node/keys.js'
 import { createRosterFile, installRosterFile, signRosterFile, type RosterFile } from '../../node/roster-file.js'
 import { AllianceNode } from '../../node/alliance-node.js'
 import type { Role } from '../../protocol/kinds.js'
+import { eventually } from './wait.js'
 
 export interface MemberSpec { org: string, role: Role }
 
@@ -54,16 +55,6 @@ export async function startNodes (net: TestNet, orgs: string[], opts: { antiEntr
     nodes[org] = node
   }))
   return nodes
-}
-
-/** Resolves when `check()` is true; polls on a short interval because consensus has no cross-node event. */
-export async function eventually (check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One helper for real hosts on loopback: keys in a temp dir, a logger that
- * keeps warnings and errors for assertions, and waits on events (or, where
- * no event exists, a condition) with a time limit.
+ * keeps warnings and errors for assertions, and waits on events with a time
+ * limit (conditions no event reports: ../../helpers/wait.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -78,15 +78,6 @@ export async function nextEvent<M extends Record<string, any>, K extends keyof M
     }
     target.addEventListener(type, listener)
   })
-}
-
-/** Await a condition no event reports (e.g. a gossipsub score), re-checking every `intervalMs` */
-export async function waitFor (condition: () => boolean, what: string, timeoutMs = 5000, intervalMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, intervalMs))
-  }
 }
 
 /** A promise plus its resolver, to await a callback */

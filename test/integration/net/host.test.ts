@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { PING_PROTOCOL } from './protocols.js'
 import { PeerNotAllowedError, InvalidHostConfigError, HostNotStartedError } from '../../../node/errors.js'
 import { GOSSIP_SCORE_THRESHOLDS } from '../../../node/net/score.js'
-import { deferred, makeHost, nextEvent, stopAll, waitFor, type TestHost } from './helpers.js'
+import { deferred, makeHost, nextEvent, stopAll, type TestHost } from './helpers.js'
+import { eventually } from '../../helpers/wait.js'
 import type { GossipVerdict } from '../../../node/net/host.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -129,7 +130,7 @@ describe('network host: three roster members on loopback', function () {
 
   it('delivers a gossip message from A to B and C through the validator', async () => {
     // subscriptions travel after the connection; no event on the host for them
-    await waitFor(() => a.host.topicPeers(TOPIC).length === 2, 'A to learn that B and C subscribed')
+    await eventually(() => a.host.topicPeers(TOPIC).length === 2, 5000, 'A to learn that B and C subscribed', 20)
     const m = msg(1, 2, 3)
     const arrivals = [b, c].map(async t => { await inbox.get(t)!.next('delivered', m) })
     const { recipients } = await a.host.publish(TOPIC, m)
@@ -156,7 +157,7 @@ describe('network host: three roster members on loopback', function () {
     await a.host.publish(TOPIC, good)
     await Promise.all(goodArrives)
     for (const t of [b, c]) assert.equal(inbox.get(t)!.saw(bad), false)
-    await waitFor(() => b.host.gossipScore(id(a)) < 0, 'one reject to cost A score at B', 3000, 50)
+    await eventually(() => b.host.gossipScore(id(a)) < 0, 3000, 'one reject to cost A score at B', 50)
   })
 
   it('a host outside the allow-set cannot connect to A or open any protocol', async () => {
@@ -194,7 +195,7 @@ describe('network host: three roster members on loopback', function () {
     await up
     assert.ok(a.host.connectedPeers().includes(id(b)))
     // and gossip flows again once the subscriptions are re-exchanged
-    await waitFor(() => a.host.topicPeers(TOPIC).includes(id(b)), 'A to see B subscribed again')
+    await eventually(() => a.host.topicPeers(TOPIC).includes(id(b)), 5000, 'A to see B subscribed again', 20)
     const m = msg(7, 7)
     const arrives = inbox.get(b)!.next('delivered', m)
     await a.host.publish(TOPIC, m)
@@ -206,7 +207,7 @@ describe('network host: three roster members on loopback', function () {
     const back = nextEvent(a.host, 'peer:connect', p => p === id(b))
     await b.host.start() // new port: B finds A from its roster entry and dials it
     await back
-    await waitFor(() => a.host.topicPeers(TOPIC).includes(id(b)), 'A to see B subscribed after restart')
+    await eventually(() => a.host.topicPeers(TOPIC).includes(id(b)), 5000, 'A to see B subscribed after restart', 20)
     const m = msg(8, 8)
     const arrives = inbox.get(b)!.next('delivered', m)
     await a.host.publish(TOPIC, m)
@@ -219,7 +220,7 @@ describe('network host: three roster members on loopback', function () {
     for (const m of rejected) await a.host.publish(TOPIC, m)
     await Promise.all(seen)
     // scores are recomputed at most once per heartbeat: no event reports them
-    await waitFor(() => b.host.gossipScore(id(a)) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold, 'A to be graylisted at B', 5000, 50)
+    await eventually(() => b.host.gossipScore(id(a)) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold, 5000, 'A to be graylisted at B', 50)
     assert.ok(b.host.gossipScore(id(c)) >= 0, 'the innocent peer keeps its score')
   })
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
-import { FIVE, eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { FIVE, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 describe('integration: catching up', function () {
   this.timeout(90_000)

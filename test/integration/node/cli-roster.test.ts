@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { epochKeyPath } from '../../../node/home.js'
 import type { NodeStatus } from '../../../node/service.js'
-import { eventually, makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 
 const run = promisify(execFile)

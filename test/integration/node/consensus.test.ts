@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import type { StatusEvent } from '../../../node/service.js'
-import { FIVE, eventually, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
+import { FIVE, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 describe('integration: five nodes on loopback', function () {
   this.timeout(60_000)

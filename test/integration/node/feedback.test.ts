@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
-import { FOUR, eventually, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
+import { FOUR, statusEverywhere, useRunningNodes } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 describe('integration: feedback and allowlist', function () {
   this.timeout(60_000)

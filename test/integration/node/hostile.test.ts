@@ -8,7 +8,8 @@ import { initNodeDir } from '../../../node/home.js'
 import { loadNodeKeys } from '../../../node/keys.js'
 import { createHost } from '../../../node/net/host.js'
 import { silentLogger } from '../../../node/logger.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 import { join } from 'node:path'
 
 const SPECS = [{ org: 'brand-a', role: 'brand' as const }, { org: 'brand-b', role: 'brand' as const }, { org: 'rogue', role: 'brand' as const }]

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { AllianceNode } from '../../../node/alliance-node.js'
 import { SEEN_FILE } from '../../../node/home.js'
 import { readSeenFile, writeSeenSnapshot } from '../../../node/match/seen-snapshot.js'
-import { FOUR, eventually, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
+import { FOUR, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 const LISTINGS = [
   'listing_id,seller_account,email,phone,shop_url',

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import type { NodeStatus } from '../../../node/service.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 
 const SPECS = [{ org: 'brand-a', role: 'brand' as const }, { org: 'brand-b', role: 'brand' as const }]

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import { installedRoster, nextRosterFile, signRosterFile } from '../../../node/roster-file.js'
-import { FOUR, eventually, statusEverywhere, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
+import { FOUR, statusEverywhere, useRunningNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 describe('integration: roster update', function () {
   this.timeout(60_000)

@@ -13,7 +13,8 @@ import { startDaemon, type AllianceNode } from '../../../node/alliance-node.js'
 import { reportProtocol, sendEnvelope } from '../../../node/reports/index.js'
 import type { ReportDetail, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../../../node/service.js'
 import { openReport } from '../../../protocol/report/index.js'
-import { eventually, makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 import { cli, randomFile, reportInput } from './helpers.js'
 
 const SPECS = [

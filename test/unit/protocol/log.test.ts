@@ -18,7 +18,7 @@ function attest (i: number, expires = T0 + 30 * DAY): Body {
 
 describe('protocol/log', () => {
   const a = makeAlliance()
-  const signer = a.orgs[0].signers[0]
+  const signer = a.orgs[0].nodes[0].signer
   const ctx: VerifyContext = {
     alliance: a.alliance,
     now: T0,
@@ -57,7 +57,7 @@ describe('protocol/log', () => {
     const entries = bulk.segment.entries.slice()
     ;[entries[3], entries[4]] = [entries[4], entries[3]]
     assert.throws(() => verifySegment({ ...bulk.segment, entries }, ctx), { name: 'BrokenChainError' })
-    const other = appendSegment({ signer: a.orgs[1].signers[0], alliance: a.alliance, head: { seq: 100, id: bulk.entries[99].id, time: T0 }, bodies: [attest(1)], time: T0 })
+    const other = appendSegment({ signer: a.orgs[1].nodes[0].signer, alliance: a.alliance, head: { seq: 100, id: bulk.entries[99].id, time: T0 }, bodies: [attest(1)], time: T0 })
     assert.throws(() => verifySegment({ entries: [...bulk.segment.entries, ...other.segment.entries], signature: other.segment.signature }, ctx), { name: 'MixedAuthorsError' })
   })
 
@@ -68,7 +68,7 @@ describe('protocol/log', () => {
   })
 
   it('rejects authors not in the roster at the entry time, and entries before genesis', () => {
-    const outsider = makeOrg('outsider').signers[0]
+    const outsider = makeOrg('outsider').nodes[0].signer
     const s = appendSegment({ signer: outsider, alliance: a.alliance, head: undefined, bodies: [attest(1)], time: T0 })
     assert.throws(() => verifySegment(s.segment, ctx), { name: 'UnknownAuthorError' })
     const early = appendSegment({ signer, alliance: a.alliance, head: undefined, bodies: [attest(1, GENESIS_TIME + DAY)], time: GENESIS_TIME - 1 })
@@ -111,7 +111,7 @@ describe('protocol/log', () => {
     assert.equal(proof.seq, 11)
     assert.throws(() => verifyEquivocation({ a: x.segment, b: x.segment }, a.alliance), { name: 'InvalidEvidenceError' })
     assert.throws(() => verifyEquivocation({ a: x.segment, b: { ...y.segment, signature: new Uint8Array(0) } }, a.alliance), { name: 'InvalidEvidenceError' })
-    const other = appendSegment({ signer: a.orgs[1].signers[0], alliance: a.alliance, head: undefined, bodies: [attest(2)], time: T0 })
+    const other = appendSegment({ signer: a.orgs[1].nodes[0].signer, alliance: a.alliance, head: undefined, bodies: [attest(2)], time: T0 })
     assert.throws(() => verifyEquivocation({ a: bulk.segment, b: other.segment }, a.alliance), { name: 'InvalidEvidenceError' })
   })
 

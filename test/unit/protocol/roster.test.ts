@@ -10,7 +10,7 @@ function nextVersion (a: TestAlliance, chain: RosterChain, change: (r: Roster) =
   const cur = chain.current
   const r = change({ ...cur.roster, version: cur.roster.version + 1, prev: cur.id, time: cur.roster.time + 1000 })
   const signed = unsignedRoster(r)
-  for (const i of signWith) signed.signatures.push(signRoster(a.orgs[i].signers[0], signed.roster))
+  for (const i of signWith) signed.signatures.push(signRoster(a.orgs[i].nodes[0].signer, signed.roster))
   return signed
 }
 
@@ -24,10 +24,10 @@ describe('protocol/roster', () => {
   })
 
   it('a signature counts once per org, however many keys sign', () => {
-    const orgs = [makeOrg('a', 3), makeOrg('b')]
+    const orgs = [makeOrg('a', ['brand'], 3), makeOrg('b')]
     const a = makeAlliance({ orgs, policy: { quorum: 1 } })
     const only = unsignedRoster(a.roster)
-    for (const s of orgs[0].signers) only.signatures.push(signRoster(s, only.roster))
+    for (const { signer: s } of orgs[0].nodes) only.signatures.push(signRoster(s, only.roster))
     assert.throws(() => verifyGenesis(only), { name: 'InsufficientSignaturesError' })
   })
 
@@ -36,7 +36,7 @@ describe('protocol/roster', () => {
     const tampered = a.signed.roster.slice()
     tampered[tampered.length - 3] ^= 1
     assert.throws(() => verifyGenesis({ roster: tampered, signatures: a.signed.signatures }), (err: Error) => ['RosterSignatureError', 'NonCanonicalEncodingError', 'InvalidFieldError', 'InvalidRosterError', 'MalformedMessageError'].includes(err.name))
-    const outsider = makeOrg('x').signers[0]
+    const outsider = makeOrg('x').nodes[0].signer
     assert.throws(() => verifyGenesis({ roster: a.signed.roster, signatures: [...a.signed.signatures, signRoster(outsider, a.signed.roster)] }), { name: 'RosterSignatureError' })
   })
 
@@ -49,7 +49,7 @@ describe('protocol/roster', () => {
     assert.equal(v2?.roster.version, 2)
     assert.equal(chain.isMember('brand-c'), false)
     // the removed org's key was a member before version 2 took effect, not after
-    const keyC = a.orgs[2].signers[0].publicKey
+    const keyC = a.orgs[2].nodes[0].signer.publicKey
     assert.equal(chain.orgAt(keyC, GENESIS_TIME + 10), 'brand-c')
     assert.equal(chain.orgAt(keyC, GENESIS_TIME + 1000), undefined)
     // re-adding the same version is a no-op
@@ -74,7 +74,7 @@ describe('protocol/roster', () => {
     chain.extend(nextVersion(a, chain, r => ({ ...r, members: [...r.members, memberOf(newcomer)] }), [0]))
     assert.equal(chain.isMember('brand-d'), true)
     const v3 = unsignedRoster({ ...chain.current.roster, version: 3, prev: chain.current.id, time: chain.current.roster.time + 1 })
-    v3.signatures.push(signRoster(newcomer.signers[0], v3.roster))
+    v3.signatures.push(signRoster(newcomer.nodes[0].signer, v3.roster))
     assert.equal(chain.extend(v3)?.signers[0], 'brand-d')
     assert.equal(RosterChain.fromVersions(chain.versions.map(v => v.signed)).current.roster.version, 3)
   })

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { cardSchema, initNodeDir, memberCard, writeApiInfo } from '../../../../node/home.js'
+import { eventually } from '../../../helpers/wait.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..')
 const BIN = join(ROOT, 'bin/alliance.js')
@@ -239,7 +240,7 @@ describe('alliance CLI (in-process, against a test API)', () => {
     const { FP } = await import('../api/fake-service.js')
     const event = (n: number): import('../../../../node/service.js').StatusEvent => ({ type: 'status', at: '2026-11-28T12:00:00.000Z', fingerprint: FP(n), kind: 'email', from: 'candidate', to: 'listed', cause: 'entry' })
     const emitWhenWatched = async (): Promise<void> => {
-      for (let i = 0; i < 400 && service.feed.subscribers !== 1; i++) await new Promise(resolve => setTimeout(resolve, 5))
+      await eventually(() => service.feed.subscribers === 1, 2000, 'the watch to subscribe', 5)
       service.feed.emit(event(1))
       service.feed.emit(event(2))
     }
@@ -247,7 +248,7 @@ describe('alliance CLI (in-process, against a test API)', () => {
     assert.equal(json.code, 0, json.stderr)
     assert.deepEqual(json.stdout.trim().split('\n').map(l => JSON.parse(l)), [event(1), event(2)])
     assert.deepEqual(service.calls.at(-1), { method: 'watch', filter: { status: 'listed' } })
-    for (let i = 0; i < 400 && service.feed.subscribers !== 0; i++) await new Promise(resolve => setTimeout(resolve, 5)) // the first watch has hung up
+    await eventually(() => service.feed.subscribers === 0, 2000, 'the first watch to hang up', 5)
     const [human] = await Promise.all([cli('watch', tmp, '--count', '1'), emitWhenWatched()])
     assert.equal(human.code, 0, human.stderr)
     assert.match(human.stdout, /candidate +→ listed +email +0+1 +\(entry\)/)

@@ -5,6 +5,7 @@ import { IDENTIFIER_COLUMNS, type ListingRow } from '../../../../node/match/colu
 import { FieldSplitter } from '../../../../node/match/csv.js'
 import { MIN_CACHE_BYTES, ValueCache } from '../../../../node/match/value-cache.js'
 import { readListings } from '../../../../node/match/index.js'
+import { csvField } from '../../../../node/csv.js'
 import { pieces } from './helpers.js'
 
 const dec = new TextDecoder()
@@ -48,7 +49,7 @@ const cell = fc.oneof(
 )
 
 function quote (v: string, force: boolean): string {
-  return force || /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
+  return force ? `"${v.replace(/"/g, '""')}"` : csvField(v)
 }
 
 const csvFile = fc.record({

@@ -13,13 +13,13 @@ import { loadRosterChain } from '../../../../node/store/rosters.js'
 import { GENESIS_TIME, makeAlliance } from '../../../helpers/alliance.js'
 
 const alliance = makeAlliance()
-const [A] = alliance.orgs.map(o => o.signers[0])
+const [A] = alliance.orgs.map(o => o.nodes[0].signer)
 
 /** Version `version` of the roster (members unchanged), signed by every org. */
 function nextVersion (prev: { id: Uint8Array, roster: Roster }, version: number): SignedRoster {
   const roster: Roster = { ...prev.roster, version, prev: prev.id, time: GENESIS_TIME + version * 1000 }
   const signed = unsignedRoster(roster)
-  for (const o of alliance.orgs) signed.signatures.push(signRoster(o.signers[0], signed.roster))
+  for (const o of alliance.orgs) signed.signatures.push(signRoster(o.nodes[0].signer, signed.roster))
   return signed
 }
 

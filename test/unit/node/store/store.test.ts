@@ -10,11 +10,12 @@ import type { Body } from '../../../../protocol/types.js'
 import { createStore, LevelStore, MemoryStore, type Store, type StoredEntry } from '../../../../node/store/index.js'
 import { SUBLEVELS, entryValue, headValue, logKey } from '../../../../node/store/keys.js'
 import { GENESIS_TIME, makeAlliance } from '../../../helpers/alliance.js'
+import { collect } from '../../../helpers/iter.js'
 
 const DAY = 86_400_000
 const T0 = GENESIS_TIME + DAY
 const alliance = makeAlliance()
-const [A, B, C] = alliance.orgs.map(o => o.signers[0])
+const [A, B, C] = alliance.orgs.map(o => o.nodes[0].signer)
 
 function attest (i: number): Body {
   const fingerprint = new Uint8Array(32)
@@ -44,12 +45,6 @@ async function write (store: Store, signer: Signer, sizes: number[]): Promise<Wr
     out.entries.push(...s.entries)
     out.sigs.set(tip(s.entries).seq, s.signature)
   }
-  return out
-}
-
-async function collect<T> (it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
   return out
 }
 

@@ -16,9 +16,10 @@ import { BUNDLE_RECORD, exportSignatureMessage } from '../../../../protocol/repo
 import { decodeReport, decodeSignedReport, encodeExportStatement, encodeSignedExportStatement } from '../../../../protocol/report/codec.js'
 import { record, recordHeader } from '../../../../protocol/report/framing.js'
 import { REPORT_TAGS, taggedHasher } from '../../../../protocol/report/tags.js'
+import { GENESIS_TIME, makeOrg, rosterOf } from '../../../helpers/alliance.js'
+import { collectBytes } from '../../../helpers/iter.js'
 import {
-  ALLIANCE, CREATED, GENESIS_TIME, chunksOf, collect, makeOrg, makeReportAlliance, makeTestReport, pseudoRandom,
-  rosterOf, type ReportAlliance, type TestReport
+  ALLIANCE, CREATED, chunksOf, makeReportAlliance, makeTestReport, pseudoRandom, type ReportAlliance, type TestReport
 } from './helpers.js'
 
 const RECEIVED = CREATED + 120_000
@@ -28,7 +29,7 @@ const EXPORTED = CREATED + 86_400_000
 function twoVersionAlliance (): ReportAlliance {
   const a = makeReportAlliance()
   const orgs = [...Object.values(a.orgs), makeOrg('brand-b', ['brand'])]
-  const v2 = unsignedRoster(rosterOf(orgs, 2, GENESIS_TIME + 1000, a.chain.current.id))
+  const v2 = unsignedRoster(rosterOf(orgs, { alliance: ALLIANCE, version: 2, time: GENESIS_TIME + 1000, prev: a.chain.current.id }))
   // keep version 1's node keys: rosterOf drew fresh peer ids only
   v2.signatures.push(signRoster(a.orgs['brand-a'].nodes[0].signer, v2.roster))
   a.chain.extend(v2)
@@ -41,15 +42,15 @@ interface Fixture { a: ReportAlliance, t: TestReport, receipts: Uint8Array[], bu
 async function fixture (files = [pseudoRandom(300, 11), new Uint8Array(0)]): Promise<Fixture> {
   const a = twoVersionAlliance()
   const t = await makeTestReport(a, files)
-  const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+  const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
   const receipts: Uint8Array[] = []
   for (const org of ['police-gb', 'police-fr']) {
     const node = a.orgs[org].nodes[0]
     const o = await openReport({ source: chunksOf(envelope), alliance: ALLIANCE, org, box: node.box, rosters: a.chain, now: RECEIVED })
-    for await (const e of o.evidence()) await collect(e.data)
+    for await (const e of o.evidence()) await collectBytes(e.data)
     receipts.push(createReceipt({ signer: node.signer, alliance: ALLIANCE, recipient: org, reportId: o.report.id, signedReportDigest: o.digest, received: RECEIVED }))
   }
-  const bundle = await collect(writeBundle({
+  const bundle = await collectBytes(writeBundle({
     rosters: a.chain, signedReport: t.signed.bytes, evidence: t.evidence, receipts, exporter: a.orgs['police-gb'].nodes[0].signer, exported: EXPORTED
   }))
   return { a, t, receipts, bundle }
@@ -217,7 +218,7 @@ describe('protocol/report evidence bundle', () => {
   it('writeBundle refuses what would not verify: changed evidence, foreign receipts, a non-recipient exporter', async () => {
     const changed = f.t.files[0].slice()
     changed[0] ^= 1
-    await assert.rejects(collect(writeBundle({ rosters: f.a.chain, signedReport: f.t.signed.bytes, evidence: (_x, i) => chunksOf(i === 0 ? changed : f.t.files[i]), receipts: [], exporter: f.a.orgs['police-gb'].nodes[0].signer, exported: EXPORTED })), { name: 'EvidenceMismatchError' })
+    await assert.rejects(collectBytes(writeBundle({ rosters: f.a.chain, signedReport: f.t.signed.bytes, evidence: (_x, i) => chunksOf(i === 0 ? changed : f.t.files[i]), receipts: [], exporter: f.a.orgs['police-gb'].nodes[0].signer, exported: EXPORTED })), { name: 'EvidenceMismatchError' })
     const other = await makeTestReport(f.a, [])
     const foreign = createReceipt({ signer: f.a.orgs['police-gb'].nodes[0].signer, alliance: ALLIANCE, recipient: 'police-gb', reportId: other.report.id, signedReportDigest: other.signed.digest, received: RECEIVED })
     assert.throws(() => writeBundle({ rosters: f.a.chain, signedReport: f.t.signed.bytes, evidence: f.t.evidence, receipts: [foreign], exporter: f.a.orgs['police-gb'].nodes[0].signer, exported: EXPORTED }), { name: 'ReceiptMismatchError' })
@@ -227,7 +228,7 @@ describe('protocol/report evidence bundle', () => {
   it('the author may export too, and a bundle with several MB of evidence verifies streaming', async function () {
     this.timeout(20_000)
     const big = await fixture([pseudoRandom(3 * 1024 * 1024 + 5, 21)])
-    const b = await collect(writeBundle({ rosters: big.a.chain, signedReport: big.t.signed.bytes, evidence: big.t.evidence, receipts: big.receipts, exporter: big.a.orgs['brand-a'].nodes[0].signer, exported: EXPORTED }))
+    const b = await collectBytes(writeBundle({ rosters: big.a.chain, signedReport: big.t.signed.bytes, evidence: big.t.evidence, receipts: big.receipts, exporter: big.a.orgs['brand-a'].nodes[0].signer, exported: EXPORTED }))
     const v = await verifyBundle(chunksOf(b, 65_536))
     assert.equal(v.ok, true, v.failures.map(describeFailure).join('; '))
     assert.equal(v.exporter?.org, 'brand-a')
@@ -245,6 +246,6 @@ async function assemble (a: ReportAlliance, signedReport: Uint8Array, files: Uin
   const report = decodeReport(decodeSignedReport(signedReport).report)
   const statement = encodeExportStatement({ alliance: ALLIANCE, reportId: report.id, bundleDigest: new Uint8Array(h.digest()), exporter: 'police-gb', exporterKey: signer.publicKey, exported: EXPORTED })
   parts.push(record(BUNDLE_RECORD.export, encodeSignedExportStatement({ statement, signature: signer.sign(exportSignatureMessage(statement)) })))
-  return await collect((async function * () { yield * parts })())
+  return await collectBytes((async function * () { yield * parts })())
 }
 

@@ -13,8 +13,10 @@ import { ProtocolError } from '../../../../protocol/errors.js'
 import {
   encryptReport, ENVELOPE_MAGIC, openReport, signReport, STREAM_CHUNK_BYTES, type OpenedReport
 } from '../../../../protocol/report/index.js'
+import type { TestNode } from '../../../helpers/alliance.js'
+import { collectBytes } from '../../../helpers/iter.js'
 import {
-  ALLIANCE, CREATED, chunksOf, collect, makeReportAlliance, makeTestReport, pseudoRandom, type ReportAlliance, type TestNode
+  ALLIANCE, CREATED, chunksOf, makeReportAlliance, makeTestReport, pseudoRandom, type ReportAlliance
 } from './helpers.js'
 
 const NOW = CREATED + 60_000
@@ -32,7 +34,7 @@ function openAs (a: ReportAlliance, org: string, node: TestNode, envelope: Uint8
 
 async function readAllEvidence (opened: OpenedReport): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
-  for await (const e of opened.evidence()) out.push(await collect(e.data))
+  for await (const e of opened.evidence()) out.push(await collectBytes(e.data))
   return out
 }
 
@@ -41,7 +43,7 @@ describe('protocol/report envelope (sign then encrypt)', () => {
 
   it('round trip: every node of both recipient orgs opens, verifies the author, and gets the evidence byte for byte', async () => {
     const t = await makeTestReport(a)
-    const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+    const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
     assert.ok(bytesEqual(envelope.subarray(0, ENVELOPE_MAGIC.length), ENVELOPE_MAGIC))
     let opened = 0
     for (const org of ['police-gb', 'police-fr']) {
@@ -62,7 +64,7 @@ describe('protocol/report envelope (sign then encrypt)', () => {
 
   it('the platform cannot read the report, even holding every byte of the envelope', async () => {
     const t = await makeTestReport(a)
-    const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+    const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
     const platform = a.orgs.platform.nodes[0]
     await assert.rejects(openAs(a, 'platform', platform, envelope), { name: 'NotAddressedError' })
     // Pretending to be each recipient node in turn, with its own private key: no sealed key opens.
@@ -82,7 +84,7 @@ describe('protocol/report envelope (sign then encrypt)', () => {
   it('a recipient org\'s node that is addressed still refuses if its org is not a recipient of the report', async () => {
     // police-fr node, but claiming org police-xx is checked against the signed recipients
     const t = await makeTestReport(a)
-    const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+    const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
     await assert.rejects(openAs(a, 'brand-a', a.orgs['police-fr'].nodes[0], envelope), { name: 'NotAddressedError' })
   })
 
@@ -108,10 +110,10 @@ describe('protocol/report envelope (sign then encrypt)', () => {
     const changed = t.files[0].slice()
     changed[100_000] ^= 1
     const it = encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: (_f, i) => chunksOf(i === 0 ? changed : t.files[i]) })
-    await assert.rejects(collect(it), (err: any) => err.name === 'EvidenceMismatchError' && err.file === 'test-purchase.jpg' && err.what === 'digest')
+    await assert.rejects(collectBytes(it), (err: any) => err.name === 'EvidenceMismatchError' && err.file === 'test-purchase.jpg' && err.what === 'digest')
     const longer = new Uint8Array(t.files[1].length + 1)
     const it2 = encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: (_f, i) => chunksOf(i === 1 ? longer : t.files[i]) })
-    await assert.rejects(collect(it2), (err: any) => err.name === 'EvidenceMismatchError' && err.what === 'size')
+    await assert.rejects(collectBytes(it2), (err: any) => err.name === 'EvidenceMismatchError' && err.what === 'size')
   })
 
   it('streams several MB of evidence through generators without buffering it (interleaving and live memory)', async function () {
@@ -170,7 +172,7 @@ describe('protocol/report envelope (sign then encrypt)', () => {
     // Each node needs only its own sealed key: a byte altered in node B's entry of the clear header
     // is B's to detect (HPKE authenticates it); every other node still gets exactly the author's bytes.
     const t = await makeTestReport(a, [pseudoRandom(70_000, 5), pseudoRandom(100, 6)])
-    const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+    const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
     const nodes = (['police-gb', 'police-fr'] as const).flatMap(org => a.orgs[org].nodes.map(node => ({ org, node })))
     const openAll = async (bytes: Uint8Array): Promise<Array<Error | undefined>> => await Promise.all(nodes.map(async ({ org, node }) => {
       try {
@@ -198,7 +200,7 @@ describe('protocol/report envelope (sign then encrypt)', () => {
 
   it('names the damaged part when a chunk is altered', async () => {
     const t = await makeTestReport(a, [pseudoRandom(70_000, 5), pseudoRandom(100, 6)])
-    const envelope = await collect(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
+    const envelope = await collectBytes(encryptReport({ signedReport: t.signed.bytes, roster: a.chain.current, evidence: t.evidence }))
     const node = a.orgs['police-fr'].nodes[1]
     const flipAt = async (at: number): Promise<unknown> => {
       const bad = envelope.slice()

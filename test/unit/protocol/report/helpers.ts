@@ -1,56 +1,20 @@
 /**
- * A test alliance for reports: a brand, a platform, and two
- * law-enforcement orgs with two nodes each, every node with a real X25519
- * box key pair, under a genesis roster signed by every org.
+ * A test alliance for reports (../../../helpers/alliance.ts): a brand, a
+ * platform, and two law-enforcement orgs with two nodes each, under a genesis
+ * roster signed by every org; the sample report, signed.
  */
-import { x25519 } from '@noble/curves/ed25519.js'
-import { randomBytes } from 'node:crypto'
-import { generateSeed, signerFromSeed, type Signer } from '../../../../protocol/ed25519.js'
-import type { Role } from '../../../../protocol/kinds.js'
-import { DEFAULT_POLICY, RosterChain, signRoster, unsignedRoster } from '../../../../protocol/roster/index.js'
-import type { Roster } from '../../../../protocol/types.js'
 import {
   buildReport, digestEvidence, parseReportInput, signReport, type EvidenceFile, type Report, type SignedReportResult
 } from '../../../../protocol/report/index.js'
+import type { RosterChain } from '../../../../protocol/roster/index.js'
+import { GENESIS_TIME, makeAlliance, makeOrg, type TestOrg } from '../../../helpers/alliance.js'
 
 export const ALLIANCE = 'report-test'
-export const GENESIS_TIME = 1_750_000_000_000
 export const CREATED = GENESIS_TIME + 3_600_000
-
-export interface TestNode {
-  signer: Signer
-  box: { publicKey: Uint8Array, privateKey: Uint8Array }
-}
-export interface TestOrg { org: string, roles: Role[], nodes: TestNode[] }
-
-export function makeNode (signer: Signer = signerFromSeed(generateSeed())): TestNode {
-  const { secretKey, publicKey } = x25519.keygen()
-  return { signer, box: { publicKey, privateKey: secretKey } }
-}
-
-export function makeOrg (org: string, roles: Role[], nodes = 1): TestOrg {
-  return { org, roles, nodes: Array.from({ length: nodes }, () => makeNode()) }
-}
 
 export interface ReportAlliance {
   orgs: Record<string, TestOrg>
   chain: RosterChain
-}
-
-export function rosterOf (orgs: TestOrg[], version = 1, time = GENESIS_TIME, prev: Uint8Array = new Uint8Array(0)): Roster {
-  return {
-    alliance: ALLIANCE,
-    version,
-    prev,
-    time,
-    members: orgs.map(o => ({
-      org: o.org,
-      name: o.org.toUpperCase(),
-      roles: o.roles,
-      nodes: o.nodes.map(n => ({ signKey: n.signer.publicKey, boxKey: n.box.publicKey, peerId: new Uint8Array(randomBytes(34)), addrs: [] }))
-    })),
-    policy: { ...DEFAULT_POLICY }
-  }
 }
 
 export function makeReportAlliance (orgList: TestOrg[] = [
@@ -59,9 +23,8 @@ export function makeReportAlliance (orgList: TestOrg[] = [
   makeOrg('police-gb', ['law-enforcement'], 2),
   makeOrg('police-fr', ['law-enforcement'], 2)
 ]): ReportAlliance {
-  const signed = unsignedRoster(rosterOf(orgList))
-  for (const o of orgList) signed.signatures.push(signRoster(o.nodes[0].signer, signed.roster))
-  return { orgs: Object.fromEntries(orgList.map(o => [o.org, o])), chain: RosterChain.fromGenesis(signed) }
+  const a = makeAlliance({ orgs: orgList, alliance: ALLIANCE })
+  return { orgs: Object.fromEntries(orgList.map(o => [o.org, o])), chain: a.chain }
 }
 
 /** The sample report input: what a brand's report.json looks like. */
@@ -122,14 +85,4 @@ export async function makeTestReport (a: ReportAlliance, files: Uint8Array[] = [
   const author = a.orgs['brand-a'].nodes[0].signer
   const report = { ...buildReport({ input, alliance: ALLIANCE, author: 'brand-a', authorKey: author.publicKey, created: CREATED, evidence }), ...over }
   return { report, signed: signReport(author, report), files, evidence: (_f, i) => chunksOf(files[i]) }
-}
-
-export async function collect (it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  let n = 0
-  for await (const p of it) { parts.push(p.slice()); n += p.length }
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) { out.set(p, o); o += p.length }
-  return out
 }

@@ -1,7 +1,8 @@
 /** Receipts: signed by a recipient node, verified by the author against the roster. */
 import assert from 'node:assert/strict'
 import { createReceipt, verifyReceipt } from '../../../../protocol/report/index.js'
-import { ALLIANCE, CREATED, GENESIS_TIME, makeReportAlliance, makeTestReport } from './helpers.js'
+import { GENESIS_TIME } from '../../../helpers/alliance.js'
+import { ALLIANCE, CREATED, makeReportAlliance, makeTestReport } from './helpers.js'
 
 describe('protocol/report receipts', () => {
   const a = makeReportAlliance()

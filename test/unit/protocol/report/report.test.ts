@@ -8,7 +8,8 @@ import {
   buildReport, evidenceEntry, newReportId, parseReportInput, recipientNodes, signReport, validateRecipients,
   verifySignedReport, MAX_NARRATIVE_CHARS
 } from '../../../../protocol/report/index.js'
-import { ALLIANCE, CREATED, GENESIS_TIME, SAMPLE_INPUT, makeReportAlliance, makeTestReport } from './helpers.js'
+import { GENESIS_TIME } from '../../../helpers/alliance.js'
+import { ALLIANCE, CREATED, SAMPLE_INPUT, makeReportAlliance, makeTestReport } from './helpers.js'
 
 describe('protocol/report input and document', () => {
   const a = makeReportAlliance()
