@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Connection } from '@libp2p/interface'
 import { gossipTopic, type AllianceNode } from '../../../node/alliance-node.js'
-import { encodeSegment } from '../../../protocol/codec/index.js'
+import { initNodeDir, readConfig } from '../../../node/home.js'
+import { loadNodeKeys } from '../../../node/keys.js'
+import { silentLogger } from '../../../node/logger.js'
+import { createHost } from '../../../node/net/host.js'
+import { reportProtocol } from '../../../node/reports/index.js'
+import { syncProtocol } from '../../../node/sync.js'
+import { encodeSegment, encodeSyncRequest } from '../../../protocol/codec/index.js'
 import { appendSegment } from '../../../protocol/log/index.js'
 import type { Body } from '../../../protocol/types.js'
-import { initNodeDir } from '../../../node/home.js'
-import { loadNodeKeys } from '../../../node/keys.js'
-import { createHost } from '../../../node/net/host.js'
-import { silentLogger } from '../../../node/logger.js'
+import { frame, readResponse } from '../../fault/helpers/streams.js'
 import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
-import { eventually } from '../../helpers/wait.js'
-import { join } from 'node:path'
+import { eventually, sleep } from '../../helpers/wait.js'
 
-const SPECS = [{ org: 'brand-a', role: 'brand' as const }, { org: 'brand-b', role: 'brand' as const }, { org: 'rogue', role: 'brand' as const }]
+/** 'member' is on the roster but runs no node: the last test plays it. */
+const SPECS = ['brand-a', 'brand-b', 'rogue', 'member'].map(org => ({ org, role: 'brand' as const }))
+const RUNNING = ['brand-a', 'brand-b', 'rogue']
 
 function attestation (n: number, now: number): Body {
   const fingerprint = new Uint8Array(32)
@@ -27,7 +33,7 @@ describe('integration: hostile input', function () {
 
   before(async () => {
     net = await makeNodeDirs(SPECS, { quorum: 2 })
-    nodes = await startNodes(net, SPECS.map(s => s.org))
+    nodes = await startNodes(net, RUNNING)
     await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 2), 20_000, 'mesh')
     await eventually(() => nodes.rogue.host.topicPeers(gossipTopic('test-alliance')).length >= 2, 20_000, 'gossip mesh')
   })
@@ -79,18 +85,69 @@ describe('integration: hostile input', function () {
     await eventually(async () => (await nodes['brand-a'].explain({ fingerprint: a.fingerprints[0] })).status === 'listed', 10_000, 'honest listing on a')
   })
 
-  it('a peer that is not on the roster cannot connect or open any protocol', async () => {
+  /**
+   * Every protocol brand-a serves (its own and libp2p's), dialled by a
+   * stranger and by a roster member that is not running a node: the
+   * stranger's connection is refused after the Noise handshake, so it opens
+   * none of them; the member opens every one (the positive control: a test
+   * that refused everybody would fail here).
+   */
+  it('a peer that is not on the roster cannot connect or open any protocol; a roster peer opens every one', async () => {
+    const a = nodes['brand-a']
+    const target = [{ peerId: a.keys.peerId.toString(), addrs: a.host.multiaddrs().map(String) }]
+    const protocols = a.host.libp2p.getProtocols()
+    assert.ok(protocols.includes(syncProtocol(a.alliance)) && protocols.includes(reportProtocol(a.alliance)), `brand-a serves sync and reports: ${protocols.join(' ')}`)
+    // what brand-a sees: every connection that got past its gater, by remote peer
+    const opened: string[] = []
+    const onOpen = (evt: CustomEvent<Connection>): void => { opened.push(evt.detail.remotePeer.toString()) }
+    a.host.libp2p.addEventListener('connection:open', onOpen)
+
     const dir = join(net.root, 'stranger')
     await initNodeDir(dir, { org: 'stranger', role: 'brand' })
     const keys = await loadNodeKeys(dir)
-    const target = nodes['brand-a'].host.multiaddrs()[0]
-    const stranger = await createHost({ peers: [{ peerId: nodes['brand-a'].keys.peerId.toString(), addrs: [target.toString()] }] }, { keys, logger: silentLogger() })
+    // one dial at start, no reconnects: only the dials below reach brand-a
+    const stranger = await createHost({ peers: target, reconnectMinDelayMs: 600_000, reconnectMaxDelayMs: 600_000 }, { keys, logger: silentLogger() })
     await stranger.start()
+    const refusals: string[] = []
     try {
-      await assert.rejects(stranger.dialProtocol(nodes['brand-a'].keys.peerId.toString(), '/alliance/test-alliance/sync/1.0.0', { signal: AbortSignal.timeout(5000) }))
-      assert.ok(!nodes['brand-a'].host.connectedPeers().includes(keys.peerId.toString()))
+      for (const p of protocols) {
+        // libp2p refuses more than 5 inbound connections a second from one address: pace the
+        // dials so that each one is refused by the roster gater, not by that rate limit
+        await sleep(300)
+        const err = await stranger.dialProtocol(a.keys.peerId.toString(), p, { signal: AbortSignal.timeout(5000) }).then(s => { s.abort(new Error('opened')); return undefined }, (e: Error) => e)
+        assert.ok(err !== undefined, `the stranger opened ${p}`)
+        // brand-a closes the connection as soon as Noise has authenticated the stranger's peer id
+        assert.equal(err.name, 'UnexpectedEOFError', `${p}: refused during the handshake, not by a timeout or anything else (${err.name}: ${err.message})`)
+        refusals.push(p)
+      }
     } finally {
       await stranger.stop()
+    }
+    assert.deepEqual(refusals, protocols)
+    assert.ok(!opened.includes(keys.peerId.toString()), 'no connection from the stranger got past the gater')
+    assert.ok(!a.host.connectedPeers().includes(keys.peerId.toString()))
+
+    // the positive control: a roster member's keys in a host of our own open every protocol
+    const member = await createHost({ listen: (await readConfig(net.dirs.member)).listen, peers: target }, { keys: await loadNodeKeys(net.dirs.member), logger: silentLogger() })
+    await member.start()
+    try {
+      for (const p of protocols) {
+        const stream = await member.dialProtocol(a.keys.peerId.toString(), p, { signal: AbortSignal.timeout(10_000) })
+        assert.equal(stream.protocol, p)
+        if (p === syncProtocol(a.alliance)) {
+          // and is served: a request for everything gets a whole response
+          stream.send(frame(encodeSyncRequest({ alliance: a.alliance, heads: [], maxEntries: 0 })))
+          const { frames, error } = await readResponse(stream, 10_000)
+          assert.equal(error, undefined)
+          assert.equal(frames.at(-1)?.done, true)
+          assert.ok(frames.some(f => f.segments.length > 0), 'the member was sent entries')
+        }
+        stream.abort(new Error('done'))
+      }
+      assert.ok(opened.includes(member.peerId.toString()), 'brand-a saw the member connect')
+    } finally {
+      await member.stop()
+      a.host.libp2p.removeEventListener('connection:open', onOpen)
     }
   })
 })
