@@ -46,6 +46,42 @@ function madeUp (author: Uint8Array, seq: number, prev: Uint8Array, n: number, t
   return { entries, signature: new Uint8Array(0) }
 }
 
+/** A varint length prefix, as lpStream writes it. */
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  out.push(n)
+  return Uint8Array.from(out)
+}
+
+/** Bytes an oversize prefix may get the node to take before it resets: the streams' windows and buffers, a fraction of the frame. */
+const OVERSIZE_TAKEN_CAP = MiB / 2
+
+/**
+ * Sends `prefix`, then `limit` bytes (of `body`, or junk) as fast as the
+ * stream takes them. Returns how many it took, and the error that ended
+ * the sending: a reset by the other side, or anything else (a stall shows
+ * as a TimeoutError of the drain wait, which the callers refuse).
+ */
+async function push (stream: Stream, prefix: Uint8Array, limit: number, body?: Uint8Array): Promise<{ bytes: number, error?: Error }> {
+  const CHUNK = 64 * 1024
+  const junk = new Uint8Array(CHUNK).fill(0x0a)
+  let bytes = 0
+  try {
+    if (!stream.send(prefix)) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
+    while (bytes < limit) {
+      if (stream.status !== 'open') return { bytes, error: Object.assign(new Error(`stream ${stream.status}`), { name: 'StreamResetError' }) }
+      const chunk = body === undefined ? junk.subarray(0, Math.min(CHUNK, limit - bytes)) : body.subarray(bytes, bytes + CHUNK)
+      const more = stream.send(chunk)
+      bytes += chunk.length
+      if (!more) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
+    }
+    return { bytes }
+  } catch (err) {
+    return { bytes, error: err as Error }
+  }
+}
+
 /** Resolves with how the stream ended: 'served' (a whole response), or the name of the error that cut it. */
 async function ending (stream: Stream, timeoutMs: number): Promise<string> {
   const { error } = await readResponse(stream, timeoutMs)
@@ -78,47 +114,43 @@ describe('fault: hostile peers on the sync protocol', function () {
     await w?.close()
   })
 
-  it(`oversize request frames are cut off at MAX_SYNC_REQUEST_BYTES (${MAX_SYNC_REQUEST_BYTES}) from the length prefix, with bounded memory`, async () => {
+  it(`oversize request frames are cut off at MAX_SYNC_REQUEST_BYTES (${MAX_SYNC_REQUEST_BYTES}) from the length prefix, with bounded memory; a frame at the limit is read whole`, async () => {
     const before = await nodeState(w.node)
     const mem = liveBytes()
     const ends: Record<string, string> = {}
+    const taken: Record<string, number> = {}
     for (const [name, declared] of [['limit+1', MAX_SYNC_REQUEST_BYTES + 1], ['1 GiB', 1024 * MiB]] as const) {
       const stream = await attacker.dialProtocol(peer, protocol)
-      // the length prefix, then 16 MiB of junk pushed as fast as the stream takes it
-      const prefix: number[] = []
-      let n = declared
-      while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
-      prefix.push(n)
       const ended = ending(stream, 10_000)
-      let pushed = 0
-      try {
-        stream.send(new Uint8Array(prefix))
-        const chunk = new Uint8Array(64 * 1024).fill(0x0a)
-        while (pushed < 16 * MiB && stream.status === 'open') {
-          if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
-          pushed += chunk.length
-        }
-      } catch {}
+      // the length prefix, then junk pushed as fast as the stream takes it, up to 16 MiB
+      const pushed = await push(stream, varint(declared), 16 * MiB)
       ends[name] = await ended
-      assert.notEqual(ends[name], 'served')
-      assert.ok(pushed < 16 * MiB, `${name}: the node reset the stream before taking 16 MiB (took ${pushed} bytes)`)
+      taken[name] = pushed.bytes
+      // the node reads the prefix, refuses the length and resets the stream: no stall, no time-out
+      assert.equal(ends[name], 'StreamResetError', `${name}: the requester sees the stream reset (${ends[name]})`)
+      assert.equal(pushed.error?.name ?? 'StreamResetError', 'StreamResetError', `${name}: sending ended by the reset, not by ${pushed.error?.name ?? ''}`)
+      // what the node took before the reset: what was in flight when the prefix was read (yamux window and buffers), far below the frame
+      assert.ok(pushed.bytes <= OVERSIZE_TAKEN_CAP, `${name}: the node took ${pushed.bytes} bytes before cutting the stream (cap ${OVERSIZE_TAKEN_CAP})`)
       stream.abort(new Error('done'))
     }
-    // a frame of exactly the limit is read, then refused as a bad request (named), not cut off
+    // a frame of exactly the limit (not a valid request: no request is that big) is read whole, then refused
     const exact = await attacker.dialProtocol(peer, protocol)
-    const atLimit = frame(new Uint8Array(MAX_SYNC_REQUEST_BYTES).fill(0x0a))
     const endedExact = ending(exact, 10_000)
-    for (let i = 0; i < atLimit.length; i += 64 * 1024) {
-      if (!exact.send(atLimit.subarray(i, i + 64 * 1024))) await exact.onDrain({ signal: AbortSignal.timeout(5000) })
-    }
+    const body = new Uint8Array(MAX_SYNC_REQUEST_BYTES).fill(0x0a)
+    const pushedExact = await push(exact, varint(body.length), body.length, body)
     ends.atLimit = await endedExact
+    taken.atLimit = pushedExact.bytes
+    assert.equal(pushedExact.error, undefined, `the frame at the limit was cut off while being sent (${pushedExact.error?.name ?? ''}) after ${pushedExact.bytes} bytes`)
+    assert.equal(pushedExact.bytes, MAX_SYNC_REQUEST_BYTES)
+    assert.equal(ends.atLimit, 'StreamResetError', 'read whole, then refused as a bad request')
+    exact.abort(new Error('done'))
     const grew = assertMemoryBounded(mem, 24 * MiB, 'oversize requests')
     await assertUnchanged(w.node, before, 'oversize requests')
     // still serving the same peer
     const ok = await attacker.dialProtocol(peer, protocol)
     ok.send(frame(encodeSyncRequest({ alliance: w.node.alliance, heads: [], maxEntries: 0 })))
     assert.equal(await ending(ok, 10_000), 'served')
-    record('hostile.sync', { 'oversizeRequest.ends': ends, 'oversizeRequest.memoryGrowthMiB': Math.round(grew / MiB) })
+    record('hostile.sync', { 'oversizeRequest.ends': ends, 'oversizeRequest.bytesTaken': taken, 'oversizeRequest.memoryGrowthMiB': Math.round(grew / MiB) })
   })
 
   it(`response frames are cut off above MAX_SYNC_RESPONSE_BYTES (${MAX_SYNC_RESPONSE_BYTES}) and read whole below it`, async () => {
