@@ -7,8 +7,10 @@
  * check in full — and raw byte strings and made-up frame sequences straight
  * onto the stream.
  *
- * Each input must end in a named way (a receipt for the report it already
- * holds, a refusal with a reason, or the stream reset/cut), the police node
+ * Each input must end in a named way, in less than the sender's idle limit
+ * (a receipt for the report it already holds, a refusal with a reason, or
+ * the stream reset; raw bytes and made-up frames must get a refusal or a
+ * reset, read from the stream like any answer), the police node
  * stays up and connected, stores nothing new (inbox, received evidence, no
  * temporary file left behind), and its memory stays bounded.
  */
@@ -17,7 +19,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { startDaemon, type AllianceNode } from '../../node/alliance-node.js'
+import { lpStream } from '@libp2p/utils'
 import { reportProtocol, sendEnvelope } from '../../node/reports/index.js'
+import { FRAME, MAX_REPLY_FRAME_BYTES } from '../../node/reports/wire.js'
 import { applyMutations, mutations } from '../helpers/mutate.js'
 import { makeNodeDirs, type TestNet } from '../helpers/nodes.js'
 import { eventually } from '../helpers/wait.js'
@@ -29,8 +33,33 @@ import { MiB, assertMemoryBounded, liveBytes } from './helpers/state.js'
 
 const RUNS = SOAK ? Math.min(Math.ceil(FUZZ_RUNS / 10), 20_000) : Math.min(FUZZ_RUNS, 300)
 const PER_INPUT_MS = 10_000
-/** Error names an input may end with on the sender's side (the stream reset, closed or timed out by the recipient). */
-const ENDS = new Set(['ReportWireError', 'StreamResetError', 'StreamStateError', 'StreamClosedError', 'UnexpectedEOFError', 'AbortError', 'TimeoutError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'MuxerClosedError', 'StreamAbortedError'])
+/**
+ * Error names an input may end with on the sender's side: a protocol
+ * violation (ours, when an envelope lies about its size, or the
+ * recipient's), the stream reset or closed by the recipient. Not AbortError
+ * or TimeoutError, and no input may take PER_INPUT_MS: the sender's idle
+ * limit is PER_INPUT_MS, so a recipient that went quiet shows as a hang.
+ */
+const ENDS = new Set(['ReportWireError', 'StreamResetError', 'StreamStateError', 'StreamClosedError', 'UnexpectedEOFError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'MuxerClosedError', 'StreamAbortedError'])
+
+/**
+ * Reads the recipient's answer to raw bytes we sent: credit frames are
+ * skipped; a receipt or a refusal (with its reason) ends it. Throws on
+ * anything else, a time-out included.
+ */
+async function readReply (lp: ReturnType<typeof lpStream>, timeoutMs: number): Promise<string> {
+  for (;;) {
+    const f = (await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray()
+    if (f[0] === FRAME.credit && f.length === 5) continue
+    if (f[0] === FRAME.receipt) return 'receipt'
+    if (f[0] === FRAME.refused) {
+      const { reason, message } = JSON.parse(Buffer.from(f.subarray(1)).toString('utf8')) as { reason: string, message: string }
+      assert.ok(/^[a-z_]+$/.test(reason) && message.length > 0, `a refusal names its reason: ${reason}`)
+      return `refused:${reason}`
+    }
+    throw new Error(`an unknown frame from the recipient: type ${f[0]}, ${f.length} bytes`)
+  }
+}
 
 type Daemon = Awaited<ReturnType<typeof startDaemon>>
 
@@ -93,7 +122,9 @@ describe('fault: fuzzing the report protocol', function () {
     const mem = liveBytes()
     let n = 0
     const t0 = Date.now()
+    let slowest = 0
     await fc.assert(fc.asyncProperty(input, async x => {
+      const started = Date.now()
       const stream = await brand.host.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(PER_INPUT_MS) })
       let end: string
       try {
@@ -104,9 +135,16 @@ describe('fault: fuzzing the report protocol', function () {
           assert.ok(x.kind === 'envelope' || reply.type === 'refused', 'an altered envelope of a report the node does not hold is never receipted')
           if (reply.type === 'refused') assert.ok(/^[a-z_]+$/.test(reply.reason) && reply.message.length > 0, `a refusal names its reason: ${JSON.stringify(reply)}`)
         } else {
-          stream.send(x.bytes)
+          // straight onto the stream, then read what the recipient answers: it must answer (a refusal, a receipt) or reset
+          const lp = lpStream(stream, { maxDataLength: MAX_REPLY_FRAME_BYTES })
+          if (!stream.send(x.bytes)) await stream.onDrain({ signal: AbortSignal.timeout(PER_INPUT_MS) })
           await stream.close({ signal: AbortSignal.timeout(PER_INPUT_MS) })
-          end = 'sent'
+          end = await readReply(lp, PER_INPUT_MS).catch((err: Error) => {
+            // a reset is an answer; a stream that ends (or goes quiet) without a reply is not
+            if (err.name === 'StreamResetError') return 'reset'
+            assert.fail(`${x.kind}: the recipient did not answer: ${err.name}: ${err.message}`)
+          })
+          assert.notEqual(end, 'receipt', 'made-up bytes are never receipted')
         }
       } catch (err) {
         const name = (err as Error).name
@@ -115,6 +153,9 @@ describe('fault: fuzzing the report protocol', function () {
       } finally {
         stream.abort(new Error('done'))
       }
+      const took = Date.now() - started
+      slowest = Math.max(slowest, took)
+      assert.ok(took < PER_INPUT_MS, `${x.kind}: ended as ${end} after ${took} ms: the sender's idle limit ran out (a hang)`)
       tally(ends, `${x.kind}:${end}`)
       n++
     }), { numRuns: RUNS, timeout: PER_INPUT_MS * 2 })
@@ -133,6 +174,6 @@ describe('fault: fuzzing the report protocol', function () {
     const last = await sendEnvelope(stream, envelope.length, [envelope], { idleTimeoutMs: PER_INPUT_MS })
     assert.equal(last.type, 'receipt', JSON.stringify(last))
     if (process.env.FUZZ_VERBOSE !== undefined) console.log(ends, policeErrors.map(l => l.slice(0, 600)))
-    record('fuzz.report', { inputs: n, perSecond: Math.round(n / ((Date.now() - t0) / 1000)), memoryGrowthMiB: Math.round(grew / MiB), ends })
+    record('fuzz.report', { inputs: n, perSecond: Math.round(n / ((Date.now() - t0) / 1000)), slowestInputMs: slowest, memoryGrowthMiB: Math.round(grew / MiB), ends })
   })
 })

@@ -1,5 +1,5 @@
 /**
- * Fuzzing both ends of the sync protocol (`/alliance/<id>/sync/1.0.0`).
+ * Fuzzing both ends of the sync protocol (`syncProtocol()`, `/alliance/<id>/sync/1.1.0`).
  *
  * FUZZ_RUNS inputs per end go through the node's own handler functions
  * (`serveSync`, `pullSync`) over in-memory libp2p stream pairs: a network
@@ -11,7 +11,8 @@
  * mutated at the byte level (the payload or the framing), structurally
  * random but well-formed requests, and multi-frame sequences.
  *
- * Asserted: each handler ends normally or with a named error; every ingest
+ * Asserted: each handler ends normally or with a named error, never by its
+ * time limit (a hang); every ingest
  * outcome on the requester is named; the responder only ever sends entries
  * the node holds, in frames within the limits; nothing changes the node's
  * state (blocklist, heads, evidence); memory stays bounded; no hang.
@@ -122,6 +123,8 @@ describe('fault: fuzzing the sync protocol', function () {
     await fc.assert(fc.asyncProperty(input, async raw => {
       const run = await askResponder(c, raw)
       tally(ends, assertNamed(run.error, 'responder'))
+      // the requester's side ends too: a whole response, or the responder's reset (not our read time limit)
+      assertNamed(run.readError, 'the requester side of a responder run')
       if (run.error === undefined) {
         assert.equal(run.frames.at(-1)?.done, true, `served without a final frame (${run.readError?.message ?? ''})`)
         sent += await checkServed(run)
@@ -195,7 +198,7 @@ describe('fault: fuzzing the sync protocol', function () {
         const stream = await attacker.dialProtocol(peer, protocol, { signal: AbortSignal.timeout(PER_INPUT_MS) })
         await sendRequest(stream, raw)
         const { error } = await readResponse(stream, PER_INPUT_MS)
-        const end = error === undefined ? 'served' : `reset:${error.name}`
+        const end = error === undefined ? 'served' : `reset:${assertNamed(error, 'network requester side')}`
         stream.abort(new Error('done'))
         tally(ends, end)
         n++

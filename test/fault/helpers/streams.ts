@@ -17,11 +17,13 @@ import { memoryStreamPair } from './memory-stream.js'
 /**
  * Error names a sync handler may end with on bad input: the protocol's
  * named errors, and the length-prefix and stream errors of @libp2p/utils.
+ * Not AbortError or TimeoutError: a handler that waits until its time limit
+ * has hung, whatever the input.
  */
 export const SYNC_ERROR_NAMES = new Set([
   'SyncError', 'OversizeError', 'MalformedMessageError', 'NonCanonicalEncodingError', 'InvalidFieldError', 'TooManyError',
   'UnexpectedEOFError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'StreamBufferError',
-  'StreamResetError', 'StreamAbortedError', 'StreamClosedError', 'StreamStateError', 'AbortError', 'TimeoutError'
+  'StreamResetError', 'StreamAbortedError', 'StreamClosedError', 'StreamStateError'
 ])
 
 /** A varint length prefix and `data`: one frame as the protocol writes it. */
