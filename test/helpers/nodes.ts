@@ -88,3 +88,24 @@ export async function statusEverywhere (nodes: AllianceNode[], fingerprint: stri
   for (const n of nodes) if ((await n.explain({ fingerprint })).status !== want) return false
   return true
 }
+
+/** Sync runs a node has made so far (every result), from its metrics. */
+export async function syncRuns (node: AllianceNode): Promise<number> {
+  const m = await node.metrics.syncRuns.get()
+  return m.values.reduce((n, v) => n + v.value, 0)
+}
+
+/**
+ * Resolves once each node has made `rounds` full anti-entropy rounds since
+ * the call: one round syncs with every connected peer in turn, so 2 × rounds
+ * × peers runs from now include `rounds` rounds that began after it. What a
+ * test waits for before asserting that something did NOT spread: proof that
+ * the chances to spread came and went, instead of a fixed sleep.
+ */
+export async function afterSyncRounds (nodes: AllianceNode[], rounds: number, timeoutMs = 30_000): Promise<void> {
+  const start = await Promise.all(nodes.map(async n => ({ n, runs: await syncRuns(n), peers: n.host.connectedPeers().length })))
+  await eventually(async () => {
+    for (const s of start) if (await syncRuns(s.n) - s.runs < 2 * rounds * Math.max(1, s.peers)) return false
+    return true
+  }, timeoutMs, `${rounds} anti-entropy rounds on ${nodes.length} nodes`)
+}
