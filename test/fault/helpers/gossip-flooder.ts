@@ -2,7 +2,9 @@
  * A roster member gone bad, as its own process: joins the alliance's gossip
  * topic with its real keys, says READY once it sees every target in the
  * topic, then on GO publishes invalid messages as fast as it can until STOP
- * (or stdin closes), and reports SENT <n>.
+ * (or stdin closes). On COUNT, and at STOP, it reports
+ * `COUNT {"sent":…,"noRecipients":…,"failed":…}`: messages handed to at least
+ * one peer, published to nobody, and publishes that threw.
  *
  *   node --import tsx gossip-flooder.ts <node dir> <topic> <targets json>
  *
@@ -32,24 +34,31 @@ const ready = setInterval(() => {
 }, 50)
 
 let flooding = false
-let sent = 0
+const count = { sent: 0, noRecipients: 0, failed: 0 }
 async function flood (): Promise<void> {
+  let n = 0
   while (flooding) {
     // malformed segments: every one is rejected by the validator
-    await host.publish(topic, new Uint8Array(randomBytes(200))).catch(() => undefined)
-    sent++
-    if (sent % 50 === 0) await new Promise(resolve => setImmediate(resolve))
+    try {
+      const { recipients } = await host.publish(topic, new Uint8Array(randomBytes(200)))
+      if (recipients > 0) count.sent++
+      else count.noRecipients++
+    } catch {
+      count.failed++
+    }
+    if (++n % 50 === 0) await new Promise(resolve => setImmediate(resolve))
   }
 }
 
 const stop = async (): Promise<void> => {
   flooding = false
-  out(`SENT ${sent}`)
+  out(`COUNT ${JSON.stringify(count)}`)
   await host.stop()
   process.exit(0)
 }
 
 createInterface({ input: process.stdin }).on('line', line => {
   if (line === 'GO' && !flooding) { flooding = true; void flood() }
+  if (line === 'COUNT') out(`COUNT ${JSON.stringify(count)}`)
   if (line === 'STOP') void stop()
 }).on('close', () => { void stop() })
