@@ -54,6 +54,10 @@ describe('fault: kill -9 during bulk attestation', function () {
     let acknowledgedEntries = 0
     let unacknowledgedKept = 0
     let segmentsChecked = 0
+    /** Counted, then asserted: acknowledged entries missing after a restart, and segments stored torn. */
+    let lost = 0
+    let torn = 0
+    let damagedStarts = 0
     const killAfterMs: number[] = []
     for (let trial = 0; trial < TRIALS; trial++) {
       proc = await spawnNode(dir, { antiEntropySeconds: 60, logLevel: 'warn' })
@@ -95,22 +99,26 @@ describe('fault: kill -9 during bulk attestation', function () {
       const logs: string[] = []
       const node = await AllianceNode.open({ dir, logLevel: 'warn', logSink: line => logs.push(line) })
       try {
-        assert.deepEqual(logs.filter(l => l.includes('damaged')), [], `trial ${trial}: the chain check found damage`)
+        if (logs.some(l => l.includes('damaged'))) damagedStarts++
         const author = node.keys.sign.publicKey
         const head = node.store.head(author)?.seq ?? 0
         const stored = await node.store.range(author, prevHead + 1, head - prevHead + 1)
         assert.equal(stored.length, head - prevHead)
-        // the log ends in a signature: no segment was torn
-        if (stored.length > 0) assert.ok(stored[stored.length - 1].signature !== undefined, `trial ${trial}: the log ends in an unsigned entry (torn segment)`)
-        // every segment of this trial verifies whole and has the size of one request
+        // the log ends in a signature (else the last segment was torn), and every segment of this
+        // trial verifies whole and has the size of one request (else it is part of one)
+        if (stored.length > 0 && stored[stored.length - 1].signature === undefined) torn++
         const sizes = new Set(sent.map(s => s.size))
         let run: Uint8Array[] = []
         for (const e of stored) {
           run.push(e.bytes)
           if (e.signature === undefined) continue
           const segment: Segment = { entries: run, signature: e.signature }
-          verifySegment(segment, { alliance: node.alliance, now: Date.now(), clockToleranceMs: 60_000, maxLifetimeMs: 0, orgAt: (k, t) => node.ingestor.chain.orgAt(k, t), requireSignature: true })
-          assert.ok(sizes.has(run.length), `trial ${trial}: a stored segment of ${run.length} entries matches no request`)
+          try {
+            verifySegment(segment, { alliance: node.alliance, now: Date.now(), clockToleranceMs: 60_000, maxLifetimeMs: 0, orgAt: (k, t) => node.ingestor.chain.orgAt(k, t), requireSignature: true })
+            if (!sizes.has(run.length)) torn++
+          } catch {
+            torn++
+          }
           segmentsChecked++
           run = []
         }
@@ -120,11 +128,13 @@ describe('fault: kill -9 during bulk attestation', function () {
           const r = s.acked as AttestResult
           assert.equal(r.entries, s.size)
           for (const fp of r.fingerprints) {
-            const e = node.ingestor.consensus.explain(fromHex(fp))
-            assert.ok(e.positive.some(v => v.org === 'brand-a'), `trial ${trial}: acknowledged fingerprint ${fp} lost`)
+            if (!node.ingestor.consensus.explain(fromHex(fp)).positive.some(v => v.org === 'brand-a')) lost++
           }
         }
         const ackedEntries = acked.reduce((n, s) => n + s.size, 0)
+        assert.equal(damagedStarts, 0, `trial ${trial}: the chain check found damage`)
+        assert.equal(torn, 0, `trial ${trial}: torn segments`)
+        assert.equal(lost, 0, `trial ${trial}: acknowledged fingerprints lost`)
         assert.ok(head - prevHead >= ackedEntries)
         acknowledged += acked.length
         acknowledgedEntries += ackedEntries
@@ -145,8 +155,9 @@ describe('fault: kill -9 during bulk attestation', function () {
       trials: TRIALS,
       acknowledgedRequests: acknowledged,
       acknowledgedEntries,
-      lostAcknowledgedEntries: 0,
-      tornSegments: 0,
+      lostAcknowledgedEntries: lost,
+      tornSegments: torn,
+      startsReportingDamage: damagedStarts,
       segmentsVerified: segmentsChecked,
       unacknowledgedButKept: unacknowledgedKept,
       killAfterFirstAckMs: { min: Math.min(...killAfterMs), max: Math.max(...killAfterMs) },

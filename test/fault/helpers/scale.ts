@@ -6,12 +6,15 @@
  * inputs per target, 100 trials, every partition shape with repetitions);
  * `FUZZ_RUNS`, `TRIALS` and `PARTITION_REPS` override single dimensions.
  *
- * Every test records what it did with `record()`. After the whole run one
- * line `FAULT-SUMMARY {json}` is printed (and written to
- * `$FAULT_SUMMARY_FILE` when set), which scripts/soak.ts and RELIABILITY.md
- * read.
+ * Every test records what it did with `record()`: counted figures only, and
+ * a figure a test did not reach is absent (never a default). After the whole
+ * run the summary is written as JSON to `$FAULT_SUMMARY_FILE` (scripts/soak.ts
+ * sets it) or to a file in the temp folder, and one short line
+ * `FAULT-SUMMARY <file>` says where (npm test output stays one line per test).
  */
 import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export const SOAK = process.env.SOAK === '1' || process.env.SOAK === 'true'
 
@@ -81,10 +84,10 @@ export function reportAtEnd (): void {
     if (t?.duration !== undefined) recordDuration(t.fullTitle(), t.duration)
   })
   after(function () {
-    const line = `FAULT-SUMMARY ${JSON.stringify(summary())}`
-    process.stdout.write(`\n${line}\n`)
-    const file = process.env.FAULT_SUMMARY_FILE
-    if (file !== undefined && file !== '') writeFileSync(file, JSON.stringify(summary(), null, 2) + '\n')
+    const env = process.env.FAULT_SUMMARY_FILE
+    const file = env !== undefined && env !== '' ? env : join(tmpdir(), `alliance-fault-summary-${process.pid}.json`)
+    writeFileSync(file, JSON.stringify(summary(), null, 2) + '\n')
+    process.stdout.write(`\nFAULT-SUMMARY ${file} (${Object.keys(figures).length} sections of figures)\n`)
   })
 }
 

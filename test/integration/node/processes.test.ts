@@ -10,7 +10,7 @@ import { createStore } from '../../../node/store/index.js'
 import type { NodeStatus } from '../../../node/service.js'
 import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
 import { eventually } from '../../helpers/wait.js'
-import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
+import { api, liveNodePids, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 
 const SPECS = [{ org: 'brand-a', role: 'brand' as const }, { org: 'brand-b', role: 'brand' as const }]
 const N = 40_000
@@ -29,6 +29,12 @@ describe('integration: separate processes', function () {
     if (b !== undefined) await stopNode(b, 'SIGKILL')
     await a?.stop()
     net?.cleanup()
+  })
+
+  it('a node process not running within the readiness limit is killed, not left behind', async () => {
+    const before = liveNodePids()
+    await assert.rejects(spawnNode(net.dirs['brand-b'], { readyTimeoutMs: 50 }), { name: 'NodeNotReadyError' })
+    assert.deepEqual(liveNodePids(), before)
   })
 
   it('a node killed with SIGKILL mid-sync restarts and converges: nothing lost, nothing duplicated', async () => {
