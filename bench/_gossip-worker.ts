@@ -3,7 +3,8 @@
  * directory (createHost, same roster-gated config, keys, addresses and topic
  * as the daemon), no storage, no validation work, no API.
  *
- *   node --import tsx bench/_gossip-worker.ts <node dir> <publisher|receiver> <payload bytes>
+ *   node dist/bench/_gossip-worker.js <node dir> <publisher|receiver> <payload bytes>   (as the bench runs it)
+ *   node --import tsx bench/_gossip-worker.ts …                                          (ALLIANCE_RUNTIME=tsx)
  *
  * Talks to the bench over the IPC channel:
  *   in:  { type: 'pub', seq }   publish a payload carrying seq and the send time
@@ -24,7 +25,7 @@ import { loadNodeKeys } from '../node/keys.js'
 import { createLogger } from '../node/logger.js'
 import { createHost } from '../node/net/host.js'
 import { installedRoster } from '../node/roster-file.js'
-import { wallMs } from './_procs.js'
+import { wallMs } from './_clock.js'
 
 type Command = { type: 'pub', seq: number } | { type: 'peers' } | { type: 'stop' }
 

@@ -194,28 +194,7 @@ export function percentile (values: number[], p: number): number {
 
 export { eventually, sleep } from '../test/helpers/wait.js'
 
-/**
- * Offset from the monotonic clock to the wall clock, taken at millisecond
- * edges of Date.now(): an edge seen late (the process was descheduled) gives
- * a smaller offset, so the largest of several is kept. `performance.timeOrigin`
- * is not good enough: between processes it disagrees with Date.now() by up to
- * ~10 ms here.
- */
-const wallOffset = ((): number => {
-  let best = -Infinity
-  for (let i = 0; i < 10; i++) {
-    const first = Date.now()
-    let t = Date.now()
-    while (t === first) t = Date.now()
-    best = Math.max(best, t - performance.now())
-  }
-  return best
-})()
-
-/** Wall-clock ms with sub-ms resolution, comparable between processes of this machine (to ~0.1 ms). */
-export function wallMs (): number {
-  return wallOffset + performance.now()
-}
+export { wallMs } from './_clock.js'
 
 export function say (s = ''): void {
   process.stdout.write(s + '\n')

@@ -24,7 +24,8 @@ export function rssMb (): number {
   return Math.round(process.memoryUsage().rss / 1048576)
 }
 
-export function result (fields: Record<string, number | string>): void {
+/** The last line of a benchmark. null: a figure that does not exist (an infinite latency, a ratio of one). */
+export function result (fields: Record<string, number | string | null>): void {
   process.stdout.write(`RESULT ${JSON.stringify(fields)}\n`)
 }
 

@@ -23,12 +23,20 @@
  * The receiver gets CATCHUP_TIMEOUT_S (180) seconds; an unfinished catch-up
  * is reported as INCOMPLETE with the rate over that window.
  *
+ * Baseline, same run, after both processes stopped: the same number of
+ * entries, of the same mean size, keyed as the store keys them, written into
+ * a fresh bare LevelDB in batches of one segment (what the receiver's store
+ * must do at the least), in this process. The ratio catch-up / bare is the
+ * figure to compare across machines.
+ *
  *   npm run bench -- catchup            ENTRIES=200000 for a quick run
  *   CATCHUP_ANTI_ENTROPY_S=1            retry failed syncs every second (diagnosis)
  *   CATCHUP_LOG=debug                   print the receiver's log at the end
  */
 import '../node/polyfill.js'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { Level } from 'level'
 import { AllianceNode } from '../node/alliance-node.js'
 import { loadNodeKeys } from '../node/keys.js'
 import type { NodeStatus } from '../node/service.js'
@@ -36,7 +44,7 @@ import { appendSegment, type LogHead } from '../protocol/log/index.js'
 import type { Body } from '../protocol/types.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
 import { spawnNode, type NodeProcess } from '../test/helpers/processes.js'
-import { apiCall, cpuSeconds, metricValue, procMemory, RssSampler, runBench, say, sleep, track, trackDir, compiledNodes } from './_procs.js'
+import { apiCall, cpuSeconds, metricValue, procMemory, RssSampler, runBench, say, sleep, stopChild, track, trackDir, compiledNodes } from './_procs.js'
 import { fmt, result } from './_util.js'
 
 const AUTHORS = 20
@@ -60,6 +68,32 @@ function fingerprint (author: number, i: number): Uint8Array {
   return new Uint8Array(createHash('sha256').update(`fp-${n}`).digest())
 }
 
+/**
+ * Entries/s of a bare LevelDB: `total` records keyed author ‖ seq (40 bytes)
+ * with a 32-byte id and `bytes` of entry as the value, in batches of one
+ * segment, awaited one after another.
+ */
+async function bareLevelRate (path: string, total: number, bytes: number): Promise<number> {
+  const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+  await db.open()
+  const value = randomBytes(32 + bytes)
+  const author = randomBytes(32)
+  const t0 = now()
+  for (let seq = 1; seq <= total; seq += PER_SEGMENT) {
+    const batch = db.batch()
+    for (let i = 0; i < PER_SEGMENT; i++) {
+      const key = new Uint8Array(40)
+      key.set(author)
+      new DataView(key.buffer).setUint32(36, seq + i)
+      batch.put(key, value)
+    }
+    await batch.write()
+  }
+  const ms = now() - t0
+  await db.close()
+  return total / ms * 1000
+}
+
 await runBench(async () => {
   compiledNodes()
   const brands: MemberSpec[] = Array.from({ length: AUTHORS }, (_, i) => ({ org: `brand-${String(i + 1).padStart(2, '0')}`, role: 'brand' }))
@@ -78,6 +112,7 @@ await runBench(async () => {
   const signers = await Promise.all(brands.map(async b => (await loadNodeKeys(net.dirs[b.org])).sign))
   const source = await AllianceNode.open({ dir: sourceDir, logLevel: 'error', logSink: () => {} })
   let buildMs = 0
+  let meanEntryBytes = 0
   const tWrite = now()
   try {
     const epoch = source.ingestor.chain.current.roster.policy.epoch
@@ -86,6 +121,7 @@ await runBench(async () => {
     let writing: Promise<void> = Promise.resolve()
     let lastPrint = now()
     let written = 0
+    let entryBytes = 0
     // author by author: each log's keys are contiguous in LevelDB, as a log arrives in practice
     for (let a = 0; a < AUTHORS; a++) {
       for (let seg = 0; seg < PER_AUTHOR / PER_SEGMENT; seg++) {
@@ -95,6 +131,7 @@ await runBench(async () => {
           bodies[j] = { type: 'attestation', fingerprint: fingerprint(a, seg * PER_SEGMENT + j), kind: 'email', claim: 'counterfeit-seller', reason: 1, confidence: 90, evidenceDigest: new Uint8Array(0), expires: time + 30 * DAY, epoch }
         }
         const out = appendSegment({ signer: signers[a], alliance: source.alliance, head: heads[a], bodies, time })
+        for (const e of out.entries) entryBytes += e.bytes.length
         const last = out.entries[out.entries.length - 1]
         heads[a] = { seq: last.entry.seq, id: last.id, time: last.entry.time }
         buildMs += now() - tb
@@ -108,6 +145,7 @@ await runBench(async () => {
       }
     }
     await writing
+    meanEntryBytes = entryBytes / written
   } finally {
     await source.stop()
   }
@@ -178,6 +216,11 @@ await runBench(async () => {
   const rateAfterReady = (applied - (appliedAtReady ?? 0)) / (tEnd - tReady) * 1000
   const peak = Math.max(rss.peakMb, mem.hwmMb)
 
+  // ------------------------------------------------------------ baseline: bare LevelDB batches
+  await Promise.all([stopChild(rcv.child), stopChild(src.child)])
+  const bare = await bareLevelRate(join(net.root, 'bare-level'), TOTAL, Math.round(meanEntryBytes))
+  const ratio = Number(((rate) / bare).toFixed(3))
+
   say('')
   say('receiver (separate process, empty LevelDB) pulling from the source (separate process) on loopback:')
   if (!complete) say(`  INCOMPLETE: ${fmt(applied)} of ${fmt(TOTAL)} entries applied when the ${secs(TIMEOUT_MS)} s limit ran out; rates below are over that window`)
@@ -190,6 +233,7 @@ await runBench(async () => {
   say(`  receiver RSS: peak ${peak.toFixed(0)} MB (VmHWM; target ≤ ${TARGET_RSS_MB}), sampled peak ${rss.sampledPeakMb.toFixed(0)} MB, now ${mem.rssMb.toFixed(0)} MB`)
   if (status !== undefined) say(`  receiver holds ${status.heads.length} heads, ${fmt(status.blocklist.listed)} listed; one GET /v1/status took ${statusMs.toFixed(0)} ms at this size`)
   else say(`  GET /v1/status FAILED at this size after ${statusMs.toFixed(0)} ms (${statusError.slice(0, 160)}); heads and blocklist not checked, the applied count comes from /metrics`)
+  say(`  baseline: bare LevelDB batches of ${PER_SEGMENT} (${fmt(TOTAL)} entries of ${Math.round(meanEntryBytes)} bytes + 32-byte id, this process, nodes stopped): ${fmt(bare)} entries/s; catch-up end to end is ${ratio}× that`)
   say(`  verdict: rate ${complete && rate >= TARGET_RATE ? 'meets' : 'MISSES'} the target, RSS ${peak <= TARGET_RSS_MB ? 'meets' : 'MISSES'} the target${complete ? '' : ' (RSS over a partial catch-up)'}`)
   result({
     entries_per_s: Math.round(rate),
@@ -199,6 +243,8 @@ await runBench(async () => {
     total_s: Number((elapsed / 1000).toFixed(2)),
     applied,
     entries: TOTAL,
-    complete: complete ? 1 : 0
+    complete: complete ? 1 : 0,
+    bare_level_entries_per_s: Math.round(bare),
+    ratio_to_bare_level: ratio
   })
 })

@@ -15,6 +15,8 @@
 import '../node/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { PerformanceObserver } from 'node:perf_hooks'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { ConsensusIndex } from '../protocol/consensus/index.js'
 import type { ConsensusPolicy } from '../protocol/consensus/rule.js'
 import type { Statement } from '../protocol/consensus/statement.js'
@@ -65,9 +67,9 @@ function generate (): Statement[] {
   return out
 }
 
-function gc (): void {
-  (globalThis as { gc?: () => void }).gc?.()
-}
+/** A full collection between rounds, so one round's garbage is not collected in the next round's timing (no --expose-gc needed). */
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
 
 /** Garbage-collection pauses, summed as V8 reports them (delivered on a later timer turn: read after `settle()`). */
 let gcMs = 0
