@@ -12,7 +12,8 @@ import { epochKeyPath } from '../../../node/home.js'
 import { loadNodeKeys } from '../../../node/keys.js'
 import { nextRosterFile, signRosterFile } from '../../../node/roster-file.js'
 import type { NodeStatus } from '../../../node/service.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 
 const N = 20_000

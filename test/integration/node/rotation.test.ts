@@ -13,7 +13,8 @@ import { nextRosterFile, signRosterFile, signedRosterOf } from '../../../node/ro
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import { RosterChain } from '../../../protocol/roster/index.js'
 import type { Kind } from '../../../protocol/kinds.js'
-import { eventually, makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
+import { eventually } from '../../helpers/wait.js'
 
 const ORGS = ['brand-a', 'brand-b', 'brand-x', 'platform', 'police'] as const
 

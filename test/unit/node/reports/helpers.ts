@@ -22,9 +22,8 @@ import { reportServiceOptions, type ReportMetrics, type ReportServiceInit } from
 import { Outbox } from '../../../../node/reports/outbox.js'
 import type { DeliveryRecord, InboxReport, OutboxReport, ReceiptRecord } from '../../../../node/reports/records.js'
 import { MemoryReportStore } from '../../../../node/reports/store/index.js'
-import { GENESIS_TIME, makeOrg, rosterOf, type TestNode, type TestOrg } from '../../protocol/report/helpers.js'
-
-export { GENESIS_TIME }
+import { GENESIS_TIME, makeOrg, rosterOf, type TestNode, type TestOrg } from '../../../helpers/alliance.js'
+import { ALLIANCE } from '../../protocol/report/helpers.js'
 
 /** The report alliance of protocol/report's tests (brand-a, platform, police-gb with two nodes, police-fr), with real peer ids. */
 export interface NetAlliance {
@@ -41,7 +40,7 @@ async function newPeer (): Promise<{ id: string, multihash: Uint8Array }> {
 
 /** A genesis roster of `orgs`, each node with the peer id `peer(node)` gives (multihash bytes). */
 export function chainOf (orgs: TestOrg[], peer: (n: TestNode) => Uint8Array): RosterChain {
-  const roster = rosterOf(orgs)
+  const roster = rosterOf(orgs, { alliance: ALLIANCE })
   roster.members.forEach((m, i) => { m.nodes = m.nodes.map((n, j) => ({ ...n, peerId: peer(orgs[i].nodes[j]) })) })
   const signed = unsignedRoster(roster)
   for (const o of orgs) signed.signatures.push(signRoster(o.nodes[0].signer, signed.roster))

@@ -9,7 +9,8 @@ import { streamPair } from '@libp2p/utils'
 import { bytesEqual, toHex } from '../../../../protocol/bytes.js'
 import { encryptReport, verifyReceipt } from '../../../../protocol/report/index.js'
 import { sendEnvelope, type Reply } from '../../../../node/reports/wire.js'
-import { collect, makeTestReport, pseudoRandom, type TestReport } from '../../protocol/report/helpers.js'
+import { collectBytes } from '../../../helpers/iter.js'
+import { makeTestReport, pseudoRandom, type TestReport } from '../../protocol/report/helpers.js'
 import { makeNetAlliance, makePartsNet, type NodeParts, type PartsNet } from './helpers.js'
 
 type Alliance = Awaited<ReturnType<typeof makeNetAlliance>>
@@ -32,7 +33,7 @@ describe('node/reports inbox', function () {
   before(async () => {
     a = await makeNetAlliance()
     sample = await makeTestReport(a, [pseudoRandom(700_000, 7), pseudoRandom(1000, 9)])
-    envelope = await collect(encryptReport({ signedReport: sample.signed.bytes, roster: a.chain.current, evidence: sample.evidence }))
+    envelope = await collectBytes(encryptReport({ signedReport: sample.signed.bytes, roster: a.chain.current, evidence: sample.evidence }))
   })
   beforeEach(async () => {
     net = await makePartsNet(a)
@@ -77,7 +78,7 @@ describe('node/reports inbox', function () {
   it('answers a report it holds with the stored receipt, without reading the evidence again', async () => {
     // evidence well over the sender's window (wire.ts): an early answer shows in what the sender pulled
     const big = await makeTestReport(a, [pseudoRandom(6_000_000, 11)])
-    const bigEnvelope = await collect(encryptReport({ signedReport: big.signed.bytes, roster: a.chain.current, evidence: big.evidence }))
+    const bigEnvelope = await collectBytes(encryptReport({ signedReport: big.signed.bytes, roster: a.chain.current, evidence: big.evidence }))
     const first = await deliver(police, bigEnvelope)
     let pulled = 0
     const counted = async function * (): AsyncGenerator<Uint8Array> {
@@ -109,7 +110,7 @@ describe('node/reports inbox', function () {
     assert.equal((await first).type, 'receipt')
 
     const other = await makeTestReport(a, sample.files, { id: sample.report.id, title: 'the same id, other content' })
-    const otherEnvelope = await collect(encryptReport({ signedReport: other.signed.bytes, roster: a.chain.current, evidence: other.evidence }))
+    const otherEnvelope = await collectBytes(encryptReport({ signedReport: other.signed.bytes, roster: a.chain.current, evidence: other.evidence }))
     const conflict = await deliver(police, otherEnvelope)
     assert.equal(conflict.type === 'refused' ? conflict.reason : conflict.type, 'report_id_conflict')
     assert.equal((await police.inbox.list())[0].digest, toHex(sample.signed.digest), 'the held report is untouched')

@@ -17,8 +17,10 @@ import { createLogger } from '../../../../node/logger.js'
 import type { HostEvents } from '../../../../node/net/host.js'
 import { createReportService, reportPaths, type ReportHost, type ReportService } from '../../../../node/reports/index.js'
 import type { ReportSendRequest } from '../../../../node/service.js'
-import { pseudoRandom, SAMPLE_INPUT, type TestNode } from '../../protocol/report/helpers.js'
-import { deliveryRecord, GENESIS_TIME, makeNetAlliance, TestClock, withNewPeerId } from './helpers.js'
+import { GENESIS_TIME, type TestNode } from '../../../helpers/alliance.js'
+import { eventually } from '../../../helpers/wait.js'
+import { pseudoRandom, SAMPLE_INPUT } from '../../protocol/report/helpers.js'
+import { deliveryRecord, makeNetAlliance, TestClock, withNewPeerId } from './helpers.js'
 
 type Alliance = Awaited<ReturnType<typeof makeNetAlliance>>
 
@@ -50,14 +52,6 @@ class PairHost extends TypedEventEmitter<HostEvents> implements ReportHost {
 
   connected (peerId: string): void {
     this.safeDispatchEvent('peer:connect', { detail: peerId })
-  }
-}
-
-async function until (check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 10))
   }
 }
 
@@ -133,13 +127,13 @@ describe('node/reports service (composition)', function () {
     await police.svc.start()
     police.host.offline = true
     const sent = await brand.svc.send(request())
-    await until(async () => (await brand.svc.outbox())[0].deliveries[0].attempts === 1, 'a failed attempt')
+    await eventually(async () => (await brand.svc.outbox())[0].deliveries[0].attempts === 1, 10_000, 'a failed attempt', 10)
     await brand.svc.stop()
     await brand.svc.start()
     assert.equal((await brand.svc.outbox())[0].deliveries[0].state, 'pending', 'still pending after a restart')
     police.host.offline = false
     brand.host.connected(police.host.peerId) // backoff of a minute, but the recipient just connected
-    await until(async () => (await brand.svc.outbox())[0].state === 'delivered', 'the receipt')
+    await eventually(async () => (await brand.svc.outbox())[0].state === 'delivered', 10_000, 'the receipt', 10)
     assert.deepEqual((await police.svc.inbox()).map(r => r.id), [sent.id])
     assert.equal((await police.svc.show(sent.id)).custodyIntact, true)
     assert.deepEqual(await police.svc.inboxFiles(sent.id), ['evidence-0'])
@@ -154,13 +148,13 @@ describe('node/reports service (composition)', function () {
     await police.svc.start()
     police.host.offline = true
     for (const title of ['first', 'second', 'third']) await brand.svc.send(request({ title }))
-    await until(async () => (await brand.svc.outbox()).every(r => r.deliveries[0].attempts >= 1), 'a failed attempt of each')
+    await eventually(async () => (await brand.svc.outbox()).every(r => r.deliveries[0].attempts >= 1), 10_000, 'a failed attempt of each', 10)
     const moved = await withNewPeerId(a, police.node)
     chain = moved.chain
     hosts.set(moved.peerId, police.host)
     police.host.offline = false
     clock.t += 3_600_000
-    await until(async () => (await brand.svc.outbox()).every(r => r.state === 'delivered'), 'every report delivered')
+    await eventually(async () => (await brand.svc.outbox()).every(r => r.state === 'delivered'), 10_000, 'every report delivered', 10)
     assert.ok((await brand.svc.outbox()).every(r => r.deliveries[0].peerId === moved.peerId))
   })
 
@@ -170,7 +164,7 @@ describe('node/reports service (composition)', function () {
     await police.svc.start()
     await brand.svc.start()
     const sent = await brand.svc.send(request())
-    await until(async () => (await brand.svc.outbox())[0].state === 'delivered', 'the receipt')
+    await eventually(async () => (await brand.svc.outbox())[0].state === 'delivered', 10_000, 'the receipt', 10)
     await police.svc.stop()
     await brand.svc.stop()
     const raw = async (org: string, sub: string, key: string, value: string): Promise<void> => {

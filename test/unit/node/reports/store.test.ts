@@ -13,13 +13,8 @@ import { generateSeed, signerFromSeed } from '../../../../protocol/ed25519.js'
 import { CustodyLog, type UnreadableCustodyRecord } from '../../../../node/reports/custody.js'
 import type { CustodyRecord } from '../../../../node/reports/records.js'
 import { createReportStore, LevelReportStore, MemoryReportStore, type ReportStore } from '../../../../node/reports/store/index.js'
+import { collect } from '../../../helpers/iter.js'
 import { deliveryRecord, ID, inboxRecord, NODE, outboxRecord, receiptRecord } from './helpers.js'
-
-async function collect<T> (it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const x of it) out.push(x)
-  return out
-}
 
 /** `n` custody records of one signer, chained. */
 function custodyRecords (n: number): CustodyRecord[] {

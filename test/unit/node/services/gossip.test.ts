@@ -25,7 +25,7 @@ describe('node/services gossip verdicts', () => {
     const metrics = new MetricsRegistry()
     const gossip = new GossipService({ host: {} as unknown as Host, ingestor, alliance: al.alliance, metrics, logger: silentLogger().forComponent('t'), onRejected: (r) => rejected.push(r), onGap: () => {} })
     const { segment } = appendSegment({
-      signer: al.orgs[0].signers[0],
+      signer: al.orgs[0].nodes[0].signer,
       alliance: al.alliance,
       head: undefined,
       bodies: [{ type: 'attestation', fingerprint: new Uint8Array(randomBytes(32)), kind: 'phone', claim: 'counterfeit-seller', reason: 0, confidence: 100, evidenceDigest: new Uint8Array(0), expires: now + 3600_000, epoch: 1 }],

@@ -32,7 +32,7 @@ async function world () {
   })
   const heads = new Map<string, { seq: number, id: Uint8Array, time: number } | undefined>()
   const attest = async (org: number, fps: Uint8Array[], expires = now + 10 * HOUR): Promise<void> => {
-    const signer = al.orgs[org].signers[0]
+    const signer = al.orgs[org].nodes[0].signer
     const key = al.orgs[org].org
     const { entries, segment } = appendSegment({ signer, alliance: al.alliance, head: heads.get(key), bodies: fps.map(fp => attestation(fp, expires)), time: now })
     const out = await ingestor.ingest(segment)
