@@ -28,11 +28,12 @@ const SPECS = ['brand-a', 'brand-b', 'rogue'].map(org => ({ org, role: 'brand' a
 const HONEST_MESSAGES = 20
 const GAP_MS = 150
 /**
- * Honest latency allowed while the flood is still validated (the first
- * second or two): every message is checked, so honest messages queue behind
- * the flood; measured 0.4–0.7 s here. Past this it no longer "flows".
+ * Honest latency allowed while the flood is still validated: slowed, not
+ * stalled. Every message is checked, so honest ones queue behind the flood
+ * and behind the backlog still queued when it is graylisted: measured
+ * 0.2–1.5 s on the shared 2-core machine (RELIABILITY.md, test 10).
  */
-const FLOODED_LATENCY_LIMIT_MS = 2000
+const FLOODED_LATENCY_LIMIT_MS = 5000
 /** Flooder messages delivered to a peer after the graylisting that must pass unvalidated (unless the peer is dropped). */
 const AFTER_GRAYLIST_MESSAGES = 500
 
@@ -137,6 +138,8 @@ describe('fault: a roster peer flooding invalid gossip', function () {
     const final = JSON.parse((lines.filter(l => l.startsWith('COUNT ')).at(-1) as string).slice(6)) as { sent: number, noRecipients: number, failed: number }
 
     const whileValidated = during.filter(x => x.at < at).map(x => x.ms)
+    // while the flood is validated, honest messages queue behind it (and behind the backlog still queued at the graylisting)
+    const lateAfterGraylist = Math.max(0, ...during.filter(x => x.at < at).map(x => x.at + x.ms - at))
     const afterGraylist = during.filter(x => x.at >= at).map(x => x.ms)
     const lBefore = latency(before.map(x => x.ms))
     const lValidated = latency(whileValidated)
@@ -151,13 +154,15 @@ describe('fault: a roster peer flooding invalid gossip', function () {
       msToGraylist: at - floodStart,
       flooderScore: Math.round(b.host.gossipScore(rid)),
       flooderDropped: dropped,
-      honestLatencyMs: { before: lBefore, floodValidated: lValidated, floodGraylisted: lAfter }
+      honestLatencyMs: { before: lBefore, floodValidated: lValidated, floodGraylisted: lAfter },
+      honestMsPastGraylistAtMost: lateAfterGraylist
     })
     assert.ok(final.sent > 500, `the flooder delivered ${final.sent} invalid messages to a peer (${final.noRecipients} to nobody, ${final.failed} failed)`)
     assert.ok(rejectsLater - rejectsAtGraylist <= 5, `after graylisting brand-b still validated ${rejectsLater - rejectsAtGraylist} flooder messages`)
     assert.ok(lAfter.n >= HONEST_MESSAGES, `honest messages after the graylisting: ${lAfter.n}`)
     // honest gossip keeps flowing: slowed while the flood is still validated, back to normal once it is graylisted
-    assert.ok(lValidated.n > 0 && (lValidated.max as number) <= FLOODED_LATENCY_LIMIT_MS, `honest latency while the flood was validated: ${JSON.stringify(lValidated)} (limit ${FLOODED_LATENCY_LIMIT_MS} ms)`)
+    assert.ok(lValidated.n > 0, 'honest messages were sent while the flood was validated')
+    assert.ok((lValidated.max as number) <= FLOODED_LATENCY_LIMIT_MS, `honest latency while the flood was validated: ${JSON.stringify(lValidated)} (a stall: limit ${FLOODED_LATENCY_LIMIT_MS} ms)`)
     assert.ok((lAfter.p50 as number) <= Math.max(4 * (lBefore.p50 as number), (lBefore.p50 as number) + 300), `honest latency p50 ${lBefore.p50 ?? ''} ms before, ${lAfter.p50 ?? ''} ms after the graylisting`)
   })
 })
