@@ -201,15 +201,17 @@ describe('integration: platform pipeline on Redis Streams', function () {
       }
     }
     let haystack = ''
-    for (const key of await r.keys('*')) {
-      if (key === 'listings') continue
+    let strings = 0
+    for (const key of await r.keysBuffer('*')) { // keys are binary (the cache's): never decode them as UTF-8
+      if (key.toString('latin1') === 'listings') continue
       const type = await r.type(key)
-      if (type === 'string') haystack += (await r.getBuffer(key) as Buffer).toString('latin1')
-      else if (type === 'hash') haystack += JSON.stringify(await r.hgetall(key))
-      else if (type === 'set') haystack += (await r.smembers(key)).join('\n')
+      if (type === 'string') { haystack += (await r.getBuffer(key) as Buffer).toString('latin1'); strings++ } else if (type === 'hash') haystack += JSON.stringify(await r.hgetall(key))
+      else if (type === 'set') haystack += (await r.smembersBuffer(key)).map(b => b.toString('latin1')).join('\n')
       else if (type === 'stream') for (const e of await r.xrangeBuffer(key, '-', '+')) haystack += e[1].map(b => b.toString('latin1')).join('\n')
-      haystack += '\n' + key + '\n'
+      else assert.fail(`unexpected key type ${type}`)
+      haystack += '\n' + key.toString('latin1') + '\n'
     }
+    assert.ok(strings > 1000, 'the fingerprint cache was read')
     assert.ok(haystack.length > 100_000, 'the decisions, seen listings and caches were read')
     for (const v of needles) assert.ok(!haystack.includes(v), 'a raw or canonical identifier was written to Redis')
   })
