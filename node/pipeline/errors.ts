@@ -5,6 +5,7 @@
  * raw identifier or key material.
  */
 import { NodeError } from '../errors.js'
+import type { ErrorCategory } from '../../protocol/errors.js'
 
 /** A pipeline option is invalid (bad Redis URL, prefix, batch size...). */
 export class PipelineConfigError extends NodeError {
@@ -14,6 +15,8 @@ export class PipelineConfigError extends NodeError {
     this.name = 'PipelineConfigError'
     this.field = field
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** Redis does not answer (connection refused, timeout) or answers with an error the pipeline cannot handle. */
@@ -22,6 +25,8 @@ export class RedisUnavailableError extends NodeError {
     super('redis_unavailable', `Redis is unavailable: ${what}`, options)
     this.name = 'RedisUnavailableError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** A worker's policy differs from the one its consumer group already uses: decisions of one group must not depend on which worker made them. */
@@ -30,6 +35,8 @@ export class PolicyMismatchError extends NodeError {
     super('policy_conflict', `consumer group ${group} already decides with another policy; start every worker of a group with the same --policy, or use another --group`)
     this.name = 'PolicyMismatchError'
   }
+
+  override get category (): ErrorCategory { return 'conflict' }
 }
 
 /** The blocklist the node published to Redis is missing or damaged (no snapshot yet, a chunk gone). */
@@ -38,6 +45,8 @@ export class SnapshotUnavailableError extends NodeError {
     super('snapshot_unavailable', `the blocklist snapshot in Redis cannot be read: ${why}`)
     this.name = 'SnapshotUnavailableError'
   }
+
+  override get category (): ErrorCategory { return 'unavailable' }
 }
 
 /** Bytes in Redis that should hold a pipeline record (snapshot chunk, change batch, seen batch) do not decode. */
