@@ -45,6 +45,7 @@ import type { SyncResult } from './sync.js'
 import { NotReadyError } from './services/errors.js'
 import { MetricsRegistry } from './api/metrics.js'
 import { MatchService } from './matching.js'
+import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
 import { loadRosterChain } from './store/rosters.js'
 import type { MatchSummary } from './match/index.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
@@ -123,6 +124,8 @@ export class AllianceNode implements NodeService {
   readonly reports: ReportService
   /** Local matching: live blocklist index, scans, retroactive decisions (node/matching.ts). */
   readonly matching: MatchService
+  /** The platform pipeline: the blocklist published to Redis for workers (node/pipeline). */
+  readonly pipeline: PipelineService
   readonly #clock: () => number
   readonly #rejected: Record<string, number> = {}
   readonly #feed = new StatusFeed()
@@ -166,6 +169,7 @@ export class AllianceNode implements NodeService {
     })
     this.reports = createReportService(init.reports ?? {}, { dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match') })
+    this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
     this.rotation = new RotationService({ graceMs: p.config.rotationGraceMs }, {
       state: p.state, fingerprints: p.fingerprints, author: this.author, vault: p.vault, org: p.config.org, logger: log('alliance:rotation'), clock: p.clock,
       cutoverMatcher: async (from, to) => {
@@ -282,6 +286,7 @@ export class AllianceNode implements NodeService {
     await this.sync.stop()
     await this.host.stop()
     await this.bus.settled()
+    await this.pipeline.stop()
     for (const u of this.#unsubscribe) u()
     this.views.stop()
     await this.matching.close()
@@ -408,6 +413,9 @@ export class AllianceNode implements NodeService {
    * n) and publishes it in this node's log so every node adopts it too.
    */
   async adoptRoster (input: unknown): Promise<{ version: number, changed: boolean }> { return await this.rosters.adopt(input) }
+
+  async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> { return await this.pipeline.attach(req) }
+  async pipelineFingerprints (req: PipelineFingerprintRequest): Promise<PipelineFingerprintResult> { return await this.pipeline.fingerprints(req) }
 
   // ---------------------------------------------------------------- reports (node/reports)
 

@@ -6,6 +6,7 @@
 import type { Claim, Kind } from '../protocol/kinds.js'
 import type { MatchSummary } from './match/index.js'
 import type { RotationView } from './services/rotation.js'
+import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from './pipeline/node-service.js'
 
 export interface AttestItem {
   kind: Kind
@@ -335,4 +336,8 @@ export interface NodeService {
   reportShow (id: string): Promise<ReportDetail>
   /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites). */
   reportExport (id: string, outPath: string): Promise<ReportExportResult>
+  /** Platform pipeline (node/pipeline): publish the blocklist to a Redis and tell a worker what it needs. */
+  pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult>
+  /** Platform pipeline: raw identifiers → fingerprints under an epoch, for workers that hold no key. */
+  pipelineFingerprints (req: PipelineFingerprintRequest): Promise<PipelineFingerprintResult>
 }

@@ -155,6 +155,21 @@ export const matchSummarySchema = named('MatchSummary', z.object({
   listingsPerSecond: z.number()
 }), 'Scan summary: rows, decisions by action, invalid identifiers, throughput')
 
+export const pipelineAttachResultSchema = named('PipelineAttachResult', z.object({
+  prefix: z.string(),
+  epoch: z.number().int(),
+  snapshot: z.string(),
+  version: z.string(),
+  entries: z.number().int(),
+  defaultCountry: z.string().nullable(),
+  cacheKey: z.string()
+}))
+
+export const pipelineFingerprintResultSchema = named('PipelineFingerprintResult', z.object({
+  epoch: z.number().int(),
+  results: z.array(z.union([z.object({ fingerprint: z.string() }), z.object({ why: z.string() })]))
+}))
+
 export const retroDecisionsSchema = named('RetroDecisions', z.object({
   decisions: z.array(z.object({
     listingId: z.string(),

@@ -12,7 +12,8 @@ import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchSumma
 import { reportDetailSchema, reportExportResultSchema, reportInboxSchema, reportOutboxSchema, reportSendResultSchema } from './responses.js'
 import { type AnyRoute, type BoundMethods, exportRoute, feedRoute, jsonRoute, textRoute } from './route-table.js'
 import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySchema, explainQuerySchema, feedbackBodySchema, matchBodySchema, retractBodySchema, retroQuerySchema, rosterAdoptBodySchema } from './schemas.js'
-import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema } from './schemas.js'
+import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema } from './schemas.js'
+import { pipelineAttachResultSchema, pipelineFingerprintResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
 
 export const ROUTES = [
@@ -143,6 +144,29 @@ export const ROUTES = [
     output: retroDecisionsSchema,
     serve: async ({ query }, { service }) => ({ decisions: await service.matchRetro(query.since) }),
     client: { method: 'matchRetro', send: since => ({ query: { since: String(since) } }), receive: out => out.decisions }
+  }),
+
+  jsonRoute({
+    operationId: 'pipelineAttach',
+    method: 'POST',
+    path: '/v1/pipeline/attach',
+    summary: 'Platform pipeline: publish the blocklist to this Redis (once per Redis and prefix) and answer what a worker needs (epoch, country, the platform\'s cache key)',
+    body: pipelineAttachBodySchema,
+    output: pipelineAttachResultSchema,
+    serve: async ({ body }, { service }) => await service.pipelineAttach(body),
+    client: { method: 'pipelineAttach', send: req => ({ body: req }), receive: out => out }
+  }),
+
+  jsonRoute({
+    operationId: 'pipelineFingerprints',
+    method: 'POST',
+    path: '/v1/pipeline/fingerprints',
+    summary: 'Platform pipeline: raw identifiers (the platform\'s own) → fingerprints under an epoch, for workers that hold no key; one result per item, { fingerprint } or { why }',
+    body: pipelineFingerprintsBodySchema,
+    bodyLimit: MAX_BULK_BODY_BYTES,
+    output: pipelineFingerprintResultSchema,
+    serve: async ({ body }, { service }) => await service.pipelineFingerprints(body),
+    client: { method: 'pipelineFingerprints', send: req => ({ body: req }), receive: out => out }
   }),
 
   jsonRoute({

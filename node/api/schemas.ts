@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
 import { MAX_ATTEST_ITEMS, MAX_VALUE_LENGTH } from './limits.js'
+import { MAX_FINGERPRINT_ITEMS } from '../pipeline/keys.js'
 import { MAX_EVIDENCE_FILES, MAX_RECIPIENTS, reportInputSchema } from '../../protocol/report/index.js'
 
 /** Named schemas of the API: the `components.schemas` of openapi.json. */
@@ -133,6 +134,18 @@ function flatIssues (issues: readonly Issue[]): Issue[] {
     return flatIssues(closest).map(j => ({ ...j, path: [...i.path, ...j.path] }))
   })
 }
+
+/** POST /v1/pipeline/attach: the Redis a pipeline worker uses (node/pipeline). */
+export const pipelineAttachBodySchema = named('PipelineAttachRequest', z.object({
+  redis: z.string().min(1).max(2048),
+  prefix: z.string().min(1).max(128).optional()
+}).strict())
+
+/** POST /v1/pipeline/fingerprints: raw identifiers a pipeline worker has no fingerprint for yet, under an epoch. */
+export const pipelineFingerprintsBodySchema = named('PipelineFingerprintsRequest', z.object({
+  epoch: z.number().int().min(0).max(0xffffffff),
+  items: z.array(z.object({ kind, value }).strict()).min(1).max(MAX_FINGERPRINT_ITEMS)
+}).strict())
 
 /** One line per problem, at most `max`, naming the field path; never echoes the input's values. */
 export function describeIssues (error: z.ZodError, max = 5): string {

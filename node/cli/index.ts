@@ -11,6 +11,7 @@ import { registerDaemon } from './daemon.js'
 import { EXIT, debugText, errorLine, exitCodeOf, processIO, type CliIO } from './output.js'
 import { registerMatch } from './match.js'
 import { registerOpinion } from './opinion.js'
+import { registerPipeline } from './pipeline.js'
 import { registerQuery } from './query.js'
 import { registerReport } from './report.js'
 import { registerRoster } from './roster.js'
@@ -42,6 +43,7 @@ export function buildProgram (ctx: Context): Command {
   registerQuery(program, ctx)
   registerOpinion(program, ctx)
   registerMatch(program, ctx)
+  registerPipeline(program, ctx)
   registerReport(program, ctx)
   return program
 }

@@ -6,6 +6,7 @@ import type { MatchSummary } from '../../../../node/match/index.js'
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
+import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
 import { StatusFeed } from '../../../../node/events.js'
 import type { ErrorCategory } from '../../../../protocol/errors.js'
 
@@ -27,6 +28,8 @@ export type Call =
   | { method: 'reportInbox' }
   | { method: 'reportShow', id: string }
   | { method: 'reportExport', id: string, outPath: string }
+  | { method: 'pipelineAttach', req: PipelineAttachRequest }
+  | { method: 'pipelineFingerprints', req: PipelineFingerprintRequest }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
 
@@ -264,5 +267,17 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'reportExport', id, outPath })
     this.#maybeFail()
     return { id, out: outPath, bytes: 1234, sha256: '12'.repeat(32), receipts: 1, exporter: 'police' }
+  }
+
+  async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> {
+    this.calls.push({ method: 'pipelineAttach', req })
+    this.#maybeFail()
+    return { prefix: req.prefix ?? 'alliance', epoch: 1, snapshot: 's1', version: '0-0', entries: 0, defaultCountry: 'GB', cacheKey: 'AAAA' }
+  }
+
+  async pipelineFingerprints (req: PipelineFingerprintRequest): Promise<PipelineFingerprintResult> {
+    this.calls.push({ method: 'pipelineFingerprints', req })
+    this.#maybeFail()
+    return { epoch: req.epoch, results: req.items.map((_, i) => ({ fingerprint: FP(i) })) }
   }
 }

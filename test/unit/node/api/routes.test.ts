@@ -188,6 +188,16 @@ describe('node/api client and server agree on every route', function () {
       calls: [{ method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle' }],
       answer: ANSWERS.reportExport
     },
+    pipelineAttach: {
+      run: async c => await c.pipelineAttach({ redis: 'redis://127.0.0.1:6379', prefix: 'p' }),
+      calls: [{ method: 'pipelineAttach', req: { redis: 'redis://127.0.0.1:6379', prefix: 'p' } }],
+      answer: { prefix: 'p', epoch: 1, snapshot: 's1', version: '0-0', entries: 0, defaultCountry: 'GB', cacheKey: 'AAAA' }
+    },
+    pipelineFingerprints: {
+      run: async c => await c.pipelineFingerprints({ epoch: 2, items: [{ kind: 'email', value: 'a@example.org' }] }),
+      calls: [{ method: 'pipelineFingerprints', req: { epoch: 2, items: [{ kind: 'email', value: 'a@example.org' }] } }],
+      answer: { epoch: 2, results: [{ fingerprint: FP(0) }] }
+    },
     metrics: { run: async c => await c.request('metrics'), calls: [], answer: (got: unknown) => assert.match(got as string, /^# TYPE alliance_api_requests_total counter$/m) },
     openapi: { run: async c => await c.request('openapi'), calls: [], answer: openApiDocument() }
   }

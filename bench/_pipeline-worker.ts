@@ -1,0 +1,34 @@
+/**
+ * One pipeline worker process for bench/pipeline.ts: the real PipelineWorker,
+ * its node link over HTTP to the bench's stand-in for the node's two
+ * pipeline routes. On SIGTERM it stops and prints `STATS {json}` (its own
+ * CPU seconds and peak RSS) on stdout.
+ * Args: <redis url> <node url> <consumer> <input> <output> <group>
+ */
+import '../node/polyfill.js'
+import { createLogger } from '../node/logger.js'
+import { PipelineWorker, type NodeLink } from '../node/pipeline/worker.js'
+
+const [redis, nodeUrl, consumer, input, output, group] = process.argv.slice(2)
+const post = async <T>(path: string, body: unknown): Promise<T> => {
+  const res = await fetch(nodeUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`)
+  return await res.json() as T
+}
+const node: NodeLink = {
+  attach: async (req) => await post('/v1/pipeline/attach', req),
+  fingerprints: async (req) => await post('/v1/pipeline/fingerprints', req)
+}
+const logger = createLogger({ level: 'warn', sink: (l) => { process.stderr.write(l + '\n') } })
+const cpu0 = process.cpuUsage()
+const worker = new PipelineWorker({ redis, input, output, group, consumer, claimIdleMs: 60_000 }, { node, logger: logger.forComponent('bench:worker') })
+await worker.start()
+process.stderr.write(`worker ${consumer} running\n`)
+process.once('SIGTERM', () => {
+  void (async () => {
+    await worker.stop()
+    const c = process.cpuUsage(cpu0)
+    process.stdout.write(`STATS ${JSON.stringify({ consumer, cpuS: (c.user + c.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...worker.stats })}\n`)
+    process.exit(0)
+  })()
+})

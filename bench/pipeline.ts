@@ -1,0 +1,272 @@
+/**
+ * The platform pipeline (issue 14): a producer, one redis-server and 1, then
+ * 2, pipeline worker processes on this machine; N listings (default
+ * 2,000,000) against LISTED listed fingerprints (default 1,000,000).
+ *
+ *   end to end   listings/s from the first entry produced to the last one
+ *                decided and acknowledged (the group has nothing pending and
+ *                no lag, the output stream holds N decisions); the producer
+ *                adds entries flat out while the workers decide.
+ *   worker CPU   CPU-seconds per 1,000,000 listings, summed over the worker
+ *                processes (their own process.cpuUsage()).
+ *   Redis CPU    redis-server's CPU-seconds per 1,000,000 listings (INFO cpu).
+ *   RSS          peak RSS per worker process.
+ *   baseline     the in-process matcher (`alliance match`'s createMatchPool,
+ *                one lane) over the same listings as CSV, in this process:
+ *                listings/s and CPU-seconds per 1,000,000 listings.
+ *
+ * The node's part is a stand-in in this process: the blocklist is published
+ * to Redis by the real PipelinePublisher from a synthetic index (as
+ * bench/match.ts builds one: attesting a million fingerprints through a
+ * node would dominate the run), and the node's two pipeline routes
+ * (attach, fingerprints) are served by a small HTTP server that
+ * canonicalises and fingerprints exactly as FingerprintService does.
+ * Workers are the real PipelineWorker in their own processes
+ * (bench/_pipeline-worker.ts). Redis is flushed between the runs, so each
+ * starts with a cold fingerprint cache.
+ *
+ * Env: N, LISTED, SELLERS. Quick: N=200000 LISTED=200000 npm run bench -- pipeline
+ * The last line is `RESULT {json}`: listings_per_s_1w, listings_per_s_2w,
+ * inprocess_listings_per_s, worker_cpu_s_per_m, redis_cpu_s_per_m,
+ * worker_rss_mb, and the figures they come from.
+ */
+import '../node/polyfill.js'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { canonicalBytes, InvalidIdentifierError } from '../protocol/canonical/index.js'
+import { createSuite } from '../protocol/fingerprint/index.js'
+import type { Kind } from '../protocol/kinds.js'
+import type { Status } from '../protocol/consensus/rule.js'
+import { createMatchPool, type IndexInput } from '../node/match/index.js'
+import { createLogger } from '../node/logger.js'
+import { freePort } from '../node/home.js'
+import { PipelinePublisher } from '../node/pipeline/publisher.js'
+import { connectRedis, type Redis } from '../node/pipeline/redis.js'
+import { addEntries, listingFields } from '../node/pipeline/producer.js'
+import { csvChunks, generateListings, plantedAttestations, type ListingsSpec } from '../examples/listings.js'
+import { prng, range } from '../examples/synthetic.js'
+import { fmt, result } from './_util.js'
+import { runBench, say, sleep, stopChild, track, trackDir } from './_procs.js'
+
+const env = (name: string, d: number): number => process.env[name] === undefined ? d : Number(process.env[name])
+const N = env('N', 2_000_000)
+const LISTED = env('LISTED', 1_000_000)
+const SELLERS = env('SELLERS', Math.max(1000, Math.min(500_000, Math.round(N / 20))))
+const PLANTED = Math.max(10, Math.round(SELLERS / 100))
+const ORGS = ['brand-a', 'brand-b', 'brand-c', 'brand-d', 'police-1']
+const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff)
+const suite = createSuite({ name: 'hmac-sha256', epoch: 1, key })
+const spec: ListingsSpec = { seed: 42, listings: N, sellers: SELLERS, counterfeiters: range(1, 1 + PLANTED) }
+const WORKER = fileURLToPath(new URL('./_pipeline-worker.ts', import.meta.url))
+
+/** The blocklist: planted counterfeiters (listed) and random listed fingerprints, as bench/match.ts makes it. */
+function * explanations (): Generator<IndexInput & { status: Status }> {
+  const rnd = prng(7)
+  const now = Date.now()
+  let n = 0
+  for (const a of plantedAttestations(spec, 99)) {
+    n++
+    yield { fingerprint: suite.fingerprint(a.kind, canonicalBytes(a.kind, a.value, { defaultCountry: 'GB' })), kind: a.kind, status: 'listed', positive: [{ org: 'brand-a' }, { org: 'brand-b' }], negative: [], expires: now + 90 * 86400_000 }
+  }
+  const kinds: Kind[] = ['email', 'phone', 'seller-account', 'domain', 'payment-account']
+  for (; n < LISTED; n++) {
+    const fp = new Uint8Array(32)
+    for (let i = 0; i < 32; i += 4) { const w = Math.floor(rnd() * 2 ** 32); fp[i] = w; fp[i + 1] = w >>> 8; fp[i + 2] = w >>> 16; fp[i + 3] = w >>> 24 }
+    const o = Math.floor(rnd() * ORGS.length)
+    yield { fingerprint: fp, kind: kinds[n % kinds.length], status: 'listed', positive: [{ org: ORGS[o] }, { org: ORGS[(o + 1) % ORGS.length] }], negative: [], expires: now + Math.floor(rnd() * 180) * 86400_000 }
+  }
+}
+const blocklist = [...explanations()]
+
+async function startRedis (): Promise<{ url: string, pid: number, stop: () => Promise<void> }> {
+  const dir = trackDir(mkdtempSync(join(tmpdir(), 'bench-redis-')))
+  const port = await freePort('127.0.0.1')
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] }))
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('Ready to accept connections')) resolve() })
+    child.once('exit', code => reject(new Error(`redis-server exited with ${String(code)}`)))
+  })
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid as number, stop: async () => { await stopChild(child) } }
+}
+
+/** The node's two pipeline routes, as FingerprintService answers them (canonicalise, then the suite). */
+async function startNodeStandIn (attach: () => Promise<unknown>): Promise<{ url: string, close: () => void }> {
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => {
+      void (async () => {
+        let out: unknown
+        if (req.url === '/v1/pipeline/attach') out = await attach()
+        else {
+          const { epoch, items } = JSON.parse(body) as { epoch: number, items: Array<{ kind: Kind, value: string }> }
+          out = {
+            epoch,
+            results: items.map(it => {
+              try {
+                return { fingerprint: Buffer.from(suite.fingerprint(it.kind, canonicalBytes(it.kind, it.value, { defaultCountry: 'GB' }))).toString('hex') }
+              } catch (err) {
+                if (err instanceof InvalidIdentifierError) return { why: err.why }
+                throw err
+              }
+            })
+          }
+        }
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify(out))
+      })()
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const addr = server.address() as { port: number }
+  return { url: `http://127.0.0.1:${addr.port}`, close: () => { server.close() } }
+}
+
+async function redisCpu (r: Redis): Promise<number> {
+  const info = await r.info('cpu')
+  const v = (k: string): number => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? 0)
+  return v('used_cpu_user') + v('used_cpu_sys')
+}
+
+interface RunResult { workers: number, seconds: number, perSecond: number, workerCpuS: number, redisCpuS: number, producerCpuS: number, rssMb: number[], fromNode: number, fromShared: number }
+
+async function run (redisUrl: string, nodeUrl: string, workers: number): Promise<RunResult> {
+  const r = await connectRedis(redisUrl, { name: 'bench' })
+  const input = `listings-${workers}w`
+  const output = `decisions-${workers}w`
+  const group = `matchers-${workers}w`
+  const procs = []
+  for (let i = 0; i < workers; i++) {
+    const child = track(spawn(process.execPath, ['--import', 'tsx', WORKER, redisUrl, nodeUrl, `w${i + 1}`, input, output, group], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    let out = ''
+    let err = ''
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+    await new Promise<void>((resolve, reject) => {
+      child.stderr?.on('data', (d: Buffer) => { err += d.toString(); if (err.includes('running')) resolve() })
+      child.once('exit', code => reject(new Error(`worker exited with ${String(code)}: ${err.slice(-1000)}`)))
+    })
+    procs.push({ child, stdout: () => out })
+  }
+  const redis0 = await redisCpu(r)
+  const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  // produce flat out, 1,000 listings per command
+  let part: string[][] = []
+  let produced = 0
+  for (const g of generateListings(spec)) {
+    part.push(listingFields(g.row))
+    if (part.length === 1000) {
+      await addEntries(r, input, part)
+      produced += part.length
+      part = []
+      if (produced % 200_000 === 0) say(`  ${workers}w: produced ${fmt(produced)}, decided ${fmt(await r.xlen(output))}`)
+    }
+  }
+  await addEntries(r, input, part)
+  const c = process.cpuUsage(cpu0)
+  const producerCpuS = (c.user + c.system) / 1e6
+  for (;;) {
+    const decided = await r.xlen(output)
+    if (decided >= N) {
+      const g = (await r.xinfo('GROUPS', input) as unknown[][])[0]
+      const o: Record<string, unknown> = {}
+      for (let i = 0; i < g.length; i += 2) o[String(g[i])] = g[i + 1]
+      if (Number(o.pending) === 0 && Number(o.lag) === 0) break
+    }
+    await sleep(20)
+  }
+  const seconds = (performance.now() - t0) / 1000
+  const redisCpuS = await redisCpu(r) - redis0
+  const stats: Array<{ cpuS: number, maxRssMb: number, resolve: { node: number, shared: number } }> = []
+  for (const p of procs) {
+    await stopChild(p.child)
+    const line = p.stdout().split('\n').find(l => l.startsWith('STATS '))
+    if (line !== undefined) stats.push(JSON.parse(line.slice(6)))
+  }
+  await r.flushall()
+  r.disconnect()
+  const res: RunResult = {
+    workers,
+    seconds,
+    perSecond: N / seconds,
+    workerCpuS: stats.reduce((a, s) => a + s.cpuS, 0),
+    redisCpuS,
+    producerCpuS,
+    rssMb: stats.map(s => s.maxRssMb),
+    fromNode: stats.reduce((a, s) => a + s.resolve.node, 0),
+    fromShared: stats.reduce((a, s) => a + s.resolve.shared, 0)
+  }
+  say(`${workers} worker(s): ${fmt(N)} listings end to end in ${seconds.toFixed(1)} s = ${fmt(res.perSecond)} listings/s; worker CPU ${res.workerCpuS.toFixed(1)} s, Redis CPU ${redisCpuS.toFixed(1)} s, producer CPU ${producerCpuS.toFixed(1)} s; peak RSS ${res.rssMb.join(', ')} MB; fingerprints from the node ${fmt(res.fromNode)}, from the shared cache ${fmt(res.fromShared)}`)
+  return res
+}
+
+await runBench(async () => {
+  say(`pipeline bench: ${fmt(N)} listings from ${fmt(SELLERS)} sellers against ${fmt(blocklist.length)} listed fingerprints`)
+  const redis = await startRedis()
+  const logger = createLogger({ level: 'warn', sink: (l) => { process.stderr.write(l + '\n') } })
+  let publisher: PipelinePublisher | undefined
+  const attach = async (): Promise<unknown> => {
+    if (publisher === undefined || publisher.published === undefined) {
+      const p = new PipelinePublisher({ redis: redis.url, prefix: 'alliance' }, {
+        state: { index: { entries: () => blocklist } } as never,
+        decisionEpoch: () => 1,
+        logger: logger.forComponent('bench:publisher')
+      })
+      await p.start()
+      publisher = p
+    }
+    const pub = publisher.published as { snapshot: string, version: string, entries: number }
+    return { prefix: 'alliance', epoch: 1, snapshot: pub.snapshot, version: pub.version, entries: pub.entries, defaultCountry: 'GB', cacheKey: Buffer.alloc(32, 7).toString('base64url') }
+  }
+  const node = await startNodeStandIn(attach)
+
+  // baseline: the in-process matcher over the same listings, one lane
+  const { BlocklistIndex } = await import('../node/match/index.js')
+  const index = BlocklistIndex.fromExplanations(blocklist, { initialCapacity: blocklist.length })
+  const pool = await createMatchPool({ index, key: { suite: 'hmac-sha256', epoch: 1, key }, workers: 1, defaultCountry: 'GB' })
+  const sink = new Writable({ write (_c, _e, cb) { cb() } })
+  const bc0 = process.cpuUsage()
+  const summary = await pool.matchFile(csvChunks(spec) as unknown as AsyncIterable<Uint8Array>, { out: sink, rejects: new Writable({ write (_c, _e, cb) { cb() } }), emit: 'all' })
+  const bc = process.cpuUsage(bc0)
+  await pool.close()
+  const inprocCpuS = (bc.user + bc.system) / 1e6
+  say(`in-process matcher (one lane): ${fmt(summary.listingsPerSecond)} listings/s, ${(inprocCpuS / N * 1e6).toFixed(1)} CPU-s per 1,000,000 listings (generator, reader and lane)`)
+
+  const one = await run(redis.url, node.url, 1)
+  publisher = undefined // flushed: publish again for the next run
+  const two = await run(redis.url, node.url, 2)
+  node.close()
+  await redis.stop()
+
+  const perM = (s: number): number => Math.round(s / N * 1e6 * 10) / 10
+  const workerCpuPerM = perM(two.workerCpuS)
+  const inprocPerM = perM(inprocCpuS)
+  say('')
+  say('| case | listings/s end to end | worker CPU-s per 1M | Redis CPU-s per 1M | producer CPU-s per 1M | peak RSS per worker |')
+  say('| --- | --- | --- | --- | --- | --- |')
+  for (const x of [one, two]) say(`| ${x.workers} worker(s) | ${fmt(x.perSecond)} | ${perM(x.workerCpuS)} | ${perM(x.redisCpuS)} | ${perM(x.producerCpuS)} | ${x.rssMb.join(', ')} MB |`)
+  say(`| in-process matcher, one lane | ${fmt(summary.listingsPerSecond)} | ${inprocPerM} | | | |`)
+  say(`worker CPU per listing / in-process: ${(workerCpuPerM / inprocPerM).toFixed(2)} (target ≤ 1.5); 2 workers ≥ 60,000 listings/s: ${two.perSecond >= 60_000 ? 'met' : 'MISSED'}`)
+  result({
+    listings_per_s_1w: Math.round(one.perSecond),
+    listings_per_s_2w: Math.round(two.perSecond),
+    inprocess_listings_per_s: Math.round(summary.listingsPerSecond),
+    worker_cpu_s_per_m: workerCpuPerM,
+    redis_cpu_s_per_m: perM(two.redisCpuS),
+    worker_rss_mb: Math.max(...one.rssMb, ...two.rssMb),
+    inprocess_cpu_s_per_m: inprocPerM,
+    worker_cpu_to_inprocess: Math.round(workerCpuPerM / inprocPerM * 100) / 100,
+    worker_cpu_s_per_m_1w: perM(one.workerCpuS),
+    redis_cpu_s_per_m_1w: perM(one.redisCpuS),
+    producer_cpu_s_per_m: perM(two.producerCpuS),
+    n: N,
+    listed: blocklist.length,
+    sellers: SELLERS
+  })
+})

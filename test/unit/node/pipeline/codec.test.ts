@@ -1,0 +1,86 @@
+/**
+ * The pipeline's records in Redis: a blocklist batch decodes to index inputs
+ * that make a worker's BlocklistIndex explain exactly as the node's does;
+ * seen batches round-trip; damaged bytes are a named error, never a partial
+ * result. Listing entries: each malformed shape has its dead-letter reason.
+ */
+import assert from 'node:assert/strict'
+import { BlocklistIndex, PROBES, type IndexInput } from '../../../../node/match/index.js'
+import { decodeBlocklist, decodeSeen, encodeBlocklist, encodeSeen, seenBatchOf } from '../../../../node/pipeline/codec.js'
+import { parseEntry } from '../../../../node/pipeline/entry.js'
+import { cacheKeyOf } from '../../../../node/pipeline/cache-key.js'
+
+const fp = (b: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (b * 31 + i) & 0xff)
+const orgs = (n: number, p = 'org'): Array<{ org: string }> => Array.from({ length: n }, (_, i) => ({ org: `${p}-${i}` }))
+
+describe('pipeline codec', () => {
+  it('a blocklist batch rebuilds an index that explains every fingerprint as the original', () => {
+    const inputs: IndexInput[] = [
+      { fingerprint: fp(1), kind: 'email', status: 'listed', positive: orgs(2), negative: [], expires: 1_900_000_000_000, confirmations: 3 },
+      { fingerprint: fp(2), kind: 'phone', status: 'disputed', positive: orgs(12), negative: orgs(3, 'neg'), expires: Number.POSITIVE_INFINITY },
+      { fingerprint: fp(3), kind: undefined, status: 'candidate', positive: orgs(1), negative: [], expires: 5 }
+    ]
+    const original = BlocklistIndex.fromExplanations(inputs)
+    const decoded = decodeBlocklist(encodeBlocklist(inputs.map(x => ({ x, from: 'absent' as const }))))
+    assert.equal(decoded.length, 3)
+    assert.ok(decoded.every(d => d.from === 'absent'))
+    const copy = BlocklistIndex.fromExplanations(decoded)
+    for (const i of inputs) assert.deepEqual(copy.explain(i.fingerprint), original.explain(i.fingerprint))
+  })
+
+  it('damaged blocklist bytes are a PipelineRecordError: truncated, trailing, unknown org, unknown version', () => {
+    const good = encodeBlocklist([{ x: { fingerprint: fp(1), kind: 'email', status: 'listed', positive: orgs(2), negative: [], expires: 1 } }])
+    const damaged: Buffer[] = [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), Buffer.from([2, ...good.subarray(1)])]
+    const badOrg = Buffer.from(good)
+    badOrg.writeUInt16LE(999, badOrg.length - 2) // the last org id
+    damaged.push(badOrg)
+    for (const b of damaged) assert.throws(() => decodeBlocklist(b), { name: 'PipelineRecordError' })
+  })
+
+  it('seen batches round-trip (fingerprints as 16-byte prefixes) and damaged ones throw', () => {
+    const listings = [{ listingId: 'L1', probes: [0, 2], fps: [fp(1), fp(2)] }, { listingId: 'Lé', probes: [], fps: [] }]
+    const buf = encodeSeen(listings)
+    const batch = decodeSeen(buf, 7)
+    assert.deepEqual(batch, seenBatchOf(listings, 7))
+    assert.deepEqual(batch.listingIds, ['L1', 'Lé'])
+    assert.deepEqual([...batch.fps.subarray(0, 16)], [...fp(1).subarray(0, 16)])
+    assert.deepEqual([...batch.fps.subarray(16, 32)], new Array(16).fill(0))
+    assert.throws(() => decodeSeen(buf.subarray(0, buf.length - 3), 0), { name: 'PipelineRecordError' })
+    const badProbe = Buffer.from(buf)
+    badProbe[1 + 4 + 2 + 2 + 1] = PROBES.length // L1's first probe
+    assert.throws(() => decodeSeen(badProbe, 0), { name: 'PipelineRecordError' })
+  })
+})
+
+describe('pipeline listing entries', () => {
+  const b = (...s: string[]): Buffer[] => s.map(x => Buffer.from(x))
+  it('a well-formed entry: listing id and identifier values as bytes; other fields ignored', () => {
+    const e = parseEntry('1-0', b('listing_id', 'L1', 'email', 'a@example.org', 'colour', 'red'))
+    assert.ok(!('reason' in e))
+    assert.equal(e.listingId, 'L1')
+    assert.equal(e.values[1]?.toString(), 'a@example.org')
+  })
+  it('each malformed shape has its reason', () => {
+    const cases: Array<[Buffer[], string]> = [
+      [b('email', 'a@example.org'), 'missing_listing_id'],
+      [b('listing_id', '  ', 'email', 'a@example.org'), 'missing_listing_id'],
+      [b('listing_id', 'x'.repeat(1025), 'email', 'a@example.org'), 'listing_id_too_long'],
+      [[Buffer.from('listing_id'), Buffer.from([0xff, 0xfe]), Buffer.from('email'), Buffer.from('a@b.c')], 'bad_utf8'],
+      [b('listing_id', 'L1', 'email', 'a@example.org', 'email', 'b@example.org'), 'duplicate_field'],
+      [b('listing_id', 'L1', 'colour', 'red'), 'no_identifier_fields'],
+      [b('listing_id', 'L1', 'seller_name', 'y'.repeat(70_000)), 'entry_too_large']
+    ]
+    for (const [fields, reason] of cases) assert.equal((parseEntry('1-0', fields) as { reason?: string }).reason, reason)
+  })
+})
+
+describe('pipeline cache keys', () => {
+  it('depend on the secret, the epoch, the kind and the value, and are 16 bytes', () => {
+    const s1 = Buffer.alloc(32, 1)
+    const v = new TextEncoder().encode('+447400123456')
+    const k = cacheKeyOf(s1, 1, 'phone', v)
+    assert.equal(k.length, 16)
+    assert.deepEqual(cacheKeyOf(s1, 1, 'phone', v), k)
+    for (const other of [cacheKeyOf(Buffer.alloc(32, 2), 1, 'phone', v), cacheKeyOf(s1, 2, 'phone', v), cacheKeyOf(s1, 1, 'email', v), cacheKeyOf(s1, 1, 'phone', v.subarray(1))]) assert.notDeepEqual(other, k)
+  })
+})
