@@ -24,6 +24,11 @@ export const MAX_ROSTER_BYTES = 1536 * 1024
 export const MAX_MEMBERS = 1000
 /** Nodes (keys) one org may run. */
 export const MAX_NODES_PER_MEMBER = 16
+/**
+ * Nodes in one roster, all orgs together: every node gets a sealed copy of
+ * the epoch key, so no more than MAX_SEALED_KEYS (1,000 orgs × 4 nodes).
+ */
+export const MAX_ROSTER_NODES = 4096
 /** Listen addresses advertised per node. */
 export const MAX_ADDRS_PER_NODE = 8
 /** One signature per member org at most, plus a few rotated keys. */
@@ -44,6 +49,12 @@ export const MAX_SEGMENT_BYTES = 4 * 1024 * 1024
 /** A sync response frame carries at most this many bytes (several segments). */
 export const MAX_SYNC_RESPONSE_BYTES = 8 * 1024 * 1024
 export const MAX_SEGMENTS_PER_RESPONSE = 4096
+/**
+ * Entries in one sync response frame, all segments together: a responder
+ * sends at most the requester's batch (≤ MAX_SEGMENT_ENTRIES) per frame.
+ * Without it 8 MiB of empty entries is ~4 million objects to build.
+ */
+export const MAX_SYNC_RESPONSE_ENTRIES = MAX_SEGMENT_ENTRIES
 /** Heads in a sync request: one per author key (1,000 orgs × 16 nodes). */
 export const MAX_HEADS = MAX_MEMBERS * MAX_NODES_PER_MEMBER
 /** Head is ~80 bytes; 16,000 of them ~1.3 MB. */
