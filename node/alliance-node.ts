@@ -151,7 +151,7 @@ export class AllianceNode implements NodeService {
     this.gossip = new GossipService({
       host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:gossip'),
       onRejected: (reason) => { this.onRejected(reason) },
-      onGap: (peer) => { void this.sync.syncWith(peer) }
+      onGap: async (peer) => (await this.sync.syncWith(peer))?.accepted
     })
     this.vault = p.vault
     const vault = p.vault
