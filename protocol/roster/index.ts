@@ -10,7 +10,9 @@
  */
 import { bytesEqual, toHex } from '../bytes.js'
 import { decodeRoster, encodeRoster } from '../codec/index.js'
-import { verifySignature, type Signer } from '../ed25519.js'
+import { assertStrongEd25519Key, verifySignature, type Signer } from '../ed25519.js'
+import { assertStrongX25519Key } from '../x25519.js'
+import { MAX_ROSTER_NODES } from '../limits.js'
 import { ProtocolError } from '../errors.js'
 import { TAGS, tagPrefix, taggedHash } from '../hash.js'
 import type { Role } from '../kinds.js'
@@ -77,6 +79,7 @@ export function validateRoster (r: Roster): void {
   const orgs = new Set<string>()
   const keys = new Set<string>()
   const peers = new Set<string>()
+  let nodes = 0
   for (const m of r.members) {
     if (!ORG_ID_RE.test(m.org)) throw new InvalidRosterError(`org id "${m.org}" must match ${ORG_ID_RE.source}`)
     if (orgs.has(m.org)) throw new InvalidRosterError(`org ${m.org} listed twice`)
@@ -84,7 +87,12 @@ export function validateRoster (r: Roster): void {
     if (m.roles.length === 0) throw new InvalidRosterError(`org ${m.org} has no role`)
     if (new Set(m.roles).size !== m.roles.length) throw new InvalidRosterError(`org ${m.org} lists a role twice`)
     if (m.nodes.length === 0) throw new InvalidRosterError(`org ${m.org} has no node`)
+    nodes += m.nodes.length
+    if (nodes > MAX_ROSTER_NODES) throw new InvalidRosterError(`more than ${MAX_ROSTER_NODES} nodes in all`)
     for (const n of m.nodes) {
+      // a small-order signing key lets anyone sign as the org; a small-order box key makes its sealed keys readable
+      assertStrongEd25519Key(n.signKey, `signing key of org ${m.org}`)
+      assertStrongX25519Key(n.boxKey, `box key of org ${m.org}`)
       for (const [set, k, what] of [[keys, toHex(n.signKey), 'signing key'], [keys, 'box:' + toHex(n.boxKey), 'box key'], [peers, toHex(n.peerId), 'peer id']] as const) {
         if (set.has(k)) throw new InvalidRosterError(`${what} of org ${m.org} is used twice in the roster`)
         set.add(k)

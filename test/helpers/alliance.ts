@@ -4,6 +4,7 @@
  * real key files instead.
  */
 import { randomBytes } from 'node:crypto'
+import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSeed, signerFromSeed, type Signer } from '../../protocol/ed25519.js'
 import { DEFAULT_POLICY, RosterChain, signRoster, unsignedRoster } from '../../protocol/roster/index.js'
 import type { Role } from '../../protocol/kinds.js'
@@ -34,7 +35,7 @@ export function memberOf (o: TestOrg): Member {
     org: o.org,
     name: o.org.toUpperCase(),
     roles: o.roles,
-    nodes: o.signers.map(s => ({ signKey: s.publicKey, boxKey: new Uint8Array(randomBytes(32)), peerId: new Uint8Array(randomBytes(34)), addrs: [] }))
+    nodes: o.signers.map(s => ({ signKey: s.publicKey, boxKey: x25519.getPublicKey(x25519.utils.randomSecretKey()), peerId: new Uint8Array(randomBytes(34)), addrs: [] }))
   }
 }
 
