@@ -32,4 +32,3 @@ describe('fault: weak keys', function () {
     record('weakKeys', { cardsRefused: refused })
   })
 })
-})
