@@ -62,5 +62,10 @@ export const MAX_SYNC_REQUEST_BYTES = 2 * 1024 * 1024
 /** Equivocation evidence: two segments of at most one frame each. */
 export const MAX_EQUIVOCATION_BYTES = 2 * MAX_SEGMENT_BYTES + 64
 
+/** An entry carrying a signed roster: the roster, one signature per org, and the entry's own fields. */
+export const MAX_ROSTER_ENTRY_BYTES = MAX_ROSTER_BYTES + MAX_ROSTER_SIGNATURES * 104 + 1024
+/** An entry carrying sealed epoch keys: one per node, each recipient, encapsulated key and ciphertext with framing. */
+export const MAX_KEY_EPOCH_ENTRY_BYTES = MAX_SEALED_KEYS * (MAX_SEALED_CIPHERTEXT_BYTES + 80) + 1024
+
 /** Confidence is a percentage. */
 export const MAX_CONFIDENCE = 100

@@ -242,25 +242,35 @@ function entryTo (e: Entry): Wire {
   return w
 }
 
-function isStatement (b: Body): boolean {
-  return b.type === 'attestation' || b.type === 'retraction' || b.type === 'opinion'
+/**
+ * Each body type's own entry size limit: statements and key-epoch
+ * announcements (no sealed keys) are small; a roster or a key distribution
+ * may be large, each up to what its counts allow.
+ */
+function entryLimit (b: Body): { what: string, limit: number } {
+  switch (b.type) {
+    case 'roster': return { what: 'roster entry', limit: L.MAX_ROSTER_ENTRY_BYTES }
+    case 'key-epoch': return b.sealed.length > 0
+      ? { what: 'key distribution entry', limit: L.MAX_KEY_EPOCH_ENTRY_BYTES }
+      : { what: 'key epoch announcement', limit: L.MAX_STATEMENT_ENTRY_BYTES }
+    default: return { what: 'statement entry', limit: L.MAX_STATEMENT_ENTRY_BYTES }
+  }
 }
 
 export function encodeEntry (e: Entry): Uint8Array {
   safeInt(e.seq, 'entry.seq')
   safeInt(e.time, 'entry.time')
   const out = encodeWire(T.Entry, entryTo(e))
-  const limit = isStatement(e.body) ? L.MAX_STATEMENT_ENTRY_BYTES : L.MAX_ENTRY_BYTES
+  const { limit } = entryLimit(e.body)
   if (out.length > limit) throw new OversizeError('entry', out.length, limit)
   return out
 }
 
-/** Decodes one entry; statement entries are held to the tighter statement limit. */
+/** Decodes one entry, held to the size limit of its body type. */
 export function decodeEntry (buf: Uint8Array): Entry {
   const e = decodeStrict(T.Entry, 'entry', buf, L.MAX_ENTRY_BYTES, entryFrom, entryTo, S.ENTRY)
-  if (isStatement(e.body) && buf.length > L.MAX_STATEMENT_ENTRY_BYTES) {
-    throw new OversizeError('statement entry', buf.length, L.MAX_STATEMENT_ENTRY_BYTES)
-  }
+  const { what, limit } = entryLimit(e.body)
+  if (buf.length > limit) throw new OversizeError(what, buf.length, limit)
   return e
 }
 

@@ -53,6 +53,11 @@ export class RosterChainError extends ProtocolError {
   }
 }
 
+/** The smallest number of orgs that is more than half of `orgs`: the least governance threshold allowed. */
+export function majority (orgs: number): number {
+  return Math.floor(orgs / 2) + 1
+}
+
 export const ORG_ID_RE = /^[a-z0-9][a-z0-9.-]{0,62}$/
 /** Entries may not be dated more than a day ahead, whatever the roster says. */
 export const MAX_CLOCK_TOLERANCE_MS = 24 * 3600_000
@@ -102,8 +107,10 @@ export function validateRoster (r: Roster): void {
   const p = r.policy
   if (p.quorum < 1) throw new InvalidRosterError('policy.quorum must be at least 1')
   if (p.quorum > r.members.length) throw new InvalidRosterError(`policy.quorum ${p.quorum} exceeds the ${r.members.length} member orgs: nothing could ever be listed`)
-  if (p.governanceThreshold < 1 || p.governanceThreshold > r.members.length) {
-    throw new InvalidRosterError(`policy.governanceThreshold must be 1..${r.members.length}`)
+  // more than half: two different versions n+1 then always share a signing org (which is the evidence
+  // against it), and no minority can change the roster alone
+  if (p.governanceThreshold < majority(r.members.length) || p.governanceThreshold > r.members.length) {
+    throw new InvalidRosterError(`policy.governanceThreshold must be more than half of the ${r.members.length} member orgs: ${majority(r.members.length)}..${r.members.length}`)
   }
   if (p.maxLifetimeMs < 1) throw new InvalidRosterError('policy.maxLifetimeMs must be positive')
   if (p.clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) throw new InvalidRosterError(`policy.clockToleranceMs must be at most ${MAX_CLOCK_TOLERANCE_MS}`)
@@ -277,7 +284,11 @@ export class RosterChain {
   }
 }
 
-/** Policy defaults for a new alliance; `roster create` starts from these. */
+/**
+ * Policy defaults for a new alliance; `roster create` starts from these.
+ * `governanceThreshold` depends on the number of orgs: set it (at least
+ * `majority(orgs)`), as `roster create` does.
+ */
 export const DEFAULT_POLICY: Policy = {
   quorum: 2,
   governanceThreshold: 1,

@@ -88,6 +88,8 @@ describe('protocol/roster', () => {
       ['quorum 0', r => ({ ...r, policy: { ...r.policy, quorum: 0 } })],
       ['quorum above members', r => ({ ...r, policy: { ...r.policy, quorum: 6 } })],
       ['threshold above members', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 6 } })],
+      ['threshold of 1', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 1 } })],
+      ['threshold of half the orgs or fewer (2 of 5)', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 2 } })],
       ['clock tolerance above a day', r => ({ ...r, policy: { ...r.policy, clockToleranceMs: 2 * 86_400_000 } })],
       ['genesis with prev', r => ({ ...r, prev: new Uint8Array(32) })]
     ]
