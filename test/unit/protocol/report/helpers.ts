@@ -7,7 +7,7 @@ import { x25519 } from '@noble/curves/ed25519.js'
 import { randomBytes } from 'node:crypto'
 import { generateSeed, signerFromSeed, type Signer } from '../../../../protocol/ed25519.js'
 import type { Role } from '../../../../protocol/kinds.js'
-import { DEFAULT_POLICY, RosterChain, signRoster, unsignedRoster } from '../../../../protocol/roster/index.js'
+import { DEFAULT_POLICY, RosterChain, majority, signRoster, unsignedRoster } from '../../../../protocol/roster/index.js'
 import type { Roster } from '../../../../protocol/types.js'
 import {
   buildReport, digestEvidence, parseReportInput, signReport, type EvidenceFile, type Report, type SignedReportResult
@@ -49,7 +49,7 @@ export function rosterOf (orgs: TestOrg[], version = 1, time = GENESIS_TIME, pre
       roles: o.roles,
       nodes: o.nodes.map(n => ({ signKey: n.signer.publicKey, boxKey: n.box.publicKey, peerId: new Uint8Array(randomBytes(34)), addrs: [] }))
     })),
-    policy: { ...DEFAULT_POLICY }
+    policy: { ...DEFAULT_POLICY, governanceThreshold: majority(orgs.length) }
   }
 }
 
