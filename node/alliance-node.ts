@@ -188,7 +188,7 @@ export class AllianceNode implements NodeService {
     const installed = await installedRoster(init.dir).catch(err => {
       throw new NotReadyError(`no valid roster installed in ${init.dir} (${(err as Error).message}); install one with: alliance roster install ${init.dir} <roster.json>`)
     })
-    const store = createStore({ path: join(init.dir, DATA_DIR) })
+    const store = createStore({ path: join(init.dir, DATA_DIR), durable: config.durable })
     await store.open()
     try {
       const damage = await store.checkChains()

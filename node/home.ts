@@ -65,7 +65,13 @@ const configSchema = z.object({
    * that opened the new epoch took effect, even if some member has not
    * re-attested yet (node/services/rotation.ts).
    */
-  rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000)
+  rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+  /**
+   * fsync the store at every segment boundary: acknowledged entries survive
+   * a power cut, not only a killed process, at one fsync per segment
+   * (node/store/level.ts; RELIABILITY.md says what it costs).
+   */
+  durable: z.boolean().default(false)
 }).strict()
 export type NodeConfig = z.infer<typeof configSchema>
 
