@@ -55,6 +55,8 @@ export class AmbiguousReportIdError extends NodeError {
     this.name = 'AmbiguousReportIdError'
     this.authors = authors
   }
+
+  override get category (): ErrorCategory { return 'input' }
 }
 
 /** No report with this id in this node's outbox or inbox. */

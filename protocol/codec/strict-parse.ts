@@ -73,7 +73,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** Parses `buf` as a message of `shape`; throws a named codec error at the first thing out of bounds or not canonical. */
 export function parseStrict (shape: MessageShape, what: string, buf: Uint8Array): Wire {
   const u8 = Object.getPrototypeOf(buf) === Uint8Array.prototype ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-  return new Parser(what, u8).message(shape, 0, u8.length)
+  const p = new Parser(what, u8)
+  const w = p.message(shape, 0, u8.length)
+  if (p.unknownFields) throw new NonCanonicalEncodingError(what)
+  return w
 }
 
 class Parser {
@@ -82,6 +85,12 @@ class Parser {
   readonly #totals = new Map<string, number>()
   /** Where the last varint ended. */
   #pos = 0
+  /**
+   * An unknown field was skipped. As protobufjs does, the rest is still
+   * parsed (bytes that do not parse are malformed, whatever came first);
+   * the message is refused as non-canonical at the end.
+   */
+  unknownFields = false
 
   constructor (what: string, buf: Uint8Array) {
     this.#what = what
@@ -122,7 +131,12 @@ class Parser {
       const no = Math.floor(tag / 8)
       const wire = tag % 8
       const f = shape[no]
-      if (f === undefined || no < last) this.#nonCanonical()
+      if (f === undefined) {
+        pos = this.#skip(wire, pos, end)
+        this.unknownFields = true
+        continue
+      }
+      if (no < last) this.#nonCanonical()
       if (no === last) {
         if (f.max === undefined || f.packed === true) this.#nonCanonical()
         run++
@@ -175,6 +189,35 @@ class Parser {
     }
     if (pos !== end) this.#malformed('a field runs past the end of its message')
     return w
+  }
+
+  /** Skips an unknown field's value (no allocation); malformed if it does not parse. */
+  #skip (wire: number, pos: number, end: number): number {
+    switch (wire) {
+      case 0: this.#varintAny(pos, end); return this.#pos
+      case 1: if (pos + 8 > end) this.#malformed('truncated field'); return pos + 8
+      case 5: if (pos + 4 > end) this.#malformed('truncated field'); return pos + 4
+      case 2: {
+        const len = this.#varintAny(pos, end)
+        if (this.#pos + len > end) this.#malformed('a field runs past the end of its message')
+        return this.#pos + len
+      }
+      default: return this.#malformed(`wire type ${wire}`)
+    }
+  }
+
+  /** A varint of any encoding (an unknown field's: its minimality does not matter, it is refused anyway). */
+  #varintAny (pos: number, end: number): number {
+    let value = 0
+    let mul = 1
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) this.#malformed('truncated varint')
+      const b = this.#buf[pos++]
+      value += (b & 0x7f) * mul
+      mul *= 128
+      if (b < 0x80) { this.#pos = pos; return value }
+    }
+    return this.#malformed('varint longer than 10 bytes')
   }
 
   /** UTF-8 text; refused if not valid UTF-8 (protobufjs would decode it lossily, and it would not re-encode the same). */
