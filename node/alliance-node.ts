@@ -154,7 +154,7 @@ export class AllianceNode implements NodeService {
     this.gossip = new GossipService({
       host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:gossip'),
       onRejected: (reason) => { this.onRejected(reason) },
-      onGap: (peer) => { void this.sync.syncWith(peer) }
+      onGap: async (peer) => (await this.sync.syncWith(peer))?.accepted
     })
     this.vault = p.vault
     const vault = p.vault
@@ -192,7 +192,7 @@ export class AllianceNode implements NodeService {
     const installed = await installedRoster(init.dir).catch(err => {
       throw new NotReadyError(`no valid roster installed in ${init.dir} (${(err as Error).message}); install one with: alliance roster install ${init.dir} <roster.json>`)
     })
-    const store = createStore({ path: join(init.dir, DATA_DIR) })
+    const store = createStore({ path: join(init.dir, DATA_DIR), durable: config.durable })
     await store.open()
     try {
       const damage = await store.checkChains()

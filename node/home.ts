@@ -15,7 +15,10 @@ import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
+import { fromHex } from '../protocol/bytes.js'
+import { weakEd25519Key } from '../protocol/ed25519.js'
 import { isRole, type Role } from '../protocol/kinds.js'
+import { weakX25519Key } from '../protocol/x25519.js'
 import { ORG_ID_RE } from '../protocol/roster/index.js'
 import { InsecureKeyFileError, KeyFileMissingError, NodeError } from './errors.js'
 import { generateNodeKeys, keyFilePaths, loadNodeKeys, type NodeKeys } from './keys.js'
@@ -62,7 +65,13 @@ const configSchema = z.object({
    * that opened the new epoch took effect, even if some member has not
    * re-attested yet (node/services/rotation.ts).
    */
-  rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000)
+  rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+  /**
+   * fsync the store at every segment boundary: acknowledged entries survive
+   * a power cut, not only a killed process, at one fsync per segment
+   * (node/store/level.ts; RELIABILITY.md says what it costs).
+   */
+  durable: z.boolean().default(false)
 }).strict()
 export type NodeConfig = z.infer<typeof configSchema>
 
@@ -81,8 +90,9 @@ export const cardSchema = z.object({
   org: z.string().regex(ORG_ID_RE),
   name: z.string().max(256),
   roles: z.array(z.enum(['brand', 'platform', 'law-enforcement'])).min(1),
-  signKey: z.string().regex(/^[0-9a-f]{64}$/),
-  boxKey: z.string().regex(/^[0-9a-f]{64}$/),
+  // small-order or non-canonical keys would let anyone sign as the org, or read what is sealed to it
+  signKey: z.string().regex(/^[0-9a-f]{64}$/).refine(k => weakEd25519Key(fromHex(k)) === undefined, 'not a usable Ed25519 public key (small order or non-canonical)'),
+  boxKey: z.string().regex(/^[0-9a-f]{64}$/).refine(k => weakX25519Key(fromHex(k)) === undefined, 'not a usable X25519 public key (small order or non-canonical)'),
   peerId: z.string().min(1).max(128),
   addrs: z.array(z.string()).max(8)
 })

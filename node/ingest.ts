@@ -18,9 +18,11 @@ import {
   SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
+import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/roster/bodies.js'
 import type { Equivocation, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
+import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
 import type { Store } from './store/types.js'
 
 /** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
@@ -63,6 +65,8 @@ export interface IngestListeners {
    * Key rotation follows these (node/services/rotation.ts).
    */
   onKeyEpoch?: (body: KeyEpoch, org: string, time: number) => void
+  /** Two valid, different roster versions with one number: evidence kept, the orgs that signed both flagged. */
+  onRosterFork?: (fork: RosterFork) => void
 }
 
 export interface IngestInit {
@@ -93,6 +97,7 @@ export class Ingestor {
   readonly #maxPendingTotal: number
   readonly #pending = new Map<string, Pending>()
   readonly #flagged = new Map<string, number>()
+  readonly #rosterForks: RosterFork[] = []
   /** Per-org entry counts per hour bucket (by entry time), for the roster's rate limit. */
   readonly #rate = new Map<string, number>()
   #queue: Promise<unknown> = Promise.resolve()
@@ -115,6 +120,9 @@ export class Ingestor {
   /** Authors flagged for equivocation (hex key → seq). */
   get flagged (): ReadonlyMap<string, number> { return this.#flagged }
 
+  /** Governance forks seen (kept in the store's meta `rosterForks`, and as the log entries that carried them). */
+  get rosterForks (): readonly RosterFork[] { return this.#rosterForks }
+
   /**
    * Rebuilds the consensus index and rate counters from the store (start-up).
    * Entries were verified when stored; here they are only decoded.
@@ -133,6 +141,7 @@ export class Ingestor {
       n++
     }
     for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
+    this.#rosterForks.push(...await loadRosterForks(this.#store))
     return n
   }
 
@@ -286,8 +295,18 @@ export class Ingestor {
       }
     }
     if (covered.length === 0) return { result: 'duplicate', author }
+    let forks: RosterFork[]
+    try {
+      // roster and key-epoch bodies must mean something to the chain (protocol/roster/bodies.ts)
+      forks = checkChainBodies(this.#chain, covered.map(c => c.entry.body)).forks
+    } catch (err) {
+      // a version or epoch beyond ours: the peer holds what we lack, as with a gap in a log
+      if (err instanceof BodyAheadError) return { result: 'gap', author, have: storedHead, got: covered[0].entry.seq }
+      throw err
+    }
     this.#checkRate(orgs, covered)
     await this.#store.append(v.author, covered, v.signature)
+    for (const f of forks) await this.#rosterFork(f)
     if (pending !== undefined) {
       const rest = pending.entries.findIndex(p => p.entry.seq > last)
       if (rest < 0) this.#pending.delete(author)
@@ -332,6 +351,15 @@ export class Ingestor {
     for (const change of next.changes) this.#listeners.onStatusChange?.(change, 'roster')
     this.#listeners.onRoster?.(next.version)
     return next.version
+  }
+
+  /** Keeps a governance fork as evidence (once per pair) and tells listeners. */
+  async #rosterFork (fork: RosterFork): Promise<void> {
+    if (this.#rosterForks.some(f => sameFork(f, fork))) return
+    this.#rosterForks.push(fork)
+    await saveRosterForks(this.#store, this.#rosterForks)
+    this.#log.warn('governance fork: two valid roster versions with one number; evidence kept, the orgs that signed both flagged', { version: fork.version, orgs: fork.orgs })
+    this.#listeners.onRosterFork?.(fork)
   }
 
   /** Adds a roster version received out of band (`alliance roster update`), in the write queue. */
@@ -402,3 +430,4 @@ export class ForkError extends ProtocolError {
     this.name = 'ForkError'
   }
 }
+

@@ -25,7 +25,7 @@ import { fromHex, toHex } from '../protocol/bytes.js'
 import type { Signer } from '../protocol/ed25519.js'
 import { createEpochMaterial, type EpochMaterial } from '../protocol/fingerprint/index.js'
 import { keepSealedKey } from './services/fingerprints.js'
-import { DEFAULT_POLICY, RosterChain, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
+import { DEFAULT_POLICY, RosterChain, majority, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
 import { decodeRoster } from '../protocol/codec/index.js'
 import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -111,7 +111,7 @@ export async function createRosterFile (opts: CreateRosterOptions): Promise<Rost
     ...DEFAULT_POLICY,
     ...opts.policy,
     quorum: opts.quorum,
-    governanceThreshold: opts.governanceThreshold ?? Math.floor(members.length / 2) + 1,
+    governanceThreshold: opts.governanceThreshold ?? majority(members.length),
     epochKeyCommitment: new Uint8Array(0)
   }
   const material = await createEpochMaterial({ alliance: opts.alliance, suite: policy.suite, epoch: policy.epoch, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
@@ -255,7 +255,7 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
     policy: {
       ...r.policy,
       quorum: opts.quorum ?? Math.min(r.policy.quorum, members.length),
-      governanceThreshold: opts.governanceThreshold ?? Math.min(r.policy.governanceThreshold, members.length)
+      governanceThreshold: opts.governanceThreshold ?? Math.max(Math.min(r.policy.governanceThreshold, members.length), majority(members.length))
     }
   }
   let signed: SignedRoster

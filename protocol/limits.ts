@@ -24,6 +24,13 @@ export const MAX_ROSTER_BYTES = 1536 * 1024
 export const MAX_MEMBERS = 1000
 /** Nodes (keys) one org may run. */
 export const MAX_NODES_PER_MEMBER = 16
+/**
+ * Nodes in one roster, all orgs together: ten per org for the 200 orgs the
+ * alliance is designed for, two each at the 1,000-org ceiling. It bounds the
+ * work of decoding a roster (its worst case must decode in under 50 ms:
+ * test/fault/decode-amplification) and stays under MAX_SEALED_KEYS.
+ */
+export const MAX_ROSTER_NODES = 2048
 /** Listen addresses advertised per node. */
 export const MAX_ADDRS_PER_NODE = 8
 /** One signature per member org at most, plus a few rotated keys. */
@@ -44,12 +51,23 @@ export const MAX_SEGMENT_BYTES = 4 * 1024 * 1024
 /** A sync response frame carries at most this many bytes (several segments). */
 export const MAX_SYNC_RESPONSE_BYTES = 8 * 1024 * 1024
 export const MAX_SEGMENTS_PER_RESPONSE = 4096
+/**
+ * Entries in one sync response frame, all segments together: a responder
+ * sends at most the requester's batch (≤ MAX_SEGMENT_ENTRIES) per frame.
+ * Without it 8 MiB of empty entries is ~4 million objects to build.
+ */
+export const MAX_SYNC_RESPONSE_ENTRIES = MAX_SEGMENT_ENTRIES
 /** Heads in a sync request: one per author key (1,000 orgs × 16 nodes). */
 export const MAX_HEADS = MAX_MEMBERS * MAX_NODES_PER_MEMBER
 /** Head is ~80 bytes; 16,000 of them ~1.3 MB. */
 export const MAX_SYNC_REQUEST_BYTES = 2 * 1024 * 1024
 /** Equivocation evidence: two segments of at most one frame each. */
 export const MAX_EQUIVOCATION_BYTES = 2 * MAX_SEGMENT_BYTES + 64
+
+/** An entry carrying a signed roster: the roster, one signature per org, and the entry's own fields. */
+export const MAX_ROSTER_ENTRY_BYTES = MAX_ROSTER_BYTES + MAX_ROSTER_SIGNATURES * 104 + 1024
+/** An entry carrying sealed epoch keys: one per node, each recipient, encapsulated key and ciphertext with framing. */
+export const MAX_KEY_EPOCH_ENTRY_BYTES = MAX_SEALED_KEYS * (MAX_SEALED_CIPHERTEXT_BYTES + 80) + 1024
 
 /** Confidence is a percentage. */
 export const MAX_CONFIDENCE = 100

@@ -47,6 +47,18 @@ export class InvalidReportRequestError extends NodeError {
   override get category (): ErrorCategory { return 'input' }
 }
 
+/** Several members sent this node a report with this id: name the author. */
+export class AmbiguousReportIdError extends NodeError {
+  readonly authors: string[]
+  constructor (id: string, authors: string[]) {
+    super('ambiguous_report_id', `reports with id ${id} came from ${authors.join(', ')}; name the author`)
+    this.name = 'AmbiguousReportIdError'
+    this.authors = authors
+  }
+
+  override get category (): ErrorCategory { return 'input' }
+}
+
 /** No report with this id in this node's outbox or inbox. */
 export class ReportNotFoundError extends NodeError {
   readonly id: string

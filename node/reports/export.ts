@@ -15,9 +15,9 @@ import type { ComponentLogger } from '../logger.js'
 import type { ReportCustodyView, ReportDetail, ReportExportResult } from '../service.js'
 import type { WriteQueue } from '../store/queue.js'
 import type { CustodyLog } from './custody.js'
-import { EvidenceUnavailableError, ExportTargetExistsError, InvalidReportRequestError, ReportNotFoundError } from './errors.js'
-import { publishNoReplace, writeStreamToFile, type ReportPaths } from './files.js'
-import { checkReportId, unb64, type CustodyAction, type DeliveryRecord, type InboxReport, type OutboxReport } from './records.js'
+import { AmbiguousReportIdError, EvidenceUnavailableError, ExportTargetExistsError, InvalidReportRequestError, ReportNotFoundError } from './errors.js'
+import { inboxDir, publishNoReplace, writeStreamToFile, type ReportPaths } from './files.js'
+import { checkReportId, unb64, type CustodyAction, type DeliveryRecord, type InboxReport, type OutboxReport, type ReceiptRecord } from './records.js'
 import type { ReportStore } from './store/index.js'
 import { custodyView, documentView, inboxItem, outboxItem } from './views.js'
 
@@ -46,13 +46,22 @@ export class ReportExport {
     this.#c = components
   }
 
-  /** The report with this id in the outbox, else in the inbox (ReportNotFoundError). */
-  async #held (id: string): Promise<Held> {
-    const sent = await this.#c.store.sent(id)
+  /**
+   * The report with this id in the outbox, else in the inbox: from `author`
+   * if given; AmbiguousReportIdError if several members used the id and no
+   * author is named (ReportNotFoundError if none).
+   */
+  async #held (id: string, author?: string): Promise<Held> {
+    const sent = author === undefined || author === this.#c.org ? await this.#c.store.sent(id) : undefined
     if (sent !== undefined) return { sent }
-    const got = await this.#c.store.received(id)
-    if (got === undefined) throw new ReportNotFoundError(id)
-    return { got }
+    const got = (await this.#c.store.receivedById(id)).filter(r => author === undefined || r.author === author)
+    if (got.length === 0) throw new ReportNotFoundError(id)
+    if (got.length > 1) throw new AmbiguousReportIdError(id, got.map(r => r.author))
+    return { got: got[0] }
+  }
+
+  async #receipts (h: Held): Promise<ReceiptRecord[]> {
+    return h.sent !== undefined ? await this.#c.store.receipts(h.sent.id) : await this.#c.store.inboxReceipts(h.got)
   }
 
   async #appendCustody (action: CustodyAction, id: string, detail: Record<string, string | number>): Promise<void> {
@@ -70,13 +79,14 @@ export class ReportExport {
   }
 
   /** The report in full. On a recipient, logs `opened` in the chain of custody first. */
-  async show (id: string, by = 'local API'): Promise<ReportDetail> {
+  async show (id: string, by = 'local API', author?: string): Promise<ReportDetail> {
     checkReportId(id)
-    const { sent, got } = await this.#held(id)
+    const h = await this.#held(id, author)
+    const { sent, got } = h
     if (got !== undefined) await this.#appendCustody('opened', id, { by })
     const held = sent ?? got
     const report = decodeReport(decodeSignedReport(unb64(held.signedReport)).report)
-    const receipts = await this.#c.store.receipts(id)
+    const receipts = await this.#receipts(h)
     return {
       direction: sent !== undefined ? 'sent' : 'received',
       id,
@@ -97,14 +107,15 @@ export class ReportExport {
    * received; the author re-reads its original files, which must still
    * match the digests it signed. Logged as `exported` in the chain of custody.
    */
-  async export (id: string, outPath: string): Promise<ReportExportResult> {
+  async export (id: string, outPath: string, author?: string): Promise<ReportExportResult> {
     checkReportId(id)
     if (!isAbsolute(outPath)) throw new InvalidReportRequestError(`the bundle path ${JSON.stringify(outPath)} is not absolute`)
-    const { sent, got } = await this.#held(id)
+    const h = await this.#held(id, author)
+    const { sent, got } = h
     if (await stat(outPath).then(() => true, () => false)) throw new ExportTargetExistsError(outPath)
     const signedReport = unb64((sent ?? got).signedReport)
-    const receipts = (await this.#c.store.receipts(id)).map(r => unb64(r.receipt))
-    const paths = sent !== undefined ? sent.evidence.map(e => e.path) : got.evidence.map(e => join(this.#c.paths.inbox, id, e.file))
+    const receipts = (await this.#receipts(h)).map(r => unb64(r.receipt))
+    const paths = sent !== undefined ? sent.evidence.map(e => e.path) : got.evidence.map(e => join(inboxDir(this.#c.paths, got), e.file))
     const bundle = writeBundle({
       rosters: this.#c.chain(),
       signedReport,

@@ -8,7 +8,8 @@
  * <node dir>/reports/            0700
  *   db/                          LevelDB: outbox, inbox, receipts, custody
  *   outbox/<id>.envelope         an envelope as queued, resent byte for byte; removed once every delivery is final
- *   inbox/<id>/evidence-<i>      evidence files received, checked against the signed report
+ *   inbox/<author>/<id>/evidence-<i>  evidence files received, checked against the signed report
+ *                                (inbox/<id>/ for reports the first release received)
  *   tmp/                         partial files; emptied at start
  * ```
  */
@@ -47,6 +48,11 @@ export async function prepareLayout (p: ReportPaths): Promise<number> {
   const left = await readdir(p.tmp)
   await Promise.all(left.map(async f => { await rm(join(p.tmp, f), { recursive: true, force: true }) }))
   return left.length
+}
+
+/** The folder of a received report's evidence files (by author and id; by id alone for v 1 records). */
+export function inboxDir (p: ReportPaths, r: { v: 1 | 2, author: string, id: string }): string {
+  return r.v === 2 ? join(p.inbox, r.author, r.id) : join(p.inbox, r.id)
 }
 
 export function tmpName (p: ReportPaths, hint: string): string {

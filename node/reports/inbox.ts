@@ -8,7 +8,7 @@
  * did, and stores the report, the receipt and a `received` custody record in
  * one batch. Every refusal goes back on the wire with its reason (wire.ts).
  */
-import { readdir, rename, rm } from 'node:fs/promises'
+import { readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Stream } from '@libp2p/interface'
 import { toHex } from '../../protocol/bytes.js'
@@ -20,7 +20,7 @@ import type { ReportInboxItem } from '../service.js'
 import type { WriteQueue } from '../store/queue.js'
 import type { CustodyLog } from './custody.js'
 import { EnvelopeTooLargeError, ReportBusyError, ReportIdConflictError, ReportServiceNotStartedError } from './errors.js'
-import { privateDir, tmpName, writeStreamToFile, type ReportPaths } from './files.js'
+import { inboxDir, privateDir, tmpName, writeStreamToFile, type ReportPaths } from './files.js'
 import type { ReportMetrics, ReportServiceInit } from './options.js'
 import { b64, checkReportId, unb64, type InboxReport, type ReceiptRecord } from './records.js'
 import type { ReportStore } from './store/index.js'
@@ -52,7 +52,7 @@ export class Inbox {
   readonly #o: InboxOptions
   readonly #c: InboxComponents
   readonly #log: ComponentLogger
-  /** Report ids being received right now: a second stream for one of them is told to retry later. */
+  /** Reports (author/id) being received right now: a second stream for one of them is told to retry later. */
   readonly #receiving = new Set<string>()
   readonly #inbound = new Set<Promise<void>>()
   #abort = new AbortController()
@@ -115,20 +115,24 @@ export class Inbox {
     const digest = toHex(opened.digest)
     const self = toHex(keys.sign.publicKey)
 
-    const held = await store.received(id)
+    // keyed by author and id: another member that learnt this id cannot pre-empt the author's report
+    const author = opened.report.author
+    const held = await store.received(author, id)
     if (held !== undefined) {
       if (held.digest !== digest) throw new ReportIdConflictError(id)
-      const r = await store.receipt(id, self)
+      const r = (await store.inboxReceipts(held)).find(x => x.node === self)
       if (r === undefined) throw new ReportBusyError(id)
       this.#c.metrics?.reportsReceived.inc({ result: 'duplicate' })
       this.#log.info('report already held; answered with the stored receipt', { id, author: opened.report.author, peer })
       return { type: 'receipt', receipt: unb64(r.receipt) }
     }
-    if (this.#receiving.has(id)) throw new ReportBusyError(id)
-    this.#receiving.add(id)
-    const dir = join(this.#c.paths.inbox, id)
+    const slot = `${author}/${id}`
+    if (this.#receiving.has(slot)) throw new ReportBusyError(id)
+    this.#receiving.add(slot)
+    const dir = inboxDir(this.#c.paths, { v: 2, author, id })
     let stored = false
     try {
+      await privateDir(join(this.#c.paths.inbox, author))
       await privateDir(dir)
       const files: InboxReport['evidence'] = []
       let bytes = 0
@@ -144,7 +148,7 @@ export class Inbox {
       const received = this.#c.clock()
       const receipt = createReceipt({ signer: keys.sign, alliance: chain.alliance, recipient: this.#c.org, reportId: opened.report.id, signedReportDigest: opened.digest, received })
       const record: InboxReport = {
-        v: 1,
+        v: 2,
         id,
         digest,
         signedReport: b64(opened.bytes),
@@ -169,8 +173,11 @@ export class Inbox {
     } finally {
       // the id is released only once a failed attempt's files are gone: a retry of the same report
       // that started earlier would have its directory removed under it (found by fuzz-report)
-      if (!stored) await rm(dir, { recursive: true, force: true }).catch(() => {})
-      this.#receiving.delete(id)
+      if (!stored) {
+        await rm(dir, { recursive: true, force: true }).catch(() => {})
+        await rmdir(join(this.#c.paths.inbox, author)).catch(() => {}) // only if empty: the author's other reports stay
+      }
+      this.#receiving.delete(slot)
     }
   }
 
@@ -179,8 +186,9 @@ export class Inbox {
     return (await this.#c.store.allReceived()).sort((a, b) => a.received - b.received).map(inboxItem)
   }
 
-  /** The files in the inbox folder of a report (tests and tools). */
-  async files (id: string): Promise<string[]> {
-    return await readdir(join(this.#c.paths.inbox, checkReportId(id))).catch(() => [])
+  /** The files in the inbox folder of a report, by id (and author, if several authors used the id) (tests and tools). */
+  async files (id: string, author?: string): Promise<string[]> {
+    const held = (await this.#c.store.receivedById(checkReportId(id))).filter(r => author === undefined || r.author === author)
+    return held.length === 0 ? [] : await readdir(inboxDir(this.#c.paths, held[0])).catch(() => [])
   }
 }

@@ -7,8 +7,11 @@
  * Sublevels and keys (store/level.ts; the layout of the first release):
  *   outbox    r/<id>          OutboxReport     a report this node sent (signed report, envelope file, evidence paths)
  *             d/<id>/<node>   DeliveryRecord   one per (report, recipient node): state, attempts, next attempt
- *   inbox     <id>            InboxReport      a report this node received and checked
- *   receipts  <id>/<node>     ReceiptRecord    signed receipts: received by the author, or signed by this recipient
+ *   inbox     <author>/<id>   InboxReport      a report this node received and checked (v 2), keyed by its
+ *                                              author org too: a member that learnt a report id cannot pre-empt it
+ *             <id>            InboxReport      the same, as the first release stored it (v 1; still read)
+ *   receipts  <id>/<node>     ReceiptRecord    signed receipts received by the author (and, v 1, signed by this recipient)
+ *             in/<author>/<id>/<node>           receipts this recipient signed for a v 2 inbox report
  *   custody   <seq>           CustodyRecord    custody.ts (seq zero-padded to 16 digits: key order is seq order)
  * Ids are report ids in hex; <node> is a node's signing key in hex.
  */
@@ -64,7 +67,8 @@ export const deliveryRecordSchema = z.object({
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>
 
 export const inboxReportSchema = z.object({
-  v: z.literal(1),
+  /** 1: stored under <id>, evidence in inbox/<id>/; 2: under <author>/<id>, evidence in inbox/<author>/<id>/ */
+  v: z.union([z.literal(1), z.literal(2)]),
   id: reportId,
   digest: hex32,
   /** encoded SignedReport, base64 */
@@ -113,6 +117,10 @@ export const outboxReportKey = (id: string): string => `r/${id}`
 export const deliveryKey = (id: string, node: string): string => `d/${id}/${node}`
 export const receiptKey = (id: string, node: string): string => `${id}/${node}`
 export const custodyKey = (seq: number): string => String(seq).padStart(16, '0')
+/** Where a received report is stored: by author org and id (v 2), or by id alone (v 1, the first release). */
+export const inboxKey = (r: Pick<InboxReport, 'v' | 'author' | 'id'>): string => r.v === 2 ? `${r.author}/${r.id}` : r.id
+/** Where this recipient keeps the receipt it signed for a received report. */
+export const inboxReceiptKey = (r: Pick<InboxReport, 'v' | 'author' | 'id'>, node: string): string => r.v === 2 ? `in/${r.author}/${r.id}/${node}` : receiptKey(r.id, node)
 /** The (report, node) key of a delivery in memory: one per recipient node of a report. */
 export const deliverySlot = (d: Pick<DeliveryRecord, 'id' | 'node'>): string => `${d.id}/${d.node}`
 

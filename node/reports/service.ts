@@ -131,15 +131,15 @@ export class ReportService {
   }
 
   /** The report in full. On a recipient, logs `opened` in the chain of custody first. */
-  async show (id: string, by = 'local API'): Promise<ReportDetail> {
+  async show (id: string, by = 'local API', author?: string): Promise<ReportDetail> {
     this.#running()
-    return await this.#export.show(id, by)
+    return await this.#export.show(id, by, author)
   }
 
   /** Writes the evidence bundle of a report to `outPath` (absolute, never overwritten); logged as `exported`. */
-  async export (id: string, outPath: string): Promise<ReportExportResult> {
+  async export (id: string, outPath: string, author?: string): Promise<ReportExportResult> {
     this.#running()
-    return await this.#export.export(id, outPath)
+    return await this.#export.export(id, outPath, author)
   }
 
   /** Files in the inbox folder of a report (tests and tools). */

@@ -16,16 +16,17 @@ export interface StoreInit {
    */
   path?: string
   /**
-   * LevelDB only: fsync every write before acknowledging it (survives power
-   * loss, not only a killed process).
+   * LevelDB only: fsync at every segment boundary (each append is one
+   * batch) and every other write, before acknowledging it: acknowledged
+   * writes then survive a power cut, not only a killed process.
    *
    * @default false
    */
-  sync?: boolean
+  durable?: boolean
 }
 
 export function createStore (init: StoreInit = {}): Store {
-  return init.path === undefined ? new MemoryStore() : new LevelStore({ path: init.path, sync: init.sync })
+  return init.path === undefined ? new MemoryStore() : new LevelStore({ path: init.path, durable: init.durable })
 }
 
 export type { AuthorHead, ChainDamage, Store, StoredEntry } from './types.js'

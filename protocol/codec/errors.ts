@@ -45,8 +45,9 @@ export class InvalidFieldError extends ProtocolError {
 /** A repeated field has more elements than its named limit. */
 export class TooManyError extends ProtocolError {
   readonly field: string
-  constructor (field: string, count: number, limit: number) {
-    super('too_many', `field ${field} has ${count} elements, over the limit of ${limit}`)
+  /** `atLeast`: counting stopped at the first element over the limit (the pre-scan), so `count` is a lower bound. */
+  constructor (field: string, count: number, limit: number, atLeast = false) {
+    super('too_many', `field ${field} has ${atLeast ? 'more than ' + String(limit) : String(count)} elements, over the limit of ${limit}`)
     this.name = 'TooManyError'
     this.field = field
   }

@@ -21,11 +21,13 @@ import type {
   Retraction, Roster, RosterSignature, SealedKey, Segment, SignedRoster, SyncRequest, SyncResponse
 } from '../types.js'
 import { InvalidFieldError, OversizeError } from './errors.js'
+import * as S from './shapes.js'
 import {
   bytes, count, decodeStrict, encodeWire, enumName, exactLength, limitText, num, optionalLength, put, safeInt, str, u64, type Wire
 } from './wire.js'
 
 export * from './errors.js'
+export { withReferenceDecoding } from './wire.js'
 
 const root = protobuf.Root.fromJSON(descriptor as unknown as protobuf.INamespace)
 const type = (name: string): protobuf.Type => root.lookupType(`alliance.v1.${name}`)
@@ -240,25 +242,35 @@ function entryTo (e: Entry): Wire {
   return w
 }
 
-function isStatement (b: Body): boolean {
-  return b.type === 'attestation' || b.type === 'retraction' || b.type === 'opinion'
+/**
+ * Each body type's own entry size limit: statements and key-epoch
+ * announcements (no sealed keys) are small; a roster or a key distribution
+ * may be large, each up to what its counts allow.
+ */
+function entryLimit (b: Body): { what: string, limit: number } {
+  switch (b.type) {
+    case 'roster': return { what: 'roster entry', limit: L.MAX_ROSTER_ENTRY_BYTES }
+    case 'key-epoch': return b.sealed.length > 0
+      ? { what: 'key distribution entry', limit: L.MAX_KEY_EPOCH_ENTRY_BYTES }
+      : { what: 'key epoch announcement', limit: L.MAX_STATEMENT_ENTRY_BYTES }
+    default: return { what: 'statement entry', limit: L.MAX_STATEMENT_ENTRY_BYTES }
+  }
 }
 
 export function encodeEntry (e: Entry): Uint8Array {
   safeInt(e.seq, 'entry.seq')
   safeInt(e.time, 'entry.time')
   const out = encodeWire(T.Entry, entryTo(e))
-  const limit = isStatement(e.body) ? L.MAX_STATEMENT_ENTRY_BYTES : L.MAX_ENTRY_BYTES
+  const { limit } = entryLimit(e.body)
   if (out.length > limit) throw new OversizeError('entry', out.length, limit)
   return out
 }
 
-/** Decodes one entry; statement entries are held to the tighter statement limit. */
+/** Decodes one entry, held to the size limit of its body type. */
 export function decodeEntry (buf: Uint8Array): Entry {
-  const e = decodeStrict(T.Entry, 'entry', buf, L.MAX_ENTRY_BYTES, entryFrom, entryTo)
-  if (isStatement(e.body) && buf.length > L.MAX_STATEMENT_ENTRY_BYTES) {
-    throw new OversizeError('statement entry', buf.length, L.MAX_STATEMENT_ENTRY_BYTES)
-  }
+  const e = decodeStrict(T.Entry, 'entry', buf, L.MAX_ENTRY_BYTES, entryFrom, entryTo, S.ENTRY)
+  const { what, limit } = entryLimit(e.body)
+  if (buf.length > limit) throw new OversizeError(what, buf.length, limit)
   return e
 }
 
@@ -369,7 +381,7 @@ export function encodeRoster (r: Roster): Uint8Array {
 }
 
 export function decodeRoster (buf: Uint8Array): Roster {
-  return decodeStrict(T.Roster, 'roster', buf, L.MAX_ROSTER_BYTES, rosterFrom, rosterTo)
+  return decodeStrict(T.Roster, 'roster', buf, L.MAX_ROSTER_BYTES, rosterFrom, rosterTo, S.ROSTER)
 }
 
 export function encodeSignedRoster (s: SignedRoster): Uint8Array {
@@ -377,7 +389,7 @@ export function encodeSignedRoster (s: SignedRoster): Uint8Array {
 }
 
 export function decodeSignedRoster (buf: Uint8Array): SignedRoster {
-  return decodeStrict(T.SignedRoster, 'signed roster', buf, L.MAX_ENTRY_BYTES, signedRosterFrom, signedRosterTo)
+  return decodeStrict(T.SignedRoster, 'signed roster', buf, L.MAX_ENTRY_BYTES, signedRosterFrom, signedRosterTo, S.SIGNED_ROSTER)
 }
 
 // ------------------------------------------------------------------ envelopes
@@ -406,7 +418,7 @@ export function encodeSegment (s: Segment): Uint8Array {
 
 /** Decodes a segment frame; its entries stay bytes until decodeEntry (ids cover exact bytes). */
 export function decodeSegment (buf: Uint8Array): Segment {
-  return decodeStrict(T.Segment, 'segment', buf, L.MAX_SEGMENT_BYTES, w => segmentFrom(w), segmentTo)
+  return decodeStrict(T.Segment, 'segment', buf, L.MAX_SEGMENT_BYTES, w => segmentFrom(w), segmentTo, S.SEGMENT)
 }
 
 function headFrom (w: Wire, i: number): Head {
@@ -451,7 +463,7 @@ export function encodeSyncRequest (r: SyncRequest): Uint8Array {
 }
 
 export function decodeSyncRequest (buf: Uint8Array): SyncRequest {
-  return decodeStrict(T.SyncRequest, 'sync request', buf, L.MAX_SYNC_REQUEST_BYTES, syncRequestFrom, syncRequestTo)
+  return decodeStrict(T.SyncRequest, 'sync request', buf, L.MAX_SYNC_REQUEST_BYTES, syncRequestFrom, syncRequestTo, S.SYNC_REQUEST)
 }
 
 function syncResponseFrom (w: Wire): SyncResponse {
@@ -475,7 +487,7 @@ export function encodeSyncResponse (r: SyncResponse): Uint8Array {
 }
 
 export function decodeSyncResponse (buf: Uint8Array): SyncResponse {
-  return decodeStrict(T.SyncResponse, 'sync response', buf, L.MAX_SYNC_RESPONSE_BYTES, syncResponseFrom, syncResponseTo)
+  return decodeStrict(T.SyncResponse, 'sync response', buf, L.MAX_SYNC_RESPONSE_BYTES, syncResponseFrom, syncResponseTo, S.SYNC_RESPONSE)
 }
 
 function equivocationFrom (w: Wire): Equivocation {
@@ -492,7 +504,7 @@ export function encodeEquivocation (e: Equivocation): Uint8Array {
 }
 
 export function decodeEquivocation (buf: Uint8Array): Equivocation {
-  return decodeStrict(T.Equivocation, 'equivocation', buf, L.MAX_EQUIVOCATION_BYTES, equivocationFrom, equivocationTo)
+  return decodeStrict(T.Equivocation, 'equivocation', buf, L.MAX_EQUIVOCATION_BYTES, equivocationFrom, equivocationTo, S.EQUIVOCATION)
 }
 
 /** Every decoder, by name: the fuzz tests and the bench iterate over this. */

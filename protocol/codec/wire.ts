@@ -10,6 +10,7 @@ import type { WireEnum } from '../kinds.js'
 import {
   InvalidFieldError, MalformedMessageError, NonCanonicalEncodingError, OversizeError, TooManyError
 } from './errors.js'
+import { parseStrict, type MessageShape } from './strict-parse.js'
 
 export type Wire = Record<string, any>
 
@@ -27,9 +28,15 @@ export function num (v: unknown): number {
   return typeof v === 'number' ? v : 0
 }
 
+/**
+ * A bytes value as a plain Uint8Array of its own, never a view into the
+ * received frame (which would keep the whole frame alive) nor a Buffer.
+ * The strict parser already hands out such copies; protobufjs hands out views.
+ */
 export function bytes (v: unknown): Uint8Array {
   if (v === undefined || v === null) return new Uint8Array(0)
   const b = v as Uint8Array
+  if (Object.getPrototypeOf(b) === Uint8Array.prototype && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice()
 }
 
@@ -97,12 +104,29 @@ export function encodeWire (t: protobuf.Type, w: Wire): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 
+/** Set only by `withReferenceDecoding`: decode through protobufjs even where a shape is given. */
+let reference = false
+
 /**
- * Decode `buf` as `t` with the size limit, convert with `from`, and require
- * that `to(from(wire))` re-encodes to exactly `buf`.
+ * Runs `fn` with every decoder on the reference path (protobufjs, then the
+ * re-encoding check), for the differential test of the strict parser.
  */
-export function decodeStrict<V> (t: protobuf.Type, what: string, buf: Uint8Array, limit: number, from: (w: Wire) => V, to: (v: V) => Wire): V {
+export function withReferenceDecoding<T> (fn: () => T): T {
+  reference = true
+  try { return fn() } finally { reference = false }
+}
+
+/**
+ * Decode `buf` as `t` within the size limit and convert it with `from`,
+ * accepting only the canonical encoding. With a `shape` (every message of
+ * alliance.proto) the strict parser does both in one pass and checks counts
+ * before it builds anything (strict-parse.ts). Without one (the report
+ * codec), protobufjs decodes and `to(from(wire))` must re-encode to exactly
+ * `buf`.
+ */
+export function decodeStrict<V> (t: protobuf.Type, what: string, buf: Uint8Array, limit: number, from: (w: Wire) => V, to: (v: V) => Wire, shape?: MessageShape): V {
   checkSize(what, buf, limit)
+  if (shape !== undefined && !reference) return from(parseStrict(shape, what, buf))
   const value = from(parse(t, what, buf))
   if (!bytesEqual(encodeWire(t, to(value)), buf)) throw new NonCanonicalEncodingError(what)
   return value

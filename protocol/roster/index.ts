@@ -10,7 +10,9 @@
  */
 import { bytesEqual, toHex } from '../bytes.js'
 import { decodeRoster, encodeRoster } from '../codec/index.js'
-import { verifySignature, type Signer } from '../ed25519.js'
+import { assertStrongEd25519Key, verifySignature, type Signer } from '../ed25519.js'
+import { assertStrongX25519Key } from '../x25519.js'
+import { MAX_ROSTER_NODES } from '../limits.js'
 import { ProtocolError } from '../errors.js'
 import { TAGS, tagPrefix, taggedHash } from '../hash.js'
 import type { Role } from '../kinds.js'
@@ -51,6 +53,11 @@ export class RosterChainError extends ProtocolError {
   }
 }
 
+/** The smallest number of orgs that is more than half of `orgs`: the least governance threshold allowed. */
+export function majority (orgs: number): number {
+  return Math.floor(orgs / 2) + 1
+}
+
 export const ORG_ID_RE = /^[a-z0-9][a-z0-9.-]{0,62}$/
 /** Entries may not be dated more than a day ahead, whatever the roster says. */
 export const MAX_CLOCK_TOLERANCE_MS = 24 * 3600_000
@@ -77,6 +84,7 @@ export function validateRoster (r: Roster): void {
   const orgs = new Set<string>()
   const keys = new Set<string>()
   const peers = new Set<string>()
+  let nodes = 0
   for (const m of r.members) {
     if (!ORG_ID_RE.test(m.org)) throw new InvalidRosterError(`org id "${m.org}" must match ${ORG_ID_RE.source}`)
     if (orgs.has(m.org)) throw new InvalidRosterError(`org ${m.org} listed twice`)
@@ -84,7 +92,12 @@ export function validateRoster (r: Roster): void {
     if (m.roles.length === 0) throw new InvalidRosterError(`org ${m.org} has no role`)
     if (new Set(m.roles).size !== m.roles.length) throw new InvalidRosterError(`org ${m.org} lists a role twice`)
     if (m.nodes.length === 0) throw new InvalidRosterError(`org ${m.org} has no node`)
+    nodes += m.nodes.length
+    if (nodes > MAX_ROSTER_NODES) throw new InvalidRosterError(`more than ${MAX_ROSTER_NODES} nodes in all`)
     for (const n of m.nodes) {
+      // a small-order signing key lets anyone sign as the org; a small-order box key makes its sealed keys readable
+      assertStrongEd25519Key(n.signKey, `signing key of org ${m.org}`)
+      assertStrongX25519Key(n.boxKey, `box key of org ${m.org}`)
       for (const [set, k, what] of [[keys, toHex(n.signKey), 'signing key'], [keys, 'box:' + toHex(n.boxKey), 'box key'], [peers, toHex(n.peerId), 'peer id']] as const) {
         if (set.has(k)) throw new InvalidRosterError(`${what} of org ${m.org} is used twice in the roster`)
         set.add(k)
@@ -94,8 +107,10 @@ export function validateRoster (r: Roster): void {
   const p = r.policy
   if (p.quorum < 1) throw new InvalidRosterError('policy.quorum must be at least 1')
   if (p.quorum > r.members.length) throw new InvalidRosterError(`policy.quorum ${p.quorum} exceeds the ${r.members.length} member orgs: nothing could ever be listed`)
-  if (p.governanceThreshold < 1 || p.governanceThreshold > r.members.length) {
-    throw new InvalidRosterError(`policy.governanceThreshold must be 1..${r.members.length}`)
+  // more than half: two different versions n+1 then always share a signing org (which is the evidence
+  // against it), and no minority can change the roster alone
+  if (p.governanceThreshold < majority(r.members.length) || p.governanceThreshold > r.members.length) {
+    throw new InvalidRosterError(`policy.governanceThreshold must be more than half of the ${r.members.length} member orgs: ${majority(r.members.length)}..${r.members.length}`)
   }
   if (p.maxLifetimeMs < 1) throw new InvalidRosterError('policy.maxLifetimeMs must be positive')
   if (p.clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) throw new InvalidRosterError(`policy.clockToleranceMs must be at most ${MAX_CLOCK_TOLERANCE_MS}`)
@@ -269,7 +284,11 @@ export class RosterChain {
   }
 }
 
-/** Policy defaults for a new alliance; `roster create` starts from these. */
+/**
+ * Policy defaults for a new alliance; `roster create` starts from these.
+ * `governanceThreshold` depends on the number of orgs: set it (at least
+ * `majority(orgs)`), as `roster create` does.
+ */
 export const DEFAULT_POLICY: Policy = {
   quorum: 2,
   governanceThreshold: 1,

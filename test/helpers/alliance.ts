@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { generateSeed, signerFromSeed, type Signer } from '../../protocol/ed25519.js'
-import { DEFAULT_POLICY, RosterChain, signRoster, unsignedRoster } from '../../protocol/roster/index.js'
+import { DEFAULT_POLICY, RosterChain, majority, signRoster, unsignedRoster } from '../../protocol/roster/index.js'
 import type { Role } from '../../protocol/kinds.js'
 import type { Member, Policy, Roster, SignedRoster } from '../../protocol/types.js'
 
@@ -74,7 +74,7 @@ export function rosterOf (orgs: TestOrg[], opts: RosterOptions = {}): Roster {
     prev: opts.prev ?? new Uint8Array(0),
     time: opts.time ?? GENESIS_TIME,
     members: orgs.map(memberOf),
-    policy: { ...DEFAULT_POLICY, ...opts.policy }
+    policy: { ...DEFAULT_POLICY, governanceThreshold: majority(orgs.length), ...opts.policy }
   }
 }
 

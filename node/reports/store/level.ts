@@ -10,7 +10,7 @@ import { WriteQueue } from '../../store/queue.js'
 import type { UnreadableCustodyRecord } from '../custody.js'
 import { ReportStoreNotOpenError } from '../errors.js'
 import {
-  custodyKey, deliveryKey, deliveryRecordSchema, inboxReportSchema, outboxReportKey, outboxReportSchema, receiptKey, receiptRecordSchema,
+  custodyKey, deliveryKey, deliveryRecordSchema, inboxKey, inboxReceiptKey, inboxReportSchema, outboxReportKey, outboxReportSchema, receiptKey, receiptRecordSchema,
   type CustodyRecord, type DeliveryRecord, type InboxReport, type OutboxReport, type ReceiptRecord
 } from '../records.js'
 import { decode, decodeCustody, encode } from './codec.js'
@@ -116,9 +116,24 @@ export class LevelReportStore implements ReportStore {
     ])
   }
 
-  async received (id: string): Promise<InboxReport | undefined> {
-    const text = await this.#open('read the inbox').inbox.get(id)
-    return text === undefined ? undefined : decode(inboxReportSchema, `inbox/${id}`, text)
+  async received (author: string, id: string): Promise<InboxReport | undefined> {
+    const inbox = this.#open('read the inbox').inbox
+    for (const key of [inboxKey({ v: 2, author, id }), id]) {
+      const text = await inbox.get(key)
+      const r = text === undefined ? undefined : decode(inboxReportSchema, `inbox/${key}`, text)
+      if (r !== undefined && r.author === author) return r
+    }
+    return undefined
+  }
+
+  async receivedById (id: string): Promise<InboxReport[]> {
+    return (await this.allReceived()).filter(r => r.id === id)
+  }
+
+  async inboxReceipts (report: InboxReport): Promise<ReceiptRecord[]> {
+    const prefix = report.v === 2 ? `in/${report.author}/${report.id}/` : `${report.id}/`
+    const rows = await this.#values(this.#open('read receipts').receipts, under(prefix))
+    return rows.map(([k, v]) => decode(receiptRecordSchema, `receipts/${k}`, v))
   }
 
   async allReceived (): Promise<InboxReport[]> {
@@ -128,8 +143,8 @@ export class LevelReportStore implements ReportStore {
 
   async receive (report: InboxReport, receipt: ReceiptRecord, custody: CustodyRecord): Promise<void> {
     await this.#batch('store a received report', s => [
-      { sublevel: s.inbox, key: report.id, value: report },
-      { sublevel: s.receipts, key: receiptKey(receipt.id, receipt.node), value: receipt },
+      { sublevel: s.inbox, key: inboxKey(report), value: report },
+      { sublevel: s.receipts, key: inboxReceiptKey(report, receipt.node), value: receipt },
       { sublevel: s.custody, key: custodyKey(custody.seq), value: custody }
     ])
   }

@@ -9,7 +9,7 @@ import { WriteQueue } from '../../store/queue.js'
 import type { UnreadableCustodyRecord } from '../custody.js'
 import { ReportStoreNotOpenError } from '../errors.js'
 import {
-  custodyKey, deliveryKey, deliveryRecordSchema, inboxReportSchema, outboxReportKey, outboxReportSchema, receiptKey, receiptRecordSchema,
+  custodyKey, deliveryKey, deliveryRecordSchema, inboxKey, inboxReceiptKey, inboxReportSchema, outboxReportKey, outboxReportSchema, receiptKey, receiptRecordSchema,
   type CustodyRecord, type DeliveryRecord, type InboxReport, type OutboxReport, type ReceiptRecord
 } from '../records.js'
 import { decode, decodeCustody, encode } from './codec.js'
@@ -78,10 +78,24 @@ export class MemoryReportStore implements ReportStore {
     await this.#write('save a receipt', [['outbox', deliveryKey(d.id, d.node), d], ['receipts', receiptKey(receipt.id, receipt.node), receipt]])
   }
 
-  async received (id: string): Promise<InboxReport | undefined> {
+  async received (author: string, id: string): Promise<InboxReport | undefined> {
     this.#check('read the inbox')
-    const text = this.#data.inbox.get(id)
-    return text === undefined ? undefined : decode(inboxReportSchema, `inbox/${id}`, text)
+    for (const key of [inboxKey({ v: 2, author, id }), id]) {
+      const text = this.#data.inbox.get(key)
+      const r = text === undefined ? undefined : decode(inboxReportSchema, `inbox/${key}`, text)
+      if (r !== undefined && r.author === author) return r
+    }
+    return undefined
+  }
+
+  async receivedById (id: string): Promise<InboxReport[]> {
+    return (await this.allReceived()).filter(r => r.id === id)
+  }
+
+  async inboxReceipts (report: InboxReport): Promise<ReceiptRecord[]> {
+    this.#check('read receipts')
+    const prefix = report.v === 2 ? `in/${report.author}/${report.id}/` : `${report.id}/`
+    return this.#range('receipts', prefix).map(([k, v]) => decode(receiptRecordSchema, `receipts/${k}`, v))
   }
 
   async allReceived (): Promise<InboxReport[]> {
@@ -90,7 +104,7 @@ export class MemoryReportStore implements ReportStore {
   }
 
   async receive (report: InboxReport, receipt: ReceiptRecord, custody: CustodyRecord): Promise<void> {
-    await this.#write('store a received report', [['inbox', report.id, report], ['receipts', receiptKey(receipt.id, receipt.node), receipt], ['custody', custodyKey(custody.seq), custody]])
+    await this.#write('store a received report', [['inbox', inboxKey(report), report], ['receipts', inboxReceiptKey(report, receipt.node), receipt], ['custody', custodyKey(custody.seq), custody]])
   }
 
   async receipt (id: string, node: string): Promise<ReceiptRecord | undefined> {

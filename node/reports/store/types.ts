@@ -31,12 +31,16 @@ export interface ReportStore {
   delivered (delivery: DeliveryRecord, receipt: ReceiptRecord): Promise<void>
 
   // ------------------------------------------------ recipient side (inbox)
-  /** A report this node received and checked. */
-  received (id: string): Promise<InboxReport | undefined>
-  /** Every report this node received, in id order. */
+  /** The report with this id that this node received from `author` (an org id), checked. */
+  received (author: string, id: string): Promise<InboxReport | undefined>
+  /** Every received report with this id (one per author that used it). */
+  receivedById (id: string): Promise<InboxReport[]>
+  /** Every report this node received, in key order. */
   allReceived (): Promise<InboxReport[]>
-  /** A received report, the receipt this node signed and its `received` custody record, in one batch. */
+  /** A received report, the receipt this node signed and its `received` custody record, in one batch (keys: records.ts). */
   receive (report: InboxReport, receipt: ReceiptRecord, custody: CustodyRecord): Promise<void>
+  /** The receipts this node signed for a received report. */
+  inboxReceipts (report: InboxReport): Promise<ReceiptRecord[]>
 
   // ------------------------------------------------ both
   receipt (id: string, node: string): Promise<ReceiptRecord | undefined>

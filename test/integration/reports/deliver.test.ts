@@ -104,7 +104,7 @@ describe('integration: infringement reports between nodes', function () {
     assert.equal(inbox[0].id, sent.id)
     assert.equal(inbox[0].author, 'brand-a')
     assert.equal(inbox[0].digest, sent.digest)
-    const dir = join(net.dirs.police, 'reports', 'inbox', sent.id)
+    const dir = join(net.dirs.police, 'reports', 'inbox', 'brand-a', sent.id)
     assert.ok(readFileSync(join(dir, 'evidence-0')).equals(photo))
     assert.ok(readFileSync(join(dir, 'evidence-1')).equals(lab))
     for (const f of ['evidence-0', 'evidence-1']) assert.equal((execFileSync('stat', ['-c', '%a', join(dir, f)]).toString().trim()), '600')

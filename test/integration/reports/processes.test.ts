@@ -73,7 +73,7 @@ describe('integration: reports between node processes', function () {
     const inbox = await api<ReportInboxItem[]>(procs.police, '/v1/reports/inbox')
     assert.deepEqual(inbox.map(i => i.id), [id])
     assert.ok(await metric(procs.police, /alliance_reports_received_total\{result="stored"\} 1\n/), 'stored once')
-    assert.ok(readFileSync(join(net.dirs.police, 'reports', 'inbox', id, 'evidence-0')).equals(evidence))
+    assert.ok(readFileSync(join(net.dirs.police, 'reports', 'inbox', 'brand-a', id, 'evidence-0')).equals(evidence))
 
     // both restart: nothing is resent, nothing stored twice
     await Promise.all([stopNode(procs.brand), stopNode(procs.police)])

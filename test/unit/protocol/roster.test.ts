@@ -71,11 +71,12 @@ describe('protocol/roster', () => {
     const a = makeAlliance()
     const newcomer = makeOrg('brand-d')
     const chain = RosterChain.fromGenesis(a.signed)
-    chain.extend(nextVersion(a, chain, r => ({ ...r, members: [...r.members, memberOf(newcomer)] }), [0]))
+    // six orgs: more than half is 4
+    chain.extend(nextVersion(a, chain, r => ({ ...r, members: [...r.members, memberOf(newcomer)], policy: { ...r.policy, governanceThreshold: 4 } }), [0, 1, 2]))
     assert.equal(chain.isMember('brand-d'), true)
     const v3 = unsignedRoster({ ...chain.current.roster, version: 3, prev: chain.current.id, time: chain.current.roster.time + 1 })
-    v3.signatures.push(signRoster(newcomer.nodes[0].signer, v3.roster))
-    assert.equal(chain.extend(v3)?.signers[0], 'brand-d')
+    for (const s of [newcomer.nodes[0].signer, a.orgs[0].nodes[0].signer, a.orgs[1].nodes[0].signer, a.orgs[2].nodes[0].signer]) v3.signatures.push(signRoster(s, v3.roster))
+    assert.ok(chain.extend(v3)?.signers.includes('brand-d'))
     assert.equal(RosterChain.fromVersions(chain.versions.map(v => v.signed)).current.roster.version, 3)
   })
 
@@ -88,6 +89,8 @@ describe('protocol/roster', () => {
       ['quorum 0', r => ({ ...r, policy: { ...r.policy, quorum: 0 } })],
       ['quorum above members', r => ({ ...r, policy: { ...r.policy, quorum: 6 } })],
       ['threshold above members', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 6 } })],
+      ['threshold of 1', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 1 } })],
+      ['threshold of half the orgs or fewer (2 of 5)', r => ({ ...r, policy: { ...r.policy, governanceThreshold: 2 } })],
       ['clock tolerance above a day', r => ({ ...r, policy: { ...r.policy, clockToleranceMs: 2 * 86_400_000 } })],
       ['genesis with prev', r => ({ ...r, prev: new Uint8Array(32) })]
     ]

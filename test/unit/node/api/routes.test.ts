@@ -264,7 +264,7 @@ describe('node/api named errors → HTTP statuses', () => {
     // node/store
     StoreError: 500, StoreNotOpenError: 503, NonContiguousAppendError: 500, InvalidAppendError: 500, StoreCorruptError: 500, StoreLockedError: 500,
     // node/reports
-    EvidenceFileError: 400, ReportTooLargeError: 400, InvalidReportRequestError: 400, ReportNotFoundError: 404, ExportTargetExistsError: 409, EvidenceUnavailableError: 400,
+    EvidenceFileError: 400, ReportTooLargeError: 400, InvalidReportRequestError: 400, ReportNotFoundError: 404, AmbiguousReportIdError: 400, ExportTargetExistsError: 409, EvidenceUnavailableError: 400,
     ReportServiceConfigError: 500, ReportServiceNotStartedError: 503, ReportIdConflictError: 409, ReportBusyError: 503, EnvelopeTooLargeError: 400, ReportWireError: 400,
     DeliveryRefusedError: 500, BundleVerificationError: 400, ReportStoreNotOpenError: 503, ReportStoreCorruptError: 500,
     // node/match, node/matching

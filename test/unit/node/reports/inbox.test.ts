@@ -60,7 +60,7 @@ describe('node/reports inbox', function () {
     assert.ok(bytesEqual(receipt.recipientKey, police.node.signer.publicKey))
     assert.deepEqual(await police.inbox.files(id()), ['evidence-0', 'evidence-1'])
     for (const [i, f] of sample.files.entries()) {
-      const path = join(police.paths.inbox, id(), `evidence-${i}`)
+      const path = join(police.paths.inbox, sample.report.author, id(), `evidence-${i}`)
       assert.ok(Buffer.from(readFileSync(path)).equals(Buffer.from(f)))
       assert.equal(statSync(path).mode & 0o777, 0o600)
     }
@@ -103,7 +103,7 @@ describe('node/reports inbox', function () {
       yield envelope.subarray(300_000)
     }
     const first = deliver(police, slow())
-    while (!readdirSync(police.paths.inbox).includes(id())) await new Promise(resolve => setImmediate(resolve))
+    while (!readdirSync(police.paths.inbox).includes(sample.report.author) || !readdirSync(join(police.paths.inbox, sample.report.author)).includes(id())) await new Promise(resolve => setImmediate(resolve))
     const busy = await deliver(police, envelope)
     assert.equal(busy.type === 'refused' ? busy.reason : busy.type, 'busy')
     release()

@@ -105,8 +105,8 @@ for (const [name, impl] of impls) {
       await store.receive(inboxRecord(ID(4)), receiptRecord(ID(4), NODE(8)), records[0])
       for (const r of records.slice(1)) await store.appendCustody(r)
       await store.receive(inboxRecord(ID(3)), receiptRecord(ID(3), NODE(8)), custodyRecords(1)[0])
-      assert.deepEqual(await store.received(ID(4)), inboxRecord(ID(4)))
-      assert.equal(await store.received(ID(5)), undefined)
+      assert.deepEqual(await store.received('brand-a', ID(4)), inboxRecord(ID(4)))
+      assert.equal(await store.received('brand-a', ID(5)), undefined)
       assert.deepEqual((await store.allReceived()).map(r => r.id), [ID(3), ID(4)])
       assert.deepEqual(await store.receipts(ID(4)), [receiptRecord(ID(4), NODE(8))])
       const custody = await collect(store.custody())
@@ -123,7 +123,7 @@ for (const [name, impl] of impls) {
         ['queue', async () => { await store.queue(outboxRecord(ID(2)), []) }],
         ['putDelivery', async () => { await store.putDelivery(deliveryRecord(ID(1), NODE(1))) }],
         ['delivered', async () => { await store.delivered(deliveryRecord(ID(1), NODE(1)), receiptRecord(ID(1), NODE(1))) }],
-        ['received', async () => await store.received(ID(1))],
+        ['received', async () => await store.received('brand-a', ID(1))],
         ['allReceived', async () => await store.allReceived()],
         ['receive', async () => { await store.receive(inboxRecord(ID(1)), receiptRecord(ID(1), NODE(1)), custodyRecords(1)[0]) }],
         ['receipt', async () => await store.receipt(ID(1), NODE(1))],
@@ -144,7 +144,7 @@ for (const [name, impl] of impls) {
       await impl.damage(store, dir, 'inbox', ID(2), '{"v":1,')
       await impl.damage(store, dir, 'custody', '0000000000000002', JSON.stringify({ seq: 'two' }))
       await assert.rejects(store.deliveries(ID(1)), (err: Error & { key?: string }) => err.name === 'ReportStoreCorruptError' && err.key === `outbox/d/${ID(1)}/${NODE(1)}`)
-      await assert.rejects(store.received(ID(2)), { name: 'ReportStoreCorruptError' })
+      await assert.rejects(store.received('brand-a', ID(2)), { name: 'ReportStoreCorruptError' })
       await assert.rejects(store.allReceived(), { name: 'ReportStoreCorruptError' })
       assert.deepEqual(await store.sent(ID(1)), outboxRecord(ID(1)), 'the other records read as before')
       const custody = await collect(store.custody())
@@ -192,7 +192,7 @@ describe('node/reports store (level only)', () => {
     await store.open()
     assert.deepEqual(await store.sent(ID(1)), outboxRecord(ID(1)))
     assert.deepEqual(await store.deliveries(), [deliveryRecord(ID(1), NODE(1), { lastError: { reason: 'busy', message: 'm', at: 3 } })])
-    assert.deepEqual(await store.received(ID(2)), inboxRecord(ID(2)))
+    assert.deepEqual(await store.received('brand-a', ID(2)), inboxRecord(ID(2)))
     assert.deepEqual(await store.receipts(ID(2)), [receiptRecord(ID(2), NODE(2))])
     assert.deepEqual(await collect(store.custody()), [custody])
     await store.putDelivery(deliveryRecord(ID(1), NODE(1), { state: 'delivered', attempts: 2 }))

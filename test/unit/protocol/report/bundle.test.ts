@@ -31,7 +31,8 @@ function twoVersionAlliance (): ReportAlliance {
   const orgs = [...Object.values(a.orgs), makeOrg('brand-b', ['brand'])]
   const v2 = unsignedRoster(rosterOf(orgs, { alliance: ALLIANCE, version: 2, time: GENESIS_TIME + 1000, prev: a.chain.current.id }))
   // keep version 1's node keys: rosterOf drew fresh peer ids only
-  v2.signatures.push(signRoster(a.orgs['brand-a'].nodes[0].signer, v2.roster))
+  // signed by more than half of version 1's four orgs
+  for (const org of ['brand-a', 'platform', 'police-gb']) v2.signatures.push(signRoster(a.orgs[org].nodes[0].signer, v2.roster))
   a.chain.extend(v2)
   a.orgs['brand-b'] = orgs[orgs.length - 1]
   return a
