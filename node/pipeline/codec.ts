@@ -37,16 +37,8 @@ export interface BlocklistRecord extends IndexInput {
   from: Status | 'absent'
 }
 
-/** What the encoder needs of an explanation (protocol/consensus `Explanation` and IndexInput fit). */
-export interface ExplanationLike {
-  fingerprint: Uint8Array
-  kind: Kind | undefined
-  status: Status | 'absent'
-  positive: ReadonlyArray<{ org: string }>
-  negative: ReadonlyArray<{ org: string }>
-  expires: number
-  confirmations?: number
-}
+/** What the encoder needs of an explanation: the matcher index's input (protocol/consensus `Explanation` fits). */
+export type ExplanationLike = IndexInput
 
 const KIND_CODE = new Map<string, number>(KINDS.map((k, i) => [k, i]))
 const enc = new TextEncoder()
