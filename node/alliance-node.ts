@@ -20,8 +20,6 @@
  * matching) and node/reports/ (infringement reports).
  */
 import './polyfill.js'
-import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toHex } from '../protocol/bytes.js'
 import { decodeSegment } from '../protocol/codec/index.js'
@@ -29,7 +27,7 @@ import { isKind, type Kind } from '../protocol/kinds.js'
 import type { LogEntry } from '../protocol/log/index.js'
 import type { Body, KeyEpoch, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
-import { API_FILE, DATA_DIR, readConfig, writeApiInfo, type NodeConfig } from './home.js'
+import { DATA_DIR, readConfig, type NodeConfig } from './home.js'
 import { Ingestor, type IngestOutcome } from './ingest.js'
 import { StatusFeed, statusEvent } from './events.js'
 import { loadNodeKeys, type NodeKeys } from './keys.js'
@@ -436,31 +434,5 @@ export class AllianceNode implements NodeService {
       return { result: 'rejected', reason: err.reason, message: err.message }
     }
     return await this.ingestor.ingest(segment, { requireSignature })
-  }
-}
-
-/**
- * `alliance start`: opens and starts the node and its HTTP API, writes
- * <dir>/api.json (url + a fresh bearer token, 0600).
- */
-export async function startDaemon (dir: string, opts: { logLevel?: string, logSink?: (line: string) => void, antiEntropyIntervalMs?: number } = {}): Promise<{ stop: () => Promise<void>, apiUrl: string, node: AllianceNode }> {
-  const node = await AllianceNode.open({ dir, logLevel: opts.logLevel as LogLevel | undefined, logSink: opts.logSink, antiEntropyIntervalMs: opts.antiEntropyIntervalMs })
-  await node.start()
-  const { createApiServer } = await import('./api/server.js')
-  const token = randomBytes(32).toString('base64url')
-  const api = createApiServer({ service: node, token, host: node.config.api.host, port: node.config.api.port, logger: node.logger, metrics: node.metrics })
-  const { url } = await api.start()
-  await writeApiInfo(dir, { url, token, pid: process.pid })
-  let stopped = false
-  return {
-    apiUrl: url,
-    node,
-    stop: async () => {
-      if (stopped) return
-      stopped = true
-      await api.stop()
-      await node.stop()
-      await rm(join(dir, API_FILE), { force: true })
-    }
   }
 }

@@ -35,7 +35,7 @@ export function registerDaemon (program: Command, ctx: Context): void {
       const antiEntropyIntervalMs = opts.antiEntropy !== undefined ? Number(opts.antiEntropy) * 1000 : undefined
       if (antiEntropyIntervalMs !== undefined && !(antiEntropyIntervalMs >= 100)) throw new CliUsageError('--anti-entropy must be a number of seconds, at least 0.1')
       // loaded here, not at the top: libp2p takes a second to load and only `start` needs it
-      const { startDaemon } = await import('../alliance-node.js')
+      const { startDaemon } = await import('../daemon.js')
 
       // Listen before starting: a signal during start-up still stops cleanly afterwards.
       let signalled: (sig: NodeJS.Signals) => void = () => {}
