@@ -7,7 +7,8 @@
  *     (Cyrillic/Greek look-alikes → Latin, see confusables.ts), NFC;
  *  3. apostrophes and periods are removed, every other run of whitespace,
  *     punctuation or symbols becomes one space;
- *  4. runs of one-letter tokens are joined (J P Morgan = J.P. Morgan = JP Morgan);
+ *  4. runs of one-letter tokens are joined (J P Morgan = J.P. Morgan = JP Morgan),
+ *     and the joined text is NFC again (marks brought together are reordered);
  *  5. trailing legal-form tokens (ltd, gmbh, inc, …) are dropped, but
  *     never the first token.
  * Printable-ASCII input takes a fast path that skips step 1–2's Unicode work.
@@ -24,17 +25,18 @@ export const COMPANY_SUFFIXES_V1: ReadonlySet<string> = new Set([
 ])
 
 export function canonicalName (s: string): string {
-  let folded: string
-  if (isPrintableAscii(s)) {
-    folded = s.toLowerCase()
-  } else {
-    folded = latinSkeleton(stripDiacriticsNFD(foldCase(stripFormat(s).normalize('NFKC')))).normalize('NFC')
-  }
+  const ascii = isPrintableAscii(s)
+  const folded = ascii
+    ? s.toLowerCase()
+    : latinSkeleton(stripDiacriticsNFD(foldCase(stripFormat(s).normalize('NFKC')))).normalize('NFC')
   const words = joinInitials(tokens(folded))
   let end = words.length
   while (end > 1 && COMPANY_SUFFIXES_V1.has(words[end - 1])) end--
   if (end === 0) throw new InvalidIdentifierError('name', 'no_content', s.length)
-  return (end === words.length ? words : words.slice(0, end)).join(' ')
+  const name = (end === words.length ? words : words.slice(0, end)).join(' ')
+  // Joining initials can put two combining marks (or a letter and a mark)
+  // side by side that were separated: NFC again so the result is a fixed point.
+  return ascii ? name : name.normalize('NFC')
 }
 
 function isSingleCodePoint (t: string): boolean {
