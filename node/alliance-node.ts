@@ -60,6 +60,10 @@ import { ViewService, parseFingerprint } from './services/views.js'
 import { InvalidRequestError } from './services/errors.js'
 import { RotationService } from './services/rotation.js'
 import { openVault, type Vault } from './services/vault.js'
+import { FingerprintCache } from './services/fingerprint-cache.js'
+import { GuardianService } from './services/guardian.js'
+import { GuardianCountsLedger } from './services/guardian-counts.js'
+import { TOPRF_RISTRETTO255 } from '../protocol/fingerprint/suite.js'
 
 export { gossipTopic, rosterPeers, InvalidRequestError, NotReadyError }
 export { GOSSIP_WHOLE_SEGMENT_ENTRIES, DEFAULT_TTL_MS } from './services/author.js'
@@ -79,6 +83,8 @@ export interface AllianceNodeInit {
   antiEntropyIntervalMs?: number
   /** Options of the report service (node/reports). @default {} */
   reports?: ReportServiceInit
+  /** toprf guardian: publish changed daily counts this often. @default 600000 */
+  guardianCountsIntervalMs?: number
 }
 
 interface Parts {
@@ -95,6 +101,8 @@ interface Parts {
   bus: StatusBus
   fingerprints: FingerprintService
   vault: Vault | undefined
+  cache: FingerprintCache | undefined
+  guardianCounts: GuardianCountsLedger
 }
 
 export class AllianceNode implements NodeService {
@@ -124,6 +132,11 @@ export class AllianceNode implements NodeService {
   readonly matching: MatchService
   /** The platform pipeline: the blocklist published to Redis for workers (node/pipeline). */
   readonly pipeline: PipelineService
+  /** toprf: serves this node's shares (when it guards an epoch) and asks the guardians. */
+  readonly guardians: GuardianService
+  /** toprf: every guardian's published daily counts (the quota audit). */
+  readonly guardianCounts: GuardianCountsLedger
+  readonly #cache: FingerprintCache | undefined
   readonly #clock: () => number
   readonly #rejected: Record<string, number> = {}
   readonly #feed = new StatusFeed()
@@ -142,6 +155,8 @@ export class AllianceNode implements NodeService {
     this.logger = p.logger
     this.bus = p.bus
     this.fingerprints = p.fingerprints
+    this.guardianCounts = p.guardianCounts
+    this.#cache = p.cache
     this.#clock = p.clock
     const log = (name: string): ReturnType<Logger['forComponent']> => p.logger.forComponent(name)
     this.views = new ViewService({ state: p.state, store: p.store, bus: p.bus })
@@ -168,6 +183,11 @@ export class AllianceNode implements NodeService {
     this.reports = createReportService(init.reports ?? {}, { dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match') })
     this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
+    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs }, {
+      alliance: p.state.alliance, host: p.host, state: p.state, keys: p.keys, shares: p.fingerprints, metrics: p.metrics, logger: log('alliance:guardian'), clock: p.clock,
+      orgOfPeer: (peer) => this.rosters.orgOfPeer(peer),
+      publish: async (bodies) => await this.author.publish(bodies)
+    })
     this.rotation = new RotationService({ graceMs: p.config.rotationGraceMs }, {
       state: p.state, fingerprints: p.fingerprints, author: this.author, vault: p.vault, org: p.config.org, logger: log('alliance:rotation'), clock: p.clock,
       cutoverMatcher: async (from, to) => {
@@ -192,6 +212,7 @@ export class AllianceNode implements NodeService {
     })
     const store = createStore({ path: join(init.dir, DATA_DIR), durable: config.durable })
     await store.open()
+    let cache: FingerprintCache | undefined
     try {
       const damage = await store.checkChains()
       for (const d of damage) log.warn('log history damaged on disk; truncated and will re-sync from peers', { author: toHex(d.author), validThrough: d.validThrough, why: d.why })
@@ -202,8 +223,17 @@ export class AllianceNode implements NodeService {
       const state = new ConsensusState({ chain: rosters.chain, clock })
       const metrics = new MetricsRegistry()
       const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
-      const fingerprints = new FingerprintService({ dir: init.dir, defaultCountry: config.defaultCountry }, { state, keys, logger: logger.forComponent('alliance:fingerprints') })
       let node: AllianceNode | undefined
+      // toprf: fingerprints come from the guardians (through `node.guardians` once the host exists), cached on disk
+      cache = state.chain.versions.some(v => v.roster.policy.suite === TOPRF_RISTRETTO255) ? await FingerprintCache.open(init.dir) : undefined
+      const fingerprints = new FingerprintService({ dir: init.dir, defaultCountry: config.defaultCountry }, {
+        state, keys, logger: logger.forComponent('alliance:fingerprints'), metrics, cache,
+        oprf: (epoch) => async (guardian, blinded, signal) => {
+          if (node === undefined) throw new NotReadyError('the node is starting; guardians are asked once it has started')
+          return await node.guardians.evaluate(epoch, guardian, blinded, signal)
+        }
+      })
+      const guardianCounts = new GuardianCountsLedger()
       const keyEpochs: Array<[KeyEpoch, string]> = []
       const ingestor = new Ingestor({
         store,
@@ -215,7 +245,8 @@ export class AllianceNode implements NodeService {
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.rosters.onRoster() },
           onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq }),
-          onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) }
+          onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) },
+          onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
         }
       })
       const replayed = await ingestor.replay()
@@ -228,7 +259,7 @@ export class AllianceNode implements NodeService {
         peers: rosterPeers(state.chain),
         gossipTopics: [gossipTopic(state.alliance)]
       }, { keys, logger })
-      node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault }, init)
+      node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault, cache, guardianCounts }, init)
       for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)
       node.#applied = replayed
       node.#follow()
@@ -237,6 +268,7 @@ export class AllianceNode implements NodeService {
       return node
     } catch (err) {
       await store.close().catch(() => undefined)
+      await cache?.close().catch(() => undefined)
       throw err
     }
   }
@@ -266,6 +298,7 @@ export class AllianceNode implements NodeService {
     await this.reports.start()
     await this.host.start()
     await this.sync.start()
+    await this.guardians.start()
     this.gossip.start()
     this.rotation.start()
     this.host.addEventListener('peer:connect', this.#onPeers)
@@ -282,6 +315,7 @@ export class AllianceNode implements NodeService {
     this.host.removeEventListener('peer:connect', this.#onPeers)
     this.host.removeEventListener('peer:disconnect', this.#onPeers)
     await this.sync.stop()
+    await this.guardians.stop()
     await this.host.stop()
     await this.bus.settled()
     await this.pipeline.stop()
@@ -291,6 +325,7 @@ export class AllianceNode implements NodeService {
     await this.store.close()
     await this.vault?.close()
     this.fingerprints.stop()
+    await this.#cache?.close()
   }
 
   /** Pulls what `peer` has and we lack. One sync per peer at a time. */

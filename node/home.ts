@@ -250,12 +250,33 @@ export function epochKeyPath (dir: string, epoch: number): string {
   return join(keyFilePaths(dir).dir, `epoch-${epoch}.key`)
 }
 
+/** A toprf guardian's share of an epoch's OPRF key (only on the guardian node it was sealed to). */
+export function shareKeyPath (dir: string, epoch: number): string {
+  return join(keyFilePaths(dir).dir, `toprf-share-${epoch}.key`)
+}
+
 export async function writeEpochKey (dir: string, epoch: number, key: Uint8Array): Promise<void> {
-  await writeFileAtomic(epochKeyPath(dir, epoch), Buffer.from(key).toString('hex') + '\n', 0o600)
+  await writeSecretFile(epochKeyPath(dir, epoch), key)
 }
 
 export async function readEpochKey (dir: string, epoch: number): Promise<Uint8Array> {
-  const path = epochKeyPath(dir, epoch)
+  return await readSecretFile(epochKeyPath(dir, epoch))
+}
+
+export async function writeShareKey (dir: string, epoch: number, share: Uint8Array): Promise<void> {
+  await writeSecretFile(shareKeyPath(dir, epoch), share)
+}
+
+export async function readShareKey (dir: string, epoch: number): Promise<Uint8Array> {
+  return await readSecretFile(shareKeyPath(dir, epoch))
+}
+
+async function writeSecretFile (path: string, key: Uint8Array): Promise<void> {
+  await writeFileAtomic(path, Buffer.from(key).toString('hex') + '\n', 0o600)
+}
+
+/** Reads a hex key file; KeyFileMissingError, InsecureKeyFileError (readable by others). */
+async function readSecretFile (path: string): Promise<Uint8Array> {
   let st
   try {
     st = await stat(path)

@@ -19,7 +19,7 @@ import {
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
 import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/roster/bodies.js'
-import type { Equivocation, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
+import type { Equivocation, GuardianCounts, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
 import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
@@ -65,6 +65,8 @@ export interface IngestListeners {
    * Key rotation follows these (node/services/rotation.ts).
    */
   onKeyEpoch?: (body: KeyEpoch, org: string, time: number) => void
+  /** A toprf guardian's daily counts: at start-up replay and when applied (node/services/guardian-counts.ts). */
+  onGuardianCounts?: (body: GuardianCounts, org: string, time: number) => void
   /** Two valid, different roster versions with one number: evidence kept, the orgs that signed both flagged. */
   onRosterFork?: (fork: RosterFork) => void
 }
@@ -136,6 +138,7 @@ export class Ingestor {
       if (org === undefined) continue
       this.#countRate(org, entry.time)
       if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, org, entry.time)
+      else if (entry.body.type === 'guardian-counts') this.#listeners.onGuardianCounts?.(entry.body, org, entry.time)
       const s = statementOf(entry, e.id, org)
       if (s !== undefined) this.#state.index.apply(s)
       n++
@@ -298,7 +301,7 @@ export class Ingestor {
     let forks: RosterFork[]
     try {
       // roster and key-epoch bodies must mean something to the chain (protocol/roster/bodies.ts)
-      forks = checkChainBodies(this.#chain, covered.map(c => c.entry.body)).forks
+      forks = checkChainBodies(this.#chain, covered.map(c => c.entry.body), orgs).forks
     } catch (err) {
       // a version or epoch beyond ours: the peer holds what we lack, as with a gap in a log
       if (err instanceof BodyAheadError) return { result: 'gap', author, have: storedHead, got: covered[0].entry.seq }
@@ -330,6 +333,7 @@ export class Ingestor {
         continue
       }
       if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, orgs[i], entry.time)
+      else if (entry.body.type === 'guardian-counts') this.#listeners.onGuardianCounts?.(entry.body, orgs[i], entry.time)
       const s = statementOf(entry, id, orgs[i])
       if (s === undefined) continue
       const change = this.#state.index.apply(s)

@@ -7,6 +7,7 @@
  *   /alliance/<id>/entries/1.0.0   gossipsub topic: new signed segments
  *   /alliance/<id>/sync/1.1.0      request-response: heads in, missing entries out
  *   /alliance/<id>/report/1.0.0    infringement report transfer, answered by a receipt
+ *   /alliance/<id>/oprf/1.0.0      toprf guardian evaluation: blinded elements in, evaluations and a proof out
  */
 
 /** Gossip topic of an alliance's entries. */
@@ -17,12 +18,14 @@ export const GOSSIP_PROTOCOL_VERSION = '1.0.0'
  */
 export const SYNC_PROTOCOL_VERSION = '1.1.0'
 export const REPORT_PROTOCOL_VERSION = '1.0.0'
+export const OPRF_PROTOCOL_VERSION = '1.0.0'
 
 /** The versions this node speaks, by protocol, for status output and compatibility checks. */
 export const PROTOCOL_VERSIONS = {
   entries: [GOSSIP_PROTOCOL_VERSION],
   sync: [SYNC_PROTOCOL_VERSION],
-  report: [REPORT_PROTOCOL_VERSION]
+  report: [REPORT_PROTOCOL_VERSION],
+  oprf: [OPRF_PROTOCOL_VERSION]
 } as const
 
 function id (alliance: string, protocol: string, version: string): string {
@@ -40,4 +43,9 @@ export function syncProtocol (alliance: string): string {
 /** The versioned protocol id of report transfer in an alliance. */
 export function reportProtocol (alliance: string, version: string = REPORT_PROTOCOL_VERSION): string {
   return id(alliance, 'report', version)
+}
+
+/** The toprf guardian evaluation protocol of an alliance (node/services/oprf-wire.ts). */
+export function oprfProtocol (alliance: string): string {
+  return id(alliance, 'oprf', OPRF_PROTOCOL_VERSION)
 }

@@ -21,13 +21,14 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { fromHex, toHex } from '../protocol/bytes.js'
+import { bytesEqual, fromHex, toHex } from '../protocol/bytes.js'
 import type { Signer } from '../protocol/ed25519.js'
-import { createEpochMaterial, type EpochMaterial } from '../protocol/fingerprint/index.js'
+import { createEpochMaterial, TOPRF_RISTRETTO255, type EpochMaterial } from '../protocol/fingerprint/index.js'
+import { DEFAULT_QUOTA_SUBJECT } from '../protocol/roster/guardians.js'
 import { keepSealedKey } from './services/fingerprints.js'
 import { DEFAULT_POLICY, RosterChain, majority, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
 import { decodeRoster } from '../protocol/codec/index.js'
-import type { Policy, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
+import type { Policy, Quota, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NodeError } from './errors.js'
 import { ROSTER_FILE, cardSchema, writeJson, type MemberCard } from './home.js'
@@ -69,6 +70,25 @@ export interface CreateRosterOptions {
   policy?: Partial<Omit<Policy, 'epochKeyCommitment' | 'quorum' | 'governanceThreshold'>>
   /** When version 1 takes effect (ms). @default now */
   time?: number
+  /** toprf-ristretto255: guardian orgs (each org's first card is its share-holding node), in share-index order. */
+  guardians?: string[]
+  /** toprf-ristretto255: shares needed (t). @default a majority of the guardians */
+  threshold?: number
+  /** toprf-ristretto255: evaluations per UTC day, per guardian. @default [*=1,000,000] */
+  quotas?: Quota[]
+}
+
+/** toprf: a quota applies to every org not named unless the roster says otherwise. */
+export const DEFAULT_QUOTAS: Quota[] = [{ subject: DEFAULT_QUOTA_SUBJECT, perDay: 1_000_000 }]
+
+/** The box key of each guardian org's share-holding node: its first node in the roster. */
+function guardianNodes (members: Roster['members'], orgs: string[]): Array<{ org: string, boxKey: Uint8Array }> {
+  if (new Set(orgs).size !== orgs.length) throw new RosterFileError('--guardians names an org twice')
+  return orgs.map(org => {
+    const m = members.find(x => x.org === org)
+    if (m === undefined) throw new RosterFileError(`guardian ${org} is not a member org (members: ${members.map(x => x.org).join(', ')})`)
+    return { org, boxKey: m.nodes[0].boxKey }
+  })
 }
 
 function summary (r: Roster): unknown {
@@ -80,6 +100,9 @@ function summary (r: Roster): unknown {
     governanceThreshold: r.policy.governanceThreshold,
     suite: r.policy.suite,
     epoch: r.policy.epoch,
+    ...(r.policy.guardians.length > 0
+      ? { guardians: r.policy.guardians.map(g => g.org), threshold: r.policy.guardianThreshold, quotas: Object.fromEntries(r.policy.quotas.map(q => [q.subject, q.perDay])) }
+      : {}),
     members: r.members.map(m => ({ org: m.org, name: m.name, roles: m.roles, nodes: m.nodes.length }))
   }
 }
@@ -114,8 +137,22 @@ export async function createRosterFile (opts: CreateRosterOptions): Promise<Rost
     governanceThreshold: opts.governanceThreshold ?? majority(members.length),
     epochKeyCommitment: new Uint8Array(0)
   }
-  const material = await createEpochMaterial({ alliance: opts.alliance, suite: policy.suite, epoch: policy.epoch, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
-  policy.epochKeyCommitment = material.commitment
+  const toprf = policy.suite === TOPRF_RISTRETTO255
+  if (!toprf && (opts.guardians !== undefined || opts.threshold !== undefined || opts.quotas !== undefined)) {
+    throw new RosterFileError(`guardians, threshold and quotas belong to suite ${TOPRF_RISTRETTO255}; this roster uses ${policy.suite}`)
+  }
+  if (toprf && (opts.guardians === undefined || opts.guardians.length === 0)) throw new RosterFileError(`suite ${TOPRF_RISTRETTO255} needs --guardians <org>,<org>,… (the orgs whose nodes hold the key's shares)`)
+  const guardians = toprf ? guardianNodes(members, opts.guardians ?? []) : undefined
+  const threshold = toprf ? opts.threshold ?? majority(guardians?.length ?? 1) : undefined
+  if (guardians !== undefined && threshold !== undefined && (threshold < 1 || threshold > guardians.length)) throw new RosterFileError(`--threshold must be 1..${guardians.length} (the guardians), got ${threshold}`)
+  const material = await createEpochMaterial({
+    alliance: opts.alliance,
+    suite: policy.suite,
+    epoch: policy.epoch,
+    recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)),
+    ...(guardians !== undefined ? { guardians, threshold } : {})
+  })
+  Object.assign(policy, material.policy, { epochKeyCommitment: material.commitment }, toprf ? { quotas: opts.quotas ?? DEFAULT_QUOTAS } : {})
   const roster: Roster = { alliance: opts.alliance, version: 1, prev: new Uint8Array(0), time: opts.time ?? Date.now(), members, policy }
   let signed: SignedRoster
   try {
@@ -228,6 +265,12 @@ export interface NextRosterOptions {
    * newcomers cannot reverse history made under earlier epochs.
    */
   rotateKey?: boolean
+  /** toprf, with rotateKey: the guardian orgs of the new epoch. @default the current guardians still members */
+  guardians?: string[]
+  /** toprf, with rotateKey: t of the new epoch. @default the current threshold (at most the guardians) */
+  threshold?: number
+  /** toprf: new quotas (any version). @default unchanged */
+  quotas?: Quota[]
 }
 
 /**
@@ -258,6 +301,14 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
       governanceThreshold: opts.governanceThreshold ?? Math.max(Math.min(r.policy.governanceThreshold, members.length), majority(members.length))
     }
   }
+  const toprf = r.policy.suite === TOPRF_RISTRETTO255
+  if (toprf && opts.quotas !== undefined) next.policy.quotas = opts.quotas
+  if (toprf && opts.rotateKey !== true) {
+    if (opts.guardians !== undefined || opts.threshold !== undefined) throw new RosterFileError('guardians and threshold change only with a new key epoch: add --rotate-key')
+    // the shares stay where they are: a guardian removed, or its share-holding node removed, needs a new deal
+    const gone = r.policy.guardians.filter(g => !members.some(m => m.org === g.org && m.nodes.some(n => bytesEqual(n.boxKey, g.boxKey))))
+    if (gone.length > 0) throw new RosterFileError(`guardian ${gone.map(g => g.org).join(', ')} would leave with its share of the key: add --rotate-key (a new epoch deals new shares)`)
+  }
   let signed: SignedRoster
   try {
     signed = unsignedRoster(next)
@@ -265,9 +316,24 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
     throw new RosterFileError((err as Error).message)
   }
   if (opts.rotateKey === true) {
-    const material = await createEpochMaterial({ alliance: r.alliance, suite: r.policy.suite, epoch: r.policy.epoch + 1, recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)) })
+    let guardians: Array<{ org: string, boxKey: Uint8Array }> | undefined
+    let threshold: number | undefined
+    if (toprf) {
+      guardians = guardianNodes(members, opts.guardians ?? r.policy.guardians.map(g => g.org).filter(o => members.some(m => m.org === o)))
+      if (guardians.length === 0) throw new RosterFileError('no guardian is left in the new version: name the new epoch\'s guardians with --guardians')
+      threshold = opts.threshold ?? Math.min(r.policy.guardianThreshold, guardians.length)
+      if (threshold < 1 || threshold > guardians.length) throw new RosterFileError(`--threshold must be 1..${guardians.length} (the guardians), got ${threshold}`)
+    }
+    const material = await createEpochMaterial({
+      alliance: r.alliance,
+      suite: r.policy.suite,
+      epoch: r.policy.epoch + 1,
+      recipients: members.flatMap(m => m.nodes.map(n => n.boxKey)),
+      ...(guardians !== undefined ? { guardians, threshold } : {})
+    })
     next.policy.epoch = material.epoch
     next.policy.epochKeyCommitment = material.commitment
+    Object.assign(next.policy, material.policy)
     let rotated: SignedRoster
     try {
       rotated = unsignedRoster(next)
@@ -280,7 +346,8 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
   const sealed = currentFile.keyEpoch.sealed.filter(s => keep.has(s.recipient))
   const have = new Set(sealed.map(s => s.recipient))
   const newcomers = members.flatMap(m => m.nodes.map(n => n.boxKey)).filter(k => !have.has(toHex(k)))
-  if (newcomers.length > 0 && opts.sealForNewcomers !== undefined) {
+  // toprf: newcomers hold no key (only guardians hold shares), nothing to seal
+  if (!toprf && newcomers.length > 0 && opts.sealForNewcomers !== undefined) {
     const more = await opts.sealForNewcomers(newcomers)
     sealed.push(...more.map(s => ({ recipient: toHex(s.recipient), enc: toHex(s.enc), ciphertext: toHex(s.ciphertext) })))
   }

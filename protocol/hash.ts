@@ -40,7 +40,9 @@ export const TAGS = {
   custodySignature: 'alliance-node/v1/custody-signature',
   // the node-local vault of raw values this node stated (node/services/vault.ts)
   vaultRecordId: 'alliance-node/v1/vault-record-id',
-  vaultEncryption: 'alliance-node/v1/vault-encryption'
+  vaultEncryption: 'alliance-node/v1/vault-encryption',
+  // the node-local cache of online-suite fingerprints (node/services/fingerprint-cache.ts)
+  fingerprintCache: 'alliance-node/v1/fingerprint-cache'
 } as const
 export type Tag = typeof TAGS[keyof typeof TAGS]
 

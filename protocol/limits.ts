@@ -41,6 +41,12 @@ export const MAX_ID_CHARS = 64
 export const MAX_TEXT_CHARS = 256
 /** Sealed epoch keys: one per node of every member (1,000 × 4 nodes). */
 export const MAX_SEALED_KEYS = 4096
+/** toprf guardians named in one policy (share indices are one byte). */
+export const MAX_GUARDIANS = 255
+/** Quotas in one policy: one per org, plus roles and the default. */
+export const MAX_QUOTAS = MAX_MEMBERS + 8
+/** A guardian-counts entry: one (org, count) per member org. */
+export const MAX_GUARDIAN_COUNTS_ENTRY_BYTES = MAX_MEMBERS * (MAX_ID_CHARS + 16) + 1024
 /** HPKE ciphertext of a 32-byte key plus tag; room for other suites' key sizes. */
 export const MAX_SEALED_CIPHERTEXT_BYTES = 256
 

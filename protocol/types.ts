@@ -49,6 +49,16 @@ export interface KeyEpoch {
   sealed: SealedKey[]
 }
 
+/** A toprf guardian's signed count of blinded evaluations per org for one UTC day (cumulative). */
+export interface GuardianCounts {
+  type: 'guardian-counts'
+  epoch: number
+  /** floor(ms since the Unix epoch / 86,400,000). */
+  day: number
+  /** Sorted by org, each org once. */
+  counts: Array<{ org: string, evaluations: number }>
+}
+
 export interface NodeKey {
   signKey: Uint8Array
   boxKey: Uint8Array
@@ -73,6 +83,28 @@ export interface Policy {
   epoch: number
   epochKeyCommitment: Uint8Array
   clockToleranceMs: number
+  /** toprf-ristretto255: the guardians holding shares of the epoch key (empty for hmac-sha256). */
+  guardians: GuardianRef[]
+  /** toprf-ristretto255: t, the shares needed to evaluate (0 for hmac-sha256). */
+  guardianThreshold: number
+  /** toprf-ristretto255: Feldman commitments C_0..C_{t-1} to the shares. */
+  shareCommitments: Uint8Array[]
+  /** toprf-ristretto255: evaluations per org per UTC day, per guardian. */
+  quotas: Quota[]
+}
+
+export interface GuardianRef {
+  org: string
+  /** X25519 key of the org's node that holds the share. */
+  boxKey: Uint8Array
+  /** The share's index, 1..g. */
+  index: number
+}
+
+export interface Quota {
+  /** An org id, a role name, or '*' (every org not otherwise named). */
+  subject: string
+  perDay: number
 }
 
 export interface Roster {
@@ -100,7 +132,7 @@ export interface RosterBody {
   signed: SignedRoster
 }
 
-export type Body = Attestation | Retraction | Opinion | RosterBody | KeyEpoch
+export type Body = Attestation | Retraction | Opinion | RosterBody | KeyEpoch | GuardianCounts
 
 export interface Entry {
   author: Uint8Array

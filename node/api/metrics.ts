@@ -39,6 +39,12 @@ export class MetricsRegistry {
   readonly syncLagEntries: Gauge
   /** Sync runs by outcome (label `result`: ok, error, aborted...). */
   readonly syncRuns: Counter<'result'>
+  /** toprf guardian: blinded elements asked of this node, by requesting org and result (ok, quota_exceeded, …). */
+  readonly guardianEvaluations: Counter<'org' | 'result'>
+  /** toprf requester: failed requests to a guardian, by guardian org and result (a refusal's reason, failed, bad_proof, bad_response). */
+  readonly guardianRequests: Counter<'guardian' | 'result'>
+  /** Online-suite fingerprint cache lookups, by result (hit, miss). */
+  readonly fingerprintCache: Counter<'result'>
   /** Fingerprints per blocklist status (label `status`). */
   readonly blocklist: Gauge<'status'>
   /** Gossip messages by validator verdict (label `verdict`: accept, ignore, reject). */
@@ -65,6 +71,9 @@ export class MetricsRegistry {
     this.entriesApplied = new Counter({ name: `${p}entries_applied_total`, help: 'Log entries verified and stored', registers })
     this.entriesRejected = new Counter({ name: `${p}entries_rejected_total`, help: 'Log entries rejected, by reason', labelNames: ['reason'] as const, registers })
     this.syncLagEntries = new Gauge({ name: `${p}sync_lag_entries`, help: 'Entries held by peers and not yet by this node, at the last head exchange', registers })
+    this.guardianEvaluations = new Counter({ name: `${p}guardian_evaluations_total`, help: 'toprf guardian: blinded elements asked of this node, by requesting org and result', labelNames: ['org', 'result'] as const, registers })
+    this.guardianRequests = new Counter({ name: `${p}guardian_request_failures_total`, help: 'toprf: failed requests to a guardian, by guardian org and result', labelNames: ['guardian', 'result'] as const, registers })
+    this.fingerprintCache = new Counter({ name: `${p}fingerprint_cache_lookups_total`, help: 'Online-suite fingerprint cache lookups, by result', labelNames: ['result'] as const, registers })
     this.syncRuns = new Counter({ name: `${p}sync_runs_total`, help: 'Sync runs, by result', labelNames: ['result'] as const, registers })
     this.blocklist = new Gauge({ name: `${p}blocklist_fingerprints`, help: 'Fingerprints on the consensus blocklist, by status', labelNames: ['status'] as const, registers })
     this.gossipMessages = new Counter({ name: `${p}gossip_messages_total`, help: 'Gossip messages validated, by verdict', labelNames: ['verdict'] as const, registers })

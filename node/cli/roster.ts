@@ -9,6 +9,9 @@ import { ApiClient } from '../api/client.js'
 import { createRosterFile, installRosterFile, installedRoster, nextRosterFile, parseRosterFile, readRosterFile, signRosterFile, signedRosterOf, type RosterFile } from '../roster-file.js'
 import { decodeRoster } from '../../protocol/codec/index.js'
 import { rosterVersionOf } from '../../protocol/roster/index.js'
+import { parseQuota } from '../../protocol/roster/guardians.js'
+import { HMAC_SHA256, SUITE_NAMES, TOPRF_RISTRETTO255 } from '../../protocol/fingerprint/index.js'
+import type { Quota } from '../../protocol/types.js'
 import { intInRange, leaf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
 
@@ -19,6 +22,26 @@ interface CreateOptions extends CommonOptions {
   out: string
   governance?: number
   force?: boolean
+  suite: string
+  guardians?: string[]
+  threshold?: number
+  quota?: string[]
+}
+
+/** `--guardians a,b c` → ['a', 'b', 'c'] (commas or spaces). */
+function orgList (values: string[] | undefined): string[] | undefined {
+  return values === undefined ? undefined : values.flatMap(v => v.split(',')).map(v => v.trim()).filter(v => v !== '')
+}
+
+function quotas (ctx: Context, values: string[] | undefined): Quota[] | undefined {
+  if (values === undefined) return undefined
+  return values.map(v => parseQuota(v, (why) => ctx.usage(why)))
+}
+
+function guardianRows (r: { guardians?: unknown, threshold?: unknown, quotas?: unknown } | undefined): Array<[string, string]> {
+  if (r === undefined || !Array.isArray(r.guardians)) return []
+  const q = Object.entries((r.quotas ?? {}) as Record<string, number>).map(([k, v]) => `${k}=${v}/day`).join(', ')
+  return [['guardians', `${String(r.threshold)} of ${r.guardians.length} (${r.guardians.join(', ')})`], ['quotas', q === '' ? 'none (unlimited)' : q]]
 }
 
 async function readCard (ctx: Context, file: string): Promise<MemberCard> {
@@ -66,8 +89,15 @@ export function registerRoster (program: Command, ctx: Context): void {
     .requiredOption('--card <file...>', 'member card files (alliance card <dir> --out <file>), one per node')
     .requiredOption('--out <roster.json>', 'where to write the roster')
     .option('--governance <n>', 'orgs needed to approve the next roster version (default: a majority)', intInRange('--governance', 1, 1000))
+    .option('--suite <name>', `fingerprint suite: ${SUITE_NAMES.join(' or ')}`, HMAC_SHA256)
+    .option('--guardians <org...>', `${TOPRF_RISTRETTO255}: orgs whose nodes hold the key's shares (comma or space separated)`)
+    .option('--threshold <t>', `${TOPRF_RISTRETTO255}: guardians needed to fingerprint (default: a majority of them)`, intInRange('--threshold', 1, 255))
+    .option('--quota <subject=N/day...>', `${TOPRF_RISTRETTO255}: evaluations per UTC day per guardian for an org, a role or * (default *=1000000/day)`)
     .option('--force', 'overwrite --out if it exists'))
     .action(async (opts: CreateOptions) => {
+      if (!(SUITE_NAMES as readonly string[]).includes(opts.suite)) ctx.usage(`--suite ${opts.suite} is not a suite this node implements: ${SUITE_NAMES.join(', ')}`)
+      if (opts.suite !== TOPRF_RISTRETTO255 && (opts.guardians !== undefined || opts.threshold !== undefined || opts.quota !== undefined)) ctx.usage(`--guardians, --threshold and --quota need --suite ${TOPRF_RISTRETTO255}`)
+      if (opts.suite === TOPRF_RISTRETTO255 && opts.guardians === undefined) ctx.usage(`--suite ${TOPRF_RISTRETTO255} needs --guardians <org>,<org>,… (the orgs whose nodes hold the key's shares)`)
       if (opts.force !== true && await exists(opts.out)) ctx.usage(`${opts.out} exists (it may carry signatures); choose another --out or pass --force`)
       const cards: MemberCard[] = []
       for (const f of opts.card) cards.push(await readCard(ctx, f))
@@ -78,12 +108,15 @@ export function registerRoster (program: Command, ctx: Context): void {
         alliance: opts.alliance,
         quorum: opts.quorum,
         cards,
-        ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {})
+        ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
+        policy: { suite: opts.suite },
+        ...(opts.suite === TOPRF_RISTRETTO255 ? { guardians: orgList(opts.guardians), threshold: opts.threshold, quotas: quotas(ctx, opts.quota) } : {})
       })
+      const sum = file.summary as { guardians?: string[], threshold?: number, quotas?: Record<string, number> } | undefined
       await writeJson(opts.out, file)
       await result(ctx.io, opts, () => [
         `roster ${opts.alliance} v1 written to ${opts.out}`,
-        table([['members', `${orgs.length} (${orgs.join(', ')})`], ['nodes', String(cards.length)], ['quorum', String(opts.quorum)], ['epoch key', `${file.keyEpoch.suite} epoch ${file.keyEpoch.epoch}, sealed to every node`]]),
+        table([['members', `${orgs.length} (${orgs.join(', ')})`], ['nodes', String(cards.length)], ['quorum', String(opts.quorum)], ['epoch key', opts.suite === TOPRF_RISTRETTO255 ? `${file.keyEpoch.suite} epoch ${file.keyEpoch.epoch}: shares sealed to the guardians; no node holds the key` : `${file.keyEpoch.suite} epoch ${file.keyEpoch.epoch}, sealed to every node`], ...guardianRows(sum)]),
         `next: every member signs it in turn: alliance roster sign <dir> ${opts.out}`
       ].join('\n'), { out: resolve(opts.out), summary: file.summary, members: orgs })
     })
@@ -142,8 +175,11 @@ export function registerRoster (program: Command, ctx: Context): void {
     .option('--quorum <k>', 'new quorum', intInRange('--quorum', 1, 1000))
     .option('--governance <n>', 'new governance threshold', intInRange('--governance', 1, 1000))
     .option('--rotate-key', 'open a new fingerprint key epoch, sealed only to the members of the new version (always when removing a member)')
+    .option('--guardians <org...>', `${TOPRF_RISTRETTO255}, with --rotate-key: the new epoch's guardians (default: the current ones still members)`)
+    .option('--threshold <t>', `${TOPRF_RISTRETTO255}, with --rotate-key: guardians needed in the new epoch`, intInRange('--threshold', 1, 255))
+    .option('--quota <subject=N/day...>', `${TOPRF_RISTRETTO255}: replace the daily quotas`)
     .option('--force', 'overwrite --out if it exists'))
-    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, rotateKey?: boolean, force?: boolean }) => {
+    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, rotateKey?: boolean, force?: boolean, guardians?: string[], threshold?: number, quota?: string[] }) => {
       await readConfig(dir)
       if (opts.force !== true && await exists(opts.out)) ctx.usage(`${opts.out} exists (it may carry signatures); choose another --out or pass --force`)
       const current = await currentRosterFile(dir)
@@ -157,7 +193,10 @@ export function registerRoster (program: Command, ctx: Context): void {
         ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
         ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
         sealForNewcomers: async (recipients) => await sealHeldKey(dir, { alliance: version.roster.alliance, policy: version.roster.policy, recipients }),
-        rotateKey
+        rotateKey,
+        ...(opts.guardians !== undefined ? { guardians: orgList(opts.guardians) } : {}),
+        ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+        ...(opts.quota !== undefined ? { quotas: quotas(ctx, opts.quota) } : {})
       })
       await writeJson(opts.out, next)
       const need = version.roster.policy.governanceThreshold

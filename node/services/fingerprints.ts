@@ -15,6 +15,14 @@
  * the epoch, and keeps it in keys/epoch-<n>.key (0600). `destroy(epoch)`
  * wipes the suite and deletes the file.
  *
+ * For `toprf-ristretto255` no member holds a key: the suite of an epoch is
+ * built from the roster policy (guardians, threshold, commitments) and the
+ * guardian transport (node/services/guardian.ts), with the node-local cache
+ * in front (fingerprint-cache.ts). A guardian node additionally holds its
+ * share in keys/toprf-share-<n>.key (0600), opened from the sealed shares
+ * of the roster file or key-epoch entry, and serves evaluations with it
+ * (`guardianFor`).
+ *
  * Callers use the asynchronous batched interface (`fingerprintValues`),
  * which fits a local suite and an online one alike; the matcher's worker
  * threads get the key itself through `matcherKey` where the suite has a
@@ -24,12 +32,16 @@ import { rm } from 'node:fs/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import { canonicalBytes } from '../../protocol/canonical/index.js'
 import { ProtocolError } from '../../protocol/errors.js'
-import { createSuite, isLocalSuite, openEpochKey, sealEpochKey, type FingerprintSuite, type SuiteName } from '../../protocol/fingerprint/index.js'
+import { createSuite, isLocalSuite, openEpochKey, sealEpochKey, TOPRF_RISTRETTO255, type FingerprintSuite, type SuiteName } from '../../protocol/fingerprint/index.js'
+import type { ToprfEvaluateFn, ToprfGuardian } from '../../protocol/fingerprint/toprf/index.js'
+import { guardianByBoxKey } from '../../protocol/roster/guardians.js'
 import type { Kind } from '../../protocol/kinds.js'
 import type { KeyEpoch, Policy, SealedKey } from '../../protocol/types.js'
 import { NodeError } from '../errors.js'
 import { EpochKeyUnavailableError, NoLocalSuiteError } from './errors.js'
-import { epochKeyPath, readEpochKey, writeEpochKey } from '../home.js'
+import { epochKeyPath, readEpochKey, readShareKey, shareKeyPath, writeEpochKey, writeShareKey } from '../home.js'
+import type { MetricsRegistry } from '../api/metrics.js'
+import type { FingerprintCache } from './fingerprint-cache.js'
 import type { NodeKeys } from '../keys.js'
 import type { ComponentLogger } from '../logger.js'
 import type { ConsensusState } from './consensus-state.js'
@@ -45,6 +57,11 @@ export interface FingerprintServiceComponents {
   state: ConsensusState
   keys: NodeKeys
   logger: ComponentLogger
+  /** toprf: the guardian transport of an epoch (GuardianService.evaluate). */
+  oprf?: (epoch: number) => ToprfEvaluateFn
+  /** toprf: the node-local cache put in front of the online suite. */
+  cache?: FingerprintCache
+  metrics?: MetricsRegistry
 }
 
 /** One raw identifier's outcome: its fingerprint, or why it is not a valid identifier of its kind. */
@@ -71,6 +88,8 @@ export interface EpochView {
 interface Held {
   suite: FingerprintSuite
   policy: Policy
+  /** toprf: this node's guardian of the epoch, when it holds a share. */
+  guardian?: ToprfGuardian
 }
 
 /**
@@ -80,6 +99,7 @@ interface Held {
  */
 export async function keepSealedKey (dir: string, keys: NodeKeys, args: { alliance: string, policy: Policy, sealed: SealedKey[] }): Promise<void> {
   const p = args.policy
+  if (p.suite === TOPRF_RISTRETTO255) { await keepShare(dir, keys, args); return }
   const key = await openEpochKey({
     alliance: args.alliance,
     suite: p.suite,
@@ -94,6 +114,29 @@ export async function keepSealedKey (dir: string, keys: NodeKeys, args: { allian
   } finally {
     key.fill(0)
   }
+}
+
+/**
+ * toprf: a guardian node opens the share sealed to its box key, checks it
+ * against the policy's commitments (Feldman) and keeps it in
+ * keys/toprf-share-<n>.key (0600). Other nodes hold nothing.
+ */
+async function keepShare (dir: string, keys: NodeKeys, args: { alliance: string, policy: Policy, sealed: SealedKey[] }): Promise<boolean> {
+  const p = args.policy
+  const me = guardianByBoxKey(p, keys.box.publicKey)
+  if (me === undefined) return false
+  const { openToprfShare } = await import('../../protocol/fingerprint/toprf/index.js')
+  const sealedShares = args.sealed.flatMap(s => {
+    const g = guardianByBoxKey(p, s.recipient)
+    return g === undefined ? [] : [{ ...s, index: g.index }]
+  })
+  const { share } = await openToprfShare({ alliance: args.alliance, epoch: p.epoch, commitments: p.shareCommitments, sealedShares, recipientPrivateKey: keys.box.privateKey, recipientPublicKey: keys.box.publicKey })
+  try {
+    await writeShareKey(dir, p.epoch, share)
+  } finally {
+    share.fill(0)
+  }
+  return true
 }
 
 /**
@@ -117,6 +160,8 @@ export class FingerprintService {
   readonly #held = new Map<number, Held>()
   #current = -1
   #retiring: number | undefined
+  /** toprf: the last quota refusal a guardian gave (turned into the batch's error). */
+  #quotaRefusal: Error | undefined
 
   constructor (init: FingerprintServiceInit, components: FingerprintServiceComponents) {
     this.#init = init
@@ -145,8 +190,18 @@ export class FingerprintService {
     }
   }
 
+  /** toprf: this node's guardian of `epoch`, when it holds a share of it. */
+  guardianFor (epoch: number): ToprfGuardian | undefined {
+    return this.#held.get(epoch)?.guardian
+  }
+
+  /** The suite of `epoch` (default: current), e.g. to read its guardians. */
+  suiteOf (epoch = this.#current): FingerprintSuite {
+    return this.#get(epoch).suite
+  }
+
   stop (): void {
-    for (const h of this.#held.values()) h.suite.destroy()
+    for (const h of this.#held.values()) { h.guardian?.destroy(); h.suite.destroy() }
     this.#held.clear()
   }
 
@@ -187,7 +242,18 @@ export class FingerprintService {
         out[i] = { ok: false, why: e.why ?? e.reason, message: e.message }
       }
     }
-    const fps = batch.length > 0 ? await held.suite.fingerprintBatch(batch, opts.signal !== undefined ? { signal: opts.signal } : {}) : []
+    let fps: Uint8Array[] = []
+    if (batch.length > 0) {
+      this.#quotaRefusal = undefined
+      try {
+        fps = await held.suite.fingerprintBatch(batch, opts.signal !== undefined ? { signal: opts.signal } : {})
+      } catch (err) {
+        // not enough guardians because they refused this org's quota: say that, with the reset time
+        const refusal = this.#quotaRefusal
+        if ((err as Error).name === 'NotEnoughGuardiansError' && refusal !== undefined) throw refusal
+        throw err
+      }
+    }
     for (let j = 0; j < at.length; j++) out[at[j]] = { ok: true, fingerprint: fps[j] }
     return out
   }
@@ -217,8 +283,16 @@ export class FingerprintService {
    * Returns whether the node now holds the epoch's key.
    */
   async acceptSealed (k: Pick<KeyEpoch, 'suite' | 'epoch' | 'commitment' | 'sealed'>): Promise<boolean> {
-    if (this.#held.has(k.epoch)) return true
     const policy = this.#policies().get(k.epoch)
+    if (policy?.suite === TOPRF_RISTRETTO255 && policy.suite === k.suite && Buffer.compare(Buffer.from(policy.epochKeyCommitment), Buffer.from(k.commitment)) === 0) {
+      if (this.#held.get(k.epoch)?.guardian === undefined && await keepShare(this.#init.dir, this.#c.keys, { alliance: this.#c.state.alliance, policy, sealed: k.sealed })) {
+        this.#held.get(k.epoch)?.suite.destroy()
+        this.#held.delete(k.epoch)
+        this.#log.info('toprf share of a new epoch opened: this node guards it', { epoch: k.epoch })
+      }
+      return this.#held.has(k.epoch) || await this.#load(k.epoch)
+    }
+    if (this.#held.has(k.epoch)) return true
     if (policy === undefined || policy.suite !== k.suite || Buffer.compare(Buffer.from(policy.epochKeyCommitment), Buffer.from(k.commitment)) !== 0) return false
     const mine = k.sealed.some(s => Buffer.compare(Buffer.from(s.recipient), Buffer.from(this.#c.keys.box.publicKey)) === 0)
     if (!mine) return false
@@ -245,7 +319,10 @@ export class FingerprintService {
     if (epoch === this.#current) throw new EpochKeyUnavailableError(epoch, 'the current epoch cannot be destroyed')
     // the file first: once `retiring` reads undefined, no copy of the key is left anywhere
     await rm(epochKeyPath(this.#init.dir, epoch), { force: true })
+    await rm(shareKeyPath(this.#init.dir, epoch), { force: true })
+    this.#held.get(epoch)?.guardian?.destroy()
     this.#held.get(epoch)?.suite.destroy()
+    await this.#c.cache?.dropEpoch(epoch)
     this.#held.delete(epoch)
     if (this.#retiring === epoch) this.#retiring = undefined
     this.#log.info('fingerprint key of a retired epoch destroyed', { epoch })
@@ -272,6 +349,10 @@ export class FingerprintService {
   async #load (epoch: number): Promise<boolean> {
     const policy = this.#policies().get(epoch)
     if (policy === undefined) return false
+    if (policy.suite === TOPRF_RISTRETTO255) {
+      this.#held.set(epoch, await this.#toprf(epoch, policy))
+      return true
+    }
     let key: Uint8Array
     try {
       key = await readEpochKey(this.#init.dir, epoch)
@@ -285,5 +366,41 @@ export class FingerprintService {
       key.fill(0)
     }
     return true
+  }
+
+  /** The toprf suite of `epoch` (cached, over the guardian transport) and this node's guardian if it holds a share. */
+  async #toprf (epoch: number, policy: Policy): Promise<Held> {
+    const { createToprfGuardian, createToprfSuite } = await import('../../protocol/fingerprint/toprf/index.js')
+    const oprf = this.#c.oprf
+    if (oprf === undefined) throw new EpochKeyUnavailableError(epoch, `suite ${TOPRF_RISTRETTO255} needs the guardian transport, which this node was built without`)
+    const metrics = this.#c.metrics
+    const online = createToprfSuite({
+      epoch,
+      threshold: policy.guardianThreshold,
+      commitments: policy.shareCommitments,
+      guardians: policy.guardians.map(g => ({ id: g.org, index: g.index })),
+      evaluate: oprf(epoch),
+      onFault: (f) => {
+        if ((f.error as { reason?: string })?.reason === 'quota_exceeded') this.#quotaRefusal = f.error as Error
+        metrics?.guardianRequests.inc({ guardian: f.guardianId, result: f.reason })
+        this.#log.warn('guardian answer not used', { guardian: f.guardianId, reason: f.reason, error: (f.error as Error)?.message })
+      }
+    })
+    const suite = this.#c.cache !== undefined ? this.#c.cache.wrap(online) : online
+    let guardian: ToprfGuardian | undefined
+    const mine = guardianByBoxKey(policy, this.#c.keys.box.publicKey)
+    if (mine !== undefined) {
+      let share: Uint8Array | undefined
+      try {
+        share = await readShareKey(this.#init.dir, epoch)
+        guardian = createToprfGuardian({ epoch, index: mine.index, share, commitments: policy.shareCommitments })
+      } catch (err) {
+        if ((err as Error).name !== 'KeyFileMissingError') throw err
+        this.#log.warn('this node is a guardian of the epoch but holds no share yet', { epoch })
+      } finally {
+        share?.fill(0)
+      }
+    }
+    return { suite, policy, ...(guardian !== undefined ? { guardian } : {}) }
   }
 }

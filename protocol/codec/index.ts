@@ -17,7 +17,7 @@ import { descriptor } from '../pb/descriptor.js'
 import { CLAIM_WIRE, KIND_WIRE, OPINION_WIRE, ROLE_WIRE, ROLES } from '../kinds.js'
 import * as L from '../limits.js'
 import type {
-  Attestation, Body, Entry, Equivocation, Head, KeyEpoch, Member, NodeKey, Opinion, Policy,
+  Attestation, Body, Entry, Equivocation, GuardianCounts, Head, KeyEpoch, Member, NodeKey, Opinion, Policy,
   Retraction, Roster, RosterSignature, SealedKey, Segment, SignedRoster, SyncRequest, SyncResponse
 } from '../types.js'
 import { InvalidFieldError, OversizeError } from './errors.js'
@@ -167,6 +167,31 @@ function keyEpochTo (k: KeyEpoch): Wire {
   return w
 }
 
+function guardianCountsFrom (w: Wire): GuardianCounts {
+  const counts = count(w.counts as Wire[], L.MAX_MEMBERS, 'guardianCounts.counts').map((c, i) => ({
+    org: limitText(str(c.org), L.MAX_ID_CHARS, `guardianCounts.counts[${i}].org`),
+    evaluations: u64(c.evaluations, `guardianCounts.counts[${i}].evaluations`)
+  }))
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i].org === '') throw new InvalidFieldError(`guardianCounts.counts[${i}].org`, 'is required')
+    if (i > 0 && !(counts[i - 1].org < counts[i].org)) throw new InvalidFieldError('guardianCounts.counts', 'must be sorted by org, each org once')
+  }
+  return { type: 'guardian-counts', epoch: num(w.epoch), day: num(w.day), counts }
+}
+
+function guardianCountsTo (g: GuardianCounts): Wire {
+  const w: Wire = {}
+  put(w, 'epoch', g.epoch)
+  put(w, 'day', g.day)
+  put(w, 'counts', g.counts.map(c => {
+    const o: Wire = {}
+    put(o, 'org', c.org)
+    put(o, 'evaluations', c.evaluations)
+    return o
+  }))
+  return w
+}
+
 function signedRosterFrom (w: Wire): SignedRoster {
   const roster = bytes(w.roster)
   if (roster.length === 0) throw new InvalidFieldError('signedRoster.roster', 'is required')
@@ -200,6 +225,7 @@ function bodyFrom (w: Wire): Body {
     case 'opinion': return opinionFrom(w.opinion)
     case 'roster': return { type: 'roster', signed: signedRosterFrom(w.roster) }
     case 'keyEpoch': return keyEpochFrom(w.keyEpoch)
+    case 'guardianCounts': return guardianCountsFrom(w.guardianCounts)
     default: throw new InvalidFieldError('entry.body', 'is required')
   }
 }
@@ -211,6 +237,7 @@ function bodyTo (b: Body, w: Wire): void {
     case 'opinion': w.opinion = opinionTo(b); break
     case 'roster': w.roster = signedRosterTo(b.signed); break
     case 'key-epoch': w.keyEpoch = keyEpochTo(b); break
+    case 'guardian-counts': w.guardianCounts = guardianCountsTo(b); break
   }
 }
 
@@ -253,6 +280,7 @@ function entryLimit (b: Body): { what: string, limit: number } {
     case 'key-epoch': return b.sealed.length > 0
       ? { what: 'key distribution entry', limit: L.MAX_KEY_EPOCH_ENTRY_BYTES }
       : { what: 'key epoch announcement', limit: L.MAX_STATEMENT_ENTRY_BYTES }
+    case 'guardian-counts': return { what: 'guardian counts entry', limit: L.MAX_GUARDIAN_COUNTS_ENTRY_BYTES }
     default: return { what: 'statement entry', limit: L.MAX_STATEMENT_ENTRY_BYTES }
   }
 }
@@ -289,7 +317,19 @@ function policyFrom (w: Wire | undefined): Policy {
     suite,
     epoch: num(w.epoch),
     epochKeyCommitment: optionalLength(bytes(w.epochKeyCommitment), L.DIGEST_BYTES, 'policy.epochKeyCommitment'),
-    clockToleranceMs: u64(w.clockToleranceMs, 'policy.clockToleranceMs')
+    clockToleranceMs: u64(w.clockToleranceMs, 'policy.clockToleranceMs'),
+    guardians: count(w.guardians as Wire[], L.MAX_GUARDIANS, 'policy.guardians').map((g, i) => ({
+      org: limitText(str(g.org), L.MAX_ID_CHARS, `policy.guardians[${i}].org`),
+      boxKey: exactLength(bytes(g.boxKey), L.KEY_BYTES, `policy.guardians[${i}].boxKey`),
+      index: num(g.index)
+    })),
+    guardianThreshold: num(w.guardianThreshold),
+    shareCommitments: count(w.shareCommitments as Uint8Array[], L.MAX_GUARDIANS, 'policy.shareCommitments')
+      .map((c, i) => exactLength(bytes(c), L.KEY_BYTES, `policy.shareCommitments[${i}]`)),
+    quotas: count(w.quotas as Wire[], L.MAX_QUOTAS, 'policy.quotas').map((q, i) => ({
+      subject: limitText(str(q.subject), L.MAX_ID_CHARS, `policy.quotas[${i}].subject`),
+      perDay: u64(q.perDay, `policy.quotas[${i}].perDay`)
+    }))
   }
 }
 
@@ -309,6 +349,21 @@ function policyTo (p: Policy): Wire {
   put(w, 'epoch', p.epoch)
   put(w, 'epochKeyCommitment', p.epochKeyCommitment)
   put(w, 'clockToleranceMs', p.clockToleranceMs)
+  put(w, 'guardians', p.guardians.map(g => {
+    const o: Wire = {}
+    put(o, 'org', g.org)
+    put(o, 'boxKey', g.boxKey)
+    put(o, 'index', g.index)
+    return o
+  }))
+  put(w, 'guardianThreshold', p.guardianThreshold)
+  put(w, 'shareCommitments', p.shareCommitments)
+  put(w, 'quotas', p.quotas.map(q => {
+    const o: Wire = {}
+    put(o, 'subject', q.subject)
+    put(o, 'perDay', q.perDay)
+    return o
+  }))
   return w
 }
 

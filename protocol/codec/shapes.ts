@@ -50,6 +50,17 @@ const keyEpoch: MessageShape = {
   4: F.repeated('keyEpoch.sealed', 'message', L.MAX_SEALED_KEYS, sealedKey)
 }
 
+const orgCount: MessageShape = {
+  1: F.string('guardianCounts.counts.org'),
+  2: F.uint64('guardianCounts.counts.evaluations')
+}
+
+const guardianCounts: MessageShape = {
+  1: F.uint32('guardianCounts.epoch'),
+  2: F.uint32('guardianCounts.day'),
+  3: F.repeated('guardianCounts.counts', 'message', L.MAX_MEMBERS, orgCount)
+}
+
 const rosterSignature: MessageShape = {
   1: F.bytes('signedRoster.signatures.key'),
   2: F.bytes('signedRoster.signatures.signature')
@@ -69,7 +80,8 @@ export const ENTRY: MessageShape = {
   11: F.message('entry.retraction', retraction, 'body'),
   12: F.message('entry.opinion', opinion, 'body'),
   13: F.message('entry.roster', SIGNED_ROSTER, 'body'),
-  14: F.message('entry.keyEpoch', keyEpoch, 'body')
+  14: F.message('entry.keyEpoch', keyEpoch, 'body'),
+  15: F.message('entry.guardianCounts', guardianCounts, 'body')
 }
 
 const nodeKey: MessageShape = {
@@ -91,6 +103,17 @@ const roleWeight: MessageShape = {
   2: F.uint32('roleWeight.weight')
 }
 
+const guardian: MessageShape = {
+  1: F.string('guardian.org'),
+  2: F.bytes('guardian.boxKey'),
+  3: F.uint32('guardian.index')
+}
+
+const quota: MessageShape = {
+  1: F.string('quota.subject'),
+  2: F.uint64('quota.perDay')
+}
+
 const policy: MessageShape = {
   1: F.uint32('policy.quorum'),
   2: F.uint32('policy.governanceThreshold'),
@@ -100,7 +123,11 @@ const policy: MessageShape = {
   6: F.string('policy.suite'),
   7: F.uint32('policy.epoch'),
   8: F.bytes('policy.epochKeyCommitment'),
-  9: F.uint64('policy.clockToleranceMs')
+  9: F.uint64('policy.clockToleranceMs'),
+  10: F.repeated('policy.guardians', 'message', L.MAX_GUARDIANS, guardian),
+  11: F.uint32('policy.guardianThreshold'),
+  12: F.repeated('policy.shareCommitments', 'bytes', L.MAX_GUARDIANS),
+  13: F.repeated('policy.quotas', 'message', L.MAX_QUOTAS, quota)
 }
 
 export const ROSTER: MessageShape = {

@@ -54,7 +54,8 @@ export const descriptor = {
                     "retraction",
                     "opinion",
                     "roster",
-                    "keyEpoch"
+                    "keyEpoch",
+                    "guardianCounts"
                   ]
                 }
               },
@@ -94,6 +95,10 @@ export const descriptor = {
                 "keyEpoch": {
                   "type": "KeyEpoch",
                   "id": 14
+                },
+                "guardianCounts": {
+                  "type": "GuardianCounts",
+                  "id": 15
                 }
               }
             },
@@ -218,6 +223,35 @@ export const descriptor = {
                 }
               }
             },
+            "GuardianCounts": {
+              "fields": {
+                "epoch": {
+                  "type": "uint32",
+                  "id": 1
+                },
+                "day": {
+                  "type": "uint32",
+                  "id": 2
+                },
+                "counts": {
+                  "rule": "repeated",
+                  "type": "OrgCount",
+                  "id": 3
+                }
+              }
+            },
+            "OrgCount": {
+              "fields": {
+                "org": {
+                  "type": "string",
+                  "id": 1
+                },
+                "evaluations": {
+                  "type": "uint64",
+                  "id": 2
+                }
+              }
+            },
             "NodeKey": {
               "fields": {
                 "signKey": {
@@ -311,6 +345,53 @@ export const descriptor = {
                 "clockToleranceMs": {
                   "type": "uint64",
                   "id": 9
+                },
+                "guardians": {
+                  "rule": "repeated",
+                  "type": "Guardian",
+                  "id": 10
+                },
+                "guardianThreshold": {
+                  "type": "uint32",
+                  "id": 11
+                },
+                "shareCommitments": {
+                  "rule": "repeated",
+                  "type": "bytes",
+                  "id": 12
+                },
+                "quotas": {
+                  "rule": "repeated",
+                  "type": "Quota",
+                  "id": 13
+                }
+              }
+            },
+            "Guardian": {
+              "fields": {
+                "org": {
+                  "type": "string",
+                  "id": 1
+                },
+                "boxKey": {
+                  "type": "bytes",
+                  "id": 2
+                },
+                "index": {
+                  "type": "uint32",
+                  "id": 3
+                }
+              }
+            },
+            "Quota": {
+              "fields": {
+                "subject": {
+                  "type": "string",
+                  "id": 1
+                },
+                "perDay": {
+                  "type": "uint64",
+                  "id": 2
                 }
               }
             },

@@ -28,7 +28,7 @@
 import { bytesEqual, toHex } from '../bytes.js'
 import { decodeRoster } from '../codec/index.js'
 import { ProtocolError } from '../errors.js'
-import type { Body, KeyEpoch, SignedRoster } from '../types.js'
+import type { Body, GuardianCounts, KeyEpoch, SignedRoster } from '../types.js'
 import { RosterChainError, rosterId, verifyNext, type RosterChain, type RosterVersion } from './index.js'
 
 /** A body that names nothing the chain has: refused, never stored. */
@@ -75,11 +75,13 @@ export function verifyRosterFork (prev: RosterVersion, x: SignedRoster, y: Signe
  * order. Throws JunkBodyError, BodyAheadError or the roster verification's
  * named error; returns the governance forks the run reveals.
  */
-export function checkChainBodies (chain: RosterChain, bodies: Body[]): { forks: RosterFork[] } {
+export function checkChainBodies (chain: RosterChain, bodies: Body[], orgs?: readonly string[]): { forks: RosterFork[] } {
   const versions: RosterVersion[] = [...chain.versions]
   const forks: RosterFork[] = []
-  for (const body of bodies) {
-    if (body.type === 'roster') {
+  for (const [i, body] of bodies.entries()) {
+    if (body.type === 'guardian-counts') {
+      checkGuardianCounts(versions, body, orgs?.[i])
+    } else if (body.type === 'roster') {
       const fork = checkRoster(chain.alliance, versions, body.signed)
       if (fork !== undefined) forks.push(fork)
     } else if (body.type === 'key-epoch') {
@@ -104,6 +106,24 @@ function checkRoster (alliance: string, versions: RosterVersion[], signed: Signe
   if (roster.version < 2) throw new JunkBodyError('a genesis other than this alliance\'s')
   const prev = versions[roster.version - 2]
   return verifyRosterFork(prev, versions[roster.version - 1].signed, signed)
+}
+
+/**
+ * guardian-counts — the epoch must be a toprf epoch of the chain, the author
+ * one of its guardians, the day not before the epoch's first version took
+ * effect, and every counted org a member of some version of the chain.
+ */
+function checkGuardianCounts (versions: RosterVersion[], g: GuardianCounts, author: string | undefined): void {
+  const matching = versions.filter(v => v.roster.policy.epoch === g.epoch && v.roster.policy.guardians.length > 0)
+  if (matching.length === 0) {
+    const newest = Math.max(...versions.map(v => v.roster.policy.epoch))
+    if (g.epoch > newest) throw new BodyAheadError(`guardian counts of key epoch ${g.epoch}; the roster versions held open up to ${newest}`)
+    throw new JunkBodyError(`guardian counts of key epoch ${g.epoch}, which has no guardians`)
+  }
+  if (author !== undefined && !matching[0].roster.policy.guardians.some(x => x.org === author)) throw new JunkBodyError(`guardian counts by ${author}, not a guardian of key epoch ${g.epoch}`)
+  if (g.day < Math.floor(matching[0].roster.time / 86_400_000)) throw new JunkBodyError(`guardian counts for day ${g.day}, before key epoch ${g.epoch} took effect`)
+  const orgs = new Set(versions.flatMap(v => v.roster.members.map(m => m.org)))
+  for (const c of g.counts) if (!orgs.has(c.org)) throw new JunkBodyError(`guardian counts name ${c.org}, not a member org`)
 }
 
 function checkKeyEpoch (versions: RosterVersion[], k: KeyEpoch): void {

@@ -18,6 +18,7 @@ import { TAGS, tagPrefix, taggedHash } from '../hash.js'
 import type { Role } from '../kinds.js'
 import { concatBytes } from '../bytes.js'
 import type { Member, NodeKey, Policy, Roster, RosterSignature, SignedRoster } from '../types.js'
+import { assertEpochContinuity, validateGuardianPolicy } from './guardians.js'
 
 export class InvalidRosterError extends ProtocolError {
   constructor (why: string) {
@@ -116,6 +117,7 @@ export function validateRoster (r: Roster): void {
   if (p.clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) throw new InvalidRosterError(`policy.clockToleranceMs must be at most ${MAX_CLOCK_TOLERANCE_MS}`)
   if (p.suite === '') throw new InvalidRosterError('policy.suite is required')
   if (new Set(p.roleWeights.map(w => w.role)).size !== p.roleWeights.length) throw new InvalidRosterError('policy.roleWeights names a role twice')
+  validateGuardianPolicy(r, (why) => new InvalidRosterError(why))
 }
 
 /** A verified roster version with its lookup tables. */
@@ -199,6 +201,7 @@ export function verifyNext (prev: RosterVersion, signed: SignedRoster): RosterVe
   if (roster.version !== prev.roster.version + 1) throw new RosterChainError(`expected version ${prev.roster.version + 1}, got ${roster.version}`)
   if (!bytesEqual(roster.prev, prev.id)) throw new RosterChainError(`prev does not name version ${prev.roster.version}`)
   if (roster.time < prev.roster.time) throw new RosterChainError('takes effect before the version it replaces')
+  assertEpochContinuity(prev.roster.policy, roster.policy, (why) => new RosterChainError(why))
   const signers = signingOrgs(signed, prev)
   const need = prev.roster.policy.governanceThreshold
   if (signers.length < need) {
@@ -298,7 +301,11 @@ export const DEFAULT_POLICY: Policy = {
   suite: 'hmac-sha256',
   epoch: 1,
   epochKeyCommitment: new Uint8Array(0),
-  clockToleranceMs: 5 * 60_000
+  clockToleranceMs: 5 * 60_000,
+  guardians: [],
+  guardianThreshold: 0,
+  shareCommitments: [],
+  quotas: []
 }
 
 /** Unsigned SignedRoster for a roster document: collect signatures with signRoster(). */

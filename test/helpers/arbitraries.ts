@@ -67,7 +67,11 @@ const policy: fc.Arbitrary<Policy> = fc.record({
   suite: fc.constantFrom('hmac-sha256', 'toprf-ristretto255'),
   epoch: u32,
   epochKeyCommitment: maybeBytes(32),
-  clockToleranceMs: time
+  clockToleranceMs: time,
+  guardians: fc.array(fc.record({ org: orgId, boxKey: bytesN(32), index: fc.integer({ min: 1, max: 255 }) }), { maxLength: 3 }),
+  guardianThreshold: fc.integer({ min: 0, max: 255 }),
+  shareCommitments: fc.array(bytesN(32), { maxLength: 3 }),
+  quotas: fc.array(fc.record({ subject: orgId, perDay: time }), { maxLength: 3 })
 })
 
 export const roster: fc.Arbitrary<Roster> = P(fc.record({

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initNodeDir, memberCard } from '../../node/home.js'
 import { loadNodeKeys } from '../../node/keys.js'
-import { createRosterFile, installRosterFile, signRosterFile, type RosterFile } from '../../node/roster-file.js'
+import { createRosterFile, installRosterFile, signRosterFile, type CreateRosterOptions, type RosterFile } from '../../node/roster-file.js'
 import { AllianceNode } from '../../node/alliance-node.js'
 import type { Role } from '../../protocol/kinds.js'
 import { eventually } from './wait.js'
@@ -33,7 +33,10 @@ export interface TestNet {
   cleanup: () => void
 }
 
-export async function makeNodeDirs (specs: MemberSpec[], opts: { quorum?: number, alliance?: string, rosterTime?: number } = {}): Promise<TestNet> {
+/** Roster options beyond the defaults, e.g. the toprf suite: `{ policy: { suite: 'toprf-ristretto255' }, guardians: [...], threshold: 2 }`. */
+export type RosterExtras = Partial<Pick<CreateRosterOptions, 'policy' | 'guardians' | 'threshold' | 'quotas'>>
+
+export async function makeNodeDirs (specs: MemberSpec[], opts: { quorum?: number, alliance?: string, rosterTime?: number, roster?: RosterExtras } = {}): Promise<TestNet> {
   const root = mkdtempSync(join(tmpdir(), 'alliance-test-'))
   const dirs: Record<string, string> = {}
   for (const s of specs) {
@@ -41,16 +44,20 @@ export async function makeNodeDirs (specs: MemberSpec[], opts: { quorum?: number
     await initNodeDir(dirs[s.org], { org: s.org, role: s.role, listen: ['/ip4/127.0.0.1/tcp/0'], defaultCountry: 'GB' })
   }
   const cards = await Promise.all(specs.map(async s => await memberCard(dirs[s.org])))
-  let roster = await createRosterFile({ alliance: opts.alliance ?? 'test-alliance', quorum: opts.quorum ?? 2, cards, time: opts.rosterTime ?? Date.now() - 60_000 })
+  let roster = await createRosterFile({ alliance: opts.alliance ?? 'test-alliance', quorum: opts.quorum ?? 2, cards, time: opts.rosterTime ?? Date.now() - 60_000, ...opts.roster })
   for (const s of specs) roster = signRosterFile(roster, (await loadNodeKeys(dirs[s.org])).sign).file
   for (const s of specs) await installRosterFile(dirs[s.org], roster, await loadNodeKeys(dirs[s.org]))
   return { root, dirs, roster, cleanup: () => rmSync(root, { recursive: true, force: true }) }
 }
 
-export async function startNodes (net: TestNet, orgs: string[], opts: { antiEntropyIntervalMs?: number } = {}): Promise<Record<string, AllianceNode>> {
+export async function startNodes (net: TestNet, orgs: string[], opts: { antiEntropyIntervalMs?: number, clock?: () => number, guardianCountsIntervalMs?: number } = {}): Promise<Record<string, AllianceNode>> {
   const nodes: Record<string, AllianceNode> = {}
   await Promise.all(orgs.map(async org => {
-    const node = await AllianceNode.open({ dir: net.dirs[org], logLevel: 'error', logSink: () => {}, antiEntropyIntervalMs: opts.antiEntropyIntervalMs ?? 2000 })
+    const node = await AllianceNode.open({
+      dir: net.dirs[org], logLevel: 'error', logSink: () => {}, antiEntropyIntervalMs: opts.antiEntropyIntervalMs ?? 2000,
+      ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+      ...(opts.guardianCountsIntervalMs !== undefined ? { guardianCountsIntervalMs: opts.guardianCountsIntervalMs } : {})
+    })
     await node.start()
     nodes[org] = node
   }))
@@ -63,13 +70,13 @@ export async function startNodes (net: TestNet, orgs: string[], opts: { antiEntr
  * node stopped and the directories removed. Read `net` and `nodes` inside the
  * tests (they are set once `before` ran).
  */
-export function useRunningNodes (specs: MemberSpec[], opts: { quorum?: number } = {}): { readonly net: TestNet, readonly nodes: Record<string, AllianceNode> } {
+export function useRunningNodes (specs: MemberSpec[], opts: { quorum?: number, roster?: RosterExtras, clock?: () => number, guardianCountsIntervalMs?: number } = {}): { readonly net: TestNet, readonly nodes: Record<string, AllianceNode> } {
   let net: TestNet | undefined
   let nodes: Record<string, AllianceNode> | undefined
   before(async function () {
     this.timeout(60_000)
-    net = await makeNodeDirs(specs, { quorum: opts.quorum ?? 2 })
-    const started = await startNodes(net, specs.map(s => s.org))
+    net = await makeNodeDirs(specs, { quorum: opts.quorum ?? 2, ...(opts.roster !== undefined ? { roster: opts.roster } : {}) })
+    const started = await startNodes(net, specs.map(s => s.org), { clock: opts.clock, guardianCountsIntervalMs: opts.guardianCountsIntervalMs })
     nodes = started
     await eventually(() => Object.values(started).every(n => n.host.connectedPeers().length >= specs.length - 1), 20_000, 'every node connected to every other')
   })
