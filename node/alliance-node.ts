@@ -35,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -434,8 +434,16 @@ export class AllianceNode implements NodeService {
       sync: { lastRunAt: last !== undefined ? new Date(last.at).toISOString() : null, lastPeer: last?.peer ?? null, inProgress: this.sync.inProgress },
       snapshotHash: this.views.snapshotHash(),
       keyEpoch: { suite: this.state.policy.suite, rosterEpoch: this.state.policy.epoch, ...this.rotation.view() },
-      rescanNeeded: (await this.store.getMeta<NodeStatus['rescanNeeded']>('rescanNeeded')) ?? null
+      rescanNeeded: (await this.store.getMeta<NodeStatus['rescanNeeded']>('rescanNeeded')) ?? null,
+      guardians: this.state.policy.guardians.length === 0
+        ? null
+        : { threshold: this.state.policy.guardianThreshold, guardians: this.guardians.guardians(), quota: this.guardians.quota() }
     }
+  }
+
+  async quota (query: { org?: string, days?: number } = {}): Promise<{ quotas: Record<string, number>, days: QuotaDayView[] }> {
+    const quotas = Object.fromEntries(this.state.policy.quotas.map(q => [q.subject, q.perDay]))
+    return { quotas, days: this.guardianCounts.days({ limit: query.days ?? 31, ...(query.org !== undefined ? { org: query.org } : {}) }) }
   }
 
   /** The roster file of the version in force (as adopted, or as installed for version 1). */

@@ -122,6 +122,26 @@ export interface NodeStatus {
   keyEpoch: KeyEpochView
   /** Listings scanned under an epoch retired since: rescan them for retroactive decisions under the new one. */
   rescanNeeded: { epoch: number, listings: number, at: string } | null
+  /** toprf-ristretto255 only (null otherwise): the epoch's guardians, whether this node reaches them, and this org's quota. */
+  guardians: GuardiansView | null
+}
+
+export interface GuardiansView {
+  threshold: number
+  guardians: Array<{ org: string, index: number, self: boolean, connected: boolean, lastError: string | null }>
+  /** This node's org: evaluations allowed per UTC day per guardian (null: no limit), its own tally today, the reset time. */
+  quota: { limit: number | null, usedToday: number, resetAt: string }
+}
+
+/** One UTC day of guardian counts, as every guardian published them (the quota audit). */
+export interface QuotaDayView {
+  epoch: number
+  day: number
+  date: string
+  /** guardian org → (org → evaluations). */
+  byGuardian: Record<string, Record<string, number>>
+  /** org → the most any guardian counted. */
+  byOrg: Record<string, number>
 }
 
 /** The fingerprint key epoch and a rotation's progress, as `status` shows them. */
@@ -324,6 +344,8 @@ export interface NodeService {
   matchRetro (since: number): Promise<RetroDecisionView[]>
   /** The roster file (alliance-roster/1 JSON) of the version in force. */
   roster (): Promise<unknown>
+  /** toprf: every guardian's signed daily counts per org, newest day first (`org` keeps one org). */
+  quota (query: { org?: string, days?: number }): Promise<{ quotas: Record<string, number>, days: QuotaDayView[] }>
   /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */
   adoptRoster (file: unknown): Promise<RosterAdoption>
   /** Signs, encrypts and queues a report to law-enforcement recipients; refusals queue nothing. */

@@ -117,7 +117,23 @@ export const nodeStatusSchema = named('NodeStatus', z.object({
     vault: z.boolean().describe('Whether this node keeps a vault; without one its old statements are not re-made')
   }).describe('The fingerprint key epoch this node works under, and a key rotation\'s progress'),
   rescanNeeded: z.object({ epoch: z.number().int(), listings: z.number().int(), at: iso }).nullable()
-    .describe('Listings scanned under an epoch retired since: rescan them for retroactive decisions under the new one')
+    .describe('Listings scanned under an epoch retired since: rescan them for retroactive decisions under the new one'),
+  guardians: z.object({
+    threshold: z.number().int(),
+    guardians: z.array(z.object({ org: z.string(), index: z.number().int(), self: z.boolean(), connected: z.boolean(), lastError: z.string().nullable() })),
+    quota: z.object({ limit: z.number().int().nullable(), usedToday: z.number().int(), resetAt: iso })
+  }).nullable().describe('toprf-ristretto255 only: the guardians of the epoch, whether this node reaches them, and this org\'s daily quota')
+}))
+
+export const quotaResultSchema = named('QuotaAudit', z.object({
+  quotas: z.record(z.string(), z.number().int()).describe('The roster\'s quotas: subject (org, role or *) → evaluations per UTC day per guardian'),
+  days: z.array(z.object({
+    epoch: z.number().int(),
+    day: z.number().int(),
+    date: z.string(),
+    byGuardian: z.record(z.string(), z.record(z.string(), z.number().int())),
+    byOrg: z.record(z.string(), z.number().int())
+  }))
 }))
 
 export const rosterFileSchema = named('RosterFile', z.record(z.string(), z.unknown()), 'The roster file (alliance-roster/1) of the version in force')

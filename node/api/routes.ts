@@ -12,8 +12,8 @@ import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchSumma
 import { reportDetailSchema, reportExportResultSchema, reportInboxSchema, reportOutboxSchema, reportSendResultSchema } from './responses.js'
 import { type AnyRoute, type BoundMethods, exportRoute, feedRoute, jsonRoute, textRoute } from './route-table.js'
 import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySchema, explainQuerySchema, feedbackBodySchema, matchBodySchema, retractBodySchema, retroQuerySchema, rosterAdoptBodySchema } from './schemas.js'
-import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema } from './schemas.js'
-import { pipelineAttachResultSchema, pipelineFingerprintResultSchema } from './responses.js'
+import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema, quotaQuerySchema } from './schemas.js'
+import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
 
 export const ROUTES = [
@@ -177,6 +177,17 @@ export const ROUTES = [
     output: rosterFileSchema,
     serve: async (_, { service }) => await service.roster() as Record<string, unknown>,
     client: { method: 'roster', send: () => ({}), receive: out => out }
+  }),
+
+  jsonRoute({
+    operationId: 'quota',
+    method: 'GET',
+    path: '/v1/quota',
+    summary: 'toprf: every guardian\'s signed daily evaluation counts per org (the quota audit), newest day first',
+    query: quotaQuerySchema,
+    output: quotaResultSchema,
+    serve: async ({ query }, { service }) => await service.quota(query),
+    client: { method: 'quota', send: (q: { org?: string, days?: number } = {}) => ({ query: { org: q.org, days: q.days !== undefined ? String(q.days) : undefined } }), receive: out => out }
   }),
 
   jsonRoute({

@@ -90,6 +90,11 @@ export const explainByFingerprintSchema = named('ExplainByFingerprint', z.object
 export const explainQuerySchema = named('ExplainRequest', z.union([explainByFingerprintSchema, explainByValueSchema]))
 export type ExplainQuery = z.output<typeof explainQuerySchema>
 
+export const quotaQuerySchema = z.object({
+  org: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/).optional(),
+  days: z.coerce.number().int().min(1).max(366).default(31)
+}).strict()
+
 export const blocklistQuerySchema = z.object({
   status: z.enum(STATUS_NAMES).optional(),
   format: z.enum(BLOCKLIST_FORMATS).default('jsonl')

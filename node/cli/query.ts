@@ -3,8 +3,8 @@ import { Option, type Command } from 'commander'
 import { KINDS, type Kind } from '../../protocol/kinds.js'
 import { BLOCKLIST_CSV_HEADER, blocklistLine } from '../api/blocklist-format.js'
 import { BLOCKLIST_FORMATS, STATUS_NAMES, type BlocklistFormat } from '../api/schemas.js'
-import type { BlocklistRow, ExplainResult, NodeStatus, StatusEvent, StatusName, VoteView } from '../service.js'
-import { leaf, type Context } from './common.js'
+import type { BlocklistRow, ExplainResult, NodeStatus, QuotaDayView, StatusEvent, StatusName, VoteView } from '../service.js'
+import { intInRange, leaf, type Context } from './common.js'
 import { plural, result, table, write, type CommonOptions } from './output.js'
 
 interface BlocklistOptions extends CommonOptions {
@@ -74,8 +74,26 @@ function statusText (s: NodeStatus): string {
     ['snapshot', s.snapshotHash],
     ['key epoch', keyEpochText(s)]
   ]
+  if (s.guardians !== null) {
+    const g = s.guardians
+    const up = g.guardians.filter(x => x.connected).length
+    rows.push(['guardians', `${up} of ${g.guardians.length} reachable, ${g.threshold} needed: ${g.guardians.map(x => `${x.org}${x.self ? ' (this node)' : ''} ${x.connected ? 'up' : 'DOWN'}${x.lastError !== null ? ` (last error: ${x.lastError})` : ''}`).join(', ')}`])
+    rows.push(['quota', `${g.quota.usedToday} of ${g.quota.limit ?? 'unlimited'} evaluations today (UTC, per guardian), resets ${g.quota.resetAt}`])
+  }
   if (s.rescanNeeded !== null) rows.push(['rescan', `${s.rescanNeeded.listings} listings were scanned under retired epoch ${s.rescanNeeded.epoch}: scan them again for retroactive decisions`])
   return `node ${s.org} (${s.role})\n${table(rows)}`
+}
+
+function quotaText (q: { quotas: Record<string, number>, days: QuotaDayView[] }): string {
+  const limits = Object.entries(q.quotas).map(([k, v]) => `${k}=${v}/day`).join(', ')
+  if (q.days.length === 0) return `quotas: ${limits === '' ? 'none' : limits}\nno guardian has published counts yet (guardians publish every 10 minutes when their counts change)`
+  const lines = [`quotas (per UTC day, per guardian): ${limits === '' ? 'none' : limits}`]
+  for (const d of q.days) {
+    const rows: Array<[string, string]> = Object.entries(d.byOrg).sort(([, a], [, b]) => b - a).map(([org, n]) =>
+      [org, `${n}  (${Object.entries(d.byGuardian).map(([g, c]) => `${g}: ${c[org] ?? 0}`).join(', ')})`])
+    lines.push(`${d.date} (key epoch ${d.epoch})`, rows.length === 0 ? '  none' : table(rows))
+  }
+  return lines.join('\n')
 }
 
 export function registerQuery (program: Command, ctx: Context): void {
@@ -154,6 +172,17 @@ export function registerQuery (program: Command, ctx: Context): void {
       const client = await ctx.client(dir)
       const res = await client.explain(query)
       await result(ctx.io, opts, () => explainText(res), res)
+    })
+
+  leaf(program.command('quota')
+    .summary('toprf: evaluations per org per UTC day, from every guardian\'s signed counts (the quota audit)')
+    .argument('<dir>', 'node directory (its daemon must be running)')
+    .option('--org <org>', 'only this org')
+    .option('--days <n>', 'days to show, newest first', intInRange('--days', 1, 366), 7))
+    .action(async (dir: string, opts: CommonOptions & { org?: string, days: number }) => {
+      const client = await ctx.client(dir)
+      const q = await client.quota({ ...(opts.org !== undefined ? { org: opts.org } : {}), days: opts.days })
+      await result(ctx.io, opts, () => quotaText(q), q)
     })
 
   leaf(program.command('status')

@@ -4,7 +4,7 @@
  */
 import type { MatchSummary } from '../../../../node/match/index.js'
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
-import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../../../../node/service.js'
+import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
 import { StatusFeed } from '../../../../node/events.js'
@@ -12,6 +12,7 @@ import type { ErrorCategory } from '../../../../protocol/errors.js'
 
 export type Call =
   | { method: 'status' }
+  | { method: 'quota', args: unknown[] }
   | { method: 'attest', items: AttestItem[] }
   | { method: 'retract', item: { kind: Kind, value: string } }
   | { method: 'explain', query: { kind: Kind, value: string } | { fingerprint: string } }
@@ -91,7 +92,8 @@ export const STATUS: NodeStatus = {
   sync: { lastRunAt: null, lastPeer: null, inProgress: false },
   snapshotHash: 'cd'.repeat(32),
   keyEpoch: { suite: 'hmac-sha256', rosterEpoch: 1, phase: 'steady', epoch: 1, retiring: null, moved: [], waitingFor: [], cutoverBy: null, reattested: 0, vault: true },
-  rescanNeeded: null
+  rescanNeeded: null,
+  guardians: null
 }
 
 /** A named error of the daemon's kind: a name, a reason and a category (tests that need a particular class use the real one). */
@@ -211,6 +213,12 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'matchRetro', since })
     this.#maybeFail()
     return [RETRO_DECISION]
+  }
+
+  async quota (query: { org?: string, days?: number }): Promise<{ quotas: Record<string, number>, days: QuotaDayView[] }> {
+    this.calls.push({ method: 'quota', args: [query] })
+    this.#maybeFail()
+    return { quotas: { '*': 1000 }, days: [{ epoch: 1, day: 20000, date: '2024-10-04', byGuardian: { 'brand-a': { platform: 5 } }, byOrg: { platform: 5 } }] }
   }
 
   async roster (): Promise<unknown> {

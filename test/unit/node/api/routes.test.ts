@@ -170,6 +170,11 @@ describe('node/api client and server agree on every route', function () {
     },
     matchRetro: { run: async c => await c.matchRetro(1_700_000_000_000), calls: [{ method: 'matchRetro', since: 1_700_000_000_000 }], answer: [RETRO_DECISION] },
     roster: { run: async c => await c.roster(), calls: [{ method: 'roster' }], answer: { format: 'alliance-roster/1' } },
+    quota: {
+      run: async c => await c.quota({ org: 'platform', days: 3 }),
+      calls: [{ method: 'quota', args: [{ org: 'platform', days: 3 }] }],
+      answer: { quotas: { '*': 1000 }, days: [{ epoch: 1, day: 20000, date: '2024-10-04', byGuardian: { 'brand-a': { platform: 5 } }, byOrg: { platform: 5 } }] }
+    },
     adoptRoster: {
       run: async c => await c.adoptRoster({ format: 'alliance-roster/1', roster: 'AA==' }),
       calls: [{ method: 'adoptRoster', file: { format: 'alliance-roster/1', roster: 'AA==' } }],
@@ -244,7 +249,7 @@ describe('node/api named errors → HTTP statuses', () => {
     '../../../../node/errors.js', '../../../../node/api/errors.js', '../../../../node/store/errors.js', '../../../../node/reports/errors.js',
     '../../../../node/match/errors.js', '../../../../node/match/seen-snapshot.js', '../../../../node/cli/errors.js', '../../../../node/alliance-node.js',
     '../../../../node/ingest.js', '../../../../node/matching.js', '../../../../node/roster-file.js', '../../../../node/events.js',
-    '../../../../node/home.js', '../../../../node/sync.js', '../../../../node/services/errors.js',
+    '../../../../node/home.js', '../../../../node/sync.js', '../../../../node/services/errors.js', '../../../../node/services/oprf-wire.js',
     '../../../../protocol/errors.js', '../../../../protocol/canonical/errors.js', '../../../../protocol/codec/errors.js',
     '../../../../protocol/consensus/errors.js', '../../../../protocol/fingerprint/errors.js', '../../../../protocol/log/errors.js',
     '../../../../protocol/report/errors.js', '../../../../protocol/roster/index.js', '../../../../protocol/ed25519.js', '../../../../protocol/fingerprint/toprf/errors.js'
@@ -275,7 +280,7 @@ describe('node/api named errors → HTTP statuses', () => {
     // the daemon and its services
     NotReadyError: 503, InvalidRequestError: 400, UnknownFingerprintError: 404, OwnEntriesRefusedError: 503, EpochKeyUnavailableError: 503,
     NoLocalSuiteError: 500, VaultError: 500, RateLimitError: 503, RosterFileError: 400, WatchOverflowError: 500,
-    NodeDirError: 500, InvalidConfigError: 500, SyncError: 500,
+    NodeDirError: 500, InvalidConfigError: 500, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503,
     // protocol errors that are not the caller's input: its bug, or not now
     InvalidStatementError: 500, InvalidPolicyError: 500, InvalidTimeError: 500, InvalidRegistryError: 500, OnlineSuiteError: 500, NotEnoughGuardiansError: 503
   }
