@@ -83,7 +83,7 @@ export interface AllianceNodeInit {
   antiEntropyIntervalMs?: number
   /** Options of the report service (node/reports). @default {} */
   reports?: ReportServiceInit
-  /** toprf guardian: publish changed daily counts this often. @default 600000 */
+  /** toprf guardian: publish changed daily counts this often. @default config.guardianCountsIntervalMs (600000) */
   guardianCountsIntervalMs?: number
 }
 
@@ -183,7 +183,7 @@ export class AllianceNode implements NodeService {
     this.reports = createReportService(init.reports ?? {}, { dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match') })
     this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
-    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs }, {
+    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs ?? p.config.guardianCountsIntervalMs }, {
       alliance: p.state.alliance, host: p.host, state: p.state, keys: p.keys, shares: p.fingerprints, metrics: p.metrics, logger: log('alliance:guardian'), clock: p.clock,
       orgOfPeer: (peer) => this.rosters.orgOfPeer(peer),
       publish: async (bodies) => await this.author.publish(bodies)

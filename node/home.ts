@@ -66,6 +66,8 @@ const configSchema = z.object({
    * re-attested yet (node/services/rotation.ts).
    */
   rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+  /** toprf guardian: publish changed daily counts (signed entries) this often. */
+  guardianCountsIntervalMs: z.number().int().min(1000).default(10 * 60_000),
   /**
    * fsync the store at every segment boundary: acknowledged entries survive
    * a power cut, not only a killed process, at one fsync per segment

@@ -8,12 +8,20 @@
  * whatever files it holds.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import type { ExplainResult, NodeStatus } from '../../../node/service.js'
 import { FIVE, makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
 import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 import { eventually } from '../../helpers/wait.js'
 
 const GUARDIANS = ['brand-a', 'platform', 'police']
+const run = promisify(execFile)
+const CLI = fileURLToPath(new URL('../../../bin/alliance.js', import.meta.url))
+const alliance = async (...args: string[]): Promise<{ stdout: string }> => await run(process.execPath, [CLI, ...args])
 
 describe('integration: toprf-ristretto255, five node processes', function () {
   this.timeout(180_000)
@@ -23,6 +31,11 @@ describe('integration: toprf-ristretto255, five node processes', function () {
   before(async function () {
     this.timeout(120_000)
     net = await makeNodeDirs(FIVE, { quorum: 2, roster: { policy: { suite: 'toprf-ristretto255' }, guardians: GUARDIANS, threshold: 2 } })
+    // guardians publish their counts every second here (10 minutes by default)
+    for (const g of GUARDIANS) {
+      const f = join(net.dirs[g], 'config.json')
+      writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), guardianCountsIntervalMs: 1000 }, null, 2))
+    }
     await Promise.all(FIVE.map(async s => { procs[s.org] = await spawnNode(net.dirs[s.org]) }))
     await eventually(async () => (await Promise.all(FIVE.map(async s => await api<NodeStatus>(procs[s.org], '/v1/status')))).every(st => st.peers.length === FIVE.length - 1), 30_000, 'a full mesh')
   })
@@ -54,6 +67,19 @@ describe('integration: toprf-ristretto255, five node processes', function () {
     await eventually(async () => (await statusAll(c.fingerprints[0])).every(s => s === 'candidate'), 20_000, 'the lone attestation is a candidate everywhere')
     await api(procs['brand-b'], '/v1/retract', { kind: 'phone', value: '+442079460958' })
     await eventually(async () => (await statusAll(fp)).every(s => s === 'candidate'), 20_000, 'candidate again everywhere')
+  })
+
+  it('alliance quota shows each guardian\'s signed counts per org; alliance status names the guardians and the quota', async () => {
+    await eventually(async () => {
+      const q = JSON.parse((await alliance('quota', net.dirs['brand-c'], '--json')).stdout) as { days: Array<{ byOrg: Record<string, number>, byGuardian: Record<string, unknown> }> }
+      return q.days.length > 0 && (q.days[0].byOrg['brand-a'] ?? 0) >= 1 && (q.days[0].byOrg['brand-b'] ?? 0) >= 1 && Object.keys(q.days[0].byGuardian).length >= 2
+    }, 30_000, 'counts of brand-a and brand-b from at least two guardians, seen by brand-c')
+    const text = (await alliance('quota', net.dirs['brand-c'], '--org', 'brand-b')).stdout
+    assert.match(text, /quotas \(per UTC day, per guardian\): \*=1000000\/day/)
+    assert.match(text, /brand-b\s+\d+ {2}\(/)
+    const status = (await alliance('status', net.dirs['brand-b'])).stdout
+    assert.match(status, /guardians\s+3 of 3 reachable, 2 needed/)
+    assert.match(status, /quota\s+\d+ of 1000000 evaluations today/)
   })
 
   it('with every guardian stopped no node can fingerprint a new value (guardian or not); known values still are', async () => {
