@@ -309,12 +309,6 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
     const gone = r.policy.guardians.filter(g => !members.some(m => m.org === g.org && m.nodes.some(n => bytesEqual(n.boxKey, g.boxKey))))
     if (gone.length > 0) throw new RosterFileError(`guardian ${gone.map(g => g.org).join(', ')} would leave with its share of the key: add --rotate-key (a new epoch deals new shares)`)
   }
-  let signed: SignedRoster
-  try {
-    signed = unsignedRoster(next)
-  } catch (err) {
-    throw new RosterFileError((err as Error).message)
-  }
   if (opts.rotateKey === true) {
     let guardians: Array<{ org: string, boxKey: Uint8Array }> | undefined
     let threshold: number | undefined
@@ -341,6 +335,12 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
       throw new RosterFileError((err as Error).message)
     }
     return { format: ROSTER_FORMAT, roster: Buffer.from(rotated.roster).toString('base64'), signatures: [], keyEpoch: keyEpochOf(material), summary: summary(next) }
+  }
+  let signed: SignedRoster
+  try {
+    signed = unsignedRoster(next)
+  } catch (err) {
+    throw new RosterFileError((err as Error).message)
   }
   const keep = new Set(members.flatMap(m => m.nodes.map(n => toHex(n.boxKey))))
   const sealed = currentFile.keyEpoch.sealed.filter(s => keep.has(s.recipient))
