@@ -23,6 +23,7 @@ import { ORG_ID_RE } from '../protocol/roster/index.js'
 import { InsecureKeyFileError, KeyFileMissingError, NodeError } from './errors.js'
 import { generateNodeKeys, keyFilePaths, loadNodeKeys, type NodeKeys } from './keys.js'
 import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
 
 export const CONFIG_FILE = 'config.json'
 export const ROSTER_FILE = 'roster.json'
@@ -273,6 +274,26 @@ export async function readShareKey (dir: string, epoch: number): Promise<Uint8Ar
   return await readSecretFile(shareKeyPath(dir, epoch))
 }
 
+/**
+ * A node-local 32-byte key in keys/<file> (hex, 0600), made on first use
+ * (the vault key, the fingerprint-cache key). InsecureKeyFileError if others
+ * can read it; `malformed(path)` names the error of a file that is not one.
+ */
+export async function nodeLocalKey (dir: string, file: string, malformed: (path: string) => Error): Promise<Uint8Array> {
+  const path = join(keyFilePaths(dir).dir, file)
+  let key: Uint8Array
+  try {
+    key = await readSecretFile(path)
+  } catch (err) {
+    if ((err as Error).name !== 'KeyFileMissingError') throw err
+    key = new Uint8Array(randomBytes(32))
+    await writeSecretFile(path, key)
+    return key
+  }
+  if (key.length !== 32) throw malformed(path)
+  return key
+}
+
 async function writeSecretFile (path: string, key: Uint8Array): Promise<void> {
   await writeFileAtomic(path, Buffer.from(key).toString('hex') + '\n', 0o600)
 }
@@ -287,6 +308,7 @@ async function readSecretFile (path: string): Promise<Uint8Array> {
   }
   if ((st.mode & 0o077) !== 0) throw new InsecureKeyFileError(path, st.mode)
   const hex = (await readFile(path, 'utf8')).trim()
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return new Uint8Array(0)
   return new Uint8Array(Buffer.from(hex, 'hex'))
 }
 

@@ -16,7 +16,6 @@
  * rotation's cut-over drops the old epoch's entries (`dropEpoch`).
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
@@ -26,9 +25,8 @@ import { toHex, utf8 } from '../../protocol/bytes.js'
 import { fingerprintKindWire } from '../../protocol/fingerprint/params.js'
 import { TAGS } from '../../protocol/hash.js'
 import type { FingerprintBatchOptions, FingerprintItem, FingerprintSuite } from '../../protocol/fingerprint/suite.js'
-import { InsecureKeyFileError, NodeError } from '../errors.js'
-import { writeFileAtomic } from '../home.js'
-import { keyFilePaths } from '../keys.js'
+import { NodeError } from '../errors.js'
+import { nodeLocalKey } from '../home.js'
 
 export const FINGERPRINT_CACHE_DIR = 'fingerprint-cache'
 export const FINGERPRINT_CACHE_KEY_FILE = 'fingerprint-cache.key'
@@ -81,19 +79,7 @@ export class LevelCacheBackend implements CacheBackend {
 
 /** Reads keys/fingerprint-cache.key, making it (0600) on first use. */
 export async function cacheKey (dir: string): Promise<Uint8Array> {
-  const path = join(keyFilePaths(dir).dir, FINGERPRINT_CACHE_KEY_FILE)
-  try {
-    const mode = (await stat(path)).mode
-    if ((mode & 0o077) !== 0) throw new InsecureKeyFileError(path, mode)
-    const hex = (await readFile(path, 'utf8')).trim()
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new NodeError('cache_key', `${path} is not a 32-byte hex key`)
-    return new Uint8Array(Buffer.from(hex, 'hex'))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    const key = new Uint8Array(randomBytes(32))
-    await writeFileAtomic(path, toHex(key) + '\n', 0o600)
-    return key
-  }
+  return await nodeLocalKey(dir, FINGERPRINT_CACHE_KEY_FILE, (path) => new NodeError('cache_key', `${path} is not a 32-byte hex key`))
 }
 
 function epochPrefix (epoch: number): string {

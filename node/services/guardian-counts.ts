@@ -7,17 +7,10 @@
  * member can see who evaluated how much (`alliance quota`, GET /v1/quota).
  */
 import type { GuardianCounts } from '../../protocol/types.js'
+import type { QuotaDayView } from '../service.js'
 
-export interface QuotaDay {
-  epoch: number
-  /** UTC day number and its date. */
-  day: number
-  date: string
-  /** guardian org → (org → evaluations). */
-  byGuardian: Record<string, Record<string, number>>
-  /** org → the most any one guardian counted for it (a request goes to t guardians, each counts it). */
-  byOrg: Record<string, number>
-}
+/** One UTC day of counts (node/service.ts QuotaDayView). */
+export type QuotaDay = QuotaDayView
 
 export const DAY_MS = 86_400_000
 

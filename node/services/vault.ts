@@ -17,7 +17,6 @@
  * the node and memory for unit tests, one suite run against both.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
@@ -28,9 +27,8 @@ import { z } from 'zod'
 import { concatBytes, toHex, utf8 } from '../../protocol/bytes.js'
 import { TAGS } from '../../protocol/hash.js'
 import { isKind, type Kind } from '../../protocol/kinds.js'
-import { InsecureKeyFileError } from '../errors.js'
 import { VaultError } from './errors.js'
-import { keyFilePaths, writeFileAtomic } from '../home.js'
+import { nodeLocalKey } from '../home.js'
 import type { StatementTerms } from './author.js'
 
 export const VAULT_DIR = 'vault'
@@ -90,19 +88,7 @@ export class LevelVaultBackend implements VaultBackend {
 
 /** Reads keys/vault.key, making it (0600) when it does not exist yet. */
 export async function vaultKey (dir: string): Promise<Uint8Array> {
-  const path = join(keyFilePaths(dir).dir, VAULT_KEY_FILE)
-  try {
-    const mode = (await stat(path)).mode
-    if ((mode & 0o077) !== 0) throw new InsecureKeyFileError(path, mode)
-    const hex = (await readFile(path, 'utf8')).trim()
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new VaultError('vault_key', `${path} is not a 32-byte hex key`)
-    return new Uint8Array(Buffer.from(hex, 'hex'))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    const key = new Uint8Array(randomBytes(32))
-    await writeFileAtomic(path, toHex(key) + '\n', 0o600)
-    return key
-  }
+  return await nodeLocalKey(dir, VAULT_KEY_FILE, (path) => new VaultError('vault_key', `${path} is not a 32-byte hex key`))
 }
 
 export class Vault {

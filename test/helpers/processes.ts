@@ -1,10 +1,20 @@
 /** Nodes as real separate processes, and a small client for their HTTP API. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const CLI = fileURLToPath(new URL('../../bin/alliance.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../bin/alliance.js', import.meta.url))
+
+/** Runs `alliance <args>` as an operator would; rejects with the exit code and stderr on failure. */
+export async function cli (...args: string[]): Promise<{ stdout: string, stderr: string }> {
+  return await new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => {
+      if (err !== null) reject(Object.assign(err, { stdout, stderr }))
+      else resolve({ stdout, stderr })
+    })
+  })
+}
 
 export interface NodeProcess {
   child: ChildProcess

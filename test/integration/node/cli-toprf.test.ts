@@ -4,17 +4,13 @@
  * and nothing is written.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { initNodeDir, memberCard } from '../../../node/home.js'
+import { cli } from '../../helpers/processes.js'
 
-const run = promisify(execFile)
-const CLI = fileURLToPath(new URL('../../../bin/alliance.js', import.meta.url))
-const alliance = async (...args: string[]): Promise<{ stdout: string }> => await run(process.execPath, [CLI, ...args])
+const alliance = cli
 
 describe('integration: roster create with the toprf suite from the CLI', function () {
   this.timeout(60_000)

@@ -8,20 +8,15 @@
  * whatever files it holds.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import type { ExplainResult, NodeStatus } from '../../../node/service.js'
 import { FIVE, makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
-import { api, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
+import { api, cli, spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
 import { eventually } from '../../helpers/wait.js'
 
 const GUARDIANS = ['brand-a', 'platform', 'police']
-const run = promisify(execFile)
-const CLI = fileURLToPath(new URL('../../../bin/alliance.js', import.meta.url))
-const alliance = async (...args: string[]): Promise<{ stdout: string }> => await run(process.execPath, [CLI, ...args])
+const alliance = cli
 
 describe('integration: toprf-ristretto255, five node processes', function () {
   this.timeout(180_000)
