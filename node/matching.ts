@@ -158,16 +158,23 @@ export class MatchService implements StatusSubscriber {
   async #getPool (): Promise<MatchPool> {
     if (this.#pool === undefined) {
       this.#pool = (async () => {
-        const { key, ...suite } = await this.#init.fingerprints.matcherKey()
+        const fingerprints = this.#init.fingerprints
+        const common = {
+          index: this.index,
+          policy: this.#policy,
+          defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
+          ...(this.#workers !== undefined ? { workers: this.#workers } : {})
+        }
+        if (!fingerprints.isLocal()) {
+          // online suite (toprf): lanes look fingerprints up; each chunk's misses go through the node's cache, then the guardians
+          const epoch = fingerprints.decisionEpoch
+          this.#poolContext = { suite: fingerprints.suiteOf(epoch).name, epoch }
+          return await createMatchPool({ ...common, resolve: async items => await fingerprints.fingerprintCanonical(items, { epoch }) })
+        }
+        const { key, ...suite } = await fingerprints.matcherKey()
         this.#poolContext = { suite: suite.suite, epoch: suite.epoch }
         try {
-          return await createMatchPool({
-            index: this.index,
-            key: { ...suite, key },
-            policy: this.#policy,
-            defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
-            ...(this.#workers !== undefined ? { workers: this.#workers } : {})
-          })
+          return await createMatchPool({ ...common, key: { ...suite, key } })
         } finally {
           key.fill(0)
         }
@@ -208,6 +215,7 @@ export class MatchService implements StatusSubscriber {
       })
       this.#scans++
       this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
+      if (summary.undecided.rows > 0) this.#log.warn('listings not decided: some identifiers could not be fingerprinted', { rows: summary.undecided.rows, reason: summary.undecided.reason })
       // durable before the answer: a restart from here on still makes retroactive decisions for these listings
       await this.#saveSeen()
       return summary
