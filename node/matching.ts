@@ -169,7 +169,18 @@ export class MatchService implements StatusSubscriber {
           // online suite (toprf): lanes look fingerprints up; each chunk's misses go through the node's cache, then the guardians
           const epoch = fingerprints.decisionEpoch
           this.#poolContext = { suite: fingerprints.suiteOf(epoch).name, epoch }
-          return await createMatchPool({ ...common, resolve: async items => await fingerprints.fingerprintCanonical(items, { epoch }) })
+          return await createMatchPool({
+            ...common,
+            resolve: async items => {
+              try {
+                return { fps: await fingerprints.fingerprintCanonical(items, { epoch }) }
+              } catch (err) {
+                // guardians unreachable or quota spent: what the node's cache holds is still decided
+                const e = err as Error & { reason?: string }
+                return { fps: fingerprints.cachedCanonical(items, { epoch }), failure: e.reason ?? e.name }
+              }
+            }
+          })
         }
         const { key, ...suite } = await fingerprints.matcherKey()
         this.#poolContext = { suite: suite.suite, epoch: suite.epoch }

@@ -26,8 +26,20 @@ export interface Learned extends Misses {
   fps: Uint8Array[]
 }
 
-/** Fingerprints (kind, canonical) pairs through the node's cached suite; throws a named error when it cannot. */
-export type ResolveFn = (items: Array<{ kind: Kind, canonical: Uint8Array }>) => Promise<Uint8Array[]>
+/** resolveMisses: what was learned, how many values were asked, and why some could not be fingerprinted. */
+export interface Resolution {
+  learned: Learned
+  asked: number
+  failure?: string
+}
+
+/**
+ * Fingerprints (kind, canonical) pairs through the node's cached suite.
+ * When it cannot fingerprint them all (guardians unreachable, quota), it
+ * returns what it has (e.g. the cached ones) and the reason; it may also
+ * throw a named error (its `reason`, else its name, becomes the failure).
+ */
+export type ResolveFn = (items: Array<{ kind: Kind, canonical: Uint8Array }>) => Promise<{ fps: Array<Uint8Array | undefined>, failure?: string }>
 
 export const DEFAULT_TABLE_ENTRIES = 4_000_000
 
@@ -77,19 +89,34 @@ export class LookupTable {
 }
 
 /** Fingerprints a chunk's misses (from every lane) in one batch; returns what to teach the lanes. */
-export async function resolveMisses (all: Misses[], resolve: ResolveFn): Promise<Learned> {
-  const seen = new Map<string, number>()
-  const learned: Learned = { kinds: [], canonical: [], fps: [] }
+export async function resolveMisses (all: Misses[], resolve: ResolveFn): Promise<Resolution> {
+  const seen = new Set<string>()
+  const kinds: number[] = []
+  const canonical: Uint8Array[] = []
   for (const m of all) {
     for (let i = 0; i < m.kinds.length; i++) {
       const key = keyOf(m.kinds[i], m.canonical[i])
       if (seen.has(key)) continue
-      seen.set(key, learned.kinds.length)
-      learned.kinds.push(m.kinds[i])
-      learned.canonical.push(m.canonical[i])
+      seen.add(key)
+      kinds.push(m.kinds[i])
+      canonical.push(m.canonical[i])
     }
   }
-  if (learned.kinds.length === 0) return learned
-  learned.fps = await resolve(learned.kinds.map((k, i) => ({ kind: KINDS[k], canonical: learned.canonical[i] })))
-  return learned
+  const learned: Learned = { kinds: [], canonical: [], fps: [] }
+  if (kinds.length === 0) return { learned, asked: 0 }
+  let r: Awaited<ReturnType<ResolveFn>>
+  try {
+    r = await resolve(kinds.map((k, i) => ({ kind: KINDS[k], canonical: canonical[i] })))
+  } catch (err) {
+    const e = err as Error & { reason?: string }
+    r = { fps: [], failure: e.reason ?? e.name }
+  }
+  for (let i = 0; i < kinds.length; i++) {
+    const fp = r.fps[i]
+    if (fp === undefined) continue
+    learned.kinds.push(kinds[i])
+    learned.canonical.push(canonical[i])
+    learned.fps.push(fp)
+  }
+  return { learned, asked: kinds.length, ...(r.failure !== undefined ? { failure: r.failure } : {}) }
 }

@@ -281,18 +281,13 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
   let resolving: Promise<unknown> = Promise.resolve()
   const secondPass = async (chunk: Chunk, records: Array<Pick<BatchMessage, 'starts' | 'ends' | 'lines'>>, parts: BatchResult[]): Promise<BatchResult[]> => {
     if (resolve === undefined || parts.every(p => p.pending === undefined)) return parts
-    let reason = 'not_fingerprinted'
     const run = resolving.then(async () => await resolveMisses(parts.flatMap(p => p.misses !== undefined ? [p.misses] : []), resolve))
     resolving = run.catch(() => undefined)
-    try {
-      const learned = await run
-      summary.resolved += learned.fps.length
-      if (learned.fps.length > 0) for (const lane of lanes) lane.learn(learned)
-    } catch (err) {
-      const e = err as Error & { reason?: string }
-      reason = e.reason ?? e.name
-      summary.undecided.reason ??= reason
-    }
+    const { learned, failure } = await run
+    summary.resolved += learned.fps.length
+    if (learned.fps.length > 0) for (const lane of lanes) lane.learn(learned)
+    if (failure !== undefined) summary.undecided.reason ??= failure
+    const reason = failure ?? 'not_fingerprinted'
     const again = await Promise.all(parts.map(async (p, i) => {
       if (p.pending === undefined) return undefined
       const r = records[i]

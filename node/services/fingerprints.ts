@@ -257,6 +257,14 @@ export class FingerprintService {
     return items.length > 0 ? await this.#batch(this.#get(opts.epoch ?? this.decisionEpoch), items, opts.signal) : []
   }
 
+  /** toprf: what the node's cache holds for these values (undefined where nothing), asking no guardian. */
+  cachedCanonical (items: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>, opts: { epoch?: number } = {}): Array<Uint8Array | undefined> {
+    const epoch = opts.epoch ?? this.decisionEpoch
+    this.#get(epoch)
+    const cache = this.#c.cache
+    return items.map(i => cache?.peek(epoch, i))
+  }
+
   async #batch (held: Held, batch: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>, signal: AbortSignal | undefined): Promise<Uint8Array[]> {
     this.#quotaRefusal = undefined
     try {

@@ -31,15 +31,25 @@ class NamedFailure extends Error {
   constructor () { super('guardians down'); this.name = 'NotEnoughGuardiansError' }
 }
 
-/** The "online" suite of the test: the same hmac suite, asked in batches, counting values; `down` makes it fail by name. */
-function resolver (): { resolve: ResolveFn, asked: number[], down: boolean } {
+/**
+ * The "online" suite of the test: the same hmac suite, asked in batches,
+ * with a cache in front like the node's. `down`: new values cannot be
+ * fingerprinted; 'partial' answers from the cache with the reason (as
+ * MatchService does), 'throw' throws a named error.
+ */
+function resolver (): { resolve: ResolveFn, asked: number[], down: false | 'partial' | 'throw' } {
+  const cache = new Map<string, Uint8Array>()
+  const id = (i: { kind: string, canonical: Uint8Array }): string => i.kind + Buffer.from(i.canonical).toString('hex')
   const r = {
     asked: [] as number[],
-    down: false,
+    down: false as false | 'partial' | 'throw',
     resolve: async (items: Parameters<ResolveFn>[0]) => {
-      if (r.down) throw new NamedFailure()
+      if (r.down === 'throw') throw new NamedFailure()
+      if (r.down === 'partial') return { fps: items.map(i => cache.get(id(i))), failure: 'not_enough_guardians' }
       r.asked.push(items.length)
-      return items.map(i => suite.fingerprint(i.kind, i.canonical))
+      const fps = items.map(i => suite.fingerprint(i.kind, i.canonical))
+      items.forEach((i, k) => cache.set(id(i), fps[k]))
+      return { fps }
     }
   }
   return r
@@ -97,30 +107,35 @@ describe('node/match under an online suite (lookup table + batched resolution)',
     })
   }
 
-  it('resolution failing: listings with known values are decided, the others reported not_fingerprinted with the reason', async () => {
-    const r = resolver()
-    const pool = await createMatchPool({ index, resolve: r.resolve, workers: 1, defaultCountry: 'GB' })
-    pools.push(pool)
-    const half = csvHeader() + rows.slice(0, 1000).map(x => csvLine(x)).join('')
-    const first = await scan(pool, half)
-    r.down = true
-    const b = await scan(pool, CSV)
-    const local = await createMatchPool({ index, suite, workers: 0, defaultCountry: 'GB' })
-    pools.push(local)
-    const a = await scan(local, CSV)
-    assert.equal(b.summary.undecided.reason, 'not_enough_guardians')
-    assert.ok(b.summary.undecided.rows > 0)
-    assert.equal(b.summary.rows, rows.length)
-    const total = b.summary.decisions.block + b.summary.decisions.screen + b.summary.decisions.none + b.summary.undecided.rows
-    assert.equal(total + b.summary.invalid.rows, rows.length)
-    const undecided = b.rejects.trim().split('\n').map(l => JSON.parse(l)).filter(j => j.why === 'not_fingerprinted')
-    assert.equal(undecided.length, b.summary.undecided.rows)
-    assert.ok(undecided.every(j => j.reason === 'not_enough_guardians' && j.column === '(row)'))
-    // every decided listing is decided as the local suite decides it; the first 1000 all are
-    const localById = new Map(a.out.trim().split('\n').map(l => JSON.parse(l)).map(d => [d.line, JSON.stringify(d)]))
-    const decided = b.out.trim().split('\n').map(l => JSON.parse(l))
-    for (const d of decided) assert.equal(JSON.stringify(d), localById.get(d.line))
-    assert.equal(first.out, a.out.split('\n').filter(l => l !== '' && JSON.parse(l).line <= 1001).map(l => l + '\n').join(''))
-    assert.ok(decided.filter(d => d.line <= 1001).length === first.out.trim().split('\n').length, 'listings of cached values are all decided')
-  })
+  for (const mode of ['partial', 'throw'] as const) {
+    it(`resolution failing (${mode}): listings with known values are decided, the others reported not_fingerprinted with the reason`, async () => {
+      const r = resolver()
+      const warm = await createMatchPool({ index, resolve: r.resolve, workers: 1, defaultCountry: 'GB' })
+      pools.push(warm)
+      const half = csvHeader() + rows.slice(0, 1000).map(x => csvLine(x)).join('')
+      const first = await scan(warm, half)
+      r.down = mode
+      // partial: a fresh pool (empty lane tables) gets the cached values from the resolver; throw: the warm pool's lanes know them
+      const pool = mode === 'partial' ? await createMatchPool({ index, resolve: r.resolve, workers: 2, defaultCountry: 'GB' }) : warm
+      pools.push(pool)
+      const b = await scan(pool, CSV)
+      const local = await createMatchPool({ index, suite, workers: 0, defaultCountry: 'GB' })
+      pools.push(local)
+      const a = await scan(local, CSV)
+      assert.equal(b.summary.undecided.reason, 'not_enough_guardians')
+      assert.ok(b.summary.undecided.rows > 0)
+      assert.equal(b.summary.rows, rows.length)
+      const total = b.summary.decisions.block + b.summary.decisions.screen + b.summary.decisions.none + b.summary.undecided.rows
+      assert.equal(total + b.summary.invalid.rows, rows.length)
+      const undecided = b.rejects.trim().split('\n').map(l => JSON.parse(l)).filter(j => j.why === 'not_fingerprinted')
+      assert.equal(undecided.length, b.summary.undecided.rows)
+      assert.ok(undecided.every(j => j.reason === 'not_enough_guardians' && j.column === '(row)'))
+      // every decided listing is decided as the local suite decides it, and the first 1000 (known values) all are
+      const localByLine = new Map(a.out.trim().split('\n').map(l => JSON.parse(l)).map(d => [d.line, JSON.stringify(d)]))
+      const decided = b.out.trim().split('\n').map(l => JSON.parse(l))
+      for (const d of decided) assert.equal(JSON.stringify(d), localByLine.get(d.line))
+      assert.equal(decided.filter(d => d.line <= 1001).length, first.out.trim().split('\n').length, 'listings of known values are all decided')
+      assert.ok(undecided.every(j => j.line > 1001))
+    })
+  }
 })
