@@ -40,7 +40,7 @@ export async function nodeLevel (): Promise<Record<string, number | string>> {
   compiledNodes()
   const net = await makeNodeDirs(SPECS, { roster: { policy: { suite: 'toprf-ristretto255' }, guardians: GUARDIANS, threshold: 2, quotas: [{ subject: '*', perDay: 1_000_000_000 }] } })
   trackDir(net.root)
-  await Promise.all(GUARDIANS.map(async g => track((await spawnNode(net.dirs[g], { logLevel: 'error' })).child)))
+  await Promise.all(GUARDIANS.map(async g => track((await spawnNode(net.dirs[g], { logLevel: 'error', readyTimeoutMs: 240_000 })).child)))
   const platform = await AllianceNode.open({ dir: net.dirs.platform, logLevel: 'error', logSink: () => {} })
   await platform.start()
   try {
