@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import { AllianceNode } from '../node/alliance-node.js'
+import { onlineResolver } from '../node/matching.js'
 import { BlocklistIndex, createMatchPool, type IndexInput } from '../node/match/index.js'
 import { csvChunks, plantedAttestations, type ListingsSpec } from '../examples/listings.js'
 import { prng, range } from '../examples/synthetic.js'
@@ -79,13 +80,13 @@ export async function nodeLevel (): Promise<Record<string, number | string>> {
       index,
       workers: WORKERS,
       defaultCountry: 'GB',
-      resolve: async items => ({ fps: await fps.fingerprintCanonical(items, { epoch }) })
+      resolve: onlineResolver(fps, epoch)
     })
     try {
       // warm-up: every seller once (their values fingerprinted by the guardians and cached)
       const tw = performance.now()
       const warmUp = await pool.matchFile(csvChunks({ ...spec, listings: WARM_SELLERS * 3, everySeller: true }) as unknown as AsyncIterable<Uint8Array>, { out: new Sink(), rejects: new Sink() })
-      say(`warm-up: ${fmt(warmUp.rows)} listings of ${fmt(WARM_SELLERS)} sellers, ${fmt(warmUp.resolved)} values fingerprinted through the node in ${((performance.now() - tw) / 1000).toFixed(1)} s`)
+      say(`warm-up: ${fmt(warmUp.rows)} listings of ${fmt(WARM_SELLERS)} sellers, ${fmt(warmUp.resolved)} values fingerprinted through the node in ${((performance.now() - tw) / 1000).toFixed(1)} s${warmUp.undecided.rows > 0 ? `; ${fmt(warmUp.undecided.rows)} undecided (${warmUp.undecided.reason ?? ''})` : ''}`)
       let peak = rssMb()
       const sampler = setInterval(() => { peak = Math.max(peak, rssMb()) }, 100)
       let next = 1_000_000
@@ -100,7 +101,7 @@ export async function nodeLevel (): Promise<Record<string, number | string>> {
       const cpuS = (cpu.user + cpu.system) / 1e6
       peak = Math.max(peak, rssMb())
       say(`warm: ${fmt(s.rows)} listings${WARM_N < 10_000_000 ? ` (NOT the 10,000,000 of the target: WARM_N=${WARM_N}; WARM_N=10000000 for the full run)` : ''} in ${(s.elapsedMs / 1000).toFixed(1)} s = ${fmt(s.listingsPerSecond)} listings/s (${fmt(s.rows / cpuS)} per CPU-s); ` +
-        `block ${fmt(s.decisions.block)}, screen ${fmt(s.decisions.screen)}, none ${fmt(s.decisions.none)}, undecided ${s.undecided.rows}; values resolved through the node ${fmt(s.resolved)}; peak RSS ${peak} MB ` +
+        `block ${fmt(s.decisions.block)}, screen ${fmt(s.decisions.screen)}, none ${fmt(s.decisions.none)}, undecided ${s.undecided.rows}${s.undecided.reason !== undefined ? ` (${s.undecided.reason})` : ''}; values resolved through the node ${fmt(s.resolved)}; peak RSS ${peak} MB ` +
         `(targets >= 150,000/s: ${s.listingsPerSecond >= 150_000 ? 'met' : 'NOT met'}; <= 1024 MB: ${peak <= 1024 ? 'met' : 'NOT met'})`)
       return {
         e2e_new_ids_per_s: Math.round(e2e),

@@ -18,9 +18,41 @@ import { NodeError } from './errors.js'
 import { SEEN_FILE } from './home.js'
 import type { FingerprintService } from './services/fingerprints.js'
 import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
+import type { ResolveFn } from './match/fp-lookup.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
+
+/** Values per fingerprintCanonical call of a scan's resolution: what is fingerprinted before a failure stays cached. */
+export const RESOLVE_SLICE = 2048
+
+/**
+ * How a scan under an online suite (toprf) fingerprints what its lanes do
+ * not know: through the node's cached suite in slices of RESOLVE_SLICE;
+ * once a slice fails (guardians unreachable, quota spent) the rest is
+ * answered from the node's cache only, and the failure's reason returned.
+ */
+export function onlineResolver (fingerprints: FingerprintService, epoch: number): ResolveFn {
+  return async items => {
+    const fps: Array<Uint8Array | undefined> = []
+    let failure: string | undefined
+    for (let i = 0; i < items.length; i += RESOLVE_SLICE) {
+      const slice = items.slice(i, i + RESOLVE_SLICE)
+      if (failure === undefined) {
+        try {
+          fps.push(...await fingerprints.fingerprintCanonical(slice, { epoch }))
+          continue
+        } catch (err) {
+          const e = err as Error & { reason?: string }
+          failure = e.reason ?? e.name
+        }
+      }
+      // what the node's cache holds is still decided
+      fps.push(...fingerprints.cachedCanonical(slice, { epoch }))
+    }
+    return failure !== undefined ? { fps, failure } : { fps }
+  }
+}
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
 export const MAX_RETRO_DECISIONS = 1_000_000
@@ -169,18 +201,7 @@ export class MatchService implements StatusSubscriber {
           // online suite (toprf): lanes look fingerprints up; each chunk's misses go through the node's cache, then the guardians
           const epoch = fingerprints.decisionEpoch
           this.#poolContext = { suite: fingerprints.suiteOf(epoch).name, epoch }
-          return await createMatchPool({
-            ...common,
-            resolve: async items => {
-              try {
-                return { fps: await fingerprints.fingerprintCanonical(items, { epoch }) }
-              } catch (err) {
-                // guardians unreachable or quota spent: what the node's cache holds is still decided
-                const e = err as Error & { reason?: string }
-                return { fps: fingerprints.cachedCanonical(items, { epoch }), failure: e.reason ?? e.name }
-              }
-            }
-          })
+          return await createMatchPool({ ...common, resolve: onlineResolver(fingerprints, epoch) })
         }
         const { key, ...suite } = await fingerprints.matcherKey()
         this.#poolContext = { suite: suite.suite, epoch: suite.epoch }
