@@ -23,7 +23,7 @@ import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContex
 import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
 
-/** Values per fingerprintCanonical call of a scan's resolution: what is fingerprinted before a failure stays cached, and a loaded guardian answers 256 elements well inside its request timeout (1024 did not, at ~800 evaluations/s). */
+/** Values per fingerprintCanonical call of a scan's resolution: what is fingerprinted before a failure stays cached. One request (256, the suite's maxBatch) per guardian at a time: 2048 at once (several concurrent 256-element requests per guardian) ran past the guardians' 10 s request timeout on a loaded 2-core machine. */
 export const RESOLVE_SLICE = 256
 
 /**
