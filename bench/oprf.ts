@@ -20,7 +20,26 @@
  * median over rounds of guardian/bare. Target (issue 11): guardian >= 5,000
  * evaluations/s per core.
  *
- * Run: npm run bench -- oprf   (ROUNDS=…, BATCH=…)
+ * Node level (issue 11), after the pure rounds:
+ *
+ *   e2e   three guardian nodes as their own processes (`alliance start`,
+ *         loopback) and one requesting node (the platform, in this process,
+ *         no share): E2E_N new identifiers fingerprinted through
+ *         FingerprintService in batches of E2E_BATCH (blind, ask 2 of 3
+ *         guardians over libp2p, check both DLEQ proofs, combine, unblind,
+ *         cache). Target >= 2,000 new identifiers/s.
+ *   warm  the platform's scan of WARM_N listings (default 10,000,000) from
+ *         WARM_SELLERS distinct sellers through createMatchPool in online
+ *         mode (lanes look fingerprints up; misses go through the node's
+ *         cached suite, as MatchService does): one warm-up scan of the
+ *         sellers (values fingerprinted by the guardians, cached), then the
+ *         timed scan with the cache warm; peak RSS of this process (node,
+ *         workers, generator) sampled. Targets >= 150,000 listings/s,
+ *         <= 1 GB RSS.
+ *
+ * Run: npm run bench -- oprf   (ROUNDS=…, BATCH=…, E2E_N=…, E2E_BATCH=…,
+ *      WARM_N=…, WARM_SELLERS=…, WORKERS=…; SKIP_NODES=1 for the pure part only;
+ *      ALLIANCE_RUNTIME=tsx runs the guardian processes from the sources)
  */
 import '../node/polyfill.js'
 import sodium from 'libsodium-wrappers-sumo'
@@ -30,6 +49,8 @@ import { randomScalar } from '../protocol/fingerprint/toprf/group.js'
 import { blindInputs, checkEvaluation, combineEvaluations, wipeBatch } from '../protocol/fingerprint/toprf/requester.js'
 import { publicShare, splitSecret } from '../protocol/fingerprint/toprf/shamir.js'
 import { fmt, result } from './_util.js'
+import { runBench } from './_procs.js'
+import { nodeLevel } from './_oprf-nodes.js'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5)
 const BATCH = Number(process.env.BATCH ?? 256)
@@ -100,7 +121,7 @@ const guardianPerS = best('guardian')
 process.stdout.write(`bare libsodium scalar multiplication: ${fmt(best('bare'))}/s per core\n`)
 process.stdout.write(`guardian evaluations (with proof share): ${fmt(guardianPerS)}/s per core, ${ratio.toFixed(3)} of bare (target >= 5,000/s: ${guardianPerS >= 5000 ? 'met' : 'NOT met'})\n`)
 process.stdout.write(`requester, 2-of-3, per identifier (input, blind, 2 proofs, combine, finalise): ${fmt(best('requester'))} ids/s per core\n`)
-result({
+const pure = {
   guardian_evals_per_s: Math.round(guardianPerS),
   bare_scalarmult_per_s: Math.round(best('bare')),
   ratio: Number(ratio.toFixed(3)),
@@ -108,4 +129,6 @@ result({
   batch: BATCH,
   threshold: 2,
   guardians: 3
-})
+}
+if (process.env.SKIP_NODES === '1') result(pure)
+else await runBench(async () => { result({ ...pure, ...await nodeLevel() }) })

@@ -18,9 +18,41 @@ import { NodeError } from './errors.js'
 import { SEEN_FILE } from './home.js'
 import type { FingerprintService } from './services/fingerprints.js'
 import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
+import type { ResolveFn } from './match/fp-lookup.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
+
+/** Values per fingerprintCanonical call of a scan's resolution: what is fingerprinted before a failure stays cached. One request (256, the suite's maxBatch) per guardian at a time: 2048 at once (several concurrent 256-element requests per guardian) ran past the guardians' 10 s request timeout on a loaded 2-core machine. */
+export const RESOLVE_SLICE = 256
+
+/**
+ * How a scan under an online suite (toprf) fingerprints what its lanes do
+ * not know: through the node's cached suite in slices of RESOLVE_SLICE;
+ * once a slice fails (guardians unreachable, quota spent) the rest is
+ * answered from the node's cache only, and the failure's reason returned.
+ */
+export function onlineResolver (fingerprints: FingerprintService, epoch: number): ResolveFn {
+  return async items => {
+    const fps: Array<Uint8Array | undefined> = []
+    let failure: string | undefined
+    for (let i = 0; i < items.length; i += RESOLVE_SLICE) {
+      const slice = items.slice(i, i + RESOLVE_SLICE)
+      if (failure === undefined) {
+        try {
+          fps.push(...await fingerprints.fingerprintCanonical(slice, { epoch }))
+          continue
+        } catch (err) {
+          const e = err as Error & { reason?: string }
+          failure = e.reason ?? e.name
+        }
+      }
+      // what the node's cache holds is still decided
+      fps.push(...fingerprints.cachedCanonical(slice, { epoch }))
+    }
+    return failure !== undefined ? { fps, failure } : { fps }
+  }
+}
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
 export const MAX_RETRO_DECISIONS = 1_000_000
@@ -158,16 +190,23 @@ export class MatchService implements StatusSubscriber {
   async #getPool (): Promise<MatchPool> {
     if (this.#pool === undefined) {
       this.#pool = (async () => {
-        const { key, ...suite } = await this.#init.fingerprints.matcherKey()
+        const fingerprints = this.#init.fingerprints
+        const common = {
+          index: this.index,
+          policy: this.#policy,
+          defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
+          ...(this.#workers !== undefined ? { workers: this.#workers } : {})
+        }
+        if (!fingerprints.isLocal()) {
+          // online suite (toprf): lanes look fingerprints up; each chunk's misses go through the node's cache, then the guardians
+          const epoch = fingerprints.decisionEpoch
+          this.#poolContext = { suite: fingerprints.suiteOf(epoch).name, epoch }
+          return await createMatchPool({ ...common, resolve: onlineResolver(fingerprints, epoch) })
+        }
+        const { key, ...suite } = await fingerprints.matcherKey()
         this.#poolContext = { suite: suite.suite, epoch: suite.epoch }
         try {
-          return await createMatchPool({
-            index: this.index,
-            key: { ...suite, key },
-            policy: this.#policy,
-            defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
-            ...(this.#workers !== undefined ? { workers: this.#workers } : {})
-          })
+          return await createMatchPool({ ...common, key: { ...suite, key } })
         } finally {
           key.fill(0)
         }
@@ -208,6 +247,7 @@ export class MatchService implements StatusSubscriber {
       })
       this.#scans++
       this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
+      if (summary.undecided.rows > 0) this.#log.warn('listings not decided: some identifiers could not be fingerprinted', { rows: summary.undecided.rows, reason: summary.undecided.reason })
       // durable before the answer: a restart from here on still makes retroactive decisions for these listings
       await this.#saveSeen()
       return summary

@@ -160,10 +160,13 @@ export const matchSummarySchema = named('MatchSummary', z.object({
       kind: z.enum(KINDS).optional(),
       why: z.enum(REJECT_WHYS),
       bytes: z.number().int().optional(),
-      value: z.string().optional()
+      value: z.string().optional(),
+      reason: z.string().optional()
     })).describe('The first rejects (never with raw values)')
   }),
   identifiers: z.number().int(),
+  undecided: z.object({ rows: z.number().int(), reason: z.string().optional() }).describe('toprf: listings not decided because an identifier could not be fingerprinted (guardians unreachable, quota), with the reason'),
+  resolved: z.number().int().describe('toprf: distinct values the scan lanes did not know, fingerprinted through the node (its cache first, the guardians for new ones)'),
   cache: z.object({ hits: z.number(), misses: z.number(), hitRate: z.number() }),
   bytes: z.number(),
   workers: z.number().int(),

@@ -38,6 +38,8 @@ function summaryText (s: MatchSummary, out: string | undefined, rejects: string)
     ['throughput', `${Math.round(s.listingsPerSecond).toLocaleString('en-US')} listings/s on ${s.workers} worker${s.workers === 1 ? '' : 's'}`]
   ]
   if (s.invalid.rows > 0) rows.splice(5, 0, ['unreadable rows', s.invalid.rows.toLocaleString('en-US')])
+  // toprf: listings whose identifiers could not be fingerprinted (guardians unreachable, quota) are not decided
+  if (s.undecided !== undefined && s.undecided.rows > 0) rows.splice(4, 0, ['NOT decided', `${s.undecided.rows.toLocaleString('en-US')} (${s.undecided.reason ?? 'not_fingerprinted'}; rows in ${rejects}; rescan once the guardians answer)`])
   return `${table(rows)}${out !== undefined ? `\ndecisions in ${out}` : ''}`
 }
 

@@ -6,6 +6,7 @@
  */
 import { COLUMN_PROBES, IDENTIFIER_COLUMNS, LISTING_ID_COLUMN, type ColumnRenames } from './columns.js'
 import type { MatchCore } from './core.js'
+import type { Misses } from './fp-lookup.js'
 import type { MatchPolicy } from './policy.js'
 import { FieldSplitter } from './csv.js'
 import { formatDecision, rejectJson, type Decision, type OutputFormat, type Reject, type RowWhy } from './decision.js'
@@ -38,6 +39,13 @@ export interface BatchRequest {
   starts: Int32Array
   ends: Int32Array
   lines: Float64Array
+  /**
+   * Online suites: the second pass over a chunk's pending listings, after
+   * the main thread fingerprinted the misses. A listing still missing a
+   * fingerprint is reported (not_fingerprinted, with this reason) instead
+   * of being left pending.
+   */
+  final?: { reason: string }
 }
 
 export interface BatchResult {
@@ -58,6 +66,11 @@ export interface BatchResult {
   identifiers: number
   cacheHits: number
   cacheMisses: number
+  /** Listings not decided because an identifier could not be fingerprinted (final pass only). */
+  undecided: number
+  /** First pass under an online suite: indices (into the request's records) of listings left pending, and the values they miss. */
+  pending?: number[]
+  misses?: Misses
   seen?: { fps: Uint8Array, probes: Uint8Array, listing: Int32Array, listingIds: string[] }
 }
 
@@ -86,6 +99,9 @@ export class BatchMatcher {
   #seenListing = new Int32Array(0)
   #seenN = 0
   #seenIds: string[] = []
+  #final: { reason: string } | undefined
+  #record = 0
+  #pending: number[] = []
 
   constructor (core: MatchCore, cfg: ScanConfig) {
     this.#core = core
@@ -104,13 +120,16 @@ export class BatchMatcher {
     const ids0 = core.identifiers
     this.#r = {
       rows: 0, actions: [0, 0, 0], matched: 0, invalidIdentifiers: 0, badRows: 0, byWhy: {}, byColumn: {},
-      outs: [], outLines: [], rejects: [], rejectLines: [], sample: [], identifiers: 0, cacheHits: 0, cacheMisses: 0
+      outs: [], outLines: [], rejects: [], rejectLines: [], sample: [], identifiers: 0, cacheHits: 0, cacheMisses: 0, undecided: 0
     }
+    this.#final = req.final
+    this.#pending = []
     this.#seenN = 0
     this.#seenIds = []
     const { chunk, starts, ends, lines } = req
     const csv = this.#cfg.format === 'csv'
     for (let i = 0; i < starts.length; i++) {
+      this.#record = i
       if (csv) this.#csvRecord(chunk, starts[i], ends[i], lines[i])
       else this.#jsonRecord(chunk, starts[i], ends[i], lines[i])
     }
@@ -118,6 +137,11 @@ export class BatchMatcher {
     r.identifiers = core.identifiers - ids0
     r.cacheHits = core.cache.hits - hits0
     r.cacheMisses = core.cache.misses - misses0
+    const misses = core.table?.takeMisses()
+    if (this.#pending.length > 0) {
+      r.pending = this.#pending
+      if (misses !== undefined) r.misses = misses
+    }
     if (this.#cfg.seen) {
       r.seen = {
         fps: this.#seenFps.slice(0, this.#seenN * 32),
@@ -152,7 +176,7 @@ export class BatchMatcher {
       const fh = sp.hashes[f]
       for (const p of COLUMN_PROBES[c]) core.probe(p.id, buf, fs, fe, undefined, fh)
     }
-    if (core.nMatch === 0 && core.nInvalid === 0 && core.nSeen === 0 && this.#cfg.emit !== 'all') {
+    if (core.nMatch === 0 && core.nInvalid === 0 && core.nSeen === 0 && core.nPending === 0 && this.#cfg.emit !== 'all') {
       r.actions[0]++
       return
     }
@@ -196,6 +220,17 @@ export class BatchMatcher {
   #finish (line: number, listingId: string): void {
     const core = this.#core
     const r = this.#r
+    if (core.nPending > 0) {
+      if (this.#final === undefined) {
+        // decided in the second pass, once the main thread has the missing fingerprints
+        r.rows--
+        this.#pending.push(this.#record)
+        return
+      }
+      r.undecided++
+      this.#reject({ line, listingId, column: '(row)', why: 'not_fingerprinted', reason: this.#final.reason })
+      return
+    }
     const matches = core.nMatch > 0 ? core.matches() : []
     const action = core.nMatch > 0 ? core.action : 0
     r.actions[action]++

@@ -18,6 +18,7 @@ import { toHex } from '../../protocol/bytes.js'
 import { KINDS } from '../../protocol/kinds.js'
 import type { LocalFingerprintSuite } from '../../protocol/fingerprint/index.js'
 import type { BlocklistIndex } from './blocklist-index.js'
+import { LookupTable } from './fp-lookup.js'
 import { PROBES } from './columns.js'
 import { isoOrNull, whyCode, whyOf, type MatchExplanation, type Reject } from './decision.js'
 import { MatcherConfigError } from './errors.js'
@@ -25,7 +26,8 @@ import { ACTIONS, compilePolicy, severity, actionFor, type Action, type MatchPol
 import { ValueCache } from './value-cache.js'
 
 export interface CoreInit {
-  suite: LocalFingerprintSuite
+  /** A local suite, or (online suites) a table of fingerprints the node already made: misses leave the listing pending. */
+  suite: LocalFingerprintSuite | LookupTable
   index: BlocklistIndex
   policy: MatchPolicy
   defaultCountry?: CountryCode
@@ -39,6 +41,8 @@ const P = PROBES.length
 const dec = new TextDecoder()
 const PLATFORM = /^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?$/
 const WHY_EMPTY = whyCode('empty')
+/** #resolve: the lookup table does not know the value yet. */
+const MISS = -1
 
 export function checkCoreOptions (o: { defaultCountry?: string, accountPlatform?: string, cacheBytes?: number }): void {
   if (o.defaultCountry !== undefined && !isSupportedCountry(o.defaultCountry)) {
@@ -56,7 +60,9 @@ export class MatchCore {
   readonly cache: ValueCache
   readonly index: BlocklistIndex
   #policy: MatchPolicy
-  readonly #suite: LocalFingerprintSuite
+  readonly #suite: LocalFingerprintSuite | undefined
+  /** Online suites: fingerprints known so far (fp-lookup.ts). */
+  readonly table: LookupTable | undefined
   #table: Uint8Array
   readonly #country: CountryCode | undefined
   readonly #platform: string | undefined
@@ -71,6 +77,8 @@ export class MatchCore {
   readonly matchProbe = new Int32Array(P)
   readonly matchFp = new Uint8Array(P * 32)
   nInvalid = 0
+  /** Identifiers of the current listing the lookup table could not fingerprint yet (the listing is pending). */
+  nPending = 0
   readonly invalidProbe = new Int32Array(P)
   readonly invalidWhy = new Int32Array(P)
   readonly invalidBytes = new Int32Array(P)
@@ -87,7 +95,8 @@ export class MatchCore {
 
   constructor (init: CoreInit) {
     checkCoreOptions(init)
-    this.#suite = init.suite
+    if (init.suite instanceof LookupTable) this.table = init.suite
+    else this.#suite = init.suite
     this.index = init.index
     this.#policy = init.policy
     this.#table = compilePolicy(init.policy)
@@ -110,6 +119,7 @@ export class MatchCore {
     this.action = 0
     this.nMatch = 0
     this.nInvalid = 0
+    this.nPending = 0
     this.nSeen = 0
     this.#version = this.index.version
   }
@@ -127,6 +137,7 @@ export class MatchCore {
     let rec = cache.find(p, b, s, e, h)
     if (rec < 0 || !cache.done(rec)) {
       const why = this.#resolve(p, b, s, e, raw)
+      if (why === MISS) { this.nPending++; return }
       rec = rec < 0 ? cache.add(p, b, s, e, h) : rec
       if (rec >= 0) {
         if (why === 0) cache.setFingerprint(rec, this.#fp, 0)
@@ -167,7 +178,7 @@ export class MatchCore {
     if (a > this.action) this.action = a
   }
 
-  /** Canonicalises and fingerprints into #fp; returns 0, or the why code of an invalid value. */
+  /** Canonicalises and fingerprints into #fp; returns 0, the why code of an invalid value, or MISS. */
   #resolve (p: number, b: Uint8Array, s: number, e: number, raw: string | undefined): number {
     this.canonicalised++
     const probe = PROBES[p]
@@ -180,7 +191,8 @@ export class MatchCore {
       if (err instanceof InvalidIdentifierError) return whyCode(err.why) || 1
       throw err
     }
-    this.#suite.fingerprintInto(probe.kind, canonical, this.#fp, 0)
+    if (this.table !== undefined) return this.table.lookupInto(probe.kind, canonical, this.#fp, 0) ? 0 : MISS
+    ;(this.#suite as LocalFingerprintSuite).fingerprintInto(probe.kind, canonical, this.#fp, 0)
     return 0
   }
 

@@ -53,7 +53,8 @@ export const ROW_WHY = {
   missing_listing_id: 'the row has no listing_id',
   listing_id_too_long: 'the listing_id is longer than 1024 bytes',
   bad_json: 'the line is not a JSON object',
-  bad_value: 'a column holds something other than a string or number'
+  bad_value: 'a column holds something other than a string or number',
+  not_fingerprinted: 'an identifier of the listing could not be fingerprinted (see reason); the listing is not decided'
 } as const
 export type RowWhy = keyof typeof ROW_WHY
 
@@ -69,6 +70,8 @@ export interface Reject {
   bytes?: number
   /** The raw value: only with rejectsIncludeValue. */
   value?: string
+  /** not_fingerprinted: why (the fingerprint service's error reason, e.g. not_enough_guardians, quota_exceeded). */
+  reason?: string
 }
 
 export interface Decision {

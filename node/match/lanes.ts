@@ -24,6 +24,7 @@ import { BlocklistIndex, type SharedBlocklist } from './blocklist-index.js'
 import { BatchMatcher, type BatchResult, type ScanConfig } from './batch.js'
 import { MatchCore } from './core.js'
 import { MatchWorkerError } from './errors.js'
+import { LookupTable, type Learned } from './fp-lookup.js'
 import type { MatchPolicy } from './policy.js'
 
 /** The fingerprint key as the roster names it, with the opened epoch key. */
@@ -38,7 +39,10 @@ export interface FingerprintKey {
 /** What a lane is built from (workerData for a thread). */
 export interface LaneInit {
   index: SharedBlocklist
-  key: FingerprintKey
+  /** A local suite's key; absent for an online suite, whose lanes look fingerprints up in a table the main thread fills (fp-lookup.ts). */
+  key?: FingerprintKey
+  /** Online suite: the most entries of each lane's lookup table. */
+  tableEntries?: number
   policy: MatchPolicy
   defaultCountry?: CountryCode
   accountPlatform?: string
@@ -51,25 +55,30 @@ export interface BatchMessage {
   starts: Int32Array
   ends: Int32Array
   lines: Float64Array
+  /** Second pass over pending listings (online suites; batch.ts BatchRequest.final). */
+  final?: { reason: string }
 }
 
 export interface Lane {
   /** Settings of the next scan (sent before its first batch). */
   scan: (cfg: ScanConfig) => void
+  /** Online suites: fingerprints the main thread made for this lane's (or another's) misses; applies before the next batch. */
+  learn: (l: Learned) => void
   run: (batch: BatchMessage) => Promise<BatchResult>
   close: () => Promise<void>
 }
 
 export type WorkerRequest =
   | { t: 'scan', cfg: ScanConfig }
+  | { t: 'learn', learned: Learned }
   | ({ t: 'batch', id: number } & BatchMessage)
 export type WorkerReply =
   | { t: 'ready' }
   | { t: 'result', id: number, result: BatchResult }
   | { t: 'error', id: number, error: { name: string, message: string } }
 
-/** The core a lane runs; in a worker, `suite` is built from the key there. */
-export function laneCore (init: Omit<LaneInit, 'key'>, suite: LocalFingerprintSuite, index?: BlocklistIndex): MatchCore {
+/** The core a lane runs; in a worker, `suite` is built from the key there (or is a lookup table, online suites). */
+export function laneCore (init: Omit<LaneInit, 'key'>, suite: LocalFingerprintSuite | LookupTable, index?: BlocklistIndex): MatchCore {
   return new MatchCore({
     suite,
     index: index ?? BlocklistIndex.attach(init.index),
@@ -92,9 +101,13 @@ export class InlineLane implements Lane {
     this.#batch = new BatchMatcher(this.core, cfg)
   }
 
+  learn (l: Learned): void {
+    this.core.table?.learn(l)
+  }
+
   async run (b: BatchMessage): Promise<BatchResult> {
     if (this.#batch === undefined) throw new MatchWorkerError('batch before scan')
-    return this.#batch.run({ chunk: new Uint8Array(b.chunk, 0, b.length), starts: b.starts, ends: b.ends, lines: b.lines })
+    return this.#batch.run({ chunk: new Uint8Array(b.chunk, 0, b.length), starts: b.starts, ends: b.ends, lines: b.lines, ...(b.final !== undefined ? { final: b.final } : {}) })
   }
 
   async close (): Promise<void> {}
@@ -165,6 +178,10 @@ export class ThreadLane implements Lane {
     this.#post({ t: 'scan', cfg })
   }
 
+  learn (learned: Learned): void {
+    this.#post({ t: 'learn', learned })
+  }
+
   async run (b: BatchMessage): Promise<BatchResult> {
     if (this.#failed !== undefined) throw this.#failed
     const id = this.#nextId++
@@ -182,6 +199,11 @@ export class ThreadLane implements Lane {
     this.#closing = true
     await this.#worker.terminate()
   }
+}
+
+/** A lane's suite: built from the key (local suites), or an empty lookup table (online suites). */
+export function laneSuite (init: Pick<LaneInit, 'key' | 'tableEntries'>): LocalFingerprintSuite | LookupTable {
+  return init.key !== undefined ? suiteFromKey(init.key) : new LookupTable(init.tableEntries)
 }
 
 export function suiteFromKey (key: FingerprintKey): LocalFingerprintSuite {

@@ -27,7 +27,8 @@ import { checkRenames, IDENTIFIER_COLUMNS, routeColumnOf, type ColumnRenames } f
 import { checkCoreOptions, MatchCore } from './core.js'
 import { CSV_DECISION_HEADER, type OutputFormat, type Reject } from './decision.js'
 import { MatcherConfigError } from './errors.js'
-import { InlineLane, ThreadLane, suiteFromKey, type FingerprintKey, type Lane, type LaneInit } from './lanes.js'
+import { InlineLane, ThreadLane, laneSuite, type BatchMessage, type FingerprintKey, type Lane, type LaneInit } from './lanes.js'
+import { LookupTable, resolveMisses, type ResolveFn } from './fp-lookup.js'
 import { DEFAULT_POLICY, type Action, type MatchPolicy } from './policy.js'
 import type { SeenStore } from './seen-store.js'
 
@@ -38,6 +39,15 @@ export interface MatchPoolInit {
   key?: FingerprintKey
   /** A local suite, for workers: 0 (a suite object cannot cross threads). */
   suite?: LocalFingerprintSuite
+  /**
+   * An online suite (toprf-ristretto255), instead of `key`/`suite`: lanes
+   * look fingerprints up in a table, and each chunk's misses are
+   * fingerprinted here in one batch (fp-lookup.ts), e.g. through
+   * FingerprintService's cached suite.
+   */
+  resolve?: ResolveFn
+  /** Online suite: the most entries of each lane's lookup table. @default 4,000,000 */
+  tableEntries?: number
   /** @default DEFAULT_POLICY (listed → block, disputed/candidate → screen) */
   policy?: MatchPolicy
   /** Country of phone numbers written without +/00. @default undefined (such numbers are invalid, why 'no_country') */
@@ -105,6 +115,14 @@ export interface MatchSummary {
     sample: Reject[]
   }
   identifiers: number
+  /**
+   * Online suites: listings not decided because an identifier could not be
+   * fingerprinted (each is also a not_fingerprinted reject), with the
+   * fingerprint service's reason (e.g. not_enough_guardians).
+   */
+  undecided: { rows: number, reason?: string }
+  /** Online suites: distinct values the lanes did not know, fingerprinted through the node's cached suite. */
+  resolved: number
   cache: { hits: number, misses: number, hitRate: number }
   bytes: number
   workers: number
@@ -131,13 +149,14 @@ export async function createMatchPool (init: MatchPoolInit): Promise<MatchPool> 
   checkCoreOptions({ ...init, cacheBytes })
   const policy = init.policy ?? DEFAULT_POLICY
   let lanes: Lane[]
+  const online = init.key === undefined && init.suite === undefined && init.resolve !== undefined
   if (workers === 0) {
-    const suite = init.suite ?? (init.key !== undefined ? suiteFromKey(init.key) : undefined)
-    if (suite === undefined) throw new MatcherConfigError('suite', 'give a suite or a key')
+    const suite = init.suite ?? (init.key !== undefined || online ? laneSuite({ key: init.key, tableEntries: init.tableEntries }) : undefined)
+    if (suite === undefined) throw new MatcherConfigError('suite', 'give a suite, a key or (online suites) resolve')
     lanes = [new InlineLane(new MatchCore({ suite, index: init.index, policy, defaultCountry: init.defaultCountry, accountPlatform: init.accountPlatform, cacheBytes }))]
   } else {
-    if (init.key === undefined) throw new MatcherConfigError('key', 'worker threads need the fingerprint key ({ suite, epoch, key }): a suite object cannot be sent to a thread')
-    const laneInit: LaneInit = { index: init.index.share(), key: init.key, policy, defaultCountry: init.defaultCountry, accountPlatform: init.accountPlatform, cacheBytes }
+    if (init.key === undefined && !online) throw new MatcherConfigError('key', 'worker threads need the fingerprint key ({ suite, epoch, key }) or, for an online suite, resolve: a suite object cannot be sent to a thread')
+    const laneInit: LaneInit = { index: init.index.share(), ...(init.key !== undefined ? { key: init.key } : { tableEntries: init.tableEntries }), policy, defaultCountry: init.defaultCountry, accountPlatform: init.accountPlatform, cacheBytes }
     const threads = Array.from({ length: workers }, () => new ThreadLane(laneInit))
     try {
       await Promise.all(threads.map(async t => await t.ready))
@@ -154,7 +173,7 @@ export async function createMatchPool (init: MatchPoolInit): Promise<MatchPool> 
       if (busy) throw new MatcherConfigError('matchFile', 'this pool is already scanning; scans of one pool run one at a time')
       busy = true
       try {
-        return await scan(lanes, workers, input, options, policy)
+        return await scan(lanes, workers, input, options, policy, online ? init.resolve : undefined)
       } finally {
         busy = false
       }
@@ -222,7 +241,7 @@ class BufferPool {
   }
 }
 
-async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: MatchFileOptions, defaultPolicy: MatchPolicy): Promise<MatchSummary> {
+async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: MatchFileOptions, defaultPolicy: MatchPolicy, resolve?: ResolveFn): Promise<MatchSummary> {
   checkRenames(o.columns)
   const format = formatOf(input, o.format)
   const output = o.outputFormat ?? 'jsonl'
@@ -246,6 +265,8 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
     matched: 0,
     invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] },
     identifiers: 0,
+    undecided: { rows: 0 },
+    resolved: 0,
     cache: { hits: 0, misses: 0, hitRate: 0 },
     bytes: 0,
     workers,
@@ -255,6 +276,33 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
   const sampleRejects = o.sampleRejects ?? 20
   let started = false
   if (output === 'csv') await write(o.out, CSV_DECISION_HEADER)
+
+  // online suites: one chunk's misses are fingerprinted at a time (the node's cache answers repeats), then its pending listings run again
+  let resolving: Promise<unknown> = Promise.resolve()
+  const secondPass = async (chunk: Chunk, records: Array<Pick<BatchMessage, 'starts' | 'ends' | 'lines'>>, parts: BatchResult[]): Promise<BatchResult[]> => {
+    if (resolve === undefined || parts.every(p => p.pending === undefined)) return parts
+    const run = resolving.then(async () => await resolveMisses(parts.flatMap(p => p.misses !== undefined ? [p.misses] : []), resolve))
+    resolving = run.catch(() => undefined)
+    const { learned, failure } = await run
+    summary.resolved += learned.fps.length
+    if (learned.fps.length > 0) for (const lane of lanes) lane.learn(learned)
+    if (failure !== undefined) summary.undecided.reason ??= failure
+    const reason = failure ?? 'not_fingerprinted'
+    const again = await Promise.all(parts.map(async (p, i) => {
+      if (p.pending === undefined) return undefined
+      const r = records[i]
+      const at = p.pending
+      return await lanes[i].run({
+        chunk: chunk.buffer,
+        length: chunk.length,
+        starts: Int32Array.from(at, k => r.starts[k]),
+        ends: Int32Array.from(at, k => r.ends[k]),
+        lines: Float64Array.from(at, k => r.lines[k]),
+        final: { reason }
+      })
+    }))
+    return [...parts, ...again.filter((x): x is BatchResult => x !== undefined)]
+  }
 
   // chunks in flight, written strictly in order
   let writing: Promise<void> = Promise.resolve()
@@ -307,7 +355,10 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
         for (const lane of lanes) lane.scan(cfg)
         started = true
       }
-      const results = Promise.all(chunk.parts.map(async (part, i) => await lanes[i].run({ chunk: chunk.buffer, length: chunk.length, ...part })))
+      // the records' arrays are transferred to the lanes: an online suite's second pass needs its own copy
+      const records = resolve === undefined ? [] : chunk.parts.map(p => ({ starts: p.starts.slice(), ends: p.ends.slice(), lines: p.lines.slice() }))
+      const first = Promise.all(chunk.parts.map(async (part, i) => await lanes[i].run({ chunk: chunk.buffer, length: chunk.length, ...part })))
+      const results = resolve === undefined ? first : first.then(async parts => await secondPass(chunk, records, parts))
       results.catch(() => {})
       writing = writing.then(async () => await flush(chunk, results))
       writing.catch(err => { failure ??= err })
@@ -335,6 +386,7 @@ function accumulate (s: MatchSummary, p: BatchResult, sampleRejects: number): vo
   for (const [k, v] of Object.entries(p.byColumn)) s.invalid.byColumn[k] = (s.invalid.byColumn[k] ?? 0) + v
   for (const r of p.sample) if (s.invalid.sample.length < sampleRejects) s.invalid.sample.push(r)
   s.identifiers += p.identifiers
+  s.undecided.rows += p.undecided
   s.cache.hits += p.cacheHits
   s.cache.misses += p.cacheMisses
 }

@@ -133,6 +133,11 @@ export class FingerprintCache {
     return epochPrefix(epoch) + toHex(mac.subarray(0, KEY_BYTES))
   }
 
+  /** The cached fingerprint of `item` under `epoch`, without asking anyone (matching keeps deciding cached values while guardians are down). */
+  peek (epoch: number, item: FingerprintItem): Uint8Array | undefined {
+    return this.#mem.get(this.id(epoch, item))
+  }
+
   /** Drops every entry of `epoch` (a rotation's cut-over). Returns how many. */
   async dropEpoch (epoch: number): Promise<number> {
     const prefix = epochPrefix(epoch)

@@ -242,20 +242,44 @@ export class FingerprintService {
         out[i] = { ok: false, why: e.why ?? e.reason, message: e.message }
       }
     }
-    let fps: Uint8Array[] = []
-    if (batch.length > 0) {
-      this.#quotaRefusal = undefined
-      try {
-        fps = await held.suite.fingerprintBatch(batch, opts.signal !== undefined ? { signal: opts.signal } : {})
-      } catch (err) {
-        // not enough guardians because they refused this org's quota: say that, with the reset time
-        const refusal = this.#quotaRefusal
-        if ((err as Error).name === 'NotEnoughGuardiansError' && refusal !== undefined) throw refusal
-        throw err
-      }
-    }
+    const fps = batch.length > 0 ? await this.#batch(held, batch, opts.signal) : []
     for (let j = 0; j < at.length; j++) out[at[j]] = { ok: true, fingerprint: fps[j] }
     return out
+  }
+
+  /**
+   * Fingerprints canonical values under `epoch` (default: the decision
+   * epoch) in one batch: the matcher's lanes of an online suite send what
+   * they could not look up. toprf: the node's cache first, the guardians
+   * for the rest (charged to this org's quota).
+   */
+  async fingerprintCanonical (items: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>, opts: { epoch?: number, signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
+    return items.length > 0 ? await this.#batch(this.#get(opts.epoch ?? this.decisionEpoch), items, opts.signal) : []
+  }
+
+  /** toprf: what the node's cache holds for these values (undefined where nothing), asking no guardian. */
+  cachedCanonical (items: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>, opts: { epoch?: number } = {}): Array<Uint8Array | undefined> {
+    const epoch = opts.epoch ?? this.decisionEpoch
+    this.#get(epoch)
+    const cache = this.#c.cache
+    return items.map(i => cache?.peek(epoch, i))
+  }
+
+  async #batch (held: Held, batch: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>, signal: AbortSignal | undefined): Promise<Uint8Array[]> {
+    this.#quotaRefusal = undefined
+    try {
+      return await held.suite.fingerprintBatch(batch, signal !== undefined ? { signal } : {})
+    } catch (err) {
+      // not enough guardians because they refused this org's quota: say that, with the reset time
+      const refusal = this.#quotaRefusal
+      if ((err as Error).name === 'NotEnoughGuardiansError' && refusal !== undefined) throw refusal
+      throw err
+    }
+  }
+
+  /** Whether the suite of `epoch` (default: the decision epoch) fingerprints locally (matcherKey) or online (fingerprintCanonical). */
+  isLocal (epoch = this.decisionEpoch): boolean {
+    return isLocalSuite(this.#get(epoch).suite)
   }
 
   /** One identifier's fingerprint; throws its canonicalisation error. */

@@ -206,7 +206,7 @@ export class FakeService implements NodeService {
   async match (req: MatchRequestView): Promise<MatchSummary> {
     this.calls.push({ method: 'match', req })
     this.#maybeFail()
-    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000 }
+    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, undecided: { rows: 0 }, resolved: 0, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000 }
   }
 
   async matchRetro (since: number): Promise<RetroDecisionView[]> {

@@ -28,6 +28,7 @@ describe('node/matching seen memory and its epoch', () => {
       view: () => ({ suite: 'hmac-sha256', current: epoch, retiring: undefined, roster: epoch }),
       get decisionEpoch () { return epoch },
       get current () { return epoch },
+      isLocal: () => true,
       matcherKey: async () => ({ suite: 'hmac-sha256' as const, epoch, key: KEY.slice() })
     } as unknown as FingerprintService
     const lines: string[] = []
