@@ -293,3 +293,8 @@ export const reportExportResultSchema = named('ReportExportResult', z.object({
 export const metricsTextSchema = named('MetricsText', z.string(), 'Prometheus text format')
 
 export const openApiSchema = named('OpenApiDocument', z.record(z.string(), z.unknown()), 'OpenAPI 3.1')
+
+export const consoleLinkSchema = named('ConsoleLink', z.object({
+  url: z.string().describe('One-time login link of the web console: works once, until expiresAt'),
+  expiresAt: iso
+}))

@@ -15,6 +15,8 @@ import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySch
 import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema, quotaQuerySchema } from './schemas.js'
 import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
+import { ConsoleDisabledError } from '../console/errors.js'
+import { consoleLinkSchema } from './responses.js'
 
 export const ROUTES = [
   jsonRoute({
@@ -262,6 +264,20 @@ export const ROUTES = [
     serve: async ({ params, body }, { service }) => await service.reportExport(params.id, body.out),
     // the bundle is written by the daemon, on its machine
     client: { method: 'reportExport', send: (id, outPath) => ({ params: { id }, body: { out: outPath } }), receive: out => out, timeout: 'bulk' }
+  }),
+
+  jsonRoute({
+    operationId: 'consoleLink',
+    method: 'POST',
+    path: '/v1/console/link',
+    summary: 'A one-time login link of the web console (`alliance console <dir>` prints it); bearer token only',
+    description: 'The link works once and for a few minutes; it sets an HttpOnly, SameSite=Strict session cookie for the console\'s pages under /console/.',
+    output: consoleLinkSchema,
+    reachesService: false,
+    serve: async (_, { console: webConsole }) => {
+      if (webConsole === undefined) throw new ConsoleDisabledError()
+      return webConsole.issueLink()
+    }
   }),
 
   textRoute({
