@@ -90,7 +90,7 @@ export class ConsoleAssets {
       csrf: escapeHtml(vars.csrf),
       nav,
       script,
-      main: (this.#fragments.get(name) as string).replace('{{reason}}', () => escapeHtml(vars.reason ?? ''))
+      main: (this.#fragments.get(name) as string).replaceAll('{{reason}}', () => escapeHtml(vars.reason ?? ''))
     }
     return this.#layout.replace(/\{\{(\w+)\}\}/g, (m, k: string) => fill[k] ?? m)
   }

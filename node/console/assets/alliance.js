@@ -24,7 +24,8 @@ async function show () {
   const out = $('#alliance')
   try {
     const [s, roster, metrics] = await Promise.all([api('/v1/status'), api('/v1/roster'), api('/metrics')])
-    const doc = roster.roster ?? roster
+    // the roster file's human-readable summary (alliance-roster/1): members, policy figures
+    const doc = roster.summary ?? {}
     const members = Array.isArray(doc.members) ? doc.members : []
     const headsByOrg = new Map()
     for (const h of s.heads) {
@@ -36,16 +37,15 @@ async function show () {
     const memberRows = members.map(m => {
       const heads = headsByOrg.get(m.org) ?? []
       const latest = heads.map(h => h.time).sort().at(-1) ?? null
-      const nodes = Array.isArray(m.nodes) ? m.nodes : []
       return [
         el('strong', {}, m.org), m.name ?? '', (m.roles ?? []).join(', '),
-        String(nodes.length),
+        String(typeof m.nodes === 'number' ? m.nodes : Array.isArray(m.nodes) ? m.nodes.length : '?'),
         m.org === s.org ? 'this node' : connected.has(m.org) ? 'connected' : 'not connected',
         heads.length === 0 ? '—' : heads.map(h => `#${h.seq}`).join(', '),
         latest === null ? 'no entries yet' : `${ago(latest)}`
       ]
     })
-    const policy = doc.policy ?? {}
+    const policy = doc.policy ?? doc
     clear(out,
       el('section', { class: 'panel', 'aria-labelledby': 'node-h' },
         el('h2', { id: 'node-h' }, 'This node'),

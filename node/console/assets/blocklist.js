@@ -33,7 +33,7 @@ function render () {
   $('#dl-csv').setAttribute('href', `/v1/blocklist?format=csv${q}`)
   $('#dl-jsonl').setAttribute('href', `/v1/blocklist?format=jsonl${q}`)
   const body = el('tbody', {}, shown.slice(0, SHOW).map(r => el('tr', { class: changed.has(r.fingerprint) ? 'changed' : undefined, 'data-fingerprint': r.fingerprint },
-    el('td', {}, el('a', { href: `/console/lookup?fingerprint=${r.fingerprint}`, 'aria-label': `Look up ${r.fingerprint}` }, short(r.fingerprint))),
+    el('td', {}, el('a', { href: `/console/lookup?fingerprint=${r.fingerprint}` }, short(r.fingerprint))),
     el('td', {}, r.kind ?? '—'),
     el('td', {}, badge(r.status)),
     el('td', {}, r.orgs.join(', ')),

@@ -5,7 +5,7 @@ import { $, api, clear, el, errorBox, postRaw, KINDS } from './lib.js'
 
 try {
   const roster = await api('/v1/roster')
-  const doc = roster.roster ?? roster
+  const doc = roster.summary ?? {}
   const police = (doc.members ?? []).filter(m => (m.roles ?? []).includes('law-enforcement'))
   clear($('#recipients'), police.length === 0
     ? el('p', { class: 'muted' }, 'The roster has no law-enforcement member.')
