@@ -244,6 +244,10 @@ export interface ReportInboxItem {
   digest: string
   evidence: number
   evidenceBytes: number
+  /** the sellers the report names (their names, else their first identifier) */
+  sellers: string[]
+  /** how many listings it names */
+  listings: number
 }
 
 /** A report's content. Raw identifiers included: only its author's and its recipients' nodes can show it. */

@@ -243,7 +243,9 @@ export const reportInboxItemSchema = named('ReportInboxItem', z.object({
   from: z.string().describe('Peer id of the delivering node'),
   digest: hex64,
   evidence: z.number().int(),
-  evidenceBytes: z.number().int()
+  evidenceBytes: z.number().int(),
+  sellers: strings.describe('The sellers the report names (their names, else their first identifier)'),
+  listings: z.number().int().describe('How many listings it names')
 }))
 export const reportInboxSchema = named('ReportInbox', z.array(reportInboxItemSchema), 'Inbox, oldest first')
 

@@ -197,7 +197,9 @@ describe('integration: the web console in a real browser', function () {
     await inbox.close()
 
     const list = await open('police', '/console/inbox')
-    await list.getByRole('link', { name: 'Counterfeit trainers from best-deals-4u' }).waitFor()
+    const row = list.getByRole('row', { name: /Counterfeit trainers from best-deals-4u/ })
+    await row.waitFor()
+    assert.deepEqual(await row.getByRole('cell').allTextContents().then(c => c.slice(1, 4)), ['brand-a', 'best-deals-4u', '1'])
     await accessible(list, 'inbox')
     await list.close()
   })

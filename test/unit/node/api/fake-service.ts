@@ -61,7 +61,9 @@ export const INBOX_ITEM: ReportInboxItem = {
   from: '12D3KooWbrand',
   digest: 'ab'.repeat(32),
   evidence: 1,
-  evidenceBytes: 1000
+  evidenceBytes: 1000,
+  sellers: ['best-deals-4u'],
+  listings: 1
 }
 
 export const RETRO_DECISION: RetroDecisionView = {

@@ -204,7 +204,9 @@ describe('node/api client and server agree on every route', function () {
       answer: { epoch: 2, results: [{ fingerprint: FP(0) }] }
     },
     metrics: { run: async c => await c.request('metrics'), calls: [], answer: (got: unknown) => assert.match(got as string, /^# TYPE alliance_api_requests_total counter$/m) },
-    openapi: { run: async c => await c.request('openapi'), calls: [], answer: openApiDocument() }
+    openapi: { run: async c => await c.request('openapi'), calls: [], answer: openApiDocument() },
+    // this server serves no web console (test/integration/console covers a daemon's): refused by name, 503
+    consoleLink: { run: async c => await c.request('consoleLink').then(() => 'answered', (e: { reason?: string, status?: number }) => `${String(e.status)} ${String(e.reason)}`), calls: [], answer: '503 console_disabled' }
   }
 
   it('every route has a case here, and every case a route', () => {
