@@ -6,7 +6,7 @@
  * fingerprint those listings carry becomes listed later.
  */
 import { createWriteStream } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { basename, isAbsolute, join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -21,6 +21,10 @@ import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
+import type { ScanView } from './service.js'
+
+/** Scans remembered for GET /v1/match/recent (in memory: since the daemon started). */
+export const MAX_RECENT_SCANS = 100
 
 /** Retroactive decisions kept for `match --since` queries (the oldest are dropped first). */
 export const MAX_RETRO_DECISIONS = 1_000_000
@@ -70,6 +74,8 @@ export class MatchService implements StatusSubscriber {
   readonly #init: MatchServiceInit
   readonly #log: ComponentLogger
   readonly #retro: Array<RetroDecision & { at: number }> = []
+  /** The latest scans, oldest first. */
+  readonly #recent: ScanView[] = []
   #pool: Promise<MatchPool> | undefined
   #policy: MatchPolicy = DEFAULT_POLICY
   #scans = 0
@@ -151,6 +157,11 @@ export class MatchService implements StatusSubscriber {
   }
 
   /** Retroactive decisions made at or after `since` (ms). */
+  /** The latest scans, newest first. */
+  recentScans (): ScanView[] {
+    return this.#recent.slice().reverse()
+  }
+
   retroSince (since: number): Array<RetroDecision & { decidedAt: string }> {
     return this.#retro.filter(d => d.at >= since).map(({ at, ...d }) => ({ ...d, decidedAt: new Date(at).toISOString() }))
   }
@@ -207,6 +218,16 @@ export class MatchService implements StatusSubscriber {
         seen: this.seen
       })
       this.#scans++
+      this.#recent.push({
+        at: new Date().toISOString(),
+        file: basename(req.listings),
+        rows: summary.rows,
+        decisions: { none: summary.decisions.none, screen: summary.decisions.screen, block: summary.decisions.block },
+        matched: summary.matched,
+        rejects: summary.invalid.identifiers + summary.invalid.rows,
+        elapsedMs: Math.round(summary.elapsedMs)
+      })
+      if (this.#recent.length > MAX_RECENT_SCANS) this.#recent.splice(0, this.#recent.length - MAX_RECENT_SCANS)
       this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
       // durable before the answer: a restart from here on still makes retroactive decisions for these listings
       await this.#saveSeen()

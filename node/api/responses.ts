@@ -300,3 +300,13 @@ export const consoleLinkSchema = named('ConsoleLink', z.object({
   url: z.string().describe('One-time login link of the web console: works once, until expiresAt'),
   expiresAt: iso
 }))
+
+export const recentScansSchema = named('RecentScans', z.array(z.object({
+  at: iso,
+  file: z.string().describe('The listings file\'s name (no folder)'),
+  rows: z.number().int(),
+  decisions: z.object({ none: z.number().int(), screen: z.number().int(), block: z.number().int() }),
+  matched: z.number().int(),
+  rejects: z.number().int().describe('Invalid identifiers plus rows that could not be matched at all'),
+  elapsedMs: z.number().int()
+})), 'The latest scans since the daemon started, newest first')

@@ -16,7 +16,7 @@ import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pip
 import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
 import { ConsoleDisabledError } from '../console/errors.js'
-import { consoleLinkSchema } from './responses.js'
+import { consoleLinkSchema, recentScansSchema } from './responses.js'
 
 export const ROUTES = [
   jsonRoute({
@@ -146,6 +146,16 @@ export const ROUTES = [
     output: retroDecisionsSchema,
     serve: async ({ query }, { service }) => ({ decisions: await service.matchRetro(query.since) }),
     client: { method: 'matchRetro', send: since => ({ query: { since: String(since) } }), receive: out => out.decisions }
+  }),
+
+  jsonRoute({
+    operationId: 'matchRecent',
+    method: 'GET',
+    path: '/v1/match/recent',
+    summary: 'The latest scans since the daemon started (newest first, at most 100): rows, decisions by action, matches and rejects',
+    output: recentScansSchema,
+    serve: async (_, { service }) => await service.matchRecent(),
+    client: { method: 'matchRecent', send: () => ({}), receive: out => out }
   }),
 
   jsonRoute({

@@ -37,7 +37,7 @@ import { registerConsoleFiles, type ConsoleReports } from './files.js'
 export const CONSOLE_OPERATIONS: ReadonlySet<string> = new Set([
   'status', 'roster', 'metrics',
   'explainPost', 'attest', 'retract', 'allow', 'feedback',
-  'blocklist', 'watch', 'matchRetro',
+  'blocklist', 'watch', 'matchRetro', 'matchRecent',
   'reportSend', 'reportOutbox', 'reportInbox', 'reportShow'
 ])
 

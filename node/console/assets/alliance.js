@@ -22,6 +22,8 @@ function samples (text) {
 
 async function show () {
   const out = $('#alliance')
+  // a refresh keeps the health figures open if they were
+  const healthOpen = out.querySelector('details')?.open === true
   try {
     const [s, roster, metrics] = await Promise.all([api('/v1/status'), api('/v1/roster'), api('/metrics')])
     // the roster file's human-readable summary (alliance-roster/1): members, policy figures
@@ -70,7 +72,7 @@ async function show () {
           el('dt', {}, 'Governance threshold'), el('dd', {}, String(policy.governanceThreshold ?? '?')),
           el('dt', {}, 'Fingerprint suite'), el('dd', {}, `${policy.suite ?? '?'}, epoch ${policy.epoch ?? '?'}`),
           el('dt', {}, 'Signatures'), el('dd', {}, String(Array.isArray(roster.signatures) ? roster.signatures.length : '?')))),
-      el('details', {}, el('summary', {}, 'Node health (the figures of /metrics)'),
+      el('details', { open: healthOpen }, el('summary', {}, 'Node health (the figures of /metrics)'),
         table('Metrics', ['Metric', 'Value'], samples(metrics).map(([k, v]) => [el('code', {}, k), v]))))
   } catch (err) {
     clear(out, errorBox(err))

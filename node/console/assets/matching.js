@@ -1,4 +1,5 @@
-// Matching: retroactive decisions since a date (GET /v1/match/retro), each explained.
+// Matching: recent scans with their counts (GET /v1/match/recent), and
+// retroactive decisions since a date (GET /v1/match/retro), each explained.
 import { $, api, clear, el, errorBox, short, table, time } from './lib.js'
 
 const since = $('#since')
@@ -22,5 +23,17 @@ async function show () {
   }
 }
 
+async function scans () {
+  try {
+    const list = await api('/v1/match/recent')
+    clear($('#scans'), table('Scans', ['Ended', 'File', 'Listings', 'Block', 'Screen', 'None', 'Matched', 'Rejects', 'Took'], list.map(s => [
+      time(s.at), el('code', {}, s.file), String(s.rows), el('strong', {}, String(s.decisions.block)), String(s.decisions.screen), String(s.decisions.none), String(s.matched), String(s.rejects), `${(s.elapsedMs / 1000).toFixed(1)} s`
+    ]), 'no scan since the node started'))
+  } catch (err) {
+    clear($('#scans'), errorBox(err))
+  }
+}
+
+void scans()
 $('#retro').addEventListener('submit', (e) => { e.preventDefault(); void show() })
 void show()

@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -214,7 +214,15 @@ describe('integration: the web console in a real browser', function () {
     await page.getByRole('cell', { name: /alliance_peers/ }).waitFor()
     await accessible(page, 'alliance')
     await page.close()
+    // the platform scans a listings file (CLI/API: the path is on the node's machine); the Matching page lists the scan
+    const listings = join(net.root, 'listings.csv')
+    writeFileSync(listings, `listing_id,phone\nL1,${PHONE}\nL2,+44 7400 123456\nL3,not-a-phone\n`)
+    await api(procs.platform as NodeProcess, '/v1/match', { listings, workers: 1 })
     const matching = await open('platform', '/console/matching')
+    const scan = matching.getByRole('table', { name: 'Scans' }).getByRole('row', { name: /listings\.csv/ })
+    await scan.waitFor()
+    // L1 disputed → screen, L2 unknown → none, L3 an invalid phone → a reject
+    assert.deepEqual((await scan.getByRole('cell').allTextContents()).slice(1, 8), ['listings.csv', '3', '0', '1', '2', '1', '1'])
     await matching.getByText(/decision\(s\)/).waitFor()
     await accessible(matching, 'matching')
     await matching.close()

@@ -18,7 +18,7 @@ import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { NodeService, StatusEvent } from '../../../../node/service.js'
 import { ERROR_CATEGORIES } from '../../../../protocol/errors.js'
-import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, STATUS, row, type Call } from './fake-service.js'
+import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 
@@ -168,6 +168,7 @@ describe('node/api client and server agree on every route', function () {
       calls: [{ method: 'match', req: { listings: '/data/listings.csv', out: '/data/decisions.jsonl', workers: 2 } }],
       answer: ANSWERS.match
     },
+    matchRecent: { run: async c => await c.matchRecent(), calls: [{ method: 'matchRecent' }], answer: [SCAN] },
     matchRetro: { run: async c => await c.matchRetro(1_700_000_000_000), calls: [{ method: 'matchRetro', since: 1_700_000_000_000 }], answer: [RETRO_DECISION] },
     roster: { run: async c => await c.roster(), calls: [{ method: 'roster' }], answer: { format: 'alliance-roster/1' } },
     quota: {
