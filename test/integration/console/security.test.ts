@@ -8,7 +8,12 @@
  * looked up through the console reaches neither a URL nor the node's log.
  */
 import assert from 'node:assert/strict'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { runCli } from '../../../node/cli/index.js'
+import { eventually } from '../../helpers/wait.js'
 import { startDaemon } from '../../../node/daemon.js'
 import { CONTENT_SECURITY_POLICY } from '../../../node/console/server.js'
 import { readApiInfo } from '../../../node/home.js'
@@ -126,6 +131,28 @@ describe('integration: console security', function () {
     })
     assert.equal(rebound.status, 421)
     assert.equal((JSON.parse(rebound.body) as { error: string }).error, 'bad_host')
+  })
+
+  it('`alliance console <dir> --open` prints a working link and hands it to $BROWSER', async () => {
+    const seen = join(net.root, 'browser-got')
+    const fake = join(net.root, 'fake-browser.sh')
+    writeFileSync(fake, `#!/bin/sh\nprintf '%s' "$1" > '${seen}'\n`, { mode: 0o700 })
+    const out = new PassThrough()
+    let printed = ''
+    out.on('data', (d: Buffer) => { printed += d.toString() })
+    const saved = process.env.BROWSER
+    process.env.BROWSER = fake
+    try {
+      assert.equal(await runCli(['console', net.dirs['brand-a'], '--open'], { stdout: out, stderr: new PassThrough(), stderrIsTTY: false }), 0)
+    } finally {
+      if (saved === undefined) delete process.env.BROWSER
+      else process.env.BROWSER = saved
+    }
+    const link = printed.split('\n')[0]
+    assert.ok(link.startsWith(`${url}/console/login?token=`), printed)
+    await eventually(() => existsSync(seen) && readFileSync(seen, 'utf8') === link, 5000, 'the browser got the link')
+    const res = await fetch(link, { redirect: 'manual' })
+    assert.equal(res.status, 303)
   })
 
   it('every answer carries the strict CSP and friends', async () => {
