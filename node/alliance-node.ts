@@ -35,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -403,6 +403,10 @@ export class AllianceNode implements NodeService {
   }
 
   /** Decisions for earlier scanned listings whose fingerprints became listed (or disputed) since `since`. */
+  async matchRecent (): Promise<ScanView[]> {
+    return this.matching.recentScans()
+  }
+
   async matchRetro (since: number): Promise<RetroDecisionView[]> {
     this.advanceClock()
     await this.bus.settled()

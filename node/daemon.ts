@@ -1,6 +1,7 @@
 /**
  * The daemon as `alliance start` runs it: the node (node/alliance-node.ts)
- * plus its local HTTP API, and <dir>/api.json for the CLI.
+ * plus its local HTTP API with the web console (node/console), and
+ * <dir>/api.json for the CLI.
  */
 import './polyfill.js'
 import { randomBytes } from 'node:crypto'
@@ -18,8 +19,10 @@ export async function startDaemon (dir: string, opts: { logLevel?: string, logSi
   const node = await AllianceNode.open({ dir, logLevel: opts.logLevel as LogLevel | undefined, logSink: opts.logSink, antiEntropyIntervalMs: opts.antiEntropyIntervalMs })
   await node.start()
   const { createApiServer } = await import('./api/server.js')
+  const { createWebConsole } = await import('./console/server.js')
   const token = randomBytes(32).toString('base64url')
-  const api = createApiServer({ service: node, token, host: node.config.api.host, port: node.config.api.port, logger: node.logger, metrics: node.metrics })
+  const webConsole = createWebConsole({}, { service: node, reports: node.reports, dir, logger: node.logger.forComponent('console') })
+  const api = createApiServer({ service: node, token, host: node.config.api.host, port: node.config.api.port, logger: node.logger, metrics: node.metrics, console: webConsole })
   const { url } = await api.start()
   await writeApiInfo(dir, { url, token, pid: process.pid })
   let stopped = false

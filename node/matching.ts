@@ -6,7 +6,7 @@
  * fingerprint those listings carry becomes listed later.
  */
 import { createWriteStream } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { basename, isAbsolute, join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -22,6 +22,10 @@ import type { ResolveFn } from './match/fp-lookup.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
 import type { ComponentLogger } from './logger.js'
+import type { ScanView } from './service.js'
+
+/** Scans remembered for GET /v1/match/recent (in memory: since the daemon started). */
+export const MAX_RECENT_SCANS = 100
 
 /** Values per fingerprintCanonical call of a scan's resolution: what is fingerprinted before a failure stays cached. One request (256, the suite's maxBatch) per guardian at a time: 2048 at once (several concurrent 256-element requests per guardian) ran past the guardians' 10 s request timeout on a loaded 2-core machine. */
 export const RESOLVE_SLICE = 256
@@ -102,6 +106,8 @@ export class MatchService implements StatusSubscriber {
   readonly #init: MatchServiceInit
   readonly #log: ComponentLogger
   readonly #retro: Array<RetroDecision & { at: number }> = []
+  /** The latest scans, oldest first. */
+  readonly #recent: ScanView[] = []
   #pool: Promise<MatchPool> | undefined
   #policy: MatchPolicy = DEFAULT_POLICY
   #scans = 0
@@ -183,6 +189,11 @@ export class MatchService implements StatusSubscriber {
   }
 
   /** Retroactive decisions made at or after `since` (ms). */
+  /** The latest scans, newest first. */
+  recentScans (): ScanView[] {
+    return this.#recent.slice().reverse()
+  }
+
   retroSince (since: number): Array<RetroDecision & { decidedAt: string }> {
     return this.#retro.filter(d => d.at >= since).map(({ at, ...d }) => ({ ...d, decidedAt: new Date(at).toISOString() }))
   }
@@ -246,6 +257,16 @@ export class MatchService implements StatusSubscriber {
         seen: this.seen
       })
       this.#scans++
+      this.#recent.push({
+        at: new Date().toISOString(),
+        file: basename(req.listings),
+        rows: summary.rows,
+        decisions: { none: summary.decisions.none, screen: summary.decisions.screen, block: summary.decisions.block },
+        matched: summary.matched,
+        rejects: summary.invalid.identifiers + summary.invalid.rows,
+        elapsedMs: Math.round(summary.elapsedMs)
+      })
+      if (this.#recent.length > MAX_RECENT_SCANS) this.#recent.splice(0, this.#recent.length - MAX_RECENT_SCANS)
       this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
       if (summary.undecided.rows > 0) this.#log.warn('listings not decided: some identifiers could not be fingerprinted', { rows: summary.undecided.rows, reason: summary.undecided.reason })
       // durable before the answer: a restart from here on still makes retroactive decisions for these listings

@@ -244,6 +244,10 @@ export interface ReportInboxItem {
   digest: string
   evidence: number
   evidenceBytes: number
+  /** the sellers the report names (their names, else their first identifier) */
+  sellers: string[]
+  /** how many listings it names */
+  listings: number
 }
 
 /** A report's content. Raw identifiers included: only its author's and its recipients' nodes can show it. */
@@ -326,6 +330,21 @@ export interface RetroDecisionView {
   decidedAt: string
 }
 
+/** One scan of a listings file (`alliance match`), as the console's Matching page lists them. */
+export interface ScanView {
+  /** When the scan ended (ISO 8601). */
+  at: string
+  /** The listings file's name (no folder: the path is on the node's machine). */
+  file: string
+  rows: number
+  decisions: { none: number, screen: number, block: number }
+  /** Listings with at least one matched identifier. */
+  matched: number
+  /** Invalid identifiers plus rows that could not be matched at all. */
+  rejects: number
+  elapsedMs: number
+}
+
 export interface NodeService {
   status (): Promise<NodeStatus>
   attest (items: AttestItem[]): Promise<AttestResult>
@@ -342,6 +361,8 @@ export interface NodeService {
   match (req: MatchRequestView): Promise<MatchSummary>
   /** Decisions for earlier scanned listings whose fingerprints became listed or disputed at or after `since` (ms). */
   matchRetro (since: number): Promise<RetroDecisionView[]>
+  /** The latest scans since the daemon started, newest first (at most MAX_RECENT_SCANS). */
+  matchRecent (): Promise<ScanView[]>
   /** The roster file (alliance-roster/1 JSON) of the version in force. */
   roster (): Promise<unknown>
   /** toprf: every guardian's signed daily counts per org, newest day first (`org` keeps one org). */

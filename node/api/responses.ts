@@ -246,7 +246,9 @@ export const reportInboxItemSchema = named('ReportInboxItem', z.object({
   from: z.string().describe('Peer id of the delivering node'),
   digest: hex64,
   evidence: z.number().int(),
-  evidenceBytes: z.number().int()
+  evidenceBytes: z.number().int(),
+  sellers: strings.describe('The sellers the report names (their names, else their first identifier)'),
+  listings: z.number().int().describe('How many listings it names')
 }))
 export const reportInboxSchema = named('ReportInbox', z.array(reportInboxItemSchema), 'Inbox, oldest first')
 
@@ -296,3 +298,18 @@ export const reportExportResultSchema = named('ReportExportResult', z.object({
 export const metricsTextSchema = named('MetricsText', z.string(), 'Prometheus text format')
 
 export const openApiSchema = named('OpenApiDocument', z.record(z.string(), z.unknown()), 'OpenAPI 3.1')
+
+export const consoleLinkSchema = named('ConsoleLink', z.object({
+  url: z.string().describe('One-time login link of the web console: works once, until expiresAt'),
+  expiresAt: iso
+}))
+
+export const recentScansSchema = named('RecentScans', z.array(z.object({
+  at: iso,
+  file: z.string().describe('The listings file\'s name (no folder)'),
+  rows: z.number().int(),
+  decisions: z.object({ none: z.number().int(), screen: z.number().int(), block: z.number().int() }),
+  matched: z.number().int(),
+  rejects: z.number().int().describe('Invalid identifiers plus rows that could not be matched at all'),
+  elapsedMs: z.number().int()
+})), 'The latest scans since the daemon started, newest first')

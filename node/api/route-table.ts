@@ -34,6 +34,8 @@ export interface RouteContext {
   openapi: () => Record<string, unknown>
   /** Aborts when the client goes away or the server stops. */
   signal: AbortSignal
+  /** The web console, when the server serves one (login links). */
+  console?: { issueLink: () => { url: string, expiresAt: string } }
 }
 
 /** A request as ApiClient builds it. Query values that are undefined are left out. */

@@ -15,6 +15,8 @@ import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySch
 import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema, quotaQuerySchema } from './schemas.js'
 import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
+import { ConsoleDisabledError } from '../console/errors.js'
+import { consoleLinkSchema, recentScansSchema } from './responses.js'
 
 export const ROUTES = [
   jsonRoute({
@@ -147,6 +149,16 @@ export const ROUTES = [
   }),
 
   jsonRoute({
+    operationId: 'matchRecent',
+    method: 'GET',
+    path: '/v1/match/recent',
+    summary: 'The latest scans since the daemon started (newest first, at most 100): rows, decisions by action, matches and rejects',
+    output: recentScansSchema,
+    serve: async (_, { service }) => await service.matchRecent(),
+    client: { method: 'matchRecent', send: () => ({}), receive: out => out }
+  }),
+
+  jsonRoute({
     operationId: 'pipelineAttach',
     method: 'POST',
     path: '/v1/pipeline/attach',
@@ -262,6 +274,20 @@ export const ROUTES = [
     serve: async ({ params, body }, { service }) => await service.reportExport(params.id, body.out),
     // the bundle is written by the daemon, on its machine
     client: { method: 'reportExport', send: (id, outPath) => ({ params: { id }, body: { out: outPath } }), receive: out => out, timeout: 'bulk' }
+  }),
+
+  jsonRoute({
+    operationId: 'consoleLink',
+    method: 'POST',
+    path: '/v1/console/link',
+    summary: 'A one-time login link of the web console (`alliance console <dir>` prints it); bearer token only',
+    description: 'The link works once and for a few minutes; it sets an HttpOnly, SameSite=Strict session cookie for the console\'s pages under /console/.',
+    output: consoleLinkSchema,
+    reachesService: false,
+    serve: async (_, { console: webConsole }) => {
+      if (webConsole === undefined) throw new ConsoleDisabledError()
+      return webConsole.issueLink()
+    }
   }),
 
   textRoute({

@@ -40,6 +40,7 @@ import type { AnyRoute, RouteContext } from './route-table.js'
 import { API_ROUTES } from './routes.js'
 import { describeIssues } from './schemas.js'
 import { renderExport, renderFeed } from './streams.js'
+import type { WebConsole } from '../console/server.js'
 
 export interface ApiServerInit {
   /** What the API exposes (the daemon, or a test double). */
@@ -66,6 +67,8 @@ export interface ApiServerInit {
   allowNonLoopback?: boolean
   logger: Logger
   metrics: MetricsRegistry
+  /** The web console (node/console), served on the same address; without it, /console/* is 404 and POST /v1/console/link 503. */
+  console?: WebConsole
 }
 
 export interface ApiServer {
@@ -85,7 +88,7 @@ export function isLoopbackHost (host: string): boolean {
   return false
 }
 
-function validateInit (init: ApiServerInit): Required<Omit<ApiServerInit, 'service' | 'logger' | 'metrics'>> {
+function validateInit (init: ApiServerInit): Required<Omit<ApiServerInit, 'service' | 'logger' | 'metrics' | 'console'>> {
   const host = init.host ?? '127.0.0.1'
   const port = init.port ?? 0
   const allowNonLoopback = init.allowNonLoopback ?? false
@@ -141,7 +144,11 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     })
 
     a.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (!authorised(req.headers.authorization)) {
+      if (authorised(req.headers.authorization)) return
+      // a console page, or a /v1 call of the console with its session cookie (node/console/server.ts)
+      const admission = await init.console?.admit(req, reply) ?? 'none'
+      if (admission === 'refused') return reply
+      if (admission === 'none') {
         return reply.code(401).header('www-authenticate', 'Bearer realm="alliance-node"')
           .send({ error: 'unauthorized', message: 'missing or wrong bearer token; the daemon writes it to <node dir>/api.json' })
       }
@@ -171,6 +178,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       return reply.code(404).send({ error: 'no_route', message: `no route ${req.method} ${req.url.split('?')[0]}; see GET /openapi.json` })
     })
 
+    init.console?.register(a, API_ROUTES)
     for (const route of API_ROUTES) {
       a.route({
         method: route.method,
@@ -196,7 +204,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       query: parsePart(route.query, req.query, 'invalid_query'),
       body: parsePart(route.body, req.body, 'invalid_body')
     }
-    const ctx: RouteContext = { service, metrics, openapi: openApiDocument, signal: NEVER }
+    const ctx: RouteContext = { service, metrics, openapi: openApiDocument, signal: NEVER, console: init.console }
     switch (route.response) {
       case 'json':
         return await route.serve(input, ctx)
@@ -258,6 +266,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       if (host === '0.0.0.0') host = '127.0.0.1'
       if (host === '::') host = '::1'
       const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${addr.port}`
+      init.console?.listening(url)
       log.info('API listening', { url, loopback: isLoopbackHost(opts.host) })
       return { url }
     },

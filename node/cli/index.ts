@@ -6,6 +6,7 @@
 import '../polyfill.js'
 import { Command, CommanderError } from 'commander'
 import { registerAttest } from './attest.js'
+import { registerConsole } from './console.js'
 import { createContext, type Context } from './common.js'
 import { registerDaemon } from './daemon.js'
 import { EXIT, debugText, errorLine, exitCodeOf, processIO, type CliIO } from './output.js'
@@ -45,6 +46,7 @@ export function buildProgram (ctx: Context): Command {
   registerMatch(program, ctx)
   registerPipeline(program, ctx)
   registerReport(program, ctx)
+  registerConsole(program, ctx)
   return program
 }
 

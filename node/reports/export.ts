@@ -101,6 +101,24 @@ export class ReportExport {
   }
 
   /**
+   * Where evidence file `index` of a report is on this node (a recipient's
+   * checked copy, or the author's original), with the SHA-256 its author
+   * signed. Logged as `exported` in the chain of custody (the console's
+   * evidence download): the file is about to leave the node.
+   */
+  async evidenceFile (id: string, index: number, by: string, author?: string): Promise<{ path: string, name: string, size: number, mediaType: string, sha256: string }> {
+    checkReportId(id)
+    const h = await this.#held(id, author)
+    const { sent, got } = h
+    const report = decodeReport(decodeSignedReport(unb64((sent ?? got).signedReport)).report)
+    const ev = documentView(report).evidence[index]
+    if (ev === undefined || !Number.isSafeInteger(index)) throw new InvalidReportRequestError(`report ${id} has no evidence file #${index} (it has ${report.evidence.length})`)
+    const path = sent !== undefined ? sent.evidence[index].path : join(inboxDir(this.#c.paths, got), got.evidence[index].file)
+    await this.#appendCustody('exported', id, { by, evidence: ev.name, sha256: ev.sha256 })
+    return { path, name: ev.name, size: ev.size, mediaType: ev.mediaType, sha256: ev.sha256 }
+  }
+
+  /**
    * Writes the evidence bundle (protocol/report/bundle.ts) to `outPath`:
    * streamed to a temporary file beside it, then linked into place, never
    * replacing an existing file. A recipient bundles the evidence it

@@ -142,6 +142,12 @@ export class ReportService {
     return await this.#export.export(id, outPath, author)
   }
 
+  /** Where evidence file `index` of a report is, with its signed SHA-256; logged as `exported` (the console's download). */
+  async evidenceFile (id: string, index: number, by: string): Promise<{ path: string, name: string, size: number, mediaType: string, sha256: string }> {
+    this.#running()
+    return await this.#export.evidenceFile(id, index, by)
+  }
+
   /** Files in the inbox folder of a report (tests and tools). */
   async inboxFiles (id: string): Promise<string[]> {
     return await this.#inbox.files(id)

@@ -2,12 +2,12 @@
  * Stored records → the API's views (node/service.ts). Pure.
  */
 import { toHex } from '../../protocol/bytes.js'
-import type { Report } from '../../protocol/report/index.js'
+import { decodeReport, decodeSignedReport, type Report } from '../../protocol/report/index.js'
 import type {
   ReportCustodyView, ReportDeliveryView, ReportDocumentView, ReportInboxItem, ReportOutboxItem
 } from '../service.js'
 import { outboxState } from './policy.js'
-import type { CustodyRecord, DeliveryRecord, InboxReport, OutboxReport } from './records.js'
+import { unb64, type CustodyRecord, type DeliveryRecord, type InboxReport, type OutboxReport } from './records.js'
 
 const iso = (t: number | undefined): string | null => t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString()
 
@@ -43,6 +43,8 @@ export function outboxItem (r: OutboxReport, deliveries: DeliveryRecord[]): Repo
 }
 
 export function inboxItem (r: InboxReport): ReportInboxItem {
+  // the stored report was verified at receipt; decoding it again only reads who and what it is about
+  const report = decodeReport(decodeSignedReport(unb64(r.signedReport)).report)
   return {
     id: r.id,
     author: r.author,
@@ -53,7 +55,9 @@ export function inboxItem (r: InboxReport): ReportInboxItem {
     from: r.from,
     digest: r.digest,
     evidence: r.evidence.length,
-    evidenceBytes: r.evidence.reduce((a, e) => a + e.size, 0)
+    evidenceBytes: r.evidence.reduce((a, e) => a + e.size, 0),
+    sellers: report.sellers.map(s => s.name !== '' ? s.name : s.identifiers[0]?.value ?? '(unnamed)'),
+    listings: report.listings.length
   }
 }
 

@@ -20,6 +20,7 @@
  *    roster adoption leave the node's state as it was; memory stays bounded.
  */
 import assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import { MAX_BODY_BYTES } from '../../node/api/limits.js'
@@ -27,6 +28,7 @@ import { createMetrics } from '../../node/api/metrics.js'
 import type { AnyRoute } from '../../node/api/route-table.js'
 import { API_ROUTES } from '../../node/api/routes.js'
 import { createApiServer, type ApiServer } from '../../node/api/server.js'
+import { createWebConsole } from '../../node/console/server.js'
 import { createLogger } from '../../node/logger.js'
 import type { NodeService } from '../../node/service.js'
 import { CLAIMS, KINDS } from '../../protocol/kinds.js'
@@ -106,7 +108,15 @@ describe('fault: fuzzing the HTTP API', function () {
     let server: ApiServer
 
     before(() => {
-      server = createApiServer({ service, token: TOKEN, logger: createLogger({ level: 'error', sink: () => {} }), metrics: createMetrics({ processMetrics: false }) })
+      const logger = createLogger({ level: 'error', sink: () => {} })
+      // with the web console, as the daemon serves it (POST /v1/console/link issues a link per request: no cap reached here)
+      const webConsole = createWebConsole({ sessions: { maxEntries: 1_000_000 } }, {
+        service,
+        reports: { evidenceFile: async () => { throw new Error('the fuzzed routes never download evidence') } },
+        dir: tmpdir(),
+        logger: logger.forComponent('console')
+      })
+      server = createApiServer({ service, token: TOKEN, logger, metrics: createMetrics({ processMetrics: false }), console: webConsole })
     })
 
     after(async () => {

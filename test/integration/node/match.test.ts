@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { AllianceNode } from '../../../node/alliance-node.js'
 import { SEEN_FILE } from '../../../node/home.js'
 import { readSeenFile, writeSeenSnapshot } from '../../../node/match/seen-snapshot.js'
@@ -54,6 +54,9 @@ describe('integration: local matching', function () {
     assert.equal(summary.rows, 6)
     assert.deepEqual(summary.decisions, { block: 2, screen: 3, none: 1 })
     assert.equal(summary.invalid.identifiers, 1)
+    // the scan is remembered for the console's Matching page: counts, never the path
+    const [scan] = await platform.matchRecent()
+    assert.deepEqual({ file: scan.file, rows: scan.rows, decisions: scan.decisions, rejects: scan.rejects }, { file: basename(listings), rows: 6, decisions: { block: 2, screen: 3, none: 1 }, rejects: 1 })
 
     const decisions = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l))
     const byId = Object.fromEntries(decisions.map(d => [d.listingId, d]))

@@ -3,7 +3,7 @@
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
 import type { MatchSummary } from '../../../../node/match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView, ScanView } from '../../../../node/service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
@@ -21,6 +21,7 @@ export type Call =
   | { method: 'roster' }
   | { method: 'match', req: MatchRequestView }
   | { method: 'matchRetro', since: number }
+  | { method: 'matchRecent' }
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
@@ -61,8 +62,12 @@ export const INBOX_ITEM: ReportInboxItem = {
   from: '12D3KooWbrand',
   digest: 'ab'.repeat(32),
   evidence: 1,
-  evidenceBytes: 1000
+  evidenceBytes: 1000,
+  sellers: ['best-deals-4u'],
+  listings: 1
 }
+
+export const SCAN: ScanView = { at: '2025-01-01T00:00:09.000Z', file: 'listings.csv', rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, rejects: 0, elapsedMs: 1 }
 
 export const RETRO_DECISION: RetroDecisionView = {
   listingId: 'listing-7',
@@ -219,6 +224,12 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'quota', args: [query] })
     this.#maybeFail()
     return { quotas: { '*': 1000 }, days: [{ epoch: 1, day: 20000, date: '2024-10-04', byGuardian: { 'brand-a': { platform: 5 } }, byOrg: { platform: 5 } }] }
+  }
+
+  async matchRecent (): Promise<ScanView[]> {
+    this.calls.push({ method: 'matchRecent' })
+    this.#maybeFail()
+    return [SCAN]
   }
 
   async roster (): Promise<unknown> {

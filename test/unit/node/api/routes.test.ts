@@ -18,7 +18,7 @@ import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { NodeService, StatusEvent } from '../../../../node/service.js'
 import { ERROR_CATEGORIES } from '../../../../protocol/errors.js'
-import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, STATUS, row, type Call } from './fake-service.js'
+import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 
@@ -168,6 +168,7 @@ describe('node/api client and server agree on every route', function () {
       calls: [{ method: 'match', req: { listings: '/data/listings.csv', out: '/data/decisions.jsonl', workers: 2 } }],
       answer: ANSWERS.match
     },
+    matchRecent: { run: async c => await c.matchRecent(), calls: [{ method: 'matchRecent' }], answer: [SCAN] },
     matchRetro: { run: async c => await c.matchRetro(1_700_000_000_000), calls: [{ method: 'matchRetro', since: 1_700_000_000_000 }], answer: [RETRO_DECISION] },
     roster: { run: async c => await c.roster(), calls: [{ method: 'roster' }], answer: { format: 'alliance-roster/1' } },
     quota: {
@@ -204,7 +205,9 @@ describe('node/api client and server agree on every route', function () {
       answer: { epoch: 2, results: [{ fingerprint: FP(0) }] }
     },
     metrics: { run: async c => await c.request('metrics'), calls: [], answer: (got: unknown) => assert.match(got as string, /^# TYPE alliance_api_requests_total counter$/m) },
-    openapi: { run: async c => await c.request('openapi'), calls: [], answer: openApiDocument() }
+    openapi: { run: async c => await c.request('openapi'), calls: [], answer: openApiDocument() },
+    // this server serves no web console (test/integration/console covers a daemon's): refused by name, 503
+    consoleLink: { run: async c => await c.request('consoleLink').then(() => 'answered', (e: { reason?: string, status?: number }) => `${String(e.status)} ${String(e.reason)}`), calls: [], answer: '503 console_disabled' }
   }
 
   it('every route has a case here, and every case a route', () => {
