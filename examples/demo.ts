@@ -3,8 +3,10 @@
  *
  * Five members — three brands, the marketplace platform and a police unit —
  * each get a node directory (`alliance init`), hand in their member cards,
- * build a roster at quorum k = 2 that every org signs and every node
- * installs, then run as five separate processes (`alliance start`) with
+ * build a roster at quorum k = 2 with the threshold-OPRF fingerprint suite
+ * (the key dealt as shares to three guardians — brand-a, the platform and
+ * the police — any two of which fingerprint; no node holds the key) that
+ * every org signs and every node installs, then run as five separate processes (`alliance start`) with
  * embedded LevelDB in a temporary folder. The brands attest generated
  * counterfeiters' identifiers, each written their own way; the platform
  * watches its blocklist form and explains one entry; a brand reports a
@@ -13,6 +15,7 @@
  * fingerprint key. Everything is stopped and removed at the end.
  *
  *   npm run demo            # KEEP=1 keeps the folder for a look around
+ *   DEMO_SUITE=hmac-sha256 npm run demo   # the shared-key suite instead
  */
 import '../node/polyfill.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
@@ -30,6 +33,11 @@ import { writeListings } from './listings.js'
 import { brandRows, counterfeiter, range } from './synthetic.js'
 
 const CLI = fileURLToPath(new URL('../bin/alliance.js', import.meta.url))
+const SUITE = process.env.DEMO_SUITE ?? 'toprf-ristretto255'
+const TOPRF = SUITE === 'toprf-ristretto255'
+const GUARDIANS = ['brand-a', 'platform', 'police']
+/** Listings the platform scans: fewer with toprf, whose first scan asks the guardians for every new identifier. */
+const SCAN = TOPRF ? { listings: 10_000, sellers: 1_500 } : { listings: 100_000, sellers: 20_000 }
 const MEMBERS: Array<{ org: string, role: Role, name: string }> = [
   { org: 'brand-a', role: 'brand', name: 'Acme Luxury' },
   { org: 'brand-b', role: 'brand', name: 'Bolt Sportswear' },
@@ -80,15 +88,19 @@ async function main (): Promise<void> {
     const cards = await Promise.all(MEMBERS.map(async m => await memberCard(dirs[m.org])))
     for (const c of cards) say(`   ${c.org.padEnd(9)} ${c.roles[0].padEnd(16)} ${c.addrs[0]}`)
 
-    say('\n2. The roster: built from the cards at quorum k = 2, signed by every org, installed on every node.')
-    let roster = await createRosterFile({ alliance: 'demo-alliance', quorum: 2, cards })
+    say(TOPRF
+      ? `\n2. The roster: built from the cards at quorum k = 2 with the ${SUITE} suite — the fingerprint key is dealt as shares to ${GUARDIANS.join(', ')} (any 2 fingerprint, 1 alone learns nothing) and then forgotten — signed by every org, installed on every node.`
+      : '\n2. The roster: built from the cards at quorum k = 2, signed by every org, installed on every node.')
+    let roster = await createRosterFile({ alliance: 'demo-alliance', quorum: 2, cards, policy: { suite: SUITE }, ...(TOPRF ? { guardians: GUARDIANS, threshold: 2 } : {}) })
     for (const m of MEMBERS) {
       const r = signRosterFile(roster, (await loadNodeKeys(dirs[m.org])).sign)
       roster = r.file
       say(`   ${m.org} signed (${r.signedBy.length}/${MEMBERS.length})`)
     }
     for (const m of MEMBERS) await installRosterFile(dirs[m.org], roster, await loadNodeKeys(dirs[m.org]))
-    say('   every node verified all signatures and opened its sealed copy of the fingerprint key')
+    say(TOPRF
+      ? '   every node verified all signatures; each guardian opened its sealed share and checked it against the roster\'s commitments; no node holds the key'
+      : '   every node verified all signatures and opened its sealed copy of the fingerprint key')
 
     say('\n3. Five nodes start as separate processes and find each other through the roster.')
     await Promise.all(MEMBERS.map(async m => { children.push(await startProcess(dirs[m.org], m.org)) }))
@@ -96,6 +108,10 @@ async function main (): Promise<void> {
     for (const m of MEMBERS) api[m.org] = await ApiClient.fromDir(dirs[m.org])
     await until('a full mesh', async () => await Promise.all(MEMBERS.map(async m => await api[m.org].status())), ss => ss.every(s => s.peers.length === MEMBERS.length - 1))
     say(`   every node connected to ${MEMBERS.length - 1} peers (Noise-encrypted, roster-gated)`)
+    if (TOPRF) {
+      const g = (await api['brand-b'].status()).guardians
+      say(`   brand-b's node reaches ${g?.guardians.filter(x => x.connected).length ?? 0} of ${g?.guardians.length ?? 0} guardians (${g?.threshold ?? 0} needed); its quota: ${g?.quota.limit ?? 'unlimited'} evaluations a day per guardian`)
+    }
 
     say('\n4. The brands attest counterfeiters they found, each writing identifiers its own way.')
     say('   Raw values stay on each brand\'s node; only keyed fingerprints travel.')
@@ -135,10 +151,10 @@ async function main (): Promise<void> {
     say(`   shopmart:cf_350 is now ${after.status} (${after.positive.map(v => v.org).join(', ')})`)
 
     // ---------------------------------------------------------------- 8. the platform's scan (node/match)
-    say('\n8. The platform scans 100,000 of its listings against the blocklist, on its own machine.')
+    say(`\n8. The platform scans ${SCAN.listings.toLocaleString('en-US')} of its listings against the blocklist, on its own machine.`)
     const listingsFile = join(root, 'listings.csv')
     const planted = range(150, 450) // sellers 150..449: listed (200..399) or single-org candidates
-    await writeListings(createWriteStream(listingsFile), { seed: 7, listings: 100_000, sellers: 20_000, counterfeiters: planted })
+    await writeListings(createWriteStream(listingsFile), { seed: 7, listings: SCAN.listings, sellers: SCAN.sellers, counterfeiters: planted })
     const decisionsFile = join(root, 'decisions.jsonl')
     const scan = await api.platform.match({ listings: listingsFile, out: decisionsFile, rejects: join(root, 'rejects.jsonl') })
     say(`   ${scan.rows.toLocaleString('en-US')} listings in ${(scan.elapsedMs / 1000).toFixed(1)} s (${Math.round(scan.listingsPerSecond).toLocaleString('en-US')}/s on ${scan.workers} workers): block ${scan.decisions.block}, screen ${scan.decisions.screen}, none ${scan.decisions.none.toLocaleString('en-US')}; ${scan.invalid.identifiers} invalid identifiers went to rejects.jsonl with their row numbers`)
@@ -146,6 +162,14 @@ async function main (): Promise<void> {
     if (firstBlock !== undefined) {
       const m = firstBlock.matches[0]
       say(`   e.g. listing ${firstBlock.listingId}: BLOCK — its ${m.column} is ${m.status}, vouched by ${m.orgs.join(' and ')}, until ${m.expires ?? 'never'}`)
+    }
+
+    if (TOPRF) {
+      const again = await api.platform.match({ listings: listingsFile, out: join(root, 'decisions-2.jsonl') })
+      say(`   the same scan again: ${again.decisions.block} block, ${again.resolved ?? 0} identifiers asked of the guardians — the node's cache (keyed under a node-local key, no raw values on disk) answered the rest`)
+      const quota = await api.police.quota({ days: 1 })
+      const today = quota.days[0]
+      if (today !== undefined) say(`   the guardians' signed counts, as every member sees them (alliance quota): ${Object.entries(today.byOrg).map(([o, n]) => `${o} ${n}`).join(', ')}`)
     }
 
     // ---------------------------------------------------------------- 9. infringement report (node/reports)
@@ -193,12 +217,20 @@ async function main (): Promise<void> {
     say('   alliance roster next --remove brand-c --rotate-key; signed by 3 of 5 orgs; installed on brand-a\'s node')
     const remaining = MEMBERS.filter(m => m.org !== 'brand-c')
     await until('every remaining node to re-attest and cut over to epoch 2', async () => await Promise.all(remaining.map(async m => (await api[m.org].status()).keyEpoch)), ks => ks.every(k => k.epoch === 2 && k.phase === 'steady'), 60_000)
-    say('   every remaining node opened its sealed copy of the epoch-2 key, re-attested from its vault, and destroyed the epoch-1 key')
+    say(TOPRF
+      ? '   the remaining guardians opened their epoch-2 shares; every remaining node re-attested from its vault through them and dropped epoch 1\'s shares and cache'
+      : '   every remaining node opened its sealed copy of the epoch-2 key, re-attested from its vault, and destroyed the epoch-1 key')
     const rotated = await api.platform.explain({ kind: 'phone', value: '07400 000260' })
     say(`   phone 07400 000260 → new fingerprint ${rotated.fingerprint.slice(0, 16)}… (was ${why.fingerprint.slice(0, 16)}…): ${rotated.status.toUpperCase()}, vouched by ${rotated.positive.map(v => v.org).join(' and ')}`)
     if (rotated.status !== 'listed') throw new Error('the rotation lost a listing')
-    const cStatus = await api['brand-c'].status()
-    say(`   brand-c's node stays on epoch ${cStatus.keyEpoch.epoch}: the new key was never sealed to it`)
+    if (TOPRF) {
+      const refused = await api['brand-c'].explain({ kind: 'phone', value: '07400 999999' }).then(() => 'answered', (err: Error & { reason?: string }) => err.reason ?? err.message)
+      say(`   brand-c asks its node to fingerprint a phone it guesses → ${refused}: it never held a key, and the guardians no longer answer it`)
+      if (refused === 'answered') throw new Error('a removed member could still fingerprint')
+    } else {
+      const cStatus = await api['brand-c'].status()
+      say(`   brand-c's node stays on epoch ${cStatus.keyEpoch.epoch}: the new key was never sealed to it`)
+    }
 
     say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, ${scan.rows.toLocaleString('en-US')} listings scanned, 1 report delivered and receipted, 1 member removed with a key rotation.`)
   } finally {
