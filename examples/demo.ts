@@ -15,6 +15,7 @@
  * fingerprint key. Everything is stopped and removed at the end.
  *
  *   npm run demo            # KEEP=1 keeps the folder for a look around
+ *   npm run demo -- --keep  # leaves the alliance running and prints console links (police, platform) until Ctrl-C
  *   DEMO_SUITE=hmac-sha256 npm run demo   # the shared-key suite instead
  */
 import '../node/polyfill.js'
@@ -34,6 +35,7 @@ import { brandRows, counterfeiter, range } from './synthetic.js'
 
 const CLI = fileURLToPath(new URL('../bin/alliance.js', import.meta.url))
 const SUITE = process.env.DEMO_SUITE ?? 'toprf-ristretto255'
+const KEEP_RUNNING = process.argv.includes('--keep')
 const TOPRF = SUITE === 'toprf-ristretto255'
 const GUARDIANS = ['brand-a', 'platform', 'police']
 /** Listings the platform scans: fewer with toprf, whose first scan asks the guardians for every new identifier. */
@@ -233,6 +235,16 @@ async function main (): Promise<void> {
     }
 
     say(`\nDone in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${MEMBERS.length} nodes, ${attested} attestations, ${status.blocklist.listed} listed, ${scan.rows.toLocaleString('en-US')} listings scanned, 1 report delivered and receipted, 1 member removed with a key rotation.`)
+    if (KEEP_RUNNING) {
+      say('\nThe alliance keeps running. Web console (one-time links, valid 5 minutes; `alliance console <dir>` makes new ones):')
+      for (const org of ['police', 'platform']) {
+        const link = await api[org].request('consoleLink') as { url: string }
+        say(`   ${org.padEnd(8)} ${link.url}`)
+        say(`            new link: alliance console ${dirs[org]}`)
+      }
+      say('Ctrl-C stops every node and removes the folder.')
+      await new Promise<void>(resolve => { process.once('SIGINT', () => resolve()); process.once('SIGTERM', () => resolve()) })
+    }
   } finally {
     await Promise.all(children.map(async c => {
       if (c.exitCode !== null) return
