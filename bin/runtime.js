@@ -1,7 +1,8 @@
 // Whether the compiled JavaScript in dist/ may run: it is at least as new as
-// every TypeScript source of the node (node/ and protocol/). Used by the
-// launcher (bin/alliance.js) and by the benchmarks, which build first.
-import { readdirSync, statSync } from 'node:fs'
+// every TypeScript source of the node (node/ and protocol/), or there are no
+// sources at all (the installed package: `npm pack` ships dist/ only). Used
+// by the launcher (bin/alliance.js) and by the benchmarks, which build first.
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -29,7 +30,12 @@ export function distIsFresh () {
   return built >= Math.max(newestSource(`${ROOT}node`), newestSource(`${ROOT}protocol`))
 }
 
-/** 'dist' or 'tsx': ALLIANCE_RUNTIME when set, else dist when it is fresh. */
+/** A checkout holds the TypeScript sources; the installed package holds only dist/. */
+export function hasSources () {
+  return existsSync(`${ROOT}node/cli/index.ts`)
+}
+
+/** 'dist' or 'tsx': ALLIANCE_RUNTIME when set, else dist when it is fresh or there are no sources to run. */
 export function chosenRuntime () {
-  return process.env.ALLIANCE_RUNTIME ?? (distIsFresh() ? 'dist' : 'tsx')
+  return process.env.ALLIANCE_RUNTIME ?? (!hasSources() || distIsFresh() ? 'dist' : 'tsx')
 }

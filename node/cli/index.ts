@@ -17,11 +17,10 @@ import { registerQuery } from './query.js'
 import { registerReport } from './report.js'
 import { registerRoster } from './roster.js'
 import { registerSetup } from './setup.js'
+import { VERSION } from '../version.js'
 
 export { EXIT, exitCodeOf } from './output.js'
 export type { CliIO } from './output.js'
-
-const VERSION = '0.1.0'
 
 export function buildProgram (ctx: Context): Command {
   const program = new Command('alliance')
