@@ -5,7 +5,8 @@
  * <dir>/config.json      org, role, name, listen addresses, API address (no secrets)
  * <dir>/keys/            identity.key, sign.key, box.key, epoch-<n>.key (0600; dir 0700)
  * <dir>/roster.json      the installed, fully signed roster (public)
- * <dir>/api.json         the running daemon's API url and bearer token (0600)
+ * <dir>/api-token        the API's bearer token (0600): kept across restarts, replaced only by `alliance api rotate-token`
+ * <dir>/api.json         the running daemon's API url, bearer token and pid (0600); removed when it stops
  * <dir>/data/            LevelDB
  * <dir>/seen.bin         fingerprints of the listings this node scanned, for retroactive decisions (0600)
  * ```
@@ -28,6 +29,7 @@ import { randomBytes } from 'node:crypto'
 export const CONFIG_FILE = 'config.json'
 export const ROSTER_FILE = 'roster.json'
 export const API_FILE = 'api.json'
+export const API_TOKEN_FILE = 'api-token'
 export const DATA_DIR = 'data'
 export const SEEN_FILE = 'seen.bin'
 
@@ -107,6 +109,7 @@ export interface InitOptions {
   /** Multiaddrs; a port 0 is replaced by a free port now, so the card carries dialable addresses. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
   announce?: string[]
+  /** Port of the local HTTP API, kept across restarts; 0 takes a free port at each start. @default a free port chosen now */
   apiPort?: number
   defaultCountry?: string
   /** Keep attested raw values in the local encrypted vault (re-attestation after a key rotation). @default true */
@@ -206,7 +209,8 @@ export async function initNodeDir (dir: string, opts: InitOptions): Promise<Node
     name: opts.name ?? opts.org,
     listen: await resolveListen(opts.listen ?? ['/ip4/127.0.0.1/tcp/0']),
     announce: opts.announce ?? [],
-    api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
+    // chosen once, so a monitoring set-up pointed at it keeps working after a restart
+    api: { host: '127.0.0.1', port: opts.apiPort ?? await freePort('127.0.0.1') },
     ...(opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry.toUpperCase() } : {}),
     logLevel: 'info',
     vault: opts.vault ?? true
@@ -316,6 +320,44 @@ export interface ApiInfo { url: string, token: string, pid: number }
 
 export async function writeApiInfo (dir: string, info: ApiInfo): Promise<void> {
   await writeFileAtomic(join(dir, API_FILE), JSON.stringify(info) + '\n', 0o600)
+}
+
+/** A fresh bearer token: 32 random bytes, base64url. */
+function newApiToken (): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/**
+ * The API's bearer token from <dir>/api-token, created (0600) on first use.
+ * Kept across restarts, so a monitoring set-up that copied it keeps working;
+ * a file readable by other users is refused like a key file.
+ */
+export async function readOrCreateApiToken (dir: string): Promise<string> {
+  const path = join(dir, API_TOKEN_FILE)
+  try {
+    const fh = await open(path, 'wx', 0o600)
+    try {
+      await fh.writeFile(newApiToken() + '\n')
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+  const st = await stat(path)
+  if ((st.mode & 0o077) !== 0) throw new InsecureKeyFileError(path, st.mode)
+  const token = (await readFile(path, 'utf8')).trim()
+  if (!/^[A-Za-z0-9_-]{32,256}$/.test(token)) throw new InvalidConfigError(`${path} does not hold an API token; run alliance api rotate-token ${dir}`)
+  return token
+}
+
+/** `alliance api rotate-token`: replaces <dir>/api-token (0600) with a fresh token. */
+export async function rotateApiToken (dir: string): Promise<string> {
+  await readConfig(dir) // a node directory, not any folder
+  const token = newApiToken()
+  await writeFileAtomic(join(dir, API_TOKEN_FILE), token + '\n', 0o600)
+  return token
 }
 
 export async function readApiInfo (dir: string): Promise<ApiInfo | undefined> {

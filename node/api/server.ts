@@ -78,6 +78,8 @@ export interface ApiServer {
   stop: () => Promise<void>
   /** Answers one request in-process, through every hook, parser and handler, without a socket (the server need not be started). */
   inject: (opts: InjectOptions) => Promise<LightMyRequestResponse>
+  /** Replaces the bearer token (`alliance api rotate-token`): the next request needs the new one. */
+  setToken: (token: string) => void
 }
 
 export function isLoopbackHost (host: string): boolean {
@@ -124,7 +126,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
   const opts = validateInit(init)
   const { service, metrics } = init
   const log = init.logger.forComponent('api')
-  const authorised = bearerChecker(opts.token)
+  let authorised = bearerChecker(opts.token)
   let app: FastifyInstance | undefined
   /** Open event streams, ended when the server stops (they never end by themselves). */
   const watching = new Set<AbortController>()
@@ -150,7 +152,7 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       if (admission === 'refused') return reply
       if (admission === 'none') {
         return reply.code(401).header('www-authenticate', 'Bearer realm="alliance-node"')
-          .send({ error: 'unauthorized', message: 'missing or wrong bearer token; the daemon writes it to <node dir>/api.json' })
+          .send({ error: 'unauthorized', message: 'missing or wrong bearer token; it is in <node dir>/api-token' })
       }
     })
 
@@ -246,6 +248,10 @@ export function createApiServer (init: ApiServerInit): ApiServer {
 
 
   return {
+    setToken (token: string) {
+      if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) throw new InvalidApiConfigError(`token must be a string of at least ${MIN_TOKEN_LENGTH} characters`)
+      authorised = bearerChecker(token)
+    },
     async start () {
       if (app !== undefined) throw new InvalidApiConfigError('the API server is already started')
       const a = build()

@@ -1,14 +1,17 @@
-/** `alliance start`: the daemon in the foreground until SIGINT/SIGTERM. */
+/** `alliance start`: the daemon in the foreground until SIGINT/SIGTERM (SIGHUP re-reads the API token), or in the background with --detach. */
 import { Option, type Command } from 'commander'
 import { ApiClient } from '../api/client.js'
 import { readApiInfo, readConfig } from '../home.js'
 import { leaf, type Context } from './common.js'
 import { CliUsageError, DaemonStartError } from './errors.js'
-import { write, type CommonOptions } from './output.js'
+import { errorLine, write, type CommonOptions } from './output.js'
+import { startDetached } from './service.js'
 
 interface StartOptions extends CommonOptions {
   logLevel?: string
   antiEntropy?: string
+  detach?: boolean
+  logFile?: string
 }
 
 /** A daemon answers for `dir` (any HTTP answer counts, even 401). */
@@ -25,15 +28,22 @@ async function alreadyRunning (dir: string): Promise<boolean> {
 
 export function registerDaemon (program: Command, ctx: Context): void {
   leaf(program.command('start')
-    .summary('run the node in the foreground; SIGINT/SIGTERM stop it cleanly')
+    .summary('run the node in the foreground (SIGINT/SIGTERM stop it cleanly), or in the background with --detach')
     .argument('<dir>', 'node directory (with an installed roster)')
     .addOption(new Option('--log-level <lvl>', 'log verbosity (logs go to stderr as JSON lines)').choices(['error', 'warn', 'info', 'debug']))
-    .option('--anti-entropy <seconds>', 'pull from every connected peer this often (default 30)'))
+    .option('--anti-entropy <seconds>', 'pull from every connected peer this often (default 30)')
+    .option('--detach', 'run in the background and return once it is running; stop it with alliance stop <dir>')
+    .option('--log-file <file>', 'with --detach: where its output goes (appended; default <dir>/node.log)'))
     .action(async (dir: string, opts: StartOptions) => {
       const config = await readConfig(dir)
-      if (await alreadyRunning(dir)) throw new DaemonStartError('already_running', `a daemon is already running for ${dir}; stop it first (its API is in ${dir}/api.json)`)
+      if (await alreadyRunning(dir)) throw new DaemonStartError('already_running', `a daemon is already running for ${dir}; stop it first (alliance stop ${dir})`)
       const antiEntropyIntervalMs = opts.antiEntropy !== undefined ? Number(opts.antiEntropy) * 1000 : undefined
       if (antiEntropyIntervalMs !== undefined && !(antiEntropyIntervalMs >= 100)) throw new CliUsageError('--anti-entropy must be a number of seconds, at least 0.1')
+      if (opts.logFile !== undefined && opts.detach !== true) throw new CliUsageError('--log-file goes with --detach (in the foreground, logs go to stderr)')
+      if (opts.detach === true) {
+        await startDetached(dir, config, opts, ctx)
+        return
+      }
       // loaded here, not at the top: libp2p takes a second to load and only `start` needs it
       const { startDaemon } = await import('../daemon.js')
 
@@ -49,10 +59,19 @@ export function registerDaemon (program: Command, ctx: Context): void {
         stopping = true
         signalled(sig)
       }
+      // SIGHUP (alliance api rotate-token): re-read <dir>/api-token; one arriving during start-up is applied after it
+      let handle: Awaited<ReturnType<typeof startDaemon>> | undefined
+      let hupPending = false
+      const reload = (): void => {
+        if (handle === undefined) { hupPending = true; return }
+        handle.reloadToken().catch(err => { ctx.io.stderr.write(`${errorLine(err)}\n`) })
+      }
       process.on('SIGINT', onSignal)
       process.on('SIGTERM', onSignal)
+      process.on('SIGHUP', reload)
       try {
-        const handle = await startDaemon(dir, { logLevel: opts.logLevel, antiEntropyIntervalMs })
+        handle = await startDaemon(dir, { logLevel: opts.logLevel, antiEntropyIntervalMs })
+        if (hupPending) reload()
         await write(ctx.io.stderr, `node ${config.org} running; API ${handle.apiUrl}\n`)
         if (opts.json === true) await write(ctx.io.stdout, JSON.stringify({ org: config.org, apiUrl: handle.apiUrl, pid: process.pid }) + '\n')
         const sig = await stopRequested
@@ -62,6 +81,7 @@ export function registerDaemon (program: Command, ctx: Context): void {
       } finally {
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
+        process.off('SIGHUP', reload)
       }
     })
 }

@@ -56,3 +56,11 @@ export class DaemonStartError extends NodeError {
     this.name = 'DaemonStartError'
   }
 }
+
+/** `alliance stop` or `alliance api rotate-token` could not act on the running daemon. */
+export class DaemonStopError extends NodeError {
+  constructor (reason: string, message: string, options?: ErrorOptions) {
+    super(reason, message, options)
+    this.name = 'DaemonStopError'
+  }
+}

@@ -16,6 +16,7 @@ import { registerPipeline } from './pipeline.js'
 import { registerQuery } from './query.js'
 import { registerReport } from './report.js'
 import { registerRoster } from './roster.js'
+import { registerService } from './service.js'
 import { registerSetup } from './setup.js'
 import { VERSION } from '../version.js'
 
@@ -39,6 +40,7 @@ export function buildProgram (ctx: Context): Command {
   registerSetup(program, ctx)
   registerRoster(program, ctx)
   registerDaemon(program, ctx)
+  registerService(program, ctx)
   registerAttest(program, ctx)
   registerQuery(program, ctx)
   registerOpinion(program, ctx)
