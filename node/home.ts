@@ -21,6 +21,7 @@ import { weakEd25519Key } from '../protocol/ed25519.js'
 import { isRole, type Role } from '../protocol/kinds.js'
 import { weakX25519Key } from '../protocol/x25519.js'
 import { ORG_ID_RE } from '../protocol/roster/index.js'
+import { cardAddrs } from './card-addrs.js'
 import { InsecureKeyFileError, KeyFileMissingError, NodeError } from './errors.js'
 import { generateNodeKeys, keyFilePaths, loadNodeKeys, type NodeKeys } from './keys.js'
 import { createServer } from 'node:net'
@@ -236,11 +237,18 @@ export async function loadKeys (dir: string): Promise<NodeKeys> {
   return await loadNodeKeys(dir)
 }
 
-/** This node's member card (JSON-able), from its config and keys. */
-export async function memberCard (dir: string): Promise<MemberCard> {
+/**
+ * This node's member card (JSON-able), from its config and keys. Addresses
+ * as node/card-addrs.ts decides (a wildcard listen becomes this machine's
+ * interface addresses; CardAddressError when there is none to give);
+ * `onWarning` hears why other machines may not reach them.
+ */
+export async function memberCard (dir: string, onWarning: (why: string) => void = () => {}): Promise<MemberCard> {
   const config = await readConfig(dir)
   const keys = await loadNodeKeys(dir)
-  const addrs = (config.announce.length > 0 ? config.announce : config.listen).map(a => `${a}/p2p/${keys.peerId.toString()}`)
+  const chosen = cardAddrs(config)
+  chosen.warnings.forEach(onWarning)
+  const addrs = chosen.addrs.map(a => `${a}/p2p/${keys.peerId.toString()}`)
   return {
     org: config.org,
     name: config.name,

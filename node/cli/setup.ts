@@ -2,10 +2,11 @@
 import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { ROLES } from '../../protocol/kinds.js'
+import { cardAddrs, CardAddressError } from '../card-addrs.js'
 import { initNodeDir, memberCard, writeJson } from '../home.js'
 import { loadNodeKeys } from '../keys.js'
 import { collect, intInRange, leaf, type Context } from './common.js'
-import { result, table, type CommonOptions } from './output.js'
+import { result, table, write, type CommonOptions } from './output.js'
 
 interface InitOptions extends CommonOptions {
   org: string
@@ -48,11 +49,21 @@ export function registerSetup (program: Command, ctx: Context): void {
       })
       const keys = await loadNodeKeys(dir)
       const peerId = keys.peerId.toString()
+      // what the card will carry: said now, while the options are still on the screen
+      let card: string[] = []
+      try {
+        const chosen = cardAddrs(config)
+        card = chosen.addrs
+        for (const w of chosen.warnings) await write(ctx.io.stderr, `alliance: warning: ${w}\n`)
+      } catch (err) {
+        if (!(err instanceof CardAddressError)) throw err
+        await write(ctx.io.stderr, `alliance: warning: ${err.message}\n`)
+      }
       await result(ctx.io, opts, () => [
         `initialised node ${config.org} (${config.role}) in ${resolve(dir)}`,
-        table([['peer id', peerId], ['listen', config.listen.join(' ')], ['api', `${config.api.host}:${config.api.port === 0 ? '<free port at start>' : config.api.port}`], ['vault', config.vault ? 'on (attested values kept encrypted here, for key rotations)' : 'off (--no-vault)']]),
+        table([['peer id', peerId], ['listen', config.listen.join(' ')], ['card', card.length > 0 ? card.join(' ') : '<none: set --announce>'], ['api', `${config.api.host}:${config.api.port === 0 ? '<free port at start>' : config.api.port}`], ['vault', config.vault ? 'on (attested values kept encrypted here, for key rotations)' : 'off (--no-vault)']]),
         `next: alliance card ${dir} --out ${config.org}.card.json, and send the card to whoever builds the roster`
-      ].join('\n'), { dir: resolve(dir), org: config.org, role: config.role, name: config.name, peerId, listen: config.listen, announce: config.announce, api: config.api, vault: config.vault })
+      ].join('\n'), { dir: resolve(dir), org: config.org, role: config.role, name: config.name, peerId, listen: config.listen, announce: config.announce, cardAddrs: card, api: config.api, vault: config.vault })
     })
 
   leaf(program.command('card')
@@ -60,7 +71,7 @@ export function registerSetup (program: Command, ctx: Context): void {
     .argument('<dir>', 'node directory')
     .option('--out <file>', 'write the card to a file instead of stdout'))
     .action(async (dir: string, opts: CardOptions) => {
-      const card = await memberCard(dir)
+      const card = await memberCard(dir, why => { ctx.io.stderr.write(`alliance: warning: ${why}\n`) })
       if (opts.out !== undefined) {
         await writeJson(opts.out, card)
         await result(ctx.io, opts, `member card of ${card.org} written to ${opts.out}`, { org: card.org, out: resolve(opts.out) })
