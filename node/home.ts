@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { isSupportedCountry } from 'libphonenumber-js/max'
 import { z } from 'zod'
 import { fromHex } from '../protocol/bytes.js'
 import { weakEd25519Key } from '../protocol/ed25519.js'
@@ -48,6 +49,12 @@ export class InvalidConfigError extends NodeError {
   }
 }
 
+/** Why a two-letter code is no phone country, with the usual mix-up named. */
+export function countryProblem (code: string): string {
+  const hint = code.toUpperCase() === 'UK' ? ' (the United Kingdom is GB)' : ' (ISO 3166 alpha-2, e.g. GB, DE, US)'
+  return `${JSON.stringify(code)} is not a country code the phone rules know${hint}`
+}
+
 const configSchema = z.object({
   version: z.literal(1),
   org: z.string().regex(ORG_ID_RE),
@@ -56,8 +63,8 @@ const configSchema = z.object({
   listen: z.array(z.string()).min(1),
   announce: z.array(z.string()).default([]),
   api: z.object({ host: z.string(), port: z.number().int().min(0).max(65535) }),
-  /** Country for phone numbers written without + in this member's files. */
-  defaultCountry: z.string().length(2).optional(),
+  /** Country for phone numbers written without + in this member's files: one libphonenumber knows (GB, not UK). */
+  defaultCountry: z.string().length(2).refine(c => isSupportedCountry(c), { error: iss => countryProblem(String(iss.input)) }).optional(),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /**
    * Keep the raw values this node attests in its local encrypted vault, so a
@@ -196,6 +203,7 @@ export async function writeFileAtomic (path: string, data: string, mode: number)
 export async function initNodeDir (dir: string, opts: InitOptions): Promise<NodeConfig> {
   if (!ORG_ID_RE.test(opts.org)) throw new InvalidConfigError(`org id "${opts.org}" must be lower-case letters, digits, '.' or '-' (max 63), starting with a letter or digit`)
   if (!isRole(opts.role)) throw new InvalidConfigError(`role "${opts.role}" must be one of brand, platform, law-enforcement`)
+  if (opts.defaultCountry !== undefined && !isSupportedCountry(opts.defaultCountry.toUpperCase())) throw new InvalidConfigError(`--country ${countryProblem(opts.defaultCountry)}`)
   try {
     await stat(join(dir, CONFIG_FILE))
     throw new NodeDirError(`${dir} is already a node directory (config.json exists); choose another directory`)

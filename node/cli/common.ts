@@ -1,6 +1,9 @@
 /** Helpers shared by the command groups. */
 import { InvalidArgumentError, type Command } from 'commander'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { ApiClient } from '../api/client.js'
+import { API_FILE, CONFIG_FILE, NodeDirError } from '../home.js'
 import { CliUsageError } from './errors.js'
 import type { CliIO } from './output.js'
 
@@ -17,7 +20,11 @@ export function createContext (io: CliIO): Context {
   return {
     io,
     usage: (message) => { throw new CliUsageError(message) },
-    client: async (dir) => await ApiClient.fromDir(dir)
+    client: async (dir) => {
+      // a folder that is neither a node directory nor holds a copy of a node's api.json (pipeline workers): say so, not "no daemon"
+      if (!existsSync(join(dir, API_FILE)) && !existsSync(join(dir, CONFIG_FILE))) throw new NodeDirError(`${dir} is not a node directory (no config.json, no api.json); create one with: alliance init ${dir} --org <id> --role <role>`)
+      return await ApiClient.fromDir(dir)
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { resolve } from 'node:path'
 import { Option, type Command } from 'commander'
 import { ROLES } from '../../protocol/kinds.js'
 import { cardAddrs, CardAddressError } from '../card-addrs.js'
-import { initNodeDir, memberCard, writeJson } from '../home.js'
+import { isSupportedCountry } from 'libphonenumber-js/max'
+import { countryProblem, initNodeDir, memberCard, writeJson } from '../home.js'
 import { loadNodeKeys } from '../keys.js'
 import { collect, intInRange, leaf, type Context } from './common.js'
 import { result, table, write, type CommonOptions } from './output.js'
@@ -37,6 +38,7 @@ export function registerSetup (program: Command, ctx: Context): void {
     .option('--no-vault', 'do not keep attested values in the local encrypted vault; after a key rotation, re-submit them with attest --file'))
     .action(async (dir: string, opts: InitOptions & { vault: boolean }) => {
       if (opts.country !== undefined && !/^[A-Za-z]{2}$/.test(opts.country)) ctx.usage(`--country ${JSON.stringify(opts.country)} is not a two-letter country code (e.g. GB, DE)`)
+      if (opts.country !== undefined && !isSupportedCountry(opts.country.toUpperCase())) ctx.usage(`--country ${countryProblem(opts.country)}`)
       const config = await initNodeDir(dir, {
         org: opts.org,
         role: opts.role,

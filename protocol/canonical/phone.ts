@@ -35,7 +35,7 @@ export function canonicalPhone (s: string, defaultCountry?: CountryCode): string
   if (defaultCountry !== undefined) {
     const p = parse(n, defaultCountry)
     if (p?.isValid() === true) return p.number
-    if (!idd) throw new InvalidIdentifierError('phone', p === undefined ? 'not_phone' : 'not_e164', s.length)
+    if (!idd) throw new InvalidIdentifierError('phone', p === undefined ? 'not_phone' : invalidWhy(p), s.length)
   } else if (!idd) {
     throw new InvalidIdentifierError('phone', 'no_country', s.length)
   }
@@ -54,6 +54,11 @@ function parse (n: string, country: CountryCode | undefined): PhoneNumber | unde
 function e164 (n: string, length: number): string {
   const p = parse(n, undefined)
   if (p === undefined) throw new InvalidIdentifierError('phone', 'not_phone', length)
-  if (!p.isValid()) throw new InvalidIdentifierError('phone', 'not_e164', length)
+  if (!p.isValid()) throw new InvalidIdentifierError('phone', invalidWhy(p), length)
   return p.number
+}
+
+/** Why a parsed number is not valid: a length its country never has, or a possible number outside the assigned ranges. */
+function invalidWhy (p: PhoneNumber): 'not_e164' | 'unassigned_number' {
+  return p.isPossible() ? 'unassigned_number' : 'not_e164'
 }

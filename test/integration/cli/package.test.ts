@@ -65,6 +65,7 @@ describe('integration: the packed package, installed', function () {
   it('holds compiled JavaScript only: no TypeScript sources, no tsx or typescript, marked private (never published by accident)', async () => {
     const files = [...(await tree(pkgDir)).keys()].filter(f => !f.startsWith('node_modules/'))
     assert.ok(files.includes('dist/node/cli/index.js'))
+    assert.ok(files.includes('deploy/alliance.service') && files.includes('deploy/prometheus.yml'), 'the service files travel with it')
     assert.deepEqual(files.filter(f => f.endsWith('.ts') && !f.endsWith('.d.ts')), [])
     assert.ok(!files.some(f => f.startsWith('dist/test/') || f.startsWith('dist/bench/')), 'tests and benchmarks stay out')
     for (const dev of ['tsx', 'typescript', 'mocha']) {

@@ -129,7 +129,7 @@ describe('node/match matcher', () => {
     assert.ok(expected.length > 20)
     assert.deepEqual(rejects.map(r => ({ line: r.line, listingId: r.listingId, column: r.column })), expected)
     for (const r of rejects) {
-      assert.ok(['not_e164', 'not_email', 'bad_checksum', 'unknown_suffix', 'not_phone'].includes(r.why), r.why)
+      assert.ok(['not_e164', 'unassigned_number', 'not_email', 'bad_checksum', 'unknown_suffix', 'not_phone'].includes(r.why), r.why)
       assert.equal(r.value, undefined)
       assert.ok((r.bytes ?? 0) > 0)
     }
