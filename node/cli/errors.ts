@@ -64,3 +64,13 @@ export class DaemonStopError extends NodeError {
     this.name = 'DaemonStopError'
   }
 }
+
+/** A file the command reads does not exist or is not a file. Nothing was done. */
+export class InputFileError extends NodeError {
+  readonly file: string
+  constructor (file: string, why: string) {
+    super('input_file', `${file}: ${why}`)
+    this.name = 'InputFileError'
+    this.file = file
+  }
+}

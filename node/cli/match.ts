@@ -7,13 +7,14 @@
  * earlier, when one of their fingerprints became listed (no rescan).
  */
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Option, type Command } from 'commander'
 import type { MatchSummary } from '../match/index.js'
 import { intInRange, leaf, type Context } from './common.js'
+import { InputFileError } from './errors.js'
 import { result, table, write, type CommonOptions } from './output.js'
 
 interface MatchOptions extends CommonOptions {
@@ -41,6 +42,32 @@ function summaryText (s: MatchSummary, out: string | undefined, rejects: string)
   // toprf: listings whose identifiers could not be fingerprinted (guardians unreachable, quota) are not decided
   if (s.undecided !== undefined && s.undecided.rows > 0) rows.splice(4, 0, ['NOT decided', `${s.undecided.rows.toLocaleString('en-US')} (${s.undecided.reason ?? 'not_fingerprinted'}; rows in ${rejects}; rescan once the guardians answer)`])
   return `${table(rows)}${out !== undefined ? `\ndecisions in ${out}` : ''}`
+}
+
+/** The listings file exists and is a file: said here, before the node is asked (it would only log ENOENT). */
+async function checkListings (path: string): Promise<void> {
+  let st
+  try {
+    st = await stat(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new InputFileError(path, code === 'ENOENT' ? 'no such file' : `cannot be read (${String(code)})`)
+  }
+  if (!st.isFile()) throw new InputFileError(path, 'is not a file')
+}
+
+/** Where the node writes an output while the scan runs: renamed to `path` only when the scan succeeded. */
+function partialName (path: string): string {
+  return `${path}.partial-${process.pid}`
+}
+
+/** Renames `from` to `to` if it exists (the node writes no rejects file when it has none to write). */
+async function publish (from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
 }
 
 export function registerMatch (program: Command, ctx: Context): void {
@@ -78,19 +105,31 @@ export function registerMatch (program: Command, ctx: Context): void {
         if (opts.listings === '-') {
           listings = join(scratch as string, opts.format === 'jsonl' ? 'stdin.jsonl' : 'stdin.csv')
           await pipeline(process.stdin, createWriteStream(listings, { mode: 0o600 }))
+        } else {
+          await checkListings(listings)
         }
         const out = opts.out !== undefined ? resolve(opts.out) : join(scratch as string, 'decisions')
         const rejects = resolve(opts.rejects ?? (opts.out !== undefined ? `${opts.out}.rejects.jsonl` : 'rejects.jsonl'))
+        // A failed scan must not leave files a pipeline could read as "nothing to block": the node writes
+        // under temporary names, renamed to the real ones only once the whole scan succeeded.
+        const partialOut = partialName(out)
+        const partialRejects = partialName(rejects)
         const summary = await client.match({
           listings,
-          out,
-          rejects,
+          out: partialOut,
+          rejects: partialRejects,
           ...(opts.format !== undefined ? { format: opts.format } : {}),
           outputFormat: opts.outputFormat,
           emit: opts.emit,
           ...(policy !== undefined ? { policy } : {}),
           ...(opts.workers !== undefined ? { workers: opts.workers } : {})
+        }).catch(async (err: unknown) => {
+          await rm(partialOut, { force: true })
+          await rm(partialRejects, { force: true })
+          throw err
         })
+        await publish(partialOut, out)
+        await publish(partialRejects, rejects)
         if (opts.out === undefined) await pipeline(createReadStream(out), ctx.io.stdout, { end: false })
         if (opts.out === undefined || opts.json !== true) {
           // decisions own stdout: the summary goes to stderr

@@ -35,7 +35,7 @@ export interface CommonOptions {
 }
 
 /** Error names that are the user's input being wrong. */
-const USAGE_NAMES = new Set(['CliUsageError', 'InvalidDurationError', 'IdentifiersFileError', 'NodeDirError', 'InvalidConfigError', 'InvalidIdentifierError', 'RosterFileError', 'CardAddressError'])
+const USAGE_NAMES = new Set(['CliUsageError', 'InvalidDurationError', 'IdentifiersFileError', 'NodeDirError', 'InvalidConfigError', 'InvalidIdentifierError', 'RosterFileError', 'CardAddressError', 'InputFileError'])
 /** Reasons that mean a signature, a roster or a sealed key did not verify. */
 const VERIFICATION_REASONS = new Set([
   'insufficient_signatures', 'bad_roster_signature', 'invalid_roster', 'roster_chain', 'commitment_mismatch',

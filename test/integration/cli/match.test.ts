@@ -1,0 +1,62 @@
+/**
+ * `alliance match` against a running node process, as a platform runs it
+ * from a script: a missing listings file is named (exit 2), and a failed
+ * scan leaves no decisions or rejects file behind (outputs appear only when
+ * the whole scan succeeded).
+ */
+import assert from 'node:assert/strict'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
+import { spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
+import { alliance, type Run } from './helpers.js'
+
+function oneLine (r: Run): string {
+  const lines = r.stderr.split('\n').filter(l => l.length > 0)
+  assert.equal(lines.length, 1, `expected one line on stderr, got: ${r.stderr}`)
+  return lines[0]
+}
+
+describe('integration: alliance match outputs (CLI against a node process)', function () {
+  this.timeout(180_000)
+  let net: TestNet
+  let node: NodeProcess | undefined
+  let dir: string
+  let work: string
+
+  before(async () => {
+    net = await makeNodeDirs([{ org: 'platform', role: 'platform' }], { quorum: 1 })
+    dir = net.dirs.platform
+    work = join(net.root, 'work')
+    await mkdir(work)
+    node = await spawnNode(dir)
+  })
+
+  after(async () => {
+    if (node !== undefined) await stopNode(node)
+    net?.cleanup()
+  })
+
+  it('a missing listings file is named in one line (exit 2) and nothing is written', async () => {
+    const r = await alliance(['match', dir, '--listings', 'missing.csv', '--out', 'decisions.jsonl'], { cwd: work })
+    assert.equal(r.code, 2)
+    assert.match(oneLine(r), /missing\.csv/)
+    assert.deepEqual(await readdir(work), [])
+  })
+
+  it('a scan the node refuses leaves no decisions or rejects file; a good scan leaves both and no partial file', async () => {
+    await writeFile(join(work, 'bad.csv'), 'id,seller\nL1,shopmart:x\n') // no listing_id column
+    const bad = await alliance(['match', dir, '--listings', 'bad.csv', '--out', 'decisions.jsonl'], { cwd: work })
+    assert.notEqual(bad.code, 0)
+    oneLine(bad)
+    assert.deepEqual(await readdir(work), ['bad.csv'])
+
+    await writeFile(join(work, 'good.csv'), 'listing_id,phone\nL1,+44 20 7946 0958\nL2,+44 7700 900123\n')
+    const good = await alliance(['match', dir, '--listings', 'good.csv', '--out', 'decisions.jsonl', '--emit', 'all'], { cwd: work })
+    assert.equal(good.code, 0, good.stderr)
+    assert.deepEqual((await readdir(work)).sort(), ['bad.csv', 'decisions.jsonl', 'decisions.jsonl.rejects.jsonl', 'good.csv'])
+    assert.equal((await readFile(join(work, 'decisions.jsonl'), 'utf8')).trim().split('\n').length, 2)
+    const rejects = (await readFile(join(work, 'decisions.jsonl.rejects.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { why: string })
+    assert.deepEqual(rejects.map(r => r.why), ['unassigned_number'])
+  })
+})
