@@ -85,6 +85,8 @@ export interface MatchRequest {
   policy?: unknown
   /** Worker threads (the pool is rebuilt when this changes). @default os.availableParallelism() */
   workers?: number
+  /** Platform of bare seller ids: `seller_account` "A1B2" is matched as "<accountPlatform>:A1B2" (the pool is rebuilt when this changes). @default undefined (values must be "<platform>:<id>") */
+  accountPlatform?: string
 }
 
 export interface MatchServiceInit {
@@ -112,6 +114,7 @@ export class MatchService implements StatusSubscriber {
   #policy: MatchPolicy = DEFAULT_POLICY
   #scans = 0
   #workers: number | undefined
+  #accountPlatform: string | undefined
   #saving: Promise<void> = Promise.resolve()
   /** Suite and epoch the fingerprints in `seen` were made under: what seen.bin's header says. */
   #seenContext: SeenContext | undefined
@@ -206,6 +209,7 @@ export class MatchService implements StatusSubscriber {
           index: this.index,
           policy: this.#policy,
           defaultCountry: this.#init.defaultCountry as CountryCode | undefined,
+          ...(this.#accountPlatform !== undefined ? { accountPlatform: this.#accountPlatform } : {}),
           ...(this.#workers !== undefined ? { workers: this.#workers } : {})
         }
         if (!fingerprints.isLocal()) {
@@ -234,12 +238,13 @@ export class MatchService implements StatusSubscriber {
     }
     const policy = req.policy !== undefined ? parsePolicy(req.policy) : DEFAULT_POLICY
     const workers = req.workers ?? this.#init.workers
-    if (JSON.stringify(policy) !== JSON.stringify(this.#policy) || workers !== this.#workers) {
+    if (JSON.stringify(policy) !== JSON.stringify(this.#policy) || workers !== this.#workers || req.accountPlatform !== this.#accountPlatform) {
       // the pool's lanes compile the policy once: another policy or worker count gets a fresh pool
       const old = this.#pool
       this.#pool = undefined
       this.#policy = policy
       this.#workers = workers
+      this.#accountPlatform = req.accountPlatform
       if (old !== undefined) await (await old).close()
     }
     const pool = await this.#getPool()

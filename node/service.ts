@@ -318,6 +318,8 @@ export interface MatchRequestView {
   policy?: unknown
   /** Worker threads for this and later scans. @default the node's cores */
   workers?: number
+  /** Platform of bare seller ids in the file: "A1B2" is matched as "<accountPlatform>:A1B2". */
+  accountPlatform?: string
 }
 
 /** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */

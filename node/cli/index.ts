@@ -6,6 +6,7 @@
 import '../polyfill.js'
 import { Command, CommanderError } from 'commander'
 import { registerAttest } from './attest.js'
+import { registerCanonical } from './canonical.js'
 import { registerConsole } from './console.js'
 import { createContext, type Context } from './common.js'
 import { registerDaemon } from './daemon.js'
@@ -43,6 +44,7 @@ export function buildProgram (ctx: Context): Command {
   registerService(program, ctx)
   registerAttest(program, ctx)
   registerQuery(program, ctx)
+  registerCanonical(program, ctx)
   registerOpinion(program, ctx)
   registerMatch(program, ctx)
   registerPipeline(program, ctx)

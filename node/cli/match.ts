@@ -27,6 +27,7 @@ interface MatchOptions extends CommonOptions {
   outputFormat?: 'jsonl' | 'csv'
   emit?: 'actions' | 'matches' | 'all'
   since?: string
+  accountPlatform?: string
 }
 
 function summaryText (s: MatchSummary, out: string | undefined, rejects: string): string {
@@ -82,6 +83,7 @@ export function registerMatch (program: Command, ctx: Context): void {
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
     .addOption(new Option('--output-format <fmt>', 'decisions format').choices(['jsonl', 'csv']).default('jsonl'))
     .addOption(new Option('--emit <which>', 'which listings get a line').choices(['actions', 'matches', 'all']).default('actions'))
+    .option('--account-platform <name>', 'platform of bare seller ids in seller_account ("A1B2" is matched as <name>:A1B2)')
     .option('--since <time>', 'instead of scanning: decisions made since <time> (ISO or ms) for listings scanned earlier'))
     .action(async (dir: string, opts: MatchOptions) => {
       const client = await ctx.client(dir)
@@ -122,7 +124,8 @@ export function registerMatch (program: Command, ctx: Context): void {
           outputFormat: opts.outputFormat,
           emit: opts.emit,
           ...(policy !== undefined ? { policy } : {}),
-          ...(opts.workers !== undefined ? { workers: opts.workers } : {})
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+          ...(opts.accountPlatform !== undefined ? { accountPlatform: opts.accountPlatform } : {})
         }).catch(async (err: unknown) => {
           await rm(partialOut, { force: true })
           await rm(partialRejects, { force: true })

@@ -59,4 +59,32 @@ describe('integration: alliance match outputs (CLI against a node process)', fun
     const rejects = (await readFile(join(work, 'decisions.jsonl.rejects.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { why: string })
     assert.deepEqual(rejects.map(r => r.why), ['unassigned_number'])
   })
+
+  it('canonical shows the canonical form and what is case-folded, and with --node the fingerprint the node uses', async () => {
+    const local = await alliance(['canonical', '--kind', 'seller-account', '--value', ' ShopMart:AbC1 ', '--json'], { cwd: work })
+    assert.equal(local.code, 0, local.stderr)
+    const l = JSON.parse(local.stdout) as { canonical: string, case: string, fingerprint?: string }
+    assert.equal(l.canonical, 'shopmart:AbC1', 'platform folded, id kept')
+    assert.equal(l.fingerprint, undefined, 'no key without a node')
+    const withNode = await alliance(['canonical', '--kind', 'seller-account', '--value', 'SHOPMART:AbC1', '--node', dir, '--json'], { cwd: work })
+    assert.equal(withNode.code, 0, withNode.stderr)
+    const explain = await alliance(['explain', dir, '--kind', 'seller-account', '--value', 'shopmart:AbC1', '--json'], { cwd: work })
+    assert.equal((JSON.parse(withNode.stdout) as { fingerprint: string }).fingerprint, (JSON.parse(explain.stdout) as { fingerprint: string }).fingerprint)
+    const phone = await alliance(['canonical', '--kind', 'phone', '--value', '+44 7700 900123'], { cwd: work })
+    assert.equal(phone.code, 2)
+    oneLine(phone)
+  })
+
+  it('match --account-platform reads bare seller ids as <platform>:<id>', async () => {
+    const attest = await alliance(['attest', dir, '--kind', 'seller-account', '--value', 'shopmart:AbC1'], { cwd: work })
+    assert.equal(attest.code, 0, attest.stderr)
+    await writeFile(join(work, 'bare.csv'), 'listing_id,seller_account\nL1,AbC1\nL2,abc1\n')
+    const bare = await alliance(['match', dir, '--listings', 'bare.csv', '--account-platform', 'shopmart', '--emit', 'all'], { cwd: work })
+    assert.equal(bare.code, 0, bare.stderr)
+    const decisions = bare.stdout.trim().split('\n').map(line => JSON.parse(line) as { listingId: string, action: string })
+    assert.deepEqual(decisions.map(d => [d.listingId, d.action]), [['L1', 'block'], ['L2', 'none']], 'the id keeps its case')
+    const without = await alliance(['match', dir, '--listings', 'bare.csv', '--emit', 'all', '--json'], { cwd: work })
+    assert.equal(without.code, 0, without.stderr)
+    assert.ok(without.stdout.split('\n').filter(l => l.includes('"block"')).length === 0, 'bare ids match nothing without it')
+  })
 })
