@@ -119,7 +119,19 @@ async function attestOne (ctx: Context, dir: string, opts: AttestOptions & { kin
   if (rej !== undefined || res.fingerprints.length === 0) {
     ctx.usage(`the node rejected the ${opts.kind} value: ${rej?.message ?? 'no fingerprint returned'}${rej !== undefined ? ` (${rej.why})` : ''}`)
   }
-  await result(ctx.io, opts, `attested ${opts.kind}: fingerprint ${res.fingerprints[0]}`, { kind: opts.kind, fingerprint: res.fingerprints[0], entries: res.entries })
+  // The node caps a lifetime at the roster's maximum: say so when that happened to the --ttl given.
+  let expires: string | null | undefined
+  let capped = false
+  if (item.ttlMs !== undefined) {
+    const status = await client.status()
+    const mine = (await client.explain({ fingerprint: res.fingerprints[0] })).positive.find(v => v.org === status.org)
+    expires = mine?.expires
+    if (expires !== undefined && expires !== null && Date.parse(expires) < Date.parse(mine?.time ?? '') + item.ttlMs - 1000) {
+      capped = true
+      await write(ctx.io.stderr, `alliance: notice: --ttl ${opts.ttl ?? ''} is beyond the roster's maximum lifetime; the attestation expires ${expires}\n`)
+    }
+  }
+  await result(ctx.io, opts, `attested ${opts.kind}: fingerprint ${res.fingerprints[0]}`, { kind: opts.kind, fingerprint: res.fingerprints[0], entries: res.entries, ...(expires !== undefined ? { expires, capped } : {}) })
 }
 
 export function registerAttest (program: Command, ctx: Context): void {

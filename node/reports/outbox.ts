@@ -73,6 +73,11 @@ export function peerIdOf (multihash: Uint8Array): string {
 
 /** The reason code and message of a failed attempt, for the delivery record (never report content). */
 export function errorInfo (err: unknown): { reason: string, message: string } {
+  // a dial to every address failed: name the causes, not "AggregateError: All promises were rejected"
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    const inner = err.errors.map(errorInfo)
+    return { reason: inner[0].reason, message: [...new Set(inner.map(i => i.message))].join('; ').slice(0, 500) }
+  }
   const e = err as { reason?: unknown, message?: unknown, name?: unknown } | undefined
   const reason = typeof e?.reason === 'string' ? e.reason : typeof e?.name === 'string' && e.name !== 'Error' ? e.name : 'error'
   return { reason, message: typeof e?.message === 'string' ? e.message.slice(0, 500) : String(err) }

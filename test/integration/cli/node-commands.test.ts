@@ -1,8 +1,8 @@
 /**
- * `alliance match` against a running node process, as a platform runs it
- * from a script: a missing listings file is named (exit 2), and a failed
- * scan leaves no decisions or rejects file behind (outputs appear only when
- * the whole scan succeeded).
+ * Commands against a running node process, as a platform runs them from a
+ * script: `match` (a missing listings file is named, exit 2; a failed scan
+ * leaves no decisions or rejects file behind; --account-platform),
+ * `canonical`, and the notice of an `attest --ttl` the roster caps.
  */
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
@@ -17,7 +17,7 @@ function oneLine (r: Run): string {
   return lines[0]
 }
 
-describe('integration: alliance match outputs (CLI against a node process)', function () {
+describe('integration: CLI commands against a node process (match, canonical, attest --ttl)', function () {
   this.timeout(180_000)
   let net: TestNet
   let node: NodeProcess | undefined
@@ -86,5 +86,18 @@ describe('integration: alliance match outputs (CLI against a node process)', fun
     const without = await alliance(['match', dir, '--listings', 'bare.csv', '--emit', 'all', '--json'], { cwd: work })
     assert.equal(without.code, 0, without.stderr)
     assert.ok(without.stdout.split('\n').filter(l => l.includes('"block"')).length === 0, 'bare ids match nothing without it')
+  })
+
+  it('attest --ttl beyond the roster\'s maximum lifetime (365 d) says it was capped; within it, no notice', async () => {
+    const long = await alliance(['attest', dir, '--kind', 'email', '--value', 'long@example.com', '--ttl', '400d', '--json'], { cwd: work })
+    assert.equal(long.code, 0, long.stderr)
+    assert.match(oneLine(long), /notice/)
+    const l = JSON.parse(long.stdout) as { capped: boolean, expires: string }
+    assert.equal(l.capped, true)
+    assert.ok(Math.abs(Date.parse(l.expires) - Date.now() - 365 * 86_400_000) < 120_000, l.expires)
+    const short = await alliance(['attest', dir, '--kind', 'email', '--value', 'short@example.com', '--ttl', '30d', '--json'], { cwd: work })
+    assert.equal(short.code, 0, short.stderr)
+    assert.equal(short.stderr, '')
+    assert.equal((JSON.parse(short.stdout) as { capped: boolean }).capped, false)
   })
 })
