@@ -16,6 +16,7 @@ import { installedRoster } from '../roster-file.js'
 import { BundleVerificationError } from '../reports/errors.js'
 import type { ReportDetail, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../service.js'
 import { collect, leaf, type Context } from './common.js'
+import { registerReportEvidence } from './report-evidence.js'
 import { plural, result, table, type CommonOptions } from './output.js'
 
 interface SendOptions extends CommonOptions {
@@ -216,6 +217,8 @@ export function registerReport (program: Command, ctx: Context): void {
         `anyone can check it offline: alliance report verify ${res.out}`
       ].join('\n'), res)
     })
+
+  registerReportEvidence(report, ctx)
 
   leaf(report.command('verify')
     .summary('verify an evidence bundle offline (no node, no network): exit 0 only if everything checks, 4 naming what fails')

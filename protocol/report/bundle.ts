@@ -160,6 +160,11 @@ export interface VerifyBundleOptions {
    * checked for internal consistency only: anyone can forge a whole alliance.
    */
   genesisId?: Uint8Array
+  /**
+   * Receives each evidence file's bytes as they stream past, in order (to
+   * extract the files while verifying). Trust them only if the verdict is ok.
+   */
+  onEvidence?: (file: { index: number, name: string }, piece: Uint8Array) => void | Promise<void>
 }
 
 /** `evidence:a.jpg digest mismatch: …`: a failure as one line. */
@@ -287,14 +292,17 @@ async function check (reader: ByteReader, digest: Hash, v: BundleVerdict, opts: 
   else fail('report_signature', 'bad_signature', 'the author\'s signature does not verify over the report')
 
   // ---- evidence files, streamed
-  for (const file of report.evidence) {
+  for (const [index, file] of report.evidence.entries()) {
     const part = `evidence:${file.name}`
     const e = await reader.recordHeader(part)
     if (e === undefined) throw new TruncatedError(part, reader.offset)
     if (e.type !== BUNDLE_RECORD.evidence) stop(part, 'missing', `expected its evidence record at byte ${e.offset}, found record type ${e.type}`)
     if (e.length > L.MAX_EVIDENCE_FILE_BYTES) stop(part, 'size_mismatch', `record of ${e.length} bytes, the report gives ${file.size}`)
     const hash = createHash('sha256')
-    for await (const piece of reader.stream(e.length, part)) hash.update(piece)
+    for await (const piece of reader.stream(e.length, part)) {
+      hash.update(piece)
+      if (opts.onEvidence !== undefined) await opts.onEvidence({ index, name: file.name }, piece)
+    }
     if (e.length !== file.size) fail(part, 'size_mismatch', `${e.length} bytes, the report gives ${file.size}`)
     else if (!hash.digest().equals(file.sha256)) fail(part, 'digest_mismatch', 'its SHA-256 is not the one in the signed report')
     else v.verified.push(part)

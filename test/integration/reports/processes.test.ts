@@ -144,4 +144,25 @@ describe('integration: reports between node processes', function () {
     assert.equal(other.code, 4)
     assert.equal(JSON.parse(other.stdout).failures[0].reason, 'genesis_mismatch')
   })
+
+  it('report evidence: the files under their names, verified, with manifest.json and SHA256SUMS that sha256sum -c accepts; logged as exported', async () => {
+    const folder = join(net.root, 'case-0042')
+    const r = await alliance('report', 'evidence', net.dirs.police, id, '--out', folder, '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok(readFileSync(join(folder, 'evidence', 'listing.png')).equals(evidence))
+    const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { report: string, files: Array<{ name: string, file: string, size: number, sha256: string }> }
+    assert.equal(manifest.report, id)
+    assert.deepEqual(manifest.files.map(f => [f.name, f.file, f.size]), [['listing.png', 'evidence/listing.png', evidence.length]])
+    const sums = await new Promise<{ code: number, out: string }>(resolve => {
+      execFile('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder }, (err, stdout) => { resolve({ code: err === null ? 0 : 1, out: stdout }) })
+    })
+    assert.equal(sums.code, 0, sums.out)
+    assert.equal(sums.out.trim().split('\n').length, 2, 'the evidence file and the bundle')
+    assert.equal((await alliance('report', 'verify', join(folder, `report-${id}.bundle`))).code, 0)
+    const custody = await cli('report', 'show', net.dirs.police, id, '--json')
+    assert.equal(JSON.parse(custody.stdout).custody.filter((c: { action: string }) => c.action === 'exported').length, 2)
+
+    const again = await alliance('report', 'evidence', net.dirs.police, id, '--out', folder)
+    assert.equal(again.code, 2, 'a folder that is not empty is refused')
+  })
 })
