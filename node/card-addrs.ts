@@ -8,20 +8,12 @@
  */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { multiaddr } from '@multiformats/multiaddr'
-import { NodeError } from './errors.js'
+import { CardAddressError } from './errors.js'
+
+export { CardAddressError }
 
 /** The most addresses a card may carry (cardSchema in home.ts). */
 export const MAX_CARD_ADDRS = 8
-
-/** A card would carry no address another machine can dial, and the node cannot pick one itself. */
-export class CardAddressError extends NodeError {
-  constructor (why: string) {
-    super('card_address', why)
-    this.name = 'CardAddressError'
-  }
-
-  override get category (): 'input' { return 'input' }
-}
 
 export interface CardAddrs {
   /** Multiaddrs without the /p2p/ suffix. */

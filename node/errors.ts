@@ -113,3 +113,13 @@ export class InvalidPeerIdError extends NodeError {
 
   override get category (): ErrorCategory { return 'input' }
 }
+
+/** A member card would carry no address another machine can dial, and the node cannot pick one itself (node/card-addrs.ts). */
+export class CardAddressError extends NodeError {
+  constructor (why: string) {
+    super('card_address', why)
+    this.name = 'CardAddressError'
+  }
+
+  override get category (): ErrorCategory { return 'input' }
+}

@@ -14,7 +14,8 @@ import { pipeline } from 'node:stream/promises'
 import { Option, type Command } from 'commander'
 import type { MatchSummary } from '../match/index.js'
 import { intInRange, leaf, type Context } from './common.js'
-import { InputFileError } from './errors.js'
+import { CliUsageError, InputFileError } from './errors.js'
+import { classifyColumns, readListingsHeader, type IgnoredColumn } from './listings-columns.js'
 import { result, table, write, type CommonOptions } from './output.js'
 
 interface MatchOptions extends CommonOptions {
@@ -28,9 +29,14 @@ interface MatchOptions extends CommonOptions {
   emit?: 'actions' | 'matches' | 'all'
   since?: string
   accountPlatform?: string
+  strictColumns?: boolean
 }
 
-function summaryText (s: MatchSummary, out: string | undefined, rejects: string): string {
+function ignoredText (ignored: IgnoredColumn[]): string {
+  return ignored.map(c => c.suggestion !== undefined ? `${c.name} (did you mean ${c.suggestion}?)` : c.name).join(', ')
+}
+
+function summaryText (s: MatchSummary, out: string | undefined, rejects: string, ignored: IgnoredColumn[]): string {
   const rows: Array<[string, string]> = [
     ['listings read', s.rows.toLocaleString('en-US')],
     ['block', s.decisions.block.toLocaleString('en-US')],
@@ -42,6 +48,7 @@ function summaryText (s: MatchSummary, out: string | undefined, rejects: string)
   if (s.invalid.rows > 0) rows.splice(5, 0, ['unreadable rows', s.invalid.rows.toLocaleString('en-US')])
   // toprf: listings whose identifiers could not be fingerprinted (guardians unreachable, quota) are not decided
   if (s.undecided !== undefined && s.undecided.rows > 0) rows.splice(4, 0, ['NOT decided', `${s.undecided.rows.toLocaleString('en-US')} (${s.undecided.reason ?? 'not_fingerprinted'}; rows in ${rejects}; rescan once the guardians answer)`])
+  if (ignored.length > 0) rows.push(['ignored columns', ignoredText(ignored)])
   return `${table(rows)}${out !== undefined ? `\ndecisions in ${out}` : ''}`
 }
 
@@ -83,6 +90,7 @@ export function registerMatch (program: Command, ctx: Context): void {
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
     .addOption(new Option('--output-format <fmt>', 'decisions format').choices(['jsonl', 'csv']).default('jsonl'))
     .addOption(new Option('--emit <which>', 'which listings get a line').choices(['actions', 'matches', 'all']).default('actions'))
+    .option('--strict-columns', 'refuse a file with a column the matcher does not know (on by default when no known identifier column is found)')
     .option('--account-platform <name>', 'platform of bare seller ids in seller_account ("A1B2" is matched as <name>:A1B2)')
     .option('--since <time>', 'instead of scanning: decisions made since <time> (ISO or ms) for listings scanned earlier'))
     .action(async (dir: string, opts: MatchOptions) => {
@@ -110,6 +118,12 @@ export function registerMatch (program: Command, ctx: Context): void {
         } else {
           await checkListings(listings)
         }
+        // a misspelt column is ignored by the matcher: say which, before anything is written
+        const header = await readListingsHeader(listings, opts.format ?? (/\.(jsonl|ndjson)$/i.test(listings) ? 'jsonl' : 'csv'))
+        const columns = header !== undefined ? classifyColumns(header) : { identifiers: [], ignored: [] }
+        if (header !== undefined && columns.ignored.length > 0 && (opts.strictColumns === true || columns.identifiers.length === 0)) {
+          throw new CliUsageError(`${opts.listings} has column${columns.ignored.length === 1 ? '' : 's'} the matcher does not know: ${ignoredText(columns.ignored)}${columns.identifiers.length === 0 ? ', and none it knows' : ' (--strict-columns)'}; known: listing_id, seller_account, email, phone, shop_url, domain, payment_account, address, seller_name`, 'unknown_columns')
+        }
         const out = opts.out !== undefined ? resolve(opts.out) : join(scratch as string, 'decisions')
         const rejects = resolve(opts.rejects ?? (opts.out !== undefined ? `${opts.out}.rejects.jsonl` : 'rejects.jsonl'))
         // A failed scan must not leave files a pipeline could read as "nothing to block": the node writes
@@ -136,9 +150,9 @@ export function registerMatch (program: Command, ctx: Context): void {
         if (opts.out === undefined) await pipeline(createReadStream(out), ctx.io.stdout, { end: false })
         if (opts.out === undefined || opts.json !== true) {
           // decisions own stdout: the summary goes to stderr
-          await write(ctx.io.stderr, (opts.json === true ? JSON.stringify(summary) : summaryText(summary, opts.out, rejects)) + '\n')
+          await write(ctx.io.stderr, (opts.json === true ? JSON.stringify({ ...summary, ignoredColumns: columns.ignored }) : summaryText(summary, opts.out, rejects, columns.ignored)) + '\n')
         } else {
-          await result(ctx.io, opts, () => summaryText(summary, opts.out, rejects), summary)
+          await result(ctx.io, opts, () => summaryText(summary, opts.out, rejects, columns.ignored), { ...summary, ignoredColumns: columns.ignored })
         }
       } finally {
         if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })

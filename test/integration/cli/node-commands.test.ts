@@ -100,4 +100,23 @@ describe('integration: CLI commands against a node process (match, canonical, at
     assert.equal(short.stderr, '')
     assert.equal((JSON.parse(short.stdout) as { capped: boolean }).capped, false)
   })
+
+  it('listings columns the matcher does not know are reported (summary and --json); --strict-columns, or no known column, refuses the file', async () => {
+    await writeFile(join(work, 'typos.csv'), 'listing_id,seller_acount,phone_number,email,title\nL1,shopmart:AbC1,+44 20 7946 0958,a@example.com,shoes\n')
+    const r = await alliance(['match', dir, '--listings', 'typos.csv', '--out', 'typos.jsonl', '--json'], { cwd: work })
+    assert.equal(r.code, 0, r.stderr)
+    const summary = JSON.parse(r.stdout) as { ignoredColumns: Array<{ name: string, suggestion?: string }> }
+    assert.deepEqual(summary.ignoredColumns, [{ name: 'seller_acount', suggestion: 'seller_account' }, { name: 'phone_number', suggestion: 'phone' }, { name: 'title' }])
+    const human = await alliance(['match', dir, '--listings', 'typos.csv', '--out', 'typos2.jsonl'], { cwd: work })
+    assert.match(human.stderr, /ignored columns +seller_acount \(did you mean seller_account\?\)/)
+
+    const strict = await alliance(['match', dir, '--listings', 'typos.csv', '--out', 'strict.jsonl', '--strict-columns'], { cwd: work })
+    assert.equal(strict.code, 2)
+    assert.match(oneLine(strict), /seller_acount/)
+    await writeFile(join(work, 'none.csv'), 'listing_id,seller_acount,phone_number\nL1,shopmart:AbC1,+44 20 7946 0958\n')
+    const none = await alliance(['match', dir, '--listings', 'none.csv', '--out', 'none.jsonl'], { cwd: work })
+    assert.equal(none.code, 2, 'no known identifier column: refused without the flag')
+    oneLine(none)
+    assert.ok(!(await readdir(work)).some(f => f.startsWith('strict.jsonl') || f.startsWith('none.jsonl')), 'nothing written')
+  })
 })

@@ -279,11 +279,11 @@ describe('node/api named errors → HTTP statuses', () => {
     InvalidMatchPolicyError: 400, ListingsFormatError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
     SeenSnapshotError: 500, SeenSnapshotFormatError: 500, SeenSnapshotEpochError: 500, MatchRequestError: 400,
     // node/cli (the CLI's own; never served)
-    CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500,
+    CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500, DaemonStopError: 500, InputFileError: 500,
     // the daemon and its services
     NotReadyError: 503, InvalidRequestError: 400, UnknownFingerprintError: 404, OwnEntriesRefusedError: 503, EpochKeyUnavailableError: 503,
     NoLocalSuiteError: 500, VaultError: 500, RateLimitError: 503, RosterFileError: 400, WatchOverflowError: 500,
-    NodeDirError: 500, InvalidConfigError: 500, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503,
+    NodeDirError: 500, InvalidConfigError: 500, CardAddressError: 400, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503,
     // protocol errors that are not the caller's input: its bug, or not now
     InvalidStatementError: 500, InvalidPolicyError: 500, InvalidTimeError: 500, InvalidRegistryError: 500, OnlineSuiteError: 500, NotEnoughGuardiansError: 503
   }
