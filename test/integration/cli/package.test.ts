@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { distIsFresh } from '../../../bin/runtime.js'
+import { makeNodeDirs } from '../../helpers/nodes.js'
 import { ROOT, run, type Run } from './helpers.js'
 
 const NPM = 'npm'
@@ -66,6 +67,7 @@ describe('integration: the packed package, installed', function () {
     const files = [...(await tree(pkgDir)).keys()].filter(f => !f.startsWith('node_modules/'))
     assert.ok(files.includes('dist/node/cli/index.js'))
     assert.ok(files.includes('deploy/alliance.service') && files.includes('deploy/prometheus.yml'), 'the service files travel with it')
+    assert.ok(files.includes('node/console/assets/layout.html'), 'the web console\'s assets travel with it')
     assert.deepEqual(files.filter(f => f.endsWith('.ts') && !f.endsWith('.d.ts')), [])
     assert.ok(!files.some(f => f.startsWith('dist/test/') || f.startsWith('dist/bench/')), 'tests and benchmarks stay out')
     for (const dev of ['tsx', 'typescript', 'mocha']) {
@@ -86,5 +88,21 @@ describe('integration: the packed package, installed', function () {
     const card = await alliance(['card', './node', '--json'], work)
     assert.equal(card.code, 0, card.stderr)
     assert.deepEqual(await tree(pkgDir), before, 'no file of the package written or changed on first use')
+  })
+
+  it('the installed alliance runs a node: start --detach, status, stop', async () => {
+    const net = await makeNodeDirs([{ org: 'brand-a', role: 'brand' }], { quorum: 1 })
+    try {
+      const dir = net.dirs['brand-a']
+      const start = await alliance(['start', dir, '--detach', '--json', '--log-level', 'warn'], tmp)
+      assert.equal(start.code, 0, start.stderr + await readFile(join(dir, 'node.log'), 'utf8').catch(() => ''))
+      const status = await alliance(['status', dir, '--json'], tmp)
+      assert.equal(status.code, 0, status.stderr)
+      assert.equal((JSON.parse(status.stdout) as { org: string }).org, 'brand-a')
+      const stop = await alliance(['stop', dir], tmp)
+      assert.equal(stop.code, 0, stop.stderr)
+    } finally {
+      net.cleanup()
+    }
   })
 })
