@@ -1,8 +1,11 @@
 /**
  * One pipeline worker process for bench/pipeline.ts: the real PipelineWorker,
  * its node link over HTTP to the bench's stand-in for the node's two
- * pipeline routes. On SIGTERM it stops and prints `STATS {json}` (its own
- * CPU seconds and peak RSS) on stdout.
+ * pipeline routes. On SIGTERM it stops and prints `STATS {json}` on stdout:
+ * its CPU seconds from `running` on (cpuS: the listings' cost; the
+ * in-process baseline also leaves out building its index), the CPU seconds
+ * start-up took (startCpuS: loading modules and the blocklist snapshot) and
+ * its peak RSS.
  * Args: <redis url> <node url> <consumer> <input> <output> <group>
  */
 import '../node/polyfill.js'
@@ -20,15 +23,16 @@ const node: NodeLink = {
   fingerprints: async (req) => await post('/v1/pipeline/fingerprints', req)
 }
 const logger = createLogger({ level: 'warn', sink: (l) => { process.stderr.write(l + '\n') } })
-const cpu0 = process.cpuUsage()
 const worker = new PipelineWorker({ redis, input, output, group, consumer, claimIdleMs: 60_000 }, { node, logger: logger.forComponent('bench:worker') })
 await worker.start()
+const started = process.cpuUsage()
+const cpu0 = process.cpuUsage()
 process.stderr.write(`worker ${consumer} running\n`)
 process.once('SIGTERM', () => {
   void (async () => {
     await worker.stop()
     const c = process.cpuUsage(cpu0)
-    process.stdout.write(`STATS ${JSON.stringify({ consumer, cpuS: (c.user + c.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...worker.stats })}\n`)
+    process.stdout.write(`STATS ${JSON.stringify({ consumer, cpuS: (c.user + c.system) / 1e6, startCpuS: (started.user + started.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...worker.stats })}\n`)
     process.exit(0)
   })()
 })

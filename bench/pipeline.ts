@@ -25,7 +25,7 @@
  * (bench/_pipeline-worker.ts). Redis is flushed between the runs, so each
  * starts with a cold fingerprint cache.
  *
- * Env: N, LISTED, SELLERS. Quick: N=200000 LISTED=200000 npm run bench -- pipeline
+ * Env: N, LISTED, SELLERS; BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") for the worker processes. Quick: N=200000 LISTED=200000 npm run bench -- pipeline
  * The last line is `RESULT {json}`: listings_per_s_1w, listings_per_s_2w,
  * inprocess_listings_per_s, worker_cpu_s_per_m, redis_cpu_s_per_m,
  * worker_rss_mb, and the figures they come from.
@@ -52,6 +52,7 @@ import { csvChunks, generateListings, plantedAttestations, type ListingsSpec } f
 import { prng, range } from '../examples/synthetic.js'
 import { fmt, result } from './_util.js'
 import { runBench, say, sleep, stopChild, track, trackDir } from './_procs.js'
+import { benchNodeArgs } from '../test/helpers/processes.js'
 
 const env = (name: string, d: number): number => process.env[name] === undefined ? d : Number(process.env[name])
 const N = env('N', 2_000_000)
@@ -143,7 +144,7 @@ async function run (redisUrl: string, nodeUrl: string, workers: number): Promise
   const group = `matchers-${workers}w`
   const procs = []
   for (let i = 0; i < workers; i++) {
-    const child = track(spawn(process.execPath, ['--import', 'tsx', WORKER, redisUrl, nodeUrl, `w${i + 1}`, input, output, group], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    const child = track(spawn(process.execPath, [...benchNodeArgs(), '--import', 'tsx', WORKER, redisUrl, nodeUrl, `w${i + 1}`, input, output, group], { stdio: ['ignore', 'pipe', 'pipe'] }))
     let out = ''
     let err = ''
     child.stdout?.on('data', (d: Buffer) => { out += d.toString() })

@@ -209,6 +209,70 @@ export function encodeSeen (listings: readonly SeenListingRecord[]): Buffer {
   return w.done()
 }
 
+/**
+ * A seen batch built listing by listing straight from the matcher core's
+ * arrays, without a record object per listing: `encode()` gives the bytes
+ * `encodeSeen` gives for the same listings, `batch(time)` what `seenBatchOf`
+ * gives. Listings with no valid identifier are not added (as the worker
+ * never made records for them).
+ */
+export class SeenBatchBuilder {
+  readonly #w = new Writer(1 << 16)
+  #listings = 0
+  #pairs = 0
+  #probes = new Uint8Array(1024)
+  #listing = new Int32Array(1024)
+  #fps = new Uint8Array(1024 * 32)
+  readonly #ids: string[] = []
+
+  constructor () {
+    this.#w.u8(VERSION)
+    this.#w.u32(0) // count, written by encode()
+  }
+
+  get listings (): number { return this.#listings }
+
+  /** One listing: `n` identifiers, probe ids in probes[0..n), fingerprints at fps[i*32..). */
+  add (listingId: string, n: number, probes: ArrayLike<number>, fps: Uint8Array): void {
+    if (n === 0) return
+    const w = this.#w
+    const l = this.#listings++
+    this.#ids.push(listingId)
+    w.need(2 + listingId.length * 3 + 1 + n * (1 + SEEN_FP_BYTES))
+    const idLen = w.buf.write(listingId, w.at + 2, 'utf8')
+    w.buf.writeUInt16LE(idLen, w.at)
+    w.at += 2 + idLen
+    w.u8(n)
+    if (this.#pairs + n > this.#probes.length) {
+      const cap = Math.max(this.#probes.length * 2, this.#pairs + n)
+      const probesNext = new Uint8Array(cap); probesNext.set(this.#probes); this.#probes = probesNext
+      const listingNext = new Int32Array(cap); listingNext.set(this.#listing); this.#listing = listingNext
+      const fpsNext = new Uint8Array(cap * 32); fpsNext.set(this.#fps); this.#fps = fpsNext
+    }
+    for (let i = 0; i < n; i++) {
+      const k = this.#pairs++
+      const fp = fps.subarray(i * 32, i * 32 + SEEN_FP_BYTES)
+      w.u8(probes[i])
+      w.bytes(fp)
+      this.#probes[k] = probes[i]
+      this.#listing[k] = l
+      this.#fps.set(fp, k * 32)
+    }
+  }
+
+  /** The batch's bytes, as `encodeSeen`. */
+  encode (): Buffer {
+    this.#w.buf.writeUInt32LE(this.#listings, 1)
+    return this.#w.done()
+  }
+
+  /** The batch a MemorySeenStore takes, as `seenBatchOf` (fingerprint prefixes zero-padded). */
+  batch (time: number): SeenBatch {
+    const k = this.#pairs
+    return { fps: this.#fps.subarray(0, k * 32), probes: this.#probes.subarray(0, k), listing: this.#listing.subarray(0, k), listingIds: this.#ids, time }
+  }
+}
+
 /** A seen batch as a MemorySeenStore takes it (fingerprint prefixes zero-padded to 32 bytes). */
 export function decodeSeen (buf: Buffer, time: number, what = 'a seen batch'): SeenBatch {
   const r = new Reader(buf, what)

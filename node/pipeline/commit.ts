@@ -21,38 +21,46 @@ const COMMIT = `
 local inS, outS, deadS, seenS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group, outMax, deadMax, version, epoch, cause, consumer = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local nDec, nDead, nAck = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local seen = ARGV[11]
-local i = 12
+local seen, decs, deads, acks = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
+local unpackS = struct.unpack
+local at = 1
 for k = 1, nDec do
-  local ex, inv = ARGV[i+3], ARGV[i+4]
+  local id, listing, decision, ex, inv, nx = unpackS('>Hc0Hc0Bc0I4c0I4c0', decs, at)
+  at = nx
   if ex == '' and inv == '' then
-    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', ARGV[i], 'listing', ARGV[i+1], 'decision', ARGV[i+2], 'cause', cause, 'version', version, 'epoch', epoch)
+    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', id, 'listing', listing, 'decision', decision, 'cause', cause, 'version', version, 'epoch', epoch)
   elseif inv == '' then
-    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', ARGV[i], 'listing', ARGV[i+1], 'decision', ARGV[i+2], 'cause', cause, 'version', version, 'epoch', epoch, 'explanation', ex)
+    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', id, 'listing', listing, 'decision', decision, 'cause', cause, 'version', version, 'epoch', epoch, 'explanation', ex)
   elseif ex == '' then
-    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', ARGV[i], 'listing', ARGV[i+1], 'decision', ARGV[i+2], 'cause', cause, 'version', version, 'epoch', epoch, 'invalid', inv)
+    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', id, 'listing', listing, 'decision', decision, 'cause', cause, 'version', version, 'epoch', epoch, 'invalid', inv)
   else
-    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', ARGV[i], 'listing', ARGV[i+1], 'decision', ARGV[i+2], 'cause', cause, 'version', version, 'epoch', epoch, 'explanation', ex, 'invalid', inv)
+    redis.call('XADD', outS, 'MAXLEN', '~', outMax, '*', 'id', id, 'listing', listing, 'decision', decision, 'cause', cause, 'version', version, 'epoch', epoch, 'explanation', ex, 'invalid', inv)
   end
-  i = i + 5
 end
+at = 1
 for k = 1, nDead do
-  if ARGV[i+2] == '' then
-    redis.call('XADD', deadS, 'MAXLEN', '~', deadMax, '*', 'entry', ARGV[i], 'reason', ARGV[i+1], 'group', group, 'consumer', consumer)
+  local id, reason, listing, nx = unpackS('>Hc0Hc0Hc0', deads, at)
+  at = nx
+  if listing == '' then
+    redis.call('XADD', deadS, 'MAXLEN', '~', deadMax, '*', 'entry', id, 'reason', reason, 'group', group, 'consumer', consumer)
   else
-    redis.call('XADD', deadS, 'MAXLEN', '~', deadMax, '*', 'entry', ARGV[i], 'reason', ARGV[i+1], 'group', group, 'consumer', consumer, 'listing', ARGV[i+2])
+    redis.call('XADD', deadS, 'MAXLEN', '~', deadMax, '*', 'entry', id, 'reason', reason, 'group', group, 'consumer', consumer, 'listing', listing)
   end
-  i = i + 3
 end
 if seen ~= '' then
   redis.call('XADD', seenS, '*', 'v', version, 'd', seen)
 end
 local acked = 0
-while nAck > 0 do
-  local n = math.min(nAck, 500)
-  acked = acked + redis.call('XACK', inS, group, unpack(ARGV, i, i + n - 1))
-  i = i + n
-  nAck = nAck - n
+at = 1
+local ids = {}
+for k = 1, nAck do
+  local id, nx = unpackS('>Hc0', acks, at)
+  at = nx
+  ids[#ids + 1] = id
+  if #ids == 500 or k == nAck then
+    acked = acked + redis.call('XACK', inS, group, unpack(ids))
+    ids = {}
+  end
 end
 return acked
 `
@@ -82,13 +90,31 @@ export interface CommitBatch {
 
 let sha: string | undefined
 
+/**
+ * The script's packed arguments: every decision, dead letter and
+ * acknowledged id as length-prefixed fields in one buffer each (the script
+ * reads them with struct.unpack). Three buffers instead of ~6 arguments per
+ * listing: the client's per-argument encoding was the largest cost of a
+ * commit.
+ */
+export function packCommit (b: CommitBatch): { decisions: Buffer, dead: Buffer, ack: Buffer } {
+  const w = new Packer(64 + b.decisions.length * 48)
+  for (const d of b.decisions) {
+    w.str16(d.id); w.str16(d.listingId); w.str8(d.action); w.str32(d.explanation); w.str32(d.invalid)
+  }
+  const decisions = w.take()
+  for (const d of b.dead) { w.str16(d.id); w.str16(d.reason); w.str16(d.listingId ?? '') }
+  const dead = w.take()
+  for (const id of b.ack) w.str16(id)
+  return { decisions, dead, ack: w.take() }
+}
+
 /** Runs the commit script; loads it into the server when the server does not know it (first use, or after a restart). */
 export async function commitBatch (r: Redis, s: CommitStreams, b: CommitBatch): Promise<number> {
+  const packed = packCommit(b)
   const args: Array<string | Buffer | number> = [4, s.input, s.output, s.dead, s.seen === '' ? s.output : s.seen,
-    b.group, b.outMaxLen, b.deadMaxLen, b.version, b.epoch, b.cause, b.consumer, b.decisions.length, b.dead.length, b.ack.length, b.seen ?? '']
-  for (const d of b.decisions) args.push(d.id, d.listingId, d.action, d.explanation, d.invalid)
-  for (const d of b.dead) args.push(d.id, d.reason, d.listingId ?? '')
-  for (const id of b.ack) args.push(id)
+    b.group, b.outMaxLen, b.deadMaxLen, b.version, b.epoch, b.cause, b.consumer, b.decisions.length, b.dead.length, b.ack.length, b.seen ?? '',
+    packed.decisions, packed.dead, packed.ack]
   sha ??= await r.script('LOAD', COMMIT) as string
   try {
     return await r.call('EVALSHA', sha, ...args) as number
@@ -96,5 +122,44 @@ export async function commitBatch (r: Redis, s: CommitStreams, b: CommitBatch): 
     if (!String((err as Error).message).includes('NOSCRIPT')) throw err
     sha = await r.script('LOAD', COMMIT) as string
     return await r.call('EVALSHA', sha, ...args) as number
+  }
+}
+
+/** Length-prefixed UTF-8 fields (big-endian lengths), as the script's struct.unpack formats read them. */
+class Packer {
+  #buf: Buffer
+  #at = 0
+  #from = 0
+  constructor (size: number) { this.#buf = Buffer.allocUnsafe(size) }
+
+  #need (n: number): void {
+    if (this.#at + n <= this.#buf.length) return
+    const b = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n))
+    this.#buf.copy(b, 0, this.#from, this.#at)
+    this.#at -= this.#from
+    this.#from = 0
+    this.#buf = b
+  }
+
+  #str (s: string, lenBytes: 1 | 2 | 4, max: number): void {
+    this.#need(lenBytes + s.length * 3)
+    const at = this.#at + lenBytes
+    const n = s.length === 0 ? 0 : this.#buf.write(s, at, 'utf8')
+    if (n > max) throw new RangeError(`a commit field of ${n} bytes is longer than ${max}`)
+    if (lenBytes === 1) this.#buf[this.#at] = n
+    else if (lenBytes === 2) this.#buf.writeUInt16BE(n, this.#at)
+    else this.#buf.writeUInt32BE(n, this.#at)
+    this.#at = at + n
+  }
+
+  str8 (s: string): void { this.#str(s, 1, 0xff) }
+  str16 (s: string): void { this.#str(s, 2, 0xffff) }
+  str32 (s: string): void { this.#str(s, 4, 0xffffffff) }
+
+  /** The fields written since the last take (a view: later writes never touch it). */
+  take (): Buffer {
+    const out = this.#buf.subarray(this.#from, this.#at)
+    this.#from = this.#at
+    return out
   }
 }

@@ -9,7 +9,7 @@
 import type { Action, MatchExplanation } from '../match/index.js'
 import { COLUMN_PROBES } from '../match/columns.js'
 import type { MatchCore } from '../match/core.js'
-import { SEEN_FP_BYTES, type SeenListingRecord } from './codec.js'
+import type { SeenBatchBuilder } from './codec.js'
 import type { ListingEntry } from './entry.js'
 
 export interface DecisionOut {
@@ -24,7 +24,7 @@ export interface DecisionOut {
   invalid: string
 }
 
-export function decideEntry (core: MatchCore, e: ListingEntry, seen: SeenListingRecord[]): DecisionOut {
+export function decideEntry (core: MatchCore, e: ListingEntry, seen: SeenBatchBuilder): DecisionOut {
   core.begin()
   for (let c = 0; c < e.values.length; c++) {
     const b = e.values[c]
@@ -35,14 +35,6 @@ export function decideEntry (core: MatchCore, e: ListingEntry, seen: SeenListing
   const action: Action = matches.length > 0 ? core.actionName : 'none'
   let invalid = ''
   if (core.nInvalid > 0) invalid = JSON.stringify(core.rejects(0, undefined).map(r => ({ column: r.column, kind: r.kind, why: r.why, bytes: r.bytes })))
-  if (core.nSeen > 0) {
-    const probes: number[] = new Array(core.nSeen)
-    const fps: Uint8Array[] = new Array(core.nSeen)
-    for (let i = 0; i < core.nSeen; i++) {
-      probes[i] = core.seenProbe[i]
-      fps[i] = core.seenFp.slice(i * 32, i * 32 + SEEN_FP_BYTES) // copied: the core reuses its arrays for the next listing
-    }
-    seen.push({ listingId: e.listingId, probes, fps })
-  }
+  seen.add(e.listingId, core.nSeen, core.seenProbe, core.seenFp)
   return { id: e.id, listingId: e.listingId, action, matches, explanation: matches.length > 0 ? JSON.stringify(matches) : '', invalid }
 }

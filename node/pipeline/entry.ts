@@ -41,8 +41,23 @@ export interface DeadEntry {
   listingId?: string
 }
 
-const COLUMN_OF = new Map<string, number>(IDENTIFIER_COLUMNS.map((c, i) => [c, i]))
-const LISTING_ID = 'listing_id'
+const LISTING_ID = -2
+const OTHER = -1
+/** Field names as bytes: index 0 is listing_id, then IDENTIFIER_COLUMNS in order. */
+const NAMES = [Buffer.from('listing_id', 'latin1'), ...IDENTIFIER_COLUMNS.map(c => Buffer.from(c, 'latin1'))]
+
+/** The column a field name names (LISTING_ID, an IDENTIFIER_COLUMNS position, or OTHER), compared as bytes: no string per field. */
+function fieldOf (name: Buffer): number {
+  const len = name.length
+  for (let k = 0; k < NAMES.length; k++) {
+    const n = NAMES[k]
+    if (n.length !== len) continue
+    let i = 0
+    while (i < len && n[i] === name[i]) i++
+    if (i === len) return k === 0 ? LISTING_ID : k - 1
+  }
+  return OTHER
+}
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Parses one entry's flat field list [name, value, name, value, ...]. */
@@ -55,14 +70,13 @@ export function parseEntry (id: string, fields: Buffer[]): ListingEntry | DeadEn
   let any = false
   let duplicate = false
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i].toString('latin1')
-    if (name === LISTING_ID) {
+    const c = fieldOf(fields[i])
+    if (c === LISTING_ID) {
       if (listing !== undefined) duplicate = true
       listing = fields[i + 1]
       continue
     }
-    const c = COLUMN_OF.get(name)
-    if (c === undefined) continue
+    if (c === OTHER) continue
     if (values[c] !== undefined) duplicate = true
     values[c] = fields[i + 1]
     any = true

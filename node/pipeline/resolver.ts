@@ -22,7 +22,7 @@ import type { Kind } from '../../protocol/kinds.js'
 import { COLUMN_PROBES } from '../match/columns.js'
 import { whyCode } from '../match/decision.js'
 import type { MatchCore } from '../match/core.js'
-import { cacheKeyOf } from './cache-key.js'
+import type { CacheKeyer } from './cache-key.js'
 import type { ListingEntry } from './entry.js'
 import { MAX_FINGERPRINT_ITEMS, fpCachePrefix } from './keys.js'
 import type { Redis } from './redis.js'
@@ -34,7 +34,8 @@ export interface FingerprintSource {
 
 export interface ResolverInit {
   epoch: number
-  secret: Uint8Array
+  /** Cache keys under this epoch (the platform's cache secret). */
+  keyer: CacheKeyer
   prefix: string
   defaultCountry?: CountryCode
   /** TTL of a cache entry in Redis (s). */
@@ -92,6 +93,27 @@ function canonicalKey (kind: string, canonical: Uint8Array): string {
   return kind + '\0' + Buffer.from(canonical.buffer, canonical.byteOffset, canonical.byteLength).toString('latin1')
 }
 
+/** Puts fingerprints into the shared cache in one command (SET … EX per key, in a script): fps holds one 32-byte fingerprint per key. */
+const CACHE_SET = `
+local fps, ttl = ARGV[1], ARGV[2]
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], string.sub(fps, i * 32 - 31, i * 32), 'EX', ttl)
+end
+return #KEYS
+`
+let cacheSetSha: string | undefined
+
+async function cacheFingerprints (redis: Redis, keys: Buffer[], fps: Buffer, ttlSeconds: number): Promise<void> {
+  cacheSetSha ??= await redis.script('LOAD', CACHE_SET) as string
+  try {
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, fps, ttlSeconds)
+  } catch (err) {
+    if (!String((err as Error).message).includes('NOSCRIPT')) throw err
+    cacheSetSha = await redis.script('LOAD', CACHE_SET) as string
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, fps, ttlSeconds)
+  }
+}
+
 /**
  * Makes every identifier value of `entries` known to `core`'s value cache
  * (or `suite`). Throws what the node or Redis threw (the batch is then
@@ -123,7 +145,7 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
           if (whyCode(err.why) !== WHY_EMPTY) stats.invalid++
           continue
         }
-        const ck = cacheKeyOf(init.secret, init.epoch, probe.kind, canonical).toString('latin1')
+        const ck = init.keyer.keyOf(probe.kind, canonical).toString('latin1')
         let item = pending.get(ck)
         if (item === undefined) {
           item = { kind: probe.kind, raw, canonicalKey: canonicalKey(probe.kind, canonical), targets: [] }
@@ -134,10 +156,16 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
     }
   }
   if (pending.size === 0) return
-  const keys = [...pending.keys()]
   const items = [...pending.values()]
   const prefix = Buffer.from(fpCachePrefix(init.prefix, init.epoch))
-  const redisKeys = keys.map(k => Buffer.concat([prefix, Buffer.from(k, 'latin1')]))
+  const redisKeys: Buffer[] = new Array(items.length)
+  let k = 0
+  for (const ck of pending.keys()) {
+    const key = Buffer.allocUnsafe(prefix.length + ck.length)
+    prefix.copy(key, 0)
+    key.write(ck, prefix.length, 'latin1')
+    redisKeys[k++] = key
+  }
   const cached = await redis.mgetBuffer(...redisKeys)
   const missing: number[] = []
   for (let i = 0; i < items.length; i++) {
@@ -147,18 +175,21 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
   for (let from = 0; from < missing.length; from += MAX_FINGERPRINT_ITEMS) {
     const part = missing.slice(from, from + MAX_FINGERPRINT_ITEMS)
     const res = await node.fingerprints({ epoch: init.epoch, items: part.map(i => ({ kind: items[i].kind, value: items[i].raw })) })
-    const write = redis.pipeline()
+    const keys: Buffer[] = []
+    const fps = Buffer.allocUnsafe(part.length * 32)
     part.forEach((i, j) => {
       const r = res.results[j]
       if (r !== undefined && 'fingerprint' in r) {
-        items[i].fp = new Uint8Array(Buffer.from(r.fingerprint, 'hex'))
-        write.set(redisKeys[i], Buffer.from(items[i].fp as Uint8Array), 'EX', init.ttlSeconds)
+        const fp = fps.subarray(keys.length * 32, keys.length * 32 + 32)
+        if (fp.write(r.fingerprint, 'hex') !== 32) throw new TypeError('the node answered a fingerprint that is not 32 bytes of hex')
+        items[i].fp = fp
+        keys.push(redisKeys[i])
         stats.node++
       } else {
         items[i].why = r?.why ?? 'bad_characters'
       }
     })
-    await write.exec()
+    if (keys.length > 0) await cacheFingerprints(redis, keys, fps.subarray(0, keys.length * 32), init.ttlSeconds)
   }
   for (const item of items) {
     for (const t of item.targets) {

@@ -37,7 +37,8 @@ import type { CountryCode } from 'libphonenumber-js'
 import type { ComponentLogger } from '../logger.js'
 import { BlocklistIndex, DEFAULT_POLICY, MemorySeenStore, type MatchPolicy, type SeenBatch } from '../match/index.js'
 import { MatchCore } from '../match/core.js'
-import { decodeBlocklist, decodeSeen, encodeSeen, seenBatchOf, type BlocklistRecord, type SeenListingRecord } from './codec.js'
+import { decodeBlocklist, decodeSeen, SeenBatchBuilder, type BlocklistRecord } from './codec.js'
+import { CacheKeyer } from './cache-key.js'
 import { commitBatch, type CommitStreams } from './commit.js'
 import { currentSnapshot, loadSnapshot, type SnapshotRef } from './blocklist.js'
 import { decideEntry, type DecisionOut } from './decide.js'
@@ -441,7 +442,7 @@ export class PipelineWorker {
     for (;;) {
       try {
         await resolveBatch(listings, core, this.#suite, {
-          epoch: this.#epoch, secret: this.#secret, prefix: p.prefix, ttlSeconds: p.fpCacheTtlS,
+          epoch: this.#epoch, keyer: this.#keyerFor(this.#epoch), prefix: p.prefix, ttlSeconds: p.fpCacheTtlS,
           ...(this.#attach.defaultCountry !== null ? { defaultCountry: this.#attach.defaultCountry as CountryCode } : {})
         }, this.#cmd, this.#c.node, this.stats.resolve)
       } catch (err) {
@@ -455,7 +456,7 @@ export class PipelineWorker {
     }
     // decide and remember in one tick: a change applied later finds these listings in the seen store
     const version = this.#version
-    const seen: SeenListingRecord[] = []
+    const seen = new SeenBatchBuilder()
     const decisions: DecisionOut[] = []
     for (const e of listings) {
       try {
@@ -466,7 +467,7 @@ export class PipelineWorker {
       }
     }
     const now = Date.now()
-    if (seen.length > 0) this.#seen.add(seenBatchOf(seen, now))
+    if (seen.listings > 0) this.#seen.add(seen.batch(now))
     const commit = commitBatch(this.#cmd, this.#streams(), {
       group: p.group,
       consumer: this.consumer,
@@ -477,7 +478,7 @@ export class PipelineWorker {
       cause: 'listing',
       decisions,
       dead,
-      ...(seen.length > 0 ? { seen: encodeSeen(seen) } : {}),
+      ...(seen.listings > 0 ? { seen: seen.encode() } : {}),
       ack: [...listings.map(e => e.id), ...dead.map(d => d.id)]
     }).then(() => {
       this.stats.decided += decisions.length
@@ -489,6 +490,18 @@ export class PipelineWorker {
     })
     this.#inflight.push(commit)
     while (this.#inflight.length >= p.inFlight) await this.#inflight.shift()
+  }
+
+  #keyer: CacheKeyer | undefined
+  #keyerOf: [Buffer, number] | undefined
+
+  /** Cache keys under `epoch` with the node's current cache secret (made once per secret and epoch). */
+  #keyerFor (epoch: number): CacheKeyer {
+    if (this.#keyer === undefined || this.#keyerOf?.[0] !== this.#secret || this.#keyerOf[1] !== epoch) {
+      this.#keyer = new CacheKeyer(this.#secret, epoch)
+      this.#keyerOf = [this.#secret, epoch]
+    }
+    return this.#keyer
   }
 
   async #awaitNewEpoch (): Promise<void> {

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { BlocklistIndex, PROBES, type IndexInput } from '../../../../node/match/index.js'
-import { decodeBlocklist, decodeSeen, encodeBlocklist, encodeSeen, seenBatchOf } from '../../../../node/pipeline/codec.js'
+import { decodeBlocklist, decodeSeen, encodeBlocklist, encodeSeen, SeenBatchBuilder, seenBatchOf } from '../../../../node/pipeline/codec.js'
 import { parseEntry } from '../../../../node/pipeline/entry.js'
-import { cacheKeyOf } from '../../../../node/pipeline/cache-key.js'
+import { CacheKeyer, cacheKeyOf } from '../../../../node/pipeline/cache-key.js'
 
 const fp = (b: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (b * 31 + i) & 0xff)
 const orgs = (n: number, p = 'org'): Array<{ org: string }> => Array.from({ length: n }, (_, i) => ({ org: `${p}-${i}` }))
@@ -50,6 +50,20 @@ describe('pipeline codec', () => {
     badProbe[1 + 4 + 2 + 2 + 1] = PROBES.length // L1's first probe
     assert.throws(() => decodeSeen(badProbe, 0), { name: 'PipelineRecordError' })
   })
+
+  it('a seen batch built from the core\'s arrays is byte for byte encodeSeen, and the store batch seenBatchOf', () => {
+    const listings = Array.from({ length: 300 }, (_, i) => ({ listingId: `L${i}é${'x'.repeat(i % 7)}`, probes: Array.from({ length: i % 6 }, (_, j) => (i + j) % PROBES.length), fps: Array.from({ length: i % 6 }, (_, j) => fp(i * 7 + j)) }))
+    const builder = new SeenBatchBuilder()
+    for (const l of listings) {
+      const fps = new Uint8Array(l.fps.length * 32) // the core's layout: one 32-byte fingerprint per identifier
+      l.fps.forEach((f, j) => fps.set(f, j * 32))
+      builder.add(l.listingId, l.probes.length, Int32Array.from(l.probes), fps)
+    }
+    const kept = listings.filter(l => l.probes.length > 0) // listings without a valid identifier are not remembered
+    assert.equal(builder.listings, kept.length)
+    assert.deepEqual(builder.encode(), encodeSeen(kept))
+    assert.deepEqual(builder.batch(9), seenBatchOf(kept, 9))
+  })
 })
 
 describe('pipeline listing entries', () => {
@@ -82,5 +96,15 @@ describe('pipeline cache keys', () => {
     assert.equal(k.length, 16)
     assert.deepEqual(cacheKeyOf(s1, 1, 'phone', v), k)
     for (const other of [cacheKeyOf(Buffer.alloc(32, 2), 1, 'phone', v), cacheKeyOf(s1, 2, 'phone', v), cacheKeyOf(s1, 1, 'email', v), cacheKeyOf(s1, 1, 'phone', v.subarray(1))]) assert.notDeepEqual(other, k)
+  })
+
+  it('the worker\'s CacheKeyer gives cacheKeyOf\'s keys byte for byte (short, long and empty values, every kind)', () => {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i * 13 + 5)
+    const keyer = new CacheKeyer(secret, 7)
+    const kinds = ['phone', 'email', 'seller-account', 'payment-account', 'domain']
+    for (let len = 0; len < 600; len += 37) {
+      const v = Uint8Array.from({ length: len }, (_, i) => (i * 31 + len) & 0xff)
+      for (const kind of kinds) assert.deepEqual(keyer.keyOf(kind, v), cacheKeyOf(secret, 7, kind, v), `${kind}, ${len} bytes`)
+    }
   })
 })
