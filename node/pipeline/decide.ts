@@ -9,8 +9,9 @@
 import type { Action, MatchExplanation } from '../match/index.js'
 import { COLUMN_PROBES } from '../match/columns.js'
 import type { MatchCore } from '../match/core.js'
-import type { SeenBatchBuilder } from './codec.js'
-import type { ListingEntry } from './entry.js'
+import { SeenBatchBuilder } from './codec.js'
+import type { ComponentLogger } from '../logger.js'
+import type { DeadEntry, ListingEntry } from './entry.js'
 
 export interface DecisionOut {
   /** Decision id: the input entry's id (stable: a listing decided twice carries the same id). */
@@ -37,4 +38,23 @@ export function decideEntry (core: MatchCore, e: ListingEntry, seen: SeenBatchBu
   if (core.nInvalid > 0) invalid = JSON.stringify(core.rejects(0, undefined).map(r => ({ column: r.column, kind: r.kind, why: r.why, bytes: r.bytes })))
   seen.add(e.listingId, core.nSeen, core.seenProbe, core.seenFp)
   return { id: e.id, listingId: e.listingId, action, matches, explanation: matches.length > 0 ? JSON.stringify(matches) : '', invalid }
+}
+
+/**
+ * Decides a batch: one decision per listing, and the batch's seen listings.
+ * A listing whose decision throws (a bug) becomes an `internal_error` dead
+ * letter; the others are decided.
+ */
+export function decideBatch (core: MatchCore, listings: readonly ListingEntry[], dead: DeadEntry[], log: ComponentLogger): { decisions: DecisionOut[], seen: SeenBatchBuilder } {
+  const seen = new SeenBatchBuilder()
+  const decisions: DecisionOut[] = []
+  for (const e of listings) {
+    try {
+      decisions.push(decideEntry(core, e, seen))
+    } catch (err) {
+      log.error('deciding a listing entry failed; dead-lettered', { entry: e.id, error: (err as Error).message })
+      dead.push({ id: e.id, reason: 'internal_error', listingId: e.listingId })
+    }
+  }
+  return { decisions, seen }
 }

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto'
 import { toHex } from '../../protocol/bytes.js'
-import { escalates, type Action, type MatchExplanation, type MatchPolicy, type MemorySeenStore } from '../match/index.js'
+import { escalates, type Action, type BlocklistIndex, type MatchExplanation, type MatchPolicy, type MemorySeenStore } from '../match/index.js'
 import { isoOrNull } from '../match/decision.js'
 import { ORGS_INLINE } from '../match/index.js'
 import { actionFor, severity } from '../match/policy.js'
@@ -72,6 +72,26 @@ export function retroDecisions (changeId: string, rec: BlocklistRecord, seen: Me
       expires: isoOrNull(x.expires)
     }
     out.push({ id: retroId(changeId, l.listingId, l.column), listingId: l.listingId, action, explanation: JSON.stringify([match]), invalid: '' })
+  }
+  return out
+}
+
+/**
+ * Retroactive decisions for the changes folded into a snapshot that
+ * replaces `before` (a reload): every fingerprint whose status differs
+ * between the old index and the new one, as if its change had come on the
+ * change stream.
+ */
+export function retroFromReload (version: string, before: BlocklistIndex, after: BlocklistIndex, seen: MemorySeenStore, policy: MatchPolicy): RetroOut[] {
+  const out: RetroOut[] = []
+  for (const x of after.entries()) {
+    const from = before.status(x.fingerprint)
+    if (from === x.status) continue
+    const rec: BlocklistRecord = { fingerprint: x.fingerprint, kind: x.kind, status: x.status, from, positive: x.orgs.map(org => ({ org })), negative: x.disputedBy.map(org => ({ org })), expires: x.expires, confirmations: x.confirmations }
+    // true counts beyond the kept names: pad like the codec does
+    while (rec.positive.length < x.orgCount) (rec.positive as Array<{ org: string }>).push({ org: '' })
+    while (rec.negative.length < x.disputedCount) (rec.negative as Array<{ org: string }>).push({ org: '' })
+    out.push(...retroDecisions(version, rec, seen, policy))
   }
   return out
 }

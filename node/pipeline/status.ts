@@ -4,6 +4,7 @@
  * pending entries, dead letters, decisions written, and per worker its
  * heartbeat (blocklist version and epoch, decisions/s, RSS).
  */
+import { hostname } from 'node:os'
 import { blocklistMetaKey, deadKeyOf, groupsKey, nodeKey, workersKey } from './keys.js'
 import type { Redis } from './redis.js'
 
@@ -27,6 +28,26 @@ export interface WorkerBeat {
   rssMb: number
   /** ms since the epoch. */
   at: number
+}
+
+/** This process's heartbeat as a worker writes it. */
+export function workerBeat (consumer: string, now: number, stats: { decided: number, deadLetters: number, retroactive: number }, perSecond: number,
+  state: Pick<WorkerBeat, 'version' | 'epoch' | 'seenListings' | 'retroVersion'>): WorkerBeat {
+  return {
+    consumer,
+    host: hostname(),
+    pid: process.pid,
+    version: state.version,
+    epoch: state.epoch,
+    decided: stats.decided,
+    perSecond,
+    deadLetters: stats.deadLetters,
+    retroactive: stats.retroactive,
+    seenListings: state.seenListings,
+    retroVersion: state.retroVersion,
+    rssMb: Math.round(process.memoryUsage().rss / 1048576),
+    at: now
+  }
 }
 
 export interface GroupStats {

@@ -31,25 +31,32 @@
  * rescan, as the node's own matcher says), and goes on. A batch whose
  * fingerprints the node refuses because their epoch was just destroyed is
  * resolved again under the new epoch; nothing was acknowledged.
+ *
+ * The jobs this class orchestrates live beside it: options (worker-init.ts),
+ * stream reads (stream-io.ts), the batch commit (commit.ts), fingerprints
+ * and the shared cache (resolver.ts, cache-key.ts), deciding (decide.ts),
+ * retroactive decisions (retro.ts) and seen streams (seen-streams.ts).
  */
-import { hostname } from 'node:os'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ComponentLogger } from '../logger.js'
-import { BlocklistIndex, DEFAULT_POLICY, MemorySeenStore, type MatchPolicy, type SeenBatch } from '../match/index.js'
+import { BlocklistIndex, MemorySeenStore } from '../match/index.js'
 import { MatchCore } from '../match/core.js'
-import { decodeBlocklist, decodeSeen, SeenBatchBuilder, type BlocklistRecord } from './codec.js'
+import { decodeBlocklist } from './codec.js'
 import { CacheKeyer } from './cache-key.js'
 import { commitBatch, type CommitStreams } from './commit.js'
 import { currentSnapshot, loadSnapshot, type SnapshotRef } from './blocklist.js'
-import { decideEntry, type DecisionOut } from './decide.js'
+import { decideBatch } from './decide.js'
 import { isDead, parseEntry, type DeadEntry, type ListingEntry } from './entry.js'
-import { PipelineConfigError, PolicyMismatchError, SnapshotUnavailableError } from './errors.js'
-import { adoptKey, changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, isNamePart, isStreamName, nodeKey, seenKey, workersKey } from './keys.js'
+import { PolicyMismatchError, SnapshotUnavailableError } from './errors.js'
+import { adoptKey, changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, nodeKey, seenKey, workersKey } from './keys.js'
 import { connectRedis, type Redis } from './redis.js'
 import { PrefetchedSuite, resolveBatch, type FingerprintSource, type ResolveStats } from './resolver.js'
-import { retroDecisions, type RetroOut } from './retro.js'
-import type { WorkerBeat } from './status.js'
+import { retroDecisions, retroFromReload, type RetroOut } from './retro.js'
+import { workerBeat, type WorkerBeat } from './status.js'
+import { changesBetween, takeSeenStream } from './seen-streams.js'
+import { claimIdle, maxDeletedId, readAfter, readNew, type RawEntry } from './stream-io.js'
 import { compareIds } from './stream-id.js'
+import { workerOptions, type WorkerInit, type WorkerOptions } from './worker-init.js'
 import type { PipelineAttachResult } from './node-service.js'
 
 /** The node as a worker reaches it (its HTTP API: ApiClient). */
@@ -57,44 +64,7 @@ export interface NodeLink extends FingerprintSource {
   attach: (req: { redis: string, prefix: string }) => Promise<PipelineAttachResult>
 }
 
-export interface WorkerInit {
-  /** redis:// or rediss:// URL. */
-  redis: string
-  /** @default 'alliance' */
-  prefix?: string
-  /** Listings stream. @default 'listings' */
-  input?: string
-  /** Decisions stream. @default 'decisions' */
-  output?: string
-  /** Consumer group. @default 'matchers' */
-  group?: string
-  /** This worker's name in the group. @default '<hostname>-<pid>' */
-  consumer?: string
-  /** Entries per XREADGROUP. @default 1000 */
-  batch?: number
-  /** Commits outstanding at once. @default 2 */
-  inFlight?: number
-  /** Entries pending this long (ms) are claimed from their worker. @default 30000 */
-  claimIdleMs?: number
-  /** A worker whose heartbeat is this old (ms) is dead: its seen listings are adopted. @default max(15000, claimIdleMs) */
-  deadAfterMs?: number
-  /** Deliveries after which an entry is dead-lettered. @default 5 */
-  maxDeliveries?: number
-  /** Output stream length (MAXLEN ~). @default 10000000 */
-  outMaxLen?: number
-  /** @default DEFAULT_POLICY */
-  policy?: MatchPolicy
-  /** Value cache of the matcher core (bytes). @default 64 MiB */
-  cacheBytes?: number
-  /** TTL of fingerprint cache entries in Redis (s). @default 30 days */
-  fpCacheTtlS?: number
-  /** Listings are remembered for retroactive decisions this long (days). @default 30 */
-  seenDays?: number
-  /** @default 1000 */
-  heartbeatMs?: number
-  /** BLOCK of the group and change-stream reads (ms). @default 1000 */
-  blockMs?: number
-}
+export type { WorkerInit } from './worker-init.js'
 
 export interface WorkerComponents {
   node: NodeLink
@@ -110,26 +80,12 @@ export interface WorkerStats {
   resolve: ResolveStats
 }
 
-interface RawEntry { id: string, fields: Buffer[] }
-
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
-function checkInt (field: string, v: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new PipelineConfigError(field, `must be a whole number from ${min} to ${max}`)
-  return v
-}
-
-/** Flat [k, v, k, v] Buffers → map of strings and buffers. */
-function fieldMap (fields: Buffer[]): Map<string, Buffer> {
-  const m = new Map<string, Buffer>()
-  for (let i = 0; i + 1 < fields.length; i += 2) m.set(fields[i].toString('latin1'), fields[i + 1])
-  return m
-}
 
 export class PipelineWorker {
   readonly consumer: string
   readonly stats: WorkerStats = { decided: 0, deadLetters: 0, retroactive: 0, claimed: 0, batches: 0, resolve: { local: 0, shared: 0, node: 0, invalid: 0 } }
-  readonly #i: Required<Omit<WorkerInit, 'policy' | 'consumer'>> & { policy: MatchPolicy }
+  readonly #i: WorkerOptions
   readonly #c: WorkerComponents
   readonly #log: ComponentLogger
   #cmd!: Redis
@@ -156,34 +112,8 @@ export class PipelineWorker {
   #housekeeping: Promise<void> = Promise.resolve()
 
   constructor (init: WorkerInit, components: WorkerComponents) {
-    const claimIdleMs = init.claimIdleMs ?? 30_000
-    this.#i = {
-      redis: init.redis,
-      prefix: init.prefix ?? 'alliance',
-      input: init.input ?? 'listings',
-      output: init.output ?? 'decisions',
-      group: init.group ?? 'matchers',
-      batch: checkInt('batch', init.batch ?? 1000, 1, 10_000),
-      inFlight: checkInt('inFlight', init.inFlight ?? 2, 1, 16),
-      claimIdleMs: checkInt('claimIdleMs', claimIdleMs, 100, 86_400_000),
-      deadAfterMs: checkInt('deadAfterMs', init.deadAfterMs ?? Math.max(15_000, claimIdleMs), 1000, 86_400_000),
-      maxDeliveries: checkInt('maxDeliveries', init.maxDeliveries ?? 5, 1, 1000),
-      outMaxLen: checkInt('outMaxLen', init.outMaxLen ?? 10_000_000, 1000, 2 ** 40),
-      policy: init.policy ?? DEFAULT_POLICY,
-      cacheBytes: checkInt('cacheBytes', init.cacheBytes ?? 64 << 20, 1 << 20, 2 ** 34),
-      fpCacheTtlS: checkInt('fpCacheTtlS', init.fpCacheTtlS ?? 30 * 86_400, 60, 2 ** 31),
-      seenDays: checkInt('seenDays', init.seenDays ?? 30, 1, 3650),
-      heartbeatMs: checkInt('heartbeatMs', init.heartbeatMs ?? 1000, 50, 60_000),
-      blockMs: checkInt('blockMs', init.blockMs ?? 1000, 10, 60_000)
-    }
-    this.consumer = init.consumer ?? `${hostname()}-${process.pid}`
-    for (const [field, v] of [['prefix', this.#i.prefix], ['input', this.#i.input], ['output', this.#i.output]] as const) {
-      if (!isStreamName(v)) throw new PipelineConfigError(field, 'must be 1-128 letters, digits or ._:-{}')
-    }
-    for (const [field, v] of [['group', this.#i.group], ['consumer', this.consumer]] as const) {
-      if (!isNamePart(v)) throw new PipelineConfigError(field, 'must be 1-128 letters, digits or ._-')
-    }
-    if (this.#i.input === this.#i.output) throw new PipelineConfigError('output', 'must differ from the input stream')
+    this.#i = workerOptions(init)
+    this.consumer = this.#i.consumer
     this.#c = components
     this.#log = components.logger
   }
@@ -296,15 +226,7 @@ export class PipelineWorker {
       }
       const retroOut: RetroOut[] = []
       if (retro && !epochChanged && old !== undefined && this.#seen.listings > 0) {
-        for (const x of loaded.index.entries()) {
-          const before = old.status(x.fingerprint)
-          if (before === x.status) continue
-          const rec: BlocklistRecord = { fingerprint: x.fingerprint, kind: x.kind, status: x.status, from: before, positive: x.orgs.map(org => ({ org })), negative: x.disputedBy.map(org => ({ org })), expires: x.expires, confirmations: x.confirmations }
-          // true counts beyond the kept names: pad like the codec does
-          while (rec.positive.length < x.orgCount) (rec.positive as Array<{ org: string }>).push({ org: '' })
-          while (rec.negative.length < x.disputedCount) (rec.negative as Array<{ org: string }>).push({ org: '' })
-          retroOut.push(...retroDecisions(ref.version, rec, this.#seen, this.#i.policy))
-        }
+        retroOut.push(...retroFromReload(ref.version, old, loaded.index, this.#seen, this.#i.policy))
       }
       this.#index = loaded.index
       this.#epoch = ref.epoch
@@ -333,13 +255,11 @@ export class PipelineWorker {
   async #tailStep (): Promise<void> {
     const p = this.#i
     const before = this.#version
-    const res = await this.#tail.callBuffer('XREAD', 'COUNT', 100, 'BLOCK', p.blockMs, 'STREAMS', changesKey(p.prefix), before) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null
+    const res = await readAfter(this.#tail, changesKey(p.prefix), before, 100, p.blockMs)
     if (res === null || !this.#running) return
     await this.#reloading
-    for (const [idBuf, fields] of res[0][1]) {
-      const id = idBuf.toString()
+    for (const { id, f } of res) {
       if (compareIds(id, this.#version) <= 0) continue // a reload meanwhile moved past it
-      const f = fieldMap(fields)
       const type = f.get('type')?.toString()
       if (type === 'reload') {
         await this.#reload({ snapshot: String(f.get('snapshot')), chunks: Number(String(f.get('chunks'))), version: id, epoch: Number(String(f.get('epoch'))) }, true)
@@ -357,8 +277,7 @@ export class PipelineWorker {
       this.#retroVersion = id
     }
     // entries trimmed away between `before` and what we read: the changes are lost, the snapshot is not
-    const info = await this.#cmd.xinfo('STREAM', changesKey(p.prefix)) as unknown[]
-    const maxDeleted = String(info[info.indexOf('max-deleted-entry-id') + 1] ?? '0-0')
+    const maxDeleted = await maxDeletedId(this.#cmd, changesKey(p.prefix))
     if (compareIds(maxDeleted, before) > 0 && before !== '0-0') {
       this.#log.warn('the change stream was trimmed past this worker\'s version; reloading the snapshot', { version: before, maxDeleted })
       await this.#reload(await currentSnapshot(this.#cmd, p.prefix), true)
@@ -397,36 +316,18 @@ export class PipelineWorker {
   }
 
   async #readNew (): Promise<RawEntry[]> {
-    const p = this.#i
-    const res = await this.#read.callBuffer('XREADGROUP', 'GROUP', p.group, this.consumer, 'COUNT', p.batch, 'BLOCK', p.blockMs, 'STREAMS', p.input, '>') as Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null
-    if (res === null) return []
-    const out: RawEntry[] = []
-    for (const [id, fields] of res[0][1]) out.push({ id: id.toString(), fields: fields ?? [] })
-    return out
+    return await readNew(this.#read, { ...this.#i, consumer: this.consumer })
   }
 
   /** Entries idle longer than claimIdle (their worker died or hangs), and what can no longer be decided. */
   async #claim (): Promise<{ entries: RawEntry[], dead: DeadEntry[] }> {
-    const p = this.#i
-    const res = await this.#cmd.callBuffer('XAUTOCLAIM', p.input, p.group, this.consumer, p.claimIdleMs, this.#claimCursor, 'COUNT', p.batch) as [Buffer, Array<[Buffer, Buffer[] | null]>, Buffer[]?]
-    this.#claimCursor = res[0].toString()
-    const dead: DeadEntry[] = (res[2] ?? []).map(id => ({ id: id.toString(), reason: 'trimmed' as const }))
-    const entries: RawEntry[] = []
-    for (const [id, fields] of res[1]) {
-      if (fields === null) dead.push({ id: id.toString(), reason: 'trimmed' })
-      else entries.push({ id: id.toString(), fields })
+    const c = await claimIdle(this.#cmd, { ...this.#i, consumer: this.consumer }, this.#claimCursor)
+    this.#claimCursor = c.cursor
+    if (c.claimed > 0) {
+      this.stats.claimed += c.claimed
+      this.#log.info('claimed entries idle longer than the claim timeout', { claimed: c.claimed, deadLettered: c.claimed - c.entries.length })
     }
-    if (entries.length === 0) return { entries, dead }
-    this.stats.claimed += entries.length
-    const pending = await this.#cmd.xpending(p.input, p.group, entries[0].id, entries[entries.length - 1].id, entries.length, this.consumer) as Array<[string, string, number, number]>
-    const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n)]))
-    const keep = entries.filter(e => {
-      if ((deliveries.get(e.id) ?? 0) <= p.maxDeliveries) return true
-      dead.push({ id: e.id, reason: 'too_many_deliveries' })
-      return false
-    })
-    this.#log.info('claimed entries idle longer than the claim timeout', { claimed: entries.length, deadLettered: entries.length - keep.length })
-    return { entries: keep, dead }
+    return c
   }
 
   async #process (raw: RawEntry[], dead: DeadEntry[]): Promise<void> {
@@ -456,16 +357,7 @@ export class PipelineWorker {
     }
     // decide and remember in one tick: a change applied later finds these listings in the seen store
     const version = this.#version
-    const seen = new SeenBatchBuilder()
-    const decisions: DecisionOut[] = []
-    for (const e of listings) {
-      try {
-        decisions.push(decideEntry(core, e, seen))
-      } catch (err) {
-        this.#log.error('deciding a listing entry failed; dead-lettered', { entry: e.id, error: (err as Error).message })
-        dead.push({ id: e.id, reason: 'internal_error', listingId: e.listingId })
-      }
-    }
+    const { decisions, seen } = decideBatch(core, listings, dead, this.#log)
     const now = Date.now()
     if (seen.listings > 0) this.#seen.add(seen.batch(now))
     const commit = commitBatch(this.#cmd, this.#streams(), {
@@ -532,21 +424,9 @@ export class PipelineWorker {
     this.#rate.push([now, this.stats.decided])
     while (this.#rate.length > 2 && now - this.#rate[0][0] > 10_000) this.#rate.shift()
     const [t0, d0] = this.#rate[0]
-    const beat: WorkerBeat = {
-      consumer: this.consumer,
-      host: hostname(),
-      pid: process.pid,
-      version: this.#version,
-      epoch: this.#epoch,
-      decided: this.stats.decided,
-      perSecond: now > t0 ? Math.round((this.stats.decided - d0) / ((now - t0) / 1000)) : 0,
-      deadLetters: this.stats.deadLetters,
-      retroactive: this.stats.retroactive,
-      seenListings: this.#seen.listings,
-      retroVersion: this.#retroVersion,
-      rssMb: Math.round(process.memoryUsage().rss / 1048576),
-      at: now
-    }
+    const beat = workerBeat(this.consumer, now, this.stats, now > t0 ? Math.round((this.stats.decided - d0) / ((now - t0) / 1000)) : 0, {
+      version: this.#version, epoch: this.#epoch, seenListings: this.#seen.listings, retroVersion: this.#retroVersion
+    })
     await this.#cmd.hset(workersKey(this.#i.prefix, this.#i.group), this.consumer, JSON.stringify(beat))
   }
 
@@ -600,26 +480,7 @@ export class PipelineWorker {
       await this.#cmd.del(seenKey(p.prefix, p.group, beat.epoch, consumer))
     } else {
       const theirs = seenKey(p.prefix, p.group, this.#epoch, consumer)
-      const batches: SeenBatch[] = []
-      let from = '-'
-      for (;;) {
-        const rows = await this.#cmd.xrangeBuffer(theirs, from, '+', 'COUNT', 100) as Array<[Buffer, Buffer[]]>
-        if (rows.length === 0) break
-        const move = this.#cmd.multi()
-        for (const [idBuf, fields] of rows) {
-          const f = fieldMap(fields)
-          const data = f.get('d')
-          const id = idBuf.toString()
-          if (data !== undefined) {
-            batches.push(decodeSeen(data, Number(id.split('-')[0]), `seen batch ${id} of ${consumer}`))
-            if (!self) move.xadd(mine, '*', 'v', f.get('v') ?? '0-0', 'd', data)
-          }
-          if (!self) move.xdel(theirs, id)
-        }
-        if (!self) await move.exec()
-        else move.discard()
-        from = `(${rows[rows.length - 1][0].toString()}`
-      }
+      const batches = await takeSeenStream(this.#cmd, theirs, self ? undefined : mine, consumer)
       // merge and fix the version in one tick: changes after `upTo` are the tail's, with these listings in the store
       const adopted = new MemorySeenStore()
       for (const b of batches) { adopted.add(b); if (!self) this.#seen.add(b) }
@@ -636,23 +497,12 @@ export class PipelineWorker {
   /** Retroactive decisions of the changes in (since, upTo] for `seen`. */
   async #replay (since: string, upTo: string, seen: MemorySeenStore, consumer: string): Promise<void> {
     const key = changesKey(this.#i.prefix)
-    const info = await this.#cmd.xinfo('STREAM', key) as unknown[]
-    const maxDeleted = String(info[info.indexOf('max-deleted-entry-id') + 1] ?? '0-0')
+    const maxDeleted = await maxDeletedId(this.#cmd, key)
     if (compareIds(maxDeleted, since) > 0) this.#log.warn('changes since the adopted worker\'s last retroactive decisions were trimmed; some of its listings may miss theirs', { consumer, since, maxDeleted })
-    let from = `(${since}`
-    for (;;) {
-      const rows = await this.#cmd.xrangeBuffer(key, from, upTo, 'COUNT', 100) as Array<[Buffer, Buffer[]]>
-      if (rows.length === 0) return
-      for (const [idBuf, fields] of rows) {
-        const f = fieldMap(fields)
-        const data = f.get('data')
-        if (f.get('type')?.toString() !== 'changes' || data === undefined) continue
-        const id = idBuf.toString()
-        const out: RetroOut[] = []
-        for (const rec of decodeBlocklist(data, `change ${id}`)) out.push(...retroDecisions(id, rec, seen, this.#i.policy))
-        if (out.length > 0) await this.#commitRetro(id, out)
-      }
-      from = `(${rows[rows.length - 1][0].toString()}`
+    for await (const { id, records } of changesBetween(this.#cmd, this.#i.prefix, since, upTo)) {
+      const out: RetroOut[] = []
+      for (const rec of records) out.push(...retroDecisions(id, rec, seen, this.#i.policy))
+      if (out.length > 0) await this.#commitRetro(id, out)
     }
   }
 }
