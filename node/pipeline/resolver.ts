@@ -122,6 +122,7 @@ async function cacheFingerprints (redis: Redis, keys: Buffer[], fps: Buffer, ttl
 export async function resolveBatch (entries: readonly ListingEntry[], core: MatchCore, suite: PrefetchedSuite, init: ResolverInit, redis: Redis, node: FingerprintSource, stats: ResolveStats): Promise<void> {
   const cache = core.cache
   const pending = new Map<string, Pending>() // by cache key (binary as latin1)
+  const byRaw = new Map<string, Pending>() // by probe and raw value: a value repeated within the batch is canonicalised once
   const opts = init.defaultCountry !== undefined ? { defaultCountry: init.defaultCountry } : undefined
   suite.known.clear()
   for (const e of entries) {
@@ -134,6 +135,9 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
         const rec = cache.find(p, b, 0, b.length, h)
         if (rec >= 0 && cache.done(rec)) { stats.local++; continue }
         const raw = b.toString('utf8')
+        const rawKey = `${p}\0${raw}`
+        const known = byRaw.get(rawKey)
+        if (known !== undefined) { known.targets.push({ p, b, h }); continue }
         let canonical: Uint8Array
         try {
           canonical = canonicalBytes(probe.kind, raw, opts)
@@ -151,6 +155,7 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
           item = { kind: probe.kind, raw, canonicalKey: canonicalKey(probe.kind, canonical), targets: [] }
           pending.set(ck, item)
         }
+        byRaw.set(rawKey, item)
         item.targets.push({ p, b, h })
       }
     }
