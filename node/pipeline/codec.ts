@@ -249,14 +249,17 @@ export class SeenBatchBuilder {
       const listingNext = new Int32Array(cap); listingNext.set(this.#listing); this.#listing = listingNext
       const fpsNext = new Uint8Array(cap * 32); fpsNext.set(this.#fps); this.#fps = fpsNext
     }
+    const buf = w.buf
+    const out = this.#fps
     for (let i = 0; i < n; i++) {
       const k = this.#pairs++
-      const fp = fps.subarray(i * 32, i * 32 + SEEN_FP_BYTES)
-      w.u8(probes[i])
-      w.bytes(fp)
+      buf[w.at++] = probes[i]
+      for (let j = 0, from = i * 32, to = k * 32; j < SEEN_FP_BYTES; j++) {
+        buf[w.at++] = fps[from + j]
+        out[to + j] = fps[from + j]
+      }
       this.#probes[k] = probes[i]
       this.#listing[k] = l
-      this.#fps.set(fp, k * 32)
     }
   }
 

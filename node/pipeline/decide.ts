@@ -25,14 +25,17 @@ export interface DecisionOut {
   invalid: string
 }
 
+const NO_MATCHES: MatchExplanation[] = Object.freeze([]) as unknown as MatchExplanation[]
+
 export function decideEntry (core: MatchCore, e: ListingEntry, seen: SeenBatchBuilder): DecisionOut {
   core.begin()
   for (let c = 0; c < e.values.length; c++) {
     const b = e.values[c]
     if (b === undefined || b.length === 0) continue
-    for (const p of COLUMN_PROBES[c]) core.probe(p.id, b, 0, b.length)
+    const fh = core.cache.fieldHash(b, 0, b.length) // once for every probe of the column
+    for (const p of COLUMN_PROBES[c]) core.probe(p.id, b, 0, b.length, undefined, fh)
   }
-  const matches = core.nMatch > 0 ? core.matches() : []
+  const matches = core.nMatch > 0 ? core.matches() : NO_MATCHES
   const action: Action = matches.length > 0 ? core.actionName : 'none'
   let invalid = ''
   if (core.nInvalid > 0) invalid = JSON.stringify(core.rejects(0, undefined).map(r => ({ column: r.column, kind: r.kind, why: r.why, bytes: r.bytes })))

@@ -129,9 +129,10 @@ export async function resolveBatch (entries: readonly ListingEntry[], core: Matc
     for (let c = 0; c < e.values.length; c++) {
       const b = e.values[c]
       if (b === undefined || b.length === 0) continue
+      const fh = cache.fieldHash(b, 0, b.length)
       for (const probe of COLUMN_PROBES[c]) {
         const p = probe.id
-        const h = cache.finish(cache.fieldHash(b, 0, b.length), p)
+        const h = cache.finish(fh, p)
         const rec = cache.find(p, b, 0, b.length, h)
         if (rec >= 0 && cache.done(rec)) { stats.local++; continue }
         const raw = b.toString('utf8')
