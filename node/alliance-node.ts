@@ -42,6 +42,7 @@ import type { Store } from './store/types.js'
 import type { SyncResult } from './sync.js'
 import { NotReadyError } from './services/errors.js'
 import { MetricsRegistry } from './api/metrics.js'
+import { FileAccess } from './file-access.js'
 import { MatchService } from './matching.js'
 import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
 import { loadRosterChain } from './store/rosters.js'
@@ -180,8 +181,9 @@ export class AllianceNode implements NodeService {
       dir: p.dir, state: p.state, ingestor: p.ingestor, store: p.store, host: p.host, logger: log('alliance:roster'),
       publish: async (bodies) => await this.author.publish(bodies)
     })
-    this.reports = createReportService(init.reports ?? {}, { dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
-    this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match') })
+    const files = new FileAccess({ nodeDir: p.dir, ...p.config.files })
+    this.reports = createReportService(init.reports ?? {}, { files, dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
+    this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match'), files })
     this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
     this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs ?? p.config.guardianCountsIntervalMs }, {
       alliance: p.state.alliance, host: p.host, state: p.state, keys: p.keys, shares: p.fingerprints, metrics: p.metrics, logger: log('alliance:guardian'), clock: p.clock,

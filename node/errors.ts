@@ -123,3 +123,36 @@ export class CardAddressError extends NodeError {
 
   override get category (): ErrorCategory { return 'input' }
 }
+
+/**
+ * A path in a request (evidence, listings, decisions, rejects, a bundle) is
+ * not one the node may use: inside the node directory (keys, API token,
+ * data), outside the directories `files.read` / `files.write` of
+ * config.json allow, a symbolic link, not a regular file, or the same file
+ * as one of the node's secrets. Nothing was read or written.
+ */
+export class FileNotAllowedError extends NodeError {
+  readonly path: string
+  /** Which rule refused it: the place (node directory, allow-list), a symbolic link, not a regular file, a secret's inode. */
+  readonly rule: 'place' | 'link' | 'not_a_file' | 'secret'
+  constructor (what: string, path: string, why: string, rule: FileNotAllowedError['rule'] = 'place') {
+    super('file_not_allowed', `${what} ${path} ${why}; nothing was read or written (config.json "files" says where the node may read and write)`)
+    this.name = 'FileNotAllowedError'
+    this.path = path
+    this.rule = rule
+  }
+
+  override get category (): ErrorCategory { return 'input' }
+}
+
+/** A file a request would write exists, and the request did not ask to replace it (`force`). */
+export class OutputExistsError extends NodeError {
+  readonly path: string
+  constructor (what: string, path: string) {
+    super('already_exists', `${what} ${path} already exists; choose another path, or pass --force (force: true) to replace it`)
+    this.name = 'OutputExistsError'
+    this.path = path
+  }
+
+  override get category (): ErrorCategory { return 'conflict' }
+}

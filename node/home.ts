@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { z } from 'zod'
@@ -84,7 +84,17 @@ const configSchema = z.object({
    * a power cut, not only a killed process, at one fsync per segment
    * (node/store/level.ts; RELIABILITY.md says what it costs).
    */
-  durable: z.boolean().default(false)
+  durable: z.boolean().default(false),
+  /**
+   * Where API requests may make the node read (evidence, listings) and
+   * write (decisions, rejects, bundles): absolute directories. Unset: anywhere
+   * the node's user may, outside the node directory, which is never allowed
+   * (node/file-access.ts).
+   */
+  files: z.object({
+    read: z.array(z.string().refine(isAbsolute, 'must be an absolute directory')).max(64).optional(),
+    write: z.array(z.string().refine(isAbsolute, 'must be an absolute directory')).max(64).optional()
+  }).strict().optional()
 }).strict()
 export type NodeConfig = z.infer<typeof configSchema>
 

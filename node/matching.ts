@@ -5,8 +5,8 @@
  * fingerprints of scanned listings, and retroactive decisions when a
  * fingerprint those listings carry becomes listed later.
  */
-import { createWriteStream } from 'node:fs'
 import { basename, isAbsolute, join } from 'node:path'
+import { unlink } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -21,6 +21,7 @@ import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
 import type { ResolveFn } from './match/fp-lookup.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
+import { FileAccess } from './file-access.js'
 import type { ComponentLogger } from './logger.js'
 import type { ScanView } from './service.js'
 
@@ -87,6 +88,8 @@ export interface MatchRequest {
   workers?: number
   /** Platform of bare seller ids: `seller_account` "A1B2" is matched as "<accountPlatform>:A1B2" (the pool is rebuilt when this changes). @default undefined (values must be "<platform>:<id>") */
   accountPlatform?: string
+  /** Replace `out` and `rejects` if they exist. @default false: an existing file is refused (OutputExistsError) */
+  force?: boolean
 }
 
 export interface MatchServiceInit {
@@ -98,6 +101,8 @@ export interface MatchServiceInit {
   /** Worker threads for scans. @default os.availableParallelism() */
   workers?: number
   logger: ComponentLogger
+  /** Which files requests may read and write. @default anywhere outside `dir` (node/file-access.ts) */
+  files?: FileAccess
 }
 
 export class MatchService implements StatusSubscriber {
@@ -107,6 +112,7 @@ export class MatchService implements StatusSubscriber {
   seen = new MemorySeenStore()
   readonly #init: MatchServiceInit
   readonly #log: ComponentLogger
+  readonly #files: FileAccess
   readonly #retro: Array<RetroDecision & { at: number }> = []
   /** The latest scans, oldest first. */
   readonly #recent: ScanView[] = []
@@ -124,6 +130,7 @@ export class MatchService implements StatusSubscriber {
   constructor (init: MatchServiceInit) {
     this.#init = init
     this.#log = init.logger
+    this.#files = init.files ?? new FileAccess({ nodeDir: init.dir })
     this.index = BlocklistIndex.fromExplanations(init.consensus.entries())
     this.#workers = init.workers
   }
@@ -236,6 +243,11 @@ export class MatchService implements StatusSubscriber {
     for (const [name, p] of [['listings', req.listings], ['out', req.out], ['rejects', req.rejects]] as const) {
       if (p !== undefined && !isAbsolute(p)) throw new MatchRequestError(`${name} must be an absolute path on the node's machine`)
     }
+    if (req.out !== undefined && req.out === req.rejects) throw new MatchRequestError('out and rejects must be different files')
+    // the workers read the listings by path: the path is checked (never the node directory, never a symbolic link), not opened here
+    const listings = await this.#files.check(req.listings, 'read', 'listings file')
+    if (req.out !== undefined) await this.#files.check(req.out, 'write', 'decisions file')
+    if (req.rejects !== undefined) await this.#files.check(req.rejects, 'write', 'rejects file')
     const policy = req.policy !== undefined ? parsePolicy(req.policy) : DEFAULT_POLICY
     const workers = req.workers ?? this.#init.workers
     if (JSON.stringify(policy) !== JSON.stringify(this.#policy) || workers !== this.#workers || req.accountPlatform !== this.#accountPlatform) {
@@ -249,10 +261,21 @@ export class MatchService implements StatusSubscriber {
     }
     const pool = await this.#getPool()
     this.#seenUnder(this.#poolContext as SeenContext)
-    const out = req.out !== undefined ? createWriteStream(req.out, { mode: 0o600 }) : undefined
-    const rejects = req.rejects !== undefined ? createWriteStream(req.rejects, { mode: 0o600 }) : undefined
+    const force = { force: req.force === true }
+    const outFile = req.out !== undefined ? await this.#files.openWrite(req.out, 'decisions file', force) : undefined
+    let rejectsFile
     try {
-      const summary = await pool.matchFile(req.listings, {
+      rejectsFile = req.rejects !== undefined ? await this.#files.openWrite(req.rejects, 'rejects file', force) : undefined
+    } catch (err) {
+      // a decisions file this request created goes again: a refused request leaves nothing behind
+      await outFile?.close()
+      if (outFile !== undefined && req.force !== true) await unlink(req.out as string).catch(() => {})
+      throw err
+    }
+    const out = outFile?.createWriteStream()
+    const rejects = rejectsFile?.createWriteStream()
+    try {
+      const summary = await pool.matchFile(listings, {
         ...(req.format !== undefined ? { format: req.format } : {}),
         ...(req.outputFormat !== undefined ? { outputFormat: req.outputFormat } : {}),
         emit: req.emit ?? 'actions',

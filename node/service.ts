@@ -320,6 +320,8 @@ export interface MatchRequestView {
   workers?: number
   /** Platform of bare seller ids in the file: "A1B2" is matched as "<accountPlatform>:A1B2". */
   accountPlatform?: string
+  /** Replace `out` and `rejects` if they exist. @default false (409 already_exists) */
+  force?: boolean
 }
 
 /** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */

@@ -60,7 +60,8 @@ export const matchBodySchema = named('MatchRequest', z.object({
   emit: z.enum(['actions', 'matches', 'all']).optional(),
   policy: z.unknown().optional(),
   workers: z.number().int().min(0).max(256).optional(),
-  accountPlatform: z.string().min(1).max(64).optional()
+  accountPlatform: z.string().min(1).max(64).optional(),
+  force: z.boolean().optional()
 }).strict())
 
 /** Ms since the epoch, or an ISO 8601 date or date-time (not whatever else Date.parse would guess at). */

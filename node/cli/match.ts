@@ -6,6 +6,7 @@
  * the machine. `--since` lists the decisions made later for listings scanned
  * earlier, when one of their fingerprints became listed (no rescan).
  */
+import { OutputExistsError } from '../errors.js'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -30,6 +31,7 @@ interface MatchOptions extends CommonOptions {
   since?: string
   accountPlatform?: string
   strictColumns?: boolean
+  force?: boolean
 }
 
 function ignoredText (ignored: IgnoredColumn[]): string {
@@ -49,7 +51,7 @@ function summaryText (s: MatchSummary, out: string | undefined, rejects: string,
   // toprf: listings whose identifiers could not be fingerprinted (guardians unreachable, quota) are not decided
   if (s.undecided !== undefined && s.undecided.rows > 0) rows.splice(4, 0, ['NOT decided', `${s.undecided.rows.toLocaleString('en-US')} (${s.undecided.reason ?? 'not_fingerprinted'}; rows in ${rejects}; rescan once the guardians answer)`])
   if (ignored.length > 0) rows.push(['ignored columns', ignoredText(ignored)])
-  return `${table(rows)}${out !== undefined ? `\ndecisions in ${out}` : ''}`
+  return `${table(rows)}${out !== undefined ? `\ndecisions in ${resolve(out)}` : ''}`
 }
 
 /** The listings file exists and is a file: said here, before the node is asked (it would only log ENOENT). */
@@ -92,6 +94,7 @@ export function registerMatch (program: Command, ctx: Context): void {
     .addOption(new Option('--emit <which>', 'which listings get a line').choices(['actions', 'matches', 'all']).default('actions'))
     .option('--strict-columns', 'refuse a file with a column the matcher does not know (on by default when no known identifier column is found)')
     .option('--account-platform <name>', 'platform of bare seller ids in seller_account ("A1B2" is matched as <name>:A1B2)')
+    .option('--force', 'replace the decisions and rejects files if they exist (default: refuse)')
     .option('--since <time>', 'instead of scanning: decisions made since <time> (ISO or ms) for listings scanned earlier'))
     .action(async (dir: string, opts: MatchOptions) => {
       const client = await ctx.client(dir)
@@ -128,6 +131,12 @@ export function registerMatch (program: Command, ctx: Context): void {
         const rejects = resolve(opts.rejects ?? (opts.out !== undefined ? `${opts.out}.rejects.jsonl` : 'rejects.jsonl'))
         // A failed scan must not leave files a pipeline could read as "nothing to block": the node writes
         // under temporary names, renamed to the real ones only once the whole scan succeeded.
+        // the node writes under temporary names and the CLI renames them: the no-overwrite rule is the CLI's to keep here
+        if (opts.force !== true) {
+          for (const [what, path, named] of [['decisions file', out, opts.out !== undefined], ['rejects file', rejects, opts.out !== undefined || opts.rejects !== undefined]] as const) {
+            if (named && await stat(path).then(() => true, () => false)) throw new OutputExistsError(what, path)
+          }
+        }
         const partialOut = partialName(out)
         const partialRejects = partialName(rejects)
         const summary = await client.match({
@@ -139,7 +148,8 @@ export function registerMatch (program: Command, ctx: Context): void {
           emit: opts.emit,
           ...(policy !== undefined ? { policy } : {}),
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
-          ...(opts.accountPlatform !== undefined ? { accountPlatform: opts.accountPlatform } : {})
+          ...(opts.accountPlatform !== undefined ? { accountPlatform: opts.accountPlatform } : {}),
+          ...(opts.force === true ? { force: true } : {})
         }).catch(async (err: unknown) => {
           await rm(partialOut, { force: true })
           await rm(partialRejects, { force: true })

@@ -173,6 +173,8 @@ export function registerReport (program: Command, ctx: Context): void {
           ['evidence', `${plural(res.evidence, 'file')}, ${bytesText(res.evidenceBytes)} (envelope ${bytesText(res.envelopeBytes)})`],
           ['digest', res.digest]
         ]),
+        // the paths the node read, as the CLI resolved them (the node reads files on this machine, never from the node directory)
+        ...[...((body as { evidence?: Array<{ path: string }> }).evidence ?? []).map(e => e.path), ...evidence].map(p => `  read ${p}`),
         `delivery is retried until every recipient node returns a signed receipt; follow it with: alliance report outbox ${dir}`
       ].join('\n'), res)
     })

@@ -5,9 +5,10 @@
  * signed. Every refusal is a named error and nothing has been written.
  * outbox.ts encrypts the result into an envelope and queues it.
  */
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
+import type { FileAccess } from '../file-access.js'
+import { FileNotAllowedError } from '../errors.js'
 import type { Signer } from '../../protocol/ed25519.js'
 import {
   buildReport, digestEvidence, evidenceEntry, parseReportInput, signReport, validateRecipients,
@@ -41,6 +42,8 @@ export interface ComposeContext {
   signer: Signer
   created: number
   maxReportBytes: number
+  /** Where evidence may be read from (the node directory never). */
+  files: FileAccess
 }
 
 /** A report built and signed from a plan; `entries[i]` is where evidence `i` is read from. */
@@ -69,24 +72,24 @@ export async function composeReport (plan: SendPlan, ctx: ComposeContext): Promi
 
   let total = 0
   for (const e of entries) {
-    let st
+    const fh = await openEvidence(ctx.files, e.path)
     try {
-      st = await stat(e.path)
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      throw new EvidenceFileError(e.path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`, { cause: err })
+      total += (await fh.stat()).size
+    } finally {
+      await fh.close()
     }
-    if (!st.isFile()) throw new EvidenceFileError(e.path, 'is not a regular file')
-    total += st.size
   }
   if (total > ctx.maxReportBytes) throw new ReportTooLargeError(total, ctx.maxReportBytes)
 
   const files: EvidenceFile[] = []
   for (const e of entries) {
+    const fh = await openEvidence(ctx.files, e.path)
     try {
-      files.push(evidenceEntry(e, await digestEvidence(createReadStream(e.path, { highWaterMark: READ_CHUNK_BYTES }))))
+      files.push(evidenceEntry(e, await digestEvidence(fh.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false }))))
     } catch (err) {
       throw new EvidenceFileError(e.path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err })
+    } finally {
+      await fh.close().catch(() => {})
     }
   }
   // a file may have grown between stat and hashing
@@ -94,4 +97,33 @@ export async function composeReport (plan: SendPlan, ctx: ComposeContext): Promi
   if (hashed > ctx.maxReportBytes) throw new ReportTooLargeError(hashed, ctx.maxReportBytes)
   const report = buildReport({ ...base, evidence: files })
   return { report, signed: signReport(ctx.signer, report), entries, files, total }
+}
+
+/**
+ * Opens an evidence file through the node's file policy (no-follow, a
+ * regular file outside the node directory and inside `files.read`):
+ * FileNotAllowedError for a refused place, EvidenceFileError for a file
+ * that is missing or cannot be read.
+ */
+export async function openEvidence (files: FileAccess, path: string): Promise<FileHandle> {
+  try {
+    return await files.openRead(path, 'evidence file')
+  } catch (err) {
+    if (err instanceof FileNotAllowedError) {
+      if (err.rule === 'not_a_file') throw new EvidenceFileError(path, 'is not a regular file', { cause: err })
+      throw err
+    }
+    const code = (err as NodeJS.ErrnoException).code
+    throw new EvidenceFileError(path, code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`, { cause: err })
+  }
+}
+
+/** An evidence file's bytes, opened through the node's file policy again (the author's node reads each file twice: digest, then envelope). */
+export async function * readEvidenceFile (files: FileAccess, path: string): AsyncGenerator<Uint8Array> {
+  const fh = await openEvidence(files, path)
+  try {
+    yield * fh.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false })
+  } finally {
+    await fh.close().catch(() => {})
+  }
 }

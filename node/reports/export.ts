@@ -11,6 +11,8 @@ import { isAbsolute, join } from 'node:path'
 import type { Signer } from '../../protocol/ed25519.js'
 import { decodeReport, decodeSignedReport, writeBundle, type EvidenceFile } from '../../protocol/report/index.js'
 import type { RosterChain } from '../../protocol/roster/index.js'
+import { FileNotAllowedError } from '../errors.js'
+import type { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
 import type { ReportCustodyView, ReportDetail, ReportExportResult } from '../service.js'
 import type { WriteQueue } from '../store/queue.js'
@@ -35,6 +37,8 @@ export interface ExportComponents {
   deliveriesOf: (id: string) => Promise<DeliveryRecord[]>
   logger: ComponentLogger
   clock: () => number
+  /** Where bundles may be written and the author's evidence read (node/file-access.ts). */
+  files: FileAccess
 }
 
 type Held = { sent: OutboxReport, got?: undefined } | { sent?: undefined, got: InboxReport }
@@ -128,6 +132,7 @@ export class ReportExport {
   async export (id: string, outPath: string, author?: string): Promise<ReportExportResult> {
     checkReportId(id)
     if (!isAbsolute(outPath)) throw new InvalidReportRequestError(`the bundle path ${JSON.stringify(outPath)} is not absolute`)
+    await this.#c.files.check(outPath, 'write', 'bundle')
     const h = await this.#held(id, author)
     const { sent, got } = h
     if (await stat(outPath).then(() => true, () => false)) throw new ExportTargetExistsError(outPath)
@@ -140,7 +145,7 @@ export class ReportExport {
       receipts,
       exporter: this.#c.signer,
       exported: this.#c.clock(),
-      evidence: (file, i) => readEvidence(paths[i], file)
+      evidence: (file, i) => readEvidence(paths[i], file, sent !== undefined ? this.#c.files : undefined)
     })
     const tmp = `${outPath}.${process.pid}.${Date.now()}.part`
     const written = await writeStreamToFile(tmp, bundle, { hash: true }) as { bytes: number, sha256: string }
@@ -156,10 +161,21 @@ export class ReportExport {
   }
 }
 
-async function * readEvidence (path: string, file: EvidenceFile): AsyncGenerator<Uint8Array> {
+/** An evidence file's bytes: the author's original through the node's file policy (`files`), a recipient's own copy directly. */
+async function * readEvidence (path: string, file: EvidenceFile, files?: FileAccess): AsyncGenerator<Uint8Array> {
   try {
-    yield * createReadStream(path)
+    if (files === undefined) {
+      yield * createReadStream(path)
+      return
+    }
+    const fh = await files.openRead(path, 'evidence file')
+    try {
+      yield * fh.createReadStream({ autoClose: false })
+    } finally {
+      await fh.close().catch(() => {})
+    }
   } catch (err) {
+    if (err instanceof FileNotAllowedError) throw err
     const code = (err as NodeJS.ErrnoException).code
     if (code !== undefined) throw new EvidenceUnavailableError(file.name, `cannot be read from ${path} (${code}); the author's original file must stay where it was when the report was sent`, { cause: err })
     throw err

@@ -5,6 +5,7 @@
  */
 import type { Signer } from '../../protocol/ed25519.js'
 import type { RosterChain } from '../../protocol/roster/index.js'
+import type { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
 import type { Host } from '../net/host.js'
 import { ReportServiceConfigError } from './errors.js'
@@ -123,6 +124,8 @@ export interface ReportServiceComponents {
   store?: ReportStore
   /** Jitter of retry delays, 0..1. @default Math.random */
   random?: () => number
+  /** Which evidence files and bundle paths requests may use. @default anywhere outside `dir` (node/file-access.ts) */
+  files?: FileAccess
 }
 
 /** Merges the defaults once and validates (ReportServiceConfigError). */

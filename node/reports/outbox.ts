@@ -20,12 +20,13 @@ import {
   decodeReport, decodeSignedReport, encryptReport, ReceiptMismatchError, recipientNodes, verifyReceipt, type Report
 } from '../../protocol/report/index.js'
 import type { RosterChain } from '../../protocol/roster/index.js'
+import type { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
 import type { ReportOutboxItem, ReportSendRequest, ReportSendResult } from '../service.js'
 import type { WriteQueue } from '../store/queue.js'
-import { composeReport, planSend } from './compose.js'
+import { composeReport, planSend, readEvidenceFile } from './compose.js'
 import { DeliveryRefusedError, ReportNotFoundError } from './errors.js'
-import { READ_CHUNK_BYTES, tmpName, writeStreamToFile, type ReportPaths } from './files.js'
+import { tmpName, writeStreamToFile, type ReportPaths } from './files.js'
 import type { ReportMetrics, ReportServiceInit } from './options.js'
 import { isFinalRefusal } from './policy.js'
 import { b64, deliverySlot, unb64, type DeliveryRecord, type OutboxReport, type ReceiptRecord } from './records.js'
@@ -51,6 +52,8 @@ export interface OutboxComponents {
   metrics?: ReportMetrics
   clock: () => number
   random: () => number
+  /** Where evidence may be read from (node/file-access.ts). */
+  files: FileAccess
 }
 
 /** A sent report as the delivery loop needs it, decoded once. */
@@ -151,14 +154,14 @@ export class Outbox {
       if (existing !== undefined) return { ...outboxItem(existing, await this.deliveriesOf(existing.id)), duplicate: true }
     }
     const roster = chain.current
-    const { report, signed, entries, files, total } = await composeReport(plan, { chain, org: this.#c.org, signer: this.#c.signer, created: this.#c.clock(), maxReportBytes: this.#o.maxReportBytes })
+    const { report, signed, entries, files, total } = await composeReport(plan, { chain, org: this.#c.org, signer: this.#c.signer, created: this.#c.clock(), maxReportBytes: this.#o.maxReportBytes, files: this.#c.files })
     const id = toHex(report.id)
     const nodes = recipientNodes(report, roster).filter(n => !bytesEqual(n.signKey, this.#c.signer.publicKey))
 
     // one envelope for every recipient node, written once, resent byte for byte
     const envelope = envelopeName(id)
     const tmp = tmpName(this.#c.paths, envelope)
-    const { bytes } = await writeStreamToFile(tmp, encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => createReadStream(entries[i].path, { highWaterMark: READ_CHUNK_BYTES }) }))
+    const { bytes } = await writeStreamToFile(tmp, encryptReport({ signedReport: signed.bytes, roster, evidence: (_file, i) => readEvidenceFile(this.#c.files, entries[i].path) }))
 
     const record: OutboxReport = {
       v: 1,

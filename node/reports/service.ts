@@ -14,6 +14,7 @@
  * custody log. Public methods refuse with ReportServiceNotStartedError
  * before start() and once stop() has begun.
  */
+import { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
 import type {
   ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult
@@ -56,7 +57,8 @@ export class ReportService {
     this.#custody = new CustodyLog(components.keys.sign)
     this.protocol = reportProtocol(components.chain().alliance)
     const clock = components.clock ?? Date.now
-    const shared = { store: this.#store, queue: this.#queue, paths: this.#paths, org: components.org, chain: components.chain, logger: components.logger, clock }
+    const files = components.files ?? new FileAccess({ nodeDir: components.dir })
+    const shared = { store: this.#store, queue: this.#queue, paths: this.#paths, org: components.org, chain: components.chain, logger: components.logger, clock, files }
     this.#outbox = new Outbox(opts, {
       ...shared,
       signer: components.keys.sign,

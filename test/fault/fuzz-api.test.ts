@@ -59,7 +59,9 @@ export const INPUT_REASONS = new Set([
 const NODE_INPUT_REASONS = new Set([
   'invalid_identifier', 'invalid_request', 'not_found', 'invalid_lifetime',
   'roster_file', 'invalid_roster', 'insufficient_signatures', 'bad_roster_signature', 'roster_chain',
-  'malformed', 'non_canonical', 'invalid_field', 'too_many', 'oversize', 'invalid_key', 'weak_key'
+  'malformed', 'non_canonical', 'invalid_field', 'too_many', 'oversize', 'invalid_key', 'weak_key',
+  // a path in a request that the node's file policy refuses (node/file-access.ts)
+  'file_not_allowed'
 ])
 
 /** A NodeService double that records every call with its arguments (FakeService answers; a feed ends at once, so its request ends). */

@@ -266,7 +266,7 @@ describe('node/api named errors → HTTP statuses', () => {
   const EXPECTED: Record<string, number> = {
     // node/errors.ts
     NodeError: 500, InsecureKeyFileError: 500, KeyFileExistsError: 409, KeyFileMissingError: 500, MalformedKeyFileError: 500, InvalidHostConfigError: 500,
-    PeerNotAllowedError: 400, HostNotStartedError: 503, InvalidPeerIdError: 400,
+    PeerNotAllowedError: 400, HostNotStartedError: 503, InvalidPeerIdError: 400, FileNotAllowedError: 400, OutputExistsError: 409,
     // node/api (never thrown by the service, but named all the same)
     NonLoopbackHostError: 500, InvalidApiConfigError: 500, DaemonNotRunningError: 503, ApiRequestError: 500, ApiResponseError: 500, RequestInputError: 400,
     // node/store

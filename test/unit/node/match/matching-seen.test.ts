@@ -20,7 +20,7 @@ import { KEY, T0 } from './helpers.js'
 describe('node/matching seen memory and its epoch', () => {
   let dir: string
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'alliance-matching-seen-')) })
-  afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }); rmSync(`${dir}-listings.csv`, { force: true }) })
 
   it('seen.bin names the scanning epoch; a scan under a new epoch, or a cut-over, drops the old memory', async () => {
     let epoch = 4
@@ -34,7 +34,8 @@ describe('node/matching seen memory and its epoch', () => {
     const lines: string[] = []
     const consensus = new ConsensusIndex({ quorum: 2, weightOf: () => 1, isMember: () => true }, T0)
     const matching = new MatchService({ dir, consensus, fingerprints, workers: 0, logger: createLogger({ level: 'warn', sink: l => lines.push(l) }).forComponent('match') })
-    const listings = join(dir, 'listings.csv')
+    // the listings live beside the node directory: a request never reads inside it
+    const listings = `${dir}-listings.csv`
     writeFileSync(listings, 'listing_id,email\nA1,a@example.com\nA2,b@example.com\n')
     try {
       await matching.match({ listings })

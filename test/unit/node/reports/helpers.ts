@@ -5,6 +5,7 @@
  * folder, wired to other nodes' inboxes by in-memory stream pairs. No
  * libp2p host anywhere.
  */
+import { FileAccess } from '../../../../node/file-access.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -154,7 +155,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
       const queue = new WriteQueue()
       const p: Partial<NodeParts> = { org: o.org, node, peerId, dir, paths, store, custody, metrics, errors, chain: a.chain }
       const chain = (): RosterChain => p.chain as RosterChain
-      const shared = { store, queue, paths, org: o.org, chain, logger, clock: clock.now }
+      const shared = { store, queue, paths, org: o.org, chain, logger, clock: clock.now, files: new FileAccess({ nodeDir: dir }) }
       const newOutbox = (): Outbox => new Outbox(opts, {
         ...shared,
         signer: node.signer,
