@@ -12,7 +12,7 @@
  * ```
  */
 import { readFileSync } from 'node:fs'
-import { mkdir, readFile, rename, open, stat } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rename, open, stat } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isSupportedCountry } from 'libphonenumber-js/max'
@@ -221,6 +221,8 @@ export async function initNodeDir (dir: string, opts: InitOptions): Promise<Node
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   await mkdir(dir, { recursive: true, mode: 0o700 })
+  // mkdir keeps the mode of a directory that existed (made by hand, or by an installer with a umask of 022): the node's files are its own alone
+  await chmod(dir, 0o700)
   const config: NodeConfig = configSchema.parse({
     version: 1,
     org: opts.org,

@@ -41,6 +41,20 @@ export class IdentifiersFileError extends NodeError {
   }
 }
 
+/**
+ * `alliance report verify` without `--genesis` or `--node`: the bundle is
+ * internally consistent, but its roster chain could be anyone's (a forger
+ * can make a whole alliance of their own). Exit 4 unless `--unpinned`.
+ */
+export class UnpinnedBundleError extends NodeError {
+  readonly genesisId: string | undefined
+  constructor (genesisId: string | undefined) {
+    super('unpinned_bundle', `the bundle is internally consistent, but its roster chain (genesis ${genesisId ?? 'unknown'}) was not checked against your alliance's: pass --genesis <roster id> or --node <dir>, or --unpinned to accept internal consistency only`)
+    this.name = 'UnpinnedBundleError'
+    this.genesisId = genesisId
+  }
+}
+
 /** The command started but did not do what was asked (e.g. every identifier rejected). */
 export class CommandFailedError extends NodeError {
   constructor (reason: string, message: string) {

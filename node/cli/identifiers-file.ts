@@ -53,6 +53,13 @@ export interface IdentifiersFile {
 
 const REQUIRED_COLUMNS = ['kind', 'value']
 const MAX_RAW_FIELD = 64
+/**
+ * Longest CSV record or JSONL line read, in characters: a row holds one
+ * identifier (MAX_VALUE_LENGTH, up to 6× that as JSON escapes) and a few
+ * short fields. Longer is refused as it is read, so a quote never closed or a
+ * file with no line break cannot make the CLI hold the whole file in memory.
+ */
+export const MAX_ROW_CHARS = 64 * 1024
 
 function formatOf (path: string, format?: IdentifiersFormat): IdentifiersFormat {
   if (format !== undefined) return format
@@ -170,6 +177,7 @@ async function readCsv (path: string, input: NodeJS.ReadableStream, take: (line:
     trim: true,
     skip_empty_lines: true,
     relax_quotes: true,
+    max_record_size: MAX_ROW_CHARS,
     info: true,
     columns: (header: string[]) => {
       const names = header.map(h => h.trim().toLowerCase())
@@ -193,11 +201,12 @@ async function readCsv (path: string, input: NodeJS.ReadableStream, take: (line:
     if (err instanceof IdentifiersFileError) throw err
     // csv-parse messages can quote field values: report only its code and line
     const e = err as { code?: string, lines?: number }
+    if (e.code === 'CSV_MAX_RECORD_SIZE') throw new IdentifiersFileError(path, `line ${e.lines ?? '?'}: a row longer than ${MAX_ROW_CHARS} characters (a quote never closed?); nothing sent`)
     if (typeof e.code === 'string') throw new IdentifiersFileError(path, `line ${e.lines ?? '?'}: malformed CSV (${e.code})`)
     throw err
   }
 }
 
 async function readJsonl (input: NodeJS.ReadableStream, take: (line: number, raw: Record<string, unknown> | string) => void): Promise<void> {
-  for await (const { line, obj } of jsonlObjects(input)) take(line, obj ?? 'not a JSON object')
+  for await (const { line, obj, tooLong } of jsonlObjects(input, { maxLineChars: MAX_ROW_CHARS })) take(line, obj ?? (tooLong === true ? `longer than ${MAX_ROW_CHARS} characters` : 'not a JSON object'))
 }

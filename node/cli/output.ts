@@ -40,7 +40,7 @@ const USAGE_NAMES = new Set(['CliUsageError', 'InvalidDurationError', 'Identifie
 const VERIFICATION_REASONS = new Set([
   'insufficient_signatures', 'bad_roster_signature', 'invalid_roster', 'roster_chain', 'commitment_mismatch',
   'seal_open_failed', 'not_a_recipient', 'bad_signature', 'malformed', 'non_canonical', 'invalid_field', 'oversize', 'too_many',
-  'bundle_verification_failed'
+  'bundle_verification_failed', 'unpinned_bundle'
 ])
 
 export function exitCodeOf (err: unknown): number {

@@ -14,6 +14,7 @@ import { fromHex, toHex } from '../../protocol/bytes.js'
 import { describeFailure, parseReportInput, verifyBundle, type BundleVerdict } from '../../protocol/report/index.js'
 import { installedRoster } from '../roster-file.js'
 import { BundleVerificationError } from '../reports/errors.js'
+import { UnpinnedBundleError } from './errors.js'
 import type { ReportDetail, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../service.js'
 import { collect, leaf, type Context } from './common.js'
 import { registerReportEvidence } from './report-evidence.js'
@@ -226,8 +227,9 @@ export function registerReport (program: Command, ctx: Context): void {
     .summary('verify an evidence bundle offline (no node, no network): exit 0 only if everything checks, 4 naming what fails')
     .argument('<bundle>', 'bundle file')
     .option('--genesis <hex>', 'pin the alliance\'s genesis roster id (64 hex digits)')
-    .option('--node <dir>', 'pin the genesis of the roster installed in this node directory'))
-    .action(async (path: string, opts: CommonOptions & { genesis?: string, node?: string }) => {
+    .option('--node <dir>', 'pin the genesis of the roster installed in this node directory')
+    .option('--unpinned', 'accept a bundle whose roster chain is only internally consistent (without it, no --genesis and no --node exits 4)'))
+    .action(async (path: string, opts: CommonOptions & { genesis?: string, node?: string, unpinned?: boolean }) => {
       let genesisId: Uint8Array | undefined
       if (opts.genesis !== undefined) {
         if (!/^[0-9a-fA-F]{64}$/.test(opts.genesis)) ctx.usage('--genesis must be 64 hex digits (a roster id)')
@@ -246,5 +248,6 @@ export function registerReport (program: Command, ctx: Context): void {
       const pinned = genesisId !== undefined
       await result(ctx.io, opts, () => verdictText(path, verdict, pinned), verdictJson(verdict, pinned))
       if (!verdict.ok) throw new BundleVerificationError(verdict.failures, describeFailure(verdict.failures[0]))
+      if (!pinned && opts.unpinned !== true) throw new UnpinnedBundleError(verdict.genesisId)
     })
 }

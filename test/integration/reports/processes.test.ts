@@ -96,9 +96,14 @@ describe('integration: reports between node processes', function () {
     const custody = await cli('report', 'show', net.dirs.police, id, '--json')
     assert.deepEqual(JSON.parse(custody.stdout).custody.map((c: { action: string }) => c.action), ['received', 'exported', 'opened'])
 
-    const ok = await alliance('report', 'verify', bundle)
+    const ok = await alliance('report', 'verify', bundle, '--node', net.dirs.police)
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /VERIFIED/)
+    // a roster chain checked against nobody's genesis proves only internal consistency: exit 4 unless asked for
+    const unpinned = await alliance('report', 'verify', bundle, '--json')
+    assert.equal(unpinned.code, 4, unpinned.stderr)
+    assert.equal(JSON.parse(unpinned.stdout).genesisPinned, false)
+    assert.equal((await alliance('report', 'verify', bundle, '--unpinned')).code, 0)
 
     const bytes = readFileSync(bundle)
     const ev = bundleRecords(bytes).find(r => r.type === 'evidence')

@@ -1,7 +1,27 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { freePort } from '../../../node/home.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, initNodeDir } from '../../../node/home.js'
+
+describe('node/home initNodeDir', () => {
+  it('makes the node directory 0700, also one that existed with a looser mode', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'alliance-home-'))
+    try {
+      const fresh = join(root, 'fresh')
+      await initNodeDir(fresh, { org: 'brand-a', role: 'brand' })
+      assert.equal(statSync(fresh).mode & 0o777, 0o700)
+      const existing = join(root, 'existing')
+      mkdirSync(existing, { mode: 0o755 })
+      assert.equal(statSync(existing).mode & 0o077, 0o055 & ~process.umask())
+      await initNodeDir(existing, { org: 'brand-b', role: 'brand' })
+      assert.equal(statSync(existing).mode & 0o777, 0o700, 'an existing directory is tightened to 0700')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
 
 describe('node/home freePort', () => {
   it('hands out distinct listenable ports below the ephemeral range (which outgoing connections use)', async () => {

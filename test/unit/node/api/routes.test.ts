@@ -279,7 +279,7 @@ describe('node/api named errors → HTTP statuses', () => {
     InvalidMatchPolicyError: 400, ListingsFormatError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
     SeenSnapshotError: 500, SeenSnapshotFormatError: 500, SeenSnapshotEpochError: 500, MatchRequestError: 400,
     // node/cli (the CLI's own; never served)
-    CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500, DaemonStopError: 500, InputFileError: 500,
+    CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500, DaemonStopError: 500, InputFileError: 500, UnpinnedBundleError: 500,
     // the daemon and its services
     NotReadyError: 503, InvalidRequestError: 400, UnknownFingerprintError: 404, OwnEntriesRefusedError: 503, EpochKeyUnavailableError: 503,
     NoLocalSuiteError: 500, VaultError: 500, RateLimitError: 503, RosterFileError: 400, WatchOverflowError: 500,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mapToLines } from '../../../../node/cli/attest.js'
 import { parseDuration } from '../../../../node/cli/duration.js'
-import { readIdentifiersFile } from '../../../../node/cli/identifiers-file.js'
+import { MAX_ROW_CHARS, readIdentifiersFile } from '../../../../node/cli/identifiers-file.js'
 import { EXIT, exitCodeOf } from '../../../../node/cli/output.js'
 import { ApiRequestError, DaemonNotRunningError } from '../../../../node/api/errors.js'
 import { CliUsageError, IdentifiersFileError } from '../../../../node/cli/errors.js'
@@ -84,6 +84,34 @@ describe('cli: identifiers files', () => {
     })
     const ok = await file('ok.ndjson', '{"kind":"email","value":"a@example.com","reason":"7"}\r\n')
     assert.deepEqual((await readIdentifiersFile(ok)).items, [{ kind: 'email', value: 'a@example.com', reason: 7 }])
+  })
+
+  /** Reads `path` and returns the error and the most the heap grew meanwhile (sampled at every chunk read). */
+  async function readMeasured (path: string): Promise<{ err: any, heapGrowth: number }> {
+    const base = process.memoryUsage().heapUsed
+    let peak = base
+    const err = await readIdentifiersFile(path, { onProgress: () => { peak = Math.max(peak, process.memoryUsage().heapUsed) } }).then(() => undefined, (e: unknown) => e)
+    return { err, heapGrowth: peak - base }
+  }
+
+  it('a CSV quote never closed is refused after MAX_ROW_CHARS, in bounded memory (csv-parse max_record_size)', async () => {
+    const p = join(tmp, 'unclosed.csv')
+    const big = 48 * 1024 * 1024
+    await writeFile(p, 'kind,value\nphone,"' + 'x'.repeat(big) + '\n')
+    const { err, heapGrowth } = await readMeasured(p)
+    assert.equal(err?.name, 'IdentifiersFileError')
+    assert.match(err.message, new RegExp(`line 2: a row longer than ${MAX_ROW_CHARS} characters`))
+    assert.ok(heapGrowth < 16 * 1024 * 1024, `the heap grew ${Math.round(heapGrowth / 1048576)} MiB reading a ${big / 1048576} MiB row`)
+  })
+
+  it('a JSONL line with no end is refused as it is read: bounded memory, the rows after it still checked', async () => {
+    const p = join(tmp, 'long.jsonl')
+    const big = 48 * 1024 * 1024
+    await writeFile(p, '{"kind":"email","value":"a@example.com"}\n{"kind":"email","value":"' + 'y'.repeat(big) + '"}\n{"kind":"email","value":"b@example.com"}\nnot json\n')
+    const { err, heapGrowth } = await readMeasured(p)
+    assert.equal(err?.name, 'IdentifiersFileError')
+    assert.deepEqual(err.rows, [{ line: 2, message: `longer than ${MAX_ROW_CHARS} characters` }, { line: 4, message: 'not a JSON object' }])
+    assert.ok(heapGrowth < 16 * 1024 * 1024, `the heap grew ${Math.round(heapGrowth / 1048576)} MiB reading a ${big / 1048576} MiB line`)
   })
 
   it('refuses unknown extensions, missing files and files without rows', async () => {
