@@ -15,7 +15,7 @@ import { statementOf } from '../protocol/consensus/statement.js'
 import { ProtocolError } from '../protocol/errors.js'
 import type { ErrorCategory } from '../protocol/errors.js'
 import {
-  SeqGapError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
+  SeqGapError, TimeReversalError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
 import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/roster/bodies.js'
@@ -35,6 +35,13 @@ export const MAX_PENDING_PER_AUTHOR = 200_000
 export const MAX_PENDING_TOTAL = MAX_PENDING_PER_AUTHOR
 /** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
 export const PENDING_TTL_MS = 5 * 60_000
+/**
+ * With a roster rate limit, an org may add this many hours' worth of it per
+ * hour of arrival at a node: a node catching up on an honest log takes in a
+ * day of it per hour, a member dating entries into past hours is slowed to
+ * this factor of the limit.
+ */
+export const RATE_CATCHUP_HOURS = 24
 
 export type IngestOutcome =
   | { result: 'accepted', author: string, applied: number, entries: LogEntry[] }
@@ -102,6 +109,8 @@ export class Ingestor {
   readonly #rosterForks: RosterFork[] = []
   /** Per-org entry counts per hour bucket (by entry time), for the roster's rate limit. */
   readonly #rate = new Map<string, number>()
+  /** Per-org entry counts per hour of arrival at this node (this node's clock; since start), for the same limit × RATE_CATCHUP_HOURS. */
+  readonly #arrivals = new Map<string, number>()
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor (init: IngestInit) {
@@ -203,16 +212,41 @@ export class Ingestor {
     return n
   }
 
-  #checkRate (orgs: string[], entries: LogEntry[]): void {
+  /**
+   * The roster's `rateLimitPerHour`, twice: by the entries' own hours (every
+   * node counts the same), and by the hour they arrive here, where an org
+   * may add at most RATE_CATCHUP_HOURS times the limit. Entry times are the
+   * signer's choice: without the second count, a member could date as many
+   * entries as it likes into past hours (with non-decreasing times, the
+   * hours since its last entry); with it, that costs it real time, while a
+   * node catching up on an org's honest log still takes in a day of it per hour.
+   */
+  #checkRate (orgs: string[], entries: LogEntry[], now: number): void {
     const limit = this.#chain.current.roster.policy.rateLimitPerHour
     if (limit === 0) return
     const add = new Map<string, number>()
+    const arrived = new Map<string, number>()
+    const hour = Math.floor(now / 3600_000)
     for (let i = 0; i < entries.length; i++) {
       const key = `${orgs[i]}@${Math.floor(entries[i].entry.time / 3600_000)}`
       const n = (add.get(key) ?? this.#rate.get(key) ?? 0) + 1
       if (n > limit) throw new RateLimitError(orgs[i], limit)
       add.set(key, n)
+      const akey = `${orgs[i]}@${hour}`
+      const a = (arrived.get(akey) ?? this.#arrivals.get(akey) ?? 0) + 1
+      if (a > limit * RATE_CATCHUP_HOURS) throw new RateLimitError(orgs[i], limit, 'arrival')
+      arrived.set(akey, a)
     }
+  }
+
+  #countArrivals (orgs: string[], now: number): void {
+    const hour = Math.floor(now / 3600_000)
+    for (const org of orgs) {
+      const key = `${org}@${hour}`
+      this.#arrivals.set(key, (this.#arrivals.get(key) ?? 0) + 1)
+    }
+    // only this hour's counts matter
+    for (const key of this.#arrivals.keys()) if (!key.endsWith(`@${hour}`)) this.#arrivals.delete(key)
   }
 
   async #ingest (segment: Segment, requireSignature: boolean): Promise<IngestOutcome> {
@@ -264,6 +298,10 @@ export class Ingestor {
 
     const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
     const freshOrgs = rel.kind === 'append' ? v.orgs.slice(rel.from) : []
+    // entry times never go backwards in an author's log, across segments too (within one, verifySegment checks it)
+    if (rel.kind === 'append' && fresh.length > 0 && rel.from === 0 && head !== undefined && fresh[0].entry.time < head.time) {
+      throw new TimeReversalError(fresh[0].entry.seq)
+    }
     if (!v.signed) {
       if (fresh.length === 0) return { result: 'duplicate', author }
       const p = pending ?? { entries: [], orgs: [], since: now }
@@ -307,7 +345,7 @@ export class Ingestor {
       if (err instanceof BodyAheadError) return { result: 'gap', author, have: storedHead, got: covered[0].entry.seq }
       throw err
     }
-    this.#checkRate(orgs, covered)
+    this.#checkRate(orgs, covered, now)
     await this.#store.append(v.author, covered, v.signature)
     for (const f of forks) await this.#rosterFork(f)
     if (pending !== undefined) {
@@ -316,6 +354,7 @@ export class Ingestor {
       else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
     }
     for (let i = 0; i < covered.length; i++) this.#countRate(orgs[i], covered[i].entry.time)
+    this.#countArrivals(orgs, now)
     await this.#apply(covered, orgs)
     return { result: 'accepted', author, applied: covered.length, entries: covered }
   }
@@ -413,9 +452,14 @@ export class Ingestor {
 }
 
 export class RateLimitError extends ProtocolError {
-  constructor (org: string, limit: number) {
-    super('rate_limited', `org ${org} exceeded the roster's limit of ${limit} entries per hour`)
+  /** 'time': more than the limit dated in one hour; 'arrival': more than RATE_CATCHUP_HOURS × the limit arrived here in this hour */
+  readonly by: 'time' | 'arrival'
+  constructor (org: string, limit: number, by: 'time' | 'arrival' = 'time') {
+    super('rate_limited', by === 'time'
+      ? `org ${org} exceeded the roster's limit of ${limit} entries per hour`
+      : `org ${org} sent more than ${RATE_CATCHUP_HOURS} hours' worth of its limit (${limit} entries per hour) within one hour; the rest is taken in the next hour`)
     this.name = 'RateLimitError'
+    this.by = by
   }
 
   override get category (): ErrorCategory { return 'unavailable' }

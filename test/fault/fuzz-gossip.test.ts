@@ -116,7 +116,7 @@ describe('fault: fuzzing the gossip validator (ingestRaw)', function () {
      * rule broken by construction). 'either' near a clock boundary (the node
      * reads its clock a moment after the test does).
      */
-    const expected = (s: Shape, head: number, first: number, now: number, time: number): 'accepted' | 'equivocation' | 'refused' | 'either' => {
+    const expected = (s: Shape, head: number, first: number, now: number, time: number, headTime: number): 'accepted' | 'equivocation' | 'refused' | 'either' => {
       if (s.who === 'stranger' || s.sig !== 'good') return 'refused'
       // seq 1 carries no prev; any later seq a 32-byte one (the codec checks both)
       if (first === 1 ? s.prev === 'random' : s.prev === 'empty') return 'refused'
@@ -126,6 +126,8 @@ describe('fault: fuzzing the gossip validator (ingestRaw)', function () {
       if (limits.some(l => Math.abs(time - l) < 2000)) return 'either'
       if (time > now + clockToleranceMs || time < roster.time) return 'refused'
       if (first <= head) return 'equivocation'
+      // entry times never go backwards in a log, across segments too (issue 12 item 3)
+      if (head > 0 && time < headTime) return 'refused'
       // the next seq, chained onto the head (a random prev there is a fork that cannot be proved: refused)
       return first === head + 1 && s.prev !== 'random' ? 'accepted' : 'refused'
     }
@@ -169,7 +171,7 @@ describe('fault: fuzzing the gossip validator (ingestRaw)', function () {
       else if (s.sig === 'broken') { signature = signEntryId(signer, w.node.alliance, lastId); signature[7] ^= 0x20 }
       else if (s.sig === 'other-key') signature = signEntryId(signer === b ? c : b, w.node.alliance, lastId)
 
-      const want = expected(s, head?.seq ?? 0, first, now, time)
+      const want = expected(s, head?.seq ?? 0, first, now, time, head?.time ?? 0)
       const before = light()
       const out = await w.node.ingestRaw(encodeSegment({ entries: bytes, signature }))
       tally(outcomes, checkOutcome(out, [...GOSSIP, 'accepted'], 'structured'))
