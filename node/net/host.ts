@@ -245,6 +245,11 @@ export class Host extends TypedEventEmitter<HostEvents> {
     return this.libp2p.getPeers().map(String)
   }
 
+  /** Dials every allowed roster peer we are not connected to now, past its reconnect backoff (anti-entropy runs it each round); returns how many. */
+  redialRosterPeers (): number {
+    return this.keeper.redialNow()
+  }
+
   /**
    * Replace the allow-set with a new roster's peers: the gater admits only
    * them from now on, existing connections of removed peers are closed, and

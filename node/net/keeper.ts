@@ -11,6 +11,13 @@
  * `minDelayMs` to `maxDelayMs`, never giving up. The backoff resets only after
  * a connection stayed up for `stableAfterMs`, so a peer that accepts and then
  * drops us is not hammered.
+ *
+ * The backoff must not outlast a partition's heal: after a long silent cut
+ * every side waits up to `maxDelayMs` before it tries again, and anti-entropy
+ * only pulls from connected peers. `redialNow()` (each anti-entropy round
+ * calls it) dials every target that is neither connected nor being dialled
+ * at once, without resetting its backoff: at most one extra dial per target
+ * per round, and an isolated node rejoins within one round of the heal.
  */
 import type { ComponentLogger } from '../logger.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -83,6 +90,19 @@ export class PeerKeeper {
       this.clearTimer(target)
       target.dialing = false
     }
+  }
+
+  /** Dials now every target not connected and not being dialled (its pending retry replaced); returns how many. */
+  redialNow (): number {
+    if (!this.running) return 0
+    let n = 0
+    for (const target of this.targets.values()) {
+      if (target.dialing || this.libp2p.getConnections(target.peerId).length > 0) continue
+      this.clearTimer(target)
+      this.schedule(target, 0)
+      n++
+    }
+    return n
   }
 
   /** Delay before retry number `attempt` (1-based), jittered to 50–100 % */

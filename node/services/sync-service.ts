@@ -116,6 +116,9 @@ export class SyncService {
    */
   async antiEntropy (opts: { concurrency?: number, peerDeadlineMs?: number } = {}): Promise<void> {
     this.#c.beforeRound?.()
+    // a roster peer we lost (a partition, a restart) is dialled now, not after its reconnect backoff: it is synced on connect
+    const redialled = this.#c.host.redialRosterPeers()
+    if (redialled > 0) this.#c.logger.debug('anti-entropy: redialling roster peers not connected', { peers: redialled })
     const queue = [...this.#c.host.connectedPeers()]
     const deadline = opts.peerDeadlineMs ?? ANTI_ENTROPY_PEER_DEADLINE_MS
     const lane = async (): Promise<void> => {

@@ -8,23 +8,25 @@ import { SyncService } from '../../../../node/services/sync-service.js'
 import { MemoryStore } from '../../../../node/store/memory.js'
 
 /** A host whose dials to `dead` never answer (a silent partition) and to everyone else fail at once, recording when. */
-function fakeHost (peers: string[], dead: string): { host: Host, dialledAt: Map<string, number> } {
+function fakeHost (peers: string[], dead: string): { host: Host, dialledAt: Map<string, number>, redials: { n: number } } {
   const dialledAt = new Map<string, number>()
+  const redials = { n: 0 }
   const host = Object.assign(new EventEmitter(), {
     connectedPeers: () => peers,
+    redialRosterPeers: () => { redials.n++; return 0 },
     dialProtocol: async (peer: string, _p: string, opts: { signal?: AbortSignal }) => {
       dialledAt.set(peer, performance.now())
       if (peer !== dead) throw new Error('refused')
       return await new Promise((_resolve, reject) => { opts.signal?.addEventListener('abort', () => reject(opts.signal?.reason)) })
     }
   }) as unknown as Host
-  return { host, dialledAt }
+  return { host, dialledAt, redials }
 }
 
 describe('node/services sync service', () => {
   it('an anti-entropy round is not held up by a silently dead peer, and gives up on it at the per-peer deadline', async () => {
     const peers = ['dead', 'p1', 'p2', 'p3']
-    const { host, dialledAt } = fakeHost(peers, 'dead')
+    const { host, dialledAt, redials } = fakeHost(peers, 'dead')
     const metrics = new MetricsRegistry()
     const sync = new SyncService({}, { host, store: new MemoryStore(), ingestor: {} as unknown as Ingestor, alliance: 'a', metrics, logger: silentLogger().forComponent('t'), clock: Date.now })
     const t0 = performance.now()
@@ -34,5 +36,6 @@ describe('node/services sync service', () => {
     assert.ok(took >= 290 && took < 2000, `the round ends at the dead peer's deadline (${Math.round(took)} ms)`)
     const errors = (await metrics.registry.getSingleMetricAsString('alliance_sync_runs_total')).match(/result="error"} (\d+)/)
     assert.equal(Number(errors?.[1]), 4, 'every failed pull counted')
+    assert.equal(redials.n, 1, 'the round first redials the roster peers it is not connected to (issue 12 item 14)')
   })
 })
