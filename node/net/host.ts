@@ -101,6 +101,31 @@ export interface HostInit {
    * @default 512
    */
   maxConnections?: number
+  /**
+   * Inbound connections still in their handshake (Noise, muxer) at once,
+   * from addresses that are not a roster member's. An outsider's idle
+   * sockets hold these; roster members' IP addresses (from their roster
+   * addresses) bypass the limit, so they can always get in.
+   *
+   * @default 64
+   */
+  maxIncomingPendingConnections?: number
+  /**
+   * How long an inbound connection may take to finish its handshake before it
+   * is closed (Noise + muxer take milliseconds; an idle socket holds a pending
+   * slot this long; a loaded 2-core machine still finishes in well under 1 s).
+   *
+   * @default 5000
+   */
+  inboundUpgradeTimeoutMs?: number
+  /**
+   * New inbound connections per second from one IP address that is not a
+   * roster member's. With `inboundUpgradeTimeoutMs`, it bounds the pending
+   * slots one address can hold (5/s × 5 s = 25 of 64).
+   *
+   * @default 5
+   */
+  inboundConnectionsPerSecond?: number
 }
 
 /** What the host needs injected */
@@ -145,7 +170,10 @@ const defaults: Required<HostInit> = {
   reconnectMinDelayMs: 1000,
   reconnectMaxDelayMs: 60_000,
   reconnectStableAfterMs: 30_000,
-  maxConnections: 512
+  maxConnections: 512,
+  maxIncomingPendingConnections: 64,
+  inboundUpgradeTimeoutMs: 5000,
+  inboundConnectionsPerSecond: 5
 }
 
 /**
@@ -466,7 +494,13 @@ export async function createHost (init: HostInit, components: HostComponents): P
     connectionGater: gater.gater,
     connectionManager: {
       maxConnections: opts.maxConnections,
-      dialTimeout: opts.dialTimeoutMs
+      dialTimeout: opts.dialTimeoutMs,
+      // pending-connection exhaustion (issue 12 item 1): libp2p's defaults (10 pending, 10 s to upgrade, no allow-list)
+      // let ten idle sockets from one address shut every member out; roster members' addresses always get in
+      maxIncomingPendingConnections: opts.maxIncomingPendingConnections,
+      inboundUpgradeTimeout: opts.inboundUpgradeTimeoutMs,
+      inboundConnectionThreshold: opts.inboundConnectionsPerSecond,
+      allow: rosterIpAddrs(peers)
     },
     services: {
       identify: identify(),
@@ -523,6 +557,25 @@ export function mergeHostInit (init: HostInit): Required<HostInit> {
   return merged
 }
 
+/**
+ * The IP addresses of the roster peers' addresses, as `/ip4/<a>` or
+ * `/ip6/<a>` (libp2p's connection-manager allow-list: exempt from the
+ * pending-connection limit and the per-address rate). DNS names are not
+ * resolved; a member that connects from another address than it announces
+ * (NAT) is not on the list and shares the limits with everyone. Taken from
+ * the roster the host starts with.
+ */
+export function rosterIpAddrs (peers: ParsedPeer[]): string[] {
+  const out = new Set<string>()
+  for (const p of peers) {
+    for (const a of p.addrs) {
+      const ip = a.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
+      if (ip?.value !== undefined) out.add(`/${ip.name}/${ip.value}`)
+    }
+  }
+  return [...out]
+}
+
 /** Throws `InvalidHostConfigError` naming the first bad field; returns the parsed peers */
 export function validateHostInit (opts: Required<HostInit>): ParsedPeer[] {
   if (!Array.isArray(opts.listen) || opts.listen.length === 0) {
@@ -530,7 +583,7 @@ export function validateHostInit (opts: Required<HostInit>): ParsedPeer[] {
   }
   opts.listen.forEach((a, i) => parseAddr(a, `listen[${i}]`))
   opts.announce.forEach((a, i) => parseAddr(a, `announce[${i}]`))
-  for (const field of ['maxGossipMessageBytes', 'dialTimeoutMs', 'reconnectMinDelayMs', 'reconnectMaxDelayMs', 'reconnectStableAfterMs', 'maxConnections'] as const) {
+  for (const field of ['maxGossipMessageBytes', 'dialTimeoutMs', 'reconnectMinDelayMs', 'reconnectMaxDelayMs', 'reconnectStableAfterMs', 'maxConnections', 'maxIncomingPendingConnections', 'inboundUpgradeTimeoutMs', 'inboundConnectionsPerSecond'] as const) {
     const v = opts[field]
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
       throw new InvalidHostConfigError(field, `must be a positive number, got ${String(v)}`)
