@@ -9,7 +9,8 @@
  *
  * - absolute, its directory resolved through symbolic links first, and
  *   refused when that lands inside the node directory (keys/, api.json,
- *   data/, reports/…) or outside the directories `files.read` /
+ *   data/, reports/…; only the web console's own folders,
+ *   NODE_DIR_REQUEST_PLACES, are allowed) or outside the directories `files.read` /
  *   `files.write` of config.json allow (when they are set; unset, anywhere
  *   else the node's user may go);
  * - opened with O_NOFOLLOW (a symbolic link as the last component is
@@ -45,6 +46,18 @@ export interface FileAccessInit {
 }
 
 export type FileUse = 'read' | 'write'
+
+/**
+ * Folders inside the node directory that requests may use, because the node
+ * itself fills them for its web console (node/console/server.ts): evidence
+ * uploaded for a new report is read from `console/evidence`, bundles on
+ * their way to the browser are written to `console/tmp`. Nothing else of the
+ * node directory is ever read or written through a request.
+ */
+export const NODE_DIR_REQUEST_PLACES: Readonly<Record<FileUse, readonly string[]>> = Object.freeze({
+  read: [join('console', 'evidence')],
+  write: [join('console', 'tmp')]
+})
 
 function within (path: string, root: string): boolean {
   const rel = relative(root, path)
@@ -134,6 +147,7 @@ export class FileAccess {
 
   async #checkPlace (full: string, path: string, use: FileUse, what: string): Promise<void> {
     const nodeDir = await realpath(this.#init.nodeDir).catch(() => this.#init.nodeDir)
+    if (NODE_DIR_REQUEST_PLACES[use].some(place => within(full, join(nodeDir, place)) && full !== join(nodeDir, place))) return
     if (within(full, nodeDir)) throw new FileNotAllowedError(what, path, 'is inside the node directory (its keys, token and data are never read or written through a request)')
     const allowed = use === 'read' ? this.#init.read : this.#init.write
     if (allowed === undefined) return

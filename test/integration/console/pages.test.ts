@@ -189,7 +189,7 @@ describe('integration: the web console in a real browser', function () {
     const [bundle] = await Promise.all([inbox.waitForEvent('download'), inbox.getByRole('button', { name: 'Export bundle' }).click()])
     const saved = join(net.root, 'console.bundle')
     await bundle.saveAs(saved)
-    const verify = await alliance('report', 'verify', saved)
+    const verify = await alliance('report', 'verify', saved, '--node', net.dirs.police)
     assert.equal(verify.code, 0, verify.stdout + verify.stderr)
     await inbox.reload()
     await inbox.getByRole('cell', { name: 'opened' }).first().waitFor()

@@ -78,9 +78,9 @@ describe('integration: matching under toprf-ristretto255', function () {
     assert.ok(e1 > e0, 'the first scan had the guardians evaluate the platform\'s new values')
 
     // a rescan (same pool: lanes know the values) and a scan by a fresh pool (node cache) ask no guardian
-    const again = await platform.match({ listings, out, rejects, emit: 'all', workers: 1 })
+    const again = await platform.match({ listings, out, rejects, emit: 'all', workers: 1, force: true })
     assert.deepEqual(again.decisions, first.decisions)
-    const fresh = await platform.match({ listings, out, rejects, emit: 'all', workers: 0 })
+    const fresh = await platform.match({ listings, out, rejects, emit: 'all', workers: 0, force: true })
     assert.deepEqual(fresh.decisions, first.decisions)
     assert.ok(fresh.resolved > 0, 'the fresh pool resolved its values through the node')
     assert.equal(await evaluationsFor(nodes, 'platform'), e1, 'no guardian evaluated anything for the rescans')
@@ -90,7 +90,7 @@ describe('integration: matching under toprf-ristretto255', function () {
     await nodes.police.stop()
     try {
       writeFileSync(listings, LISTINGS + 'L5,shopmart:never_seen_before,,\n')
-      const down = await platform.match({ listings, out, rejects, emit: 'all', workers: 2 })
+      const down = await platform.match({ listings, out, rejects, emit: 'all', workers: 2, force: true })
       assert.deepEqual(down.decisions, { block: 1, screen: 1, none: 2 }, 'cached sellers are still decided')
       assert.deepEqual(down.undecided, { rows: 1, reason: 'not_enough_guardians' })
       const undecided = lines(rejects).filter(r => r.why === 'not_fingerprinted')
