@@ -58,6 +58,16 @@ describe('integration: CLI commands against a node process (match, canonical, at
     assert.equal((await readFile(join(work, 'decisions.jsonl'), 'utf8')).trim().split('\n').length, 2)
     const rejects = (await readFile(join(work, 'decisions.jsonl.rejects.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { why: string })
     assert.deepEqual(rejects.map(r => r.why), ['unassigned_number'])
+
+    // issue 12 item 9: the same outputs again are refused (nothing replaced) unless --force
+    const before = await readFile(join(work, 'decisions.jsonl'), 'utf8')
+    const again = await alliance(['match', dir, '--listings', 'good.csv', '--out', 'decisions.jsonl'], { cwd: work })
+    assert.equal(again.code, 1, again.stderr)
+    oneLine(again)
+    assert.equal(await readFile(join(work, 'decisions.jsonl'), 'utf8'), before)
+    const forced = await alliance(['match', dir, '--listings', 'good.csv', '--out', 'decisions.jsonl', '--force'], { cwd: work })
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.notEqual(await readFile(join(work, 'decisions.jsonl'), 'utf8'), before, 'replaced (emit actions: no line for these listings)')
   })
 
   it('canonical shows the canonical form and what is case-folded, and with --node the fingerprint the node uses', async () => {
