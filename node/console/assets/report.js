@@ -40,7 +40,7 @@ function exportButton () {
     try {
       const res = await postRaw(`/console/reports/${id}/bundle`)
       const blob = await res.blob()
-      clear(state, 'SHA-256 of the bundle: ', el('code', {}, res.headers.get('x-bundle-sha256') ?? '?'), '. Verify it offline with ', el('code', {}, 'alliance report verify <bundle>'))
+      clear(state, 'SHA-256 of the bundle: ', el('code', {}, res.headers.get('x-bundle-sha256') ?? '?'), '. Verify it offline with ', el('code', {}, 'alliance report verify <bundle> --node <your node dir>'))
       saveBlob(blob, `report-${id}.bundle`)
     } catch (err) {
       clear(state, errorBox(err))
