@@ -163,7 +163,7 @@ describe('integration: reports between node processes', function () {
     })
     assert.equal(sums.code, 0, sums.out)
     assert.equal(sums.out.trim().split('\n').length, 2, 'the evidence file and the bundle')
-    assert.equal((await alliance('report', 'verify', join(folder, `report-${id}.bundle`))).code, 0)
+    assert.equal((await alliance('report', 'verify', join(folder, `report-${id}.bundle`), '--node', net.dirs.police)).code, 0)
     const custody = await cli('report', 'show', net.dirs.police, id, '--json')
     assert.equal(JSON.parse(custody.stdout).custody.filter((c: { action: string }) => c.action === 'exported').length, 2)
 
