@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { Level } from 'level'
+import { LevelByteMap, MemoryByteMap, type ByteMap } from '../store/byte-map.js'
 import { toHex, utf8 } from '../../protocol/bytes.js'
 import { fingerprintKindWire } from '../../protocol/fingerprint/params.js'
 import { TAGS } from '../../protocol/hash.js'
@@ -32,50 +32,8 @@ export const FINGERPRINT_CACHE_DIR = 'fingerprint-cache'
 export const FINGERPRINT_CACHE_KEY_FILE = 'fingerprint-cache.key'
 const KEY_BYTES = 16
 
-export interface CacheBackend {
-  open: () => Promise<void>
-  close: () => Promise<void>
-  putMany: (entries: Array<[string, Uint8Array]>) => Promise<void>
-  delPrefix: (prefix: string) => Promise<number>
-  entries: () => AsyncIterable<[string, Uint8Array]>
-}
-
-export class MemoryCacheBackend implements CacheBackend {
-  readonly map = new Map<string, Uint8Array>()
-  async open (): Promise<void> {}
-  async close (): Promise<void> {}
-  async putMany (entries: Array<[string, Uint8Array]>): Promise<void> { for (const [k, v] of entries) this.map.set(k, v) }
-  async delPrefix (prefix: string): Promise<number> {
-    let n = 0
-    for (const k of [...this.map.keys()]) if (k.startsWith(prefix)) { this.map.delete(k); n++ }
-    return n
-  }
-
-  async * entries (): AsyncIterable<[string, Uint8Array]> { yield * [...this.map.entries()] }
-}
-
-export class LevelCacheBackend implements CacheBackend {
-  readonly #db: Level<string, Uint8Array>
-  constructor (path: string) {
-    this.#db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  }
-
-  async open (): Promise<void> { await this.#db.open() }
-  async close (): Promise<void> { await this.#db.close() }
-  async putMany (entries: Array<[string, Uint8Array]>): Promise<void> {
-    await this.#db.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })))
-  }
-
-  async delPrefix (prefix: string): Promise<number> {
-    let n = 0
-    for await (const k of this.#db.keys({ gte: prefix, lt: prefix + '\uffff' })) { await this.#db.del(k); n++ }
-    return n
-  }
-
-  async * entries (): AsyncIterable<[string, Uint8Array]> {
-    for await (const [k, v] of this.#db.iterator()) yield [k, v]
-  }
-}
+/** Where cached fingerprints live (node/store/byte-map.ts). */
+export type CacheBackend = ByteMap
 
 /** Reads keys/fingerprint-cache.key, making it (0600) on first use. */
 export async function cacheKey (dir: string): Promise<Uint8Array> {
@@ -104,7 +62,7 @@ export class FingerprintCache {
   static async open (dir: string | undefined): Promise<FingerprintCache> {
     const key = dir !== undefined ? await cacheKey(dir) : new Uint8Array(randomBytes(32))
     try {
-      const c = new FingerprintCache(key, dir !== undefined ? new LevelCacheBackend(join(dir, FINGERPRINT_CACHE_DIR)) : new MemoryCacheBackend())
+      const c = new FingerprintCache(key, dir !== undefined ? new LevelByteMap(join(dir, FINGERPRINT_CACHE_DIR)) : new MemoryByteMap())
       await c.load()
       return c
     } finally {

@@ -22,7 +22,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { Level } from 'level'
+import { LevelByteMap, MemoryByteMap, type ByteMap } from '../store/byte-map.js'
 import { z } from 'zod'
 import { concatBytes, toHex, utf8 } from '../../protocol/bytes.js'
 import { TAGS } from '../../protocol/hash.js'
@@ -53,38 +53,9 @@ const recordSchema = z.object({
   })
 })
 
-/** Where sealed records live: ids (hex) to sealed bytes. */
-export interface VaultBackend {
-  open: () => Promise<void>
-  close: () => Promise<void>
-  put: (id: string, sealed: Uint8Array) => Promise<void>
-  del: (ids: string[]) => Promise<void>
-  entries: () => AsyncIterable<[string, Uint8Array]>
-}
-
-export class MemoryVaultBackend implements VaultBackend {
-  readonly map = new Map<string, Uint8Array>()
-  async open (): Promise<void> {}
-  async close (): Promise<void> {}
-  async put (id: string, sealed: Uint8Array): Promise<void> { this.map.set(id, sealed) }
-  async del (ids: string[]): Promise<void> { for (const id of ids) this.map.delete(id) }
-  async * entries (): AsyncIterable<[string, Uint8Array]> { yield * [...this.map.entries()] }
-}
-
-export class LevelVaultBackend implements VaultBackend {
-  readonly #db: Level<string, Uint8Array>
-  constructor (path: string) {
-    this.#db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
-  }
-
-  async open (): Promise<void> { await this.#db.open() }
-  async close (): Promise<void> { await this.#db.close() }
-  async put (id: string, sealed: Uint8Array): Promise<void> { await this.#db.put(id, sealed) }
-  async del (ids: string[]): Promise<void> { await this.#db.batch(ids.map(key => ({ type: 'del' as const, key }))) }
-  async * entries (): AsyncIterable<[string, Uint8Array]> {
-    for await (const [k, v] of this.#db.iterator()) yield [k, v]
-  }
-}
+/** Where sealed records live: ids (hex) to sealed bytes (node/store/byte-map.ts). */
+export type VaultBackend = ByteMap
+export { MemoryByteMap as MemoryVaultBackend, LevelByteMap as LevelVaultBackend }
 
 /** Reads keys/vault.key, making it (0600) when it does not exist yet. */
 export async function vaultKey (dir: string): Promise<Uint8Array> {
@@ -158,7 +129,7 @@ export async function openVault (dir: string, enabled: boolean, canonical: (kind
   if (!enabled) return undefined
   const key = await vaultKey(dir)
   try {
-    const v = new Vault(key, new LevelVaultBackend(join(dir, VAULT_DIR)), canonical)
+    const v = new Vault(key, new LevelByteMap(join(dir, VAULT_DIR)), canonical)
     await v.open()
     return v
   } finally {
