@@ -216,6 +216,7 @@ export class AllianceNode implements NodeService {
     await store.open()
     let cache: FingerprintCache | undefined
     try {
+      for (const t of store.tablesSetAside) log.warn('damaged LevelDB table set aside (its block checksums fail); the database was rebuilt from the rest and what it held re-syncs from peers', { file: t.file, why: t.why, keptIn: 'data/lost/' })
       const damage = await store.checkChains()
       for (const d of damage) log.warn('log history damaged on disk; truncated and will re-sync from peers', { author: toHex(d.author), validThrough: d.validThrough, why: d.why })
       const rosters = await loadRosterChain(store, installed.chain.versions[0].signed)

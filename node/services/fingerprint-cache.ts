@@ -62,7 +62,7 @@ export class FingerprintCache {
   static async open (dir: string | undefined): Promise<FingerprintCache> {
     const key = dir !== undefined ? await cacheKey(dir) : new Uint8Array(randomBytes(32))
     try {
-      const c = new FingerprintCache(key, dir !== undefined ? new LevelByteMap(join(dir, FINGERPRINT_CACHE_DIR)) : new MemoryByteMap())
+      const c = new FingerprintCache(key, dir !== undefined ? new LevelByteMap({ path: join(dir, FINGERPRINT_CACHE_DIR), what: 'fingerprint cache', damagedTables: 'set-aside' }) : new MemoryByteMap())
       await c.load()
       return c
     } finally {

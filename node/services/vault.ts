@@ -129,7 +129,7 @@ export async function openVault (dir: string, enabled: boolean, canonical: (kind
   if (!enabled) return undefined
   const key = await vaultKey(dir)
   try {
-    const v = new Vault(key, new LevelByteMap(join(dir, VAULT_DIR)), canonical)
+    const v = new Vault(key, new LevelByteMap({ path: join(dir, VAULT_DIR), what: 'vault', damagedTables: 'refuse' }), canonical)
     await v.open()
     return v
   } finally {

@@ -5,6 +5,8 @@
  * implementations through their users.
  */
 import { Level } from 'level'
+import { StoreNotOpenError } from './errors.js'
+import { guardTables } from './table-check.js'
 
 export interface ByteMap {
   open: () => Promise<void>
@@ -33,14 +35,41 @@ export class MemoryByteMap implements ByteMap {
   async * entries (): AsyncIterable<[string, Uint8Array]> { yield * [...this.map.entries()] }
 }
 
+export interface LevelByteMapInit {
+  path: string
+  /** What the map holds, for errors ("vault"). */
+  what: string
+  /** Damaged table files (table-check.ts): a cache sets them aside and goes on, data held nowhere else refuses to open. */
+  damagedTables: 'set-aside' | 'refuse'
+}
+
 export class LevelByteMap implements ByteMap {
-  readonly #db: Level<string, Uint8Array>
-  constructor (path: string) {
-    this.#db = new Level<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  readonly #init: LevelByteMapInit
+  #level: Level<string, Uint8Array> | undefined
+  constructor (init: LevelByteMapInit) {
+    this.#init = init
   }
 
-  async open (): Promise<void> { await this.#db.open() }
-  async close (): Promise<void> { await this.#db.close() }
+  /** Checks the tables first, then opens (level opens a database by itself once constructed, so it is made here). */
+  async open (): Promise<void> {
+    if (this.#level !== undefined) return
+    await guardTables(this.#init.path, this.#init.damagedTables, this.#init.what)
+    const db = new Level<string, Uint8Array>(this.#init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await db.open()
+    this.#level = db
+  }
+
+  async close (): Promise<void> {
+    const db = this.#level
+    this.#level = undefined
+    await db?.close()
+  }
+
+  get #db (): Level<string, Uint8Array> {
+    if (this.#level === undefined) throw new StoreNotOpenError(`use the ${this.#init.what}`)
+    return this.#level
+  }
+
   async put (key: string, value: Uint8Array): Promise<void> { await this.#db.put(key, value) }
   async putMany (entries: Array<[string, Uint8Array]>): Promise<void> {
     await this.#db.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value })))

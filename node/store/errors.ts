@@ -78,3 +78,18 @@ export class StoreLockedError extends StoreError {
     this.path = path
   }
 }
+
+/**
+ * Table files of a LevelDB database whose block checksums fail
+ * (table-check.ts), in a database whose data is held nowhere else: the node
+ * refuses to open it rather than read damaged records or lose them silently.
+ * Nothing was changed.
+ */
+export class DamagedTablesError extends StoreError {
+  readonly files: string[]
+  constructor (what: string, path: string, files: string[]) {
+    super('damaged_tables', `the ${what} in ${path} has damaged table files (${files.join(', ')}): their block checksums fail. Restore ${path} from a backup, or move those files out of it to accept losing what they held; nothing was changed`)
+    this.name = 'DamagedTablesError'
+    this.files = files
+  }
+}

@@ -18,6 +18,7 @@ import {
   splitEntryValue, prefixedLogKey, u64Key, view
 } from './keys.js'
 import { WriteQueue } from './queue.js'
+import { guardTables, repairFiles, type DamagedTable } from './table-check.js'
 import type { AuthorHead, ChainDamage, RosterRecord, Store, StoredEntry } from './types.js'
 
 export interface LevelStoreInit {
@@ -48,10 +49,6 @@ function isCorruption (err: unknown): boolean {
   return e?.code === 'LEVEL_CORRUPTION' || e?.cause?.code === 'LEVEL_CORRUPTION'
 }
 
-/** leveldb's RepairDB: rebuilds the database from every record it can still read, dropping damaged blocks. */
-async function repairFiles (path: string): Promise<void> {
-  await (Level as unknown as { repair: (location: string) => Promise<void> }).repair(path)
-}
 
 type Op = BatchOperation<DB, Uint8Array, Uint8Array>
 
@@ -85,6 +82,7 @@ export class LevelStore implements Store {
   private s: Open | undefined
   private opening: Promise<void> | undefined
   private closing: Promise<void> | undefined
+  tablesSetAside: DamagedTable[] = []
 
   constructor (init: LevelStoreInit) {
     this.path = init.path
@@ -93,7 +91,8 @@ export class LevelStore implements Store {
 
   async open (): Promise<void> {
     if (this.s !== undefined) return
-    this.opening ??= this.load()
+    this.opening ??= this.setAsideDamagedTables()
+      .then(async () => await this.load())
       .catch(async (err: unknown) => {
         // a damaged file or block: salvage what is readable; checkChains then finds what was lost
         if (!isCorruption(err)) throw err
@@ -102,6 +101,16 @@ export class LevelStore implements Store {
       })
       .finally(() => { this.opening = undefined })
     await this.opening
+  }
+
+  /**
+   * Checks every table's block checksums before LevelDB reads any of them
+   * (table-check.ts: a damaged key can abort the process inside leveldb);
+   * damaged tables go to `lost/` and the database is rebuilt from the rest.
+   */
+  private async setAsideDamagedTables (): Promise<void> {
+    await this.closing
+    this.tablesSetAside.push(...await guardTables(this.path, 'set-aside', 'log store'))
   }
 
   private async load (): Promise<void> {

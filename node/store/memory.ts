@@ -155,6 +155,8 @@ export class MemoryStore implements Store {
     })
   }
 
+  readonly tablesSetAside = []
+
   async checkChains (): Promise<ChainDamage[]> {
     this.assertOpen('check chains')
     return await this.queue.run(async () => {

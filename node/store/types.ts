@@ -20,6 +20,8 @@ export interface AuthorHead extends LogHead {
   author: Uint8Array
 }
 
+import type { DamagedTable } from './table-check.js'
+
 /** What `checkChains` found at start-up: logs whose history is no longer intact. */
 export interface ChainDamage {
   author: Uint8Array
@@ -79,6 +81,13 @@ export interface Store {
    * intact entry (so sync re-fetches the rest from peers) and reported.
    */
   checkChains (): Promise<ChainDamage[]>
+  /**
+   * Table files found damaged when the store opened (their block checksums
+   * failed) and set aside in `<path>/lost/`, the database rebuilt from the
+   * rest: what they held is missing history that `checkChains` truncates and
+   * sync re-fetches. Empty for a store without files.
+   */
+  readonly tablesSetAside: readonly DamagedTable[]
 }
 
 export type RosterRecord = { version: number, signed: SignedRoster, damaged?: undefined } | { version: number, signed?: undefined, damaged: string }

@@ -30,6 +30,7 @@ import { Level } from 'level'
 import { AllianceNode } from '../../node/alliance-node.js'
 import { DATA_DIR } from '../../node/home.js'
 import { SUBLEVELS, logKey, u64Key } from '../../node/store/keys.js'
+import { dataBlocks } from '../../node/store/table-check.js'
 import { toHex } from '../../protocol/bytes.js'
 import type { Signer } from '../../protocol/ed25519.js'
 import { verifyEntrySignature } from '../../protocol/log/index.js'
@@ -42,9 +43,9 @@ const ENTRIES = 1000
 /** Random-offset trials per file kind (plus the targeted flips). */
 const RANDOM_FLIPS = SOAK ? Math.max(5, Math.floor(TRIALS / 4)) : 2
 
-type Where = 'entry' | 'entry-value' | 'signature' | 'head' | 'roster' | 'evidence' | 'block' | 'random'
+type Where = 'entry' | 'short-key' | 'entry-value' | 'signature' | 'head' | 'roster' | 'evidence' | 'block' | 'random'
 /** Targeted flips per file kind: in the WAL any flip drops whole records, so one target says it all. */
-const TARGETS: Record<'wal' | 'ldb', Where[]> = { wal: ['entry'], ldb: ['entry', 'block', 'entry-value', 'signature', 'head', 'roster', 'evidence'] }
+const TARGETS: Record<'wal' | 'ldb', Where[]> = { wal: ['entry'], ldb: ['entry', 'block', 'short-key', 'entry-value', 'signature', 'head', 'roster', 'evidence'] }
 /**
  * Records whose damage the node does not notice yet (RELIABILITY.md, "Not
  * yet guaranteed"): the start-up check walks hashes, not signatures, so a
@@ -157,6 +158,13 @@ describe('fault: a flipped byte in LevelDB files', function () {
       while (pick >= sizes[i]) { pick -= sizes[i]; i++ }
       file = candidates[i]
       offset = pick
+    } else if (where === 'short-key') {
+      // the key length of the first entry of a raw (uncompressed) data block, made 4: a key shorter than
+      // LevelDB's 8-byte sequence trailer, which trips an assertion inside leveldb (an abort, not an error)
+      // unless the table is checked before LevelDB reads it
+      const raw = dataBlocks(readFileSync(file)).find(b => b.type === 0)
+      assert.ok(raw !== undefined, `a raw data block in ${file}`)
+      offset = raw.offset + 1
     } else if (where === 'entry') {
       // a byte inside the stored id of entry 100 (the first place its bytes occur: its own record)
       const n = Buffer.from(await entryNeedle())
@@ -167,9 +175,12 @@ describe('fault: a flipped byte in LevelDB files', function () {
     } else {
       ({ file, offset } = await flipRecord(where))
     }
-    if (where === 'entry' || where === 'block' || where === 'random') {
+    if (where === 'entry' || where === 'block' || where === 'random' || where === 'short-key') {
       const bytes = readFileSync(file)
-      bytes[offset] ^= where === 'random' ? 1 << Math.floor(Math.random() * 8) : 0x01
+      if (where === 'short-key') {
+        assert.ok(bytes[offset - 1] === 0 && bytes[offset] > 8 && bytes[offset] < 0x80, 'a block\'s first entry: no shared prefix, a one-byte key length')
+        bytes[offset] = 4
+      } else bytes[offset] ^= where === 'random' ? 1 << Math.floor(Math.random() * 8) : 0x01
       writeFileSync(file, bytes)
       file = file.slice(data.length + 1)
     }

@@ -6,6 +6,7 @@
  * Writes go through one queue; each event is one atomic batch.
  */
 import { Level } from 'level'
+import { guardTables } from '../../store/table-check.js'
 import { WriteQueue } from '../../store/queue.js'
 import type { UnreadableCustodyRecord } from '../custody.js'
 import { ReportStoreNotOpenError } from '../errors.js'
@@ -50,6 +51,7 @@ export class LevelReportStore implements ReportStore {
 
   async open (): Promise<void> {
     if (this.#s !== undefined) return
+    await guardTables(this.#path, 'refuse', 'report store')
     const db: DB = new Level<string, string>(this.#path, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
     await db.open()
     this.#s = { db, outbox: textSublevel(db, 'outbox'), inbox: textSublevel(db, 'inbox'), receipts: textSublevel(db, 'receipts'), custody: textSublevel(db, 'custody') }

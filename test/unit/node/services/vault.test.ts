@@ -64,7 +64,7 @@ function suite (name: string, make: () => { backend: VaultBackend, cleanup: () =
 suite('memory', () => ({ backend: new MemoryVaultBackend(), cleanup: () => {} }))
 suite('level', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vault-'))
-  return { backend: new LevelVaultBackend(join(dir, 'vault')), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return { backend: new LevelVaultBackend({ path: join(dir, 'vault'), what: 'vault', damagedTables: 'refuse' }), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 })
 
 describe('node/services vault files', () => {
