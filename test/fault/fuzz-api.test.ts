@@ -105,7 +105,7 @@ function errorBody (res: LightMyRequestResponse, what: string): { error: string,
 
 describe('fault: fuzzing the HTTP API', function () {
   describe(`the real server, every route of the table, a recording double (${ROUTE_RUNS} requests each)`, function () {
-    this.timeout(budget(30_000, ROUTE_RUNS, 5))
+    this.timeout(budget(30_000, ROUTE_RUNS, 12))
     const { service, calls } = recordingDouble()
     let server: ApiServer
 

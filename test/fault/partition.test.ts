@@ -96,7 +96,7 @@ describe('fault: network partitions between node processes', function () {
     await eventually(async () => {
       for (const org of ORGS) if ((await api<NodeStatus>(procs[org], '/v1/status')).peers.length < ORGS.length - 1) return false
       return true
-    }, 60_000, 'full mesh through the proxies')
+    }, 120_000, 'full mesh through the proxies')
   })
 
   after(async () => {
@@ -216,8 +216,8 @@ describe('fault: network partitions between node processes', function () {
       antiEntropyMs: ANTI_ENTROPY_S * 1000,
       boundMs: BOUND_MS,
       toleranceMs: TOLERANCE_MS,
-      healsOverBound: overBound,
-      lostEntries,
+      // counted over heals: with none (the alliance never formed) they are missing, not 0
+      ...(healed > 0 ? { healsOverBound: overBound, lostEntries } : {}),
       unattributedConnectionsHeld: proxy.unattributedHeld
     })
   })
