@@ -121,8 +121,20 @@ function build (): Json {
 
 let document: Json | undefined
 
-/** The OpenAPI document (a fresh deep copy, so callers cannot alter the served one). */
+/**
+ * The OpenAPI document, built once and deep-frozen, so callers cannot alter
+ * the served one (a fresh deep copy per request cost ~13 ms of CPU for 68 kB:
+ * the soak's 12,500 fuzzed GETs of it took 326 s on a loaded machine).
+ */
 export function openApiDocument (): Json {
-  document ??= build()
-  return structuredClone(document)
+  document ??= deepFreeze(build())
+  return document
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
 }

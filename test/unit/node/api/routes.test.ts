@@ -270,7 +270,7 @@ describe('node/api named errors → HTTP statuses', () => {
     // node/api (never thrown by the service, but named all the same)
     NonLoopbackHostError: 500, InvalidApiConfigError: 500, DaemonNotRunningError: 503, ApiRequestError: 500, ApiResponseError: 500, RequestInputError: 400,
     // node/store
-    StoreError: 500, StoreNotOpenError: 503, NonContiguousAppendError: 500, InvalidAppendError: 500, StoreCorruptError: 500, StoreLockedError: 500,
+    StoreError: 500, StoreNotOpenError: 503, NonContiguousAppendError: 500, InvalidAppendError: 500, StoreCorruptError: 500, StoreLockedError: 500, DamagedTablesError: 500,
     // node/reports
     EvidenceFileError: 400, ReportTooLargeError: 400, InvalidReportRequestError: 400, ReportNotFoundError: 404, AmbiguousReportIdError: 400, ExportTargetExistsError: 409, EvidenceUnavailableError: 400,
     ReportServiceConfigError: 500, ReportServiceNotStartedError: 503, ReportIdConflictError: 409, ReportBusyError: 503, EnvelopeTooLargeError: 400, ReportWireError: 400,
