@@ -29,7 +29,7 @@ export interface StatusUpdate {
   fingerprint: Uint8Array
   /** The fingerprint's explanation after the change (status, orgs, expiry). */
   explanation: Explanation
-  /** Set when the status itself changed. */
+  /** Set when the status itself changed (present but undefined otherwise). */
   change?: StatusChange
   cause: StatusCause
   /** Consensus clock when the update was made (ms). */
@@ -124,7 +124,8 @@ export class StatusBus {
 
   #update (fingerprint: Uint8Array, change: StatusChange | undefined, cause: StatusCause): StatusUpdate {
     const index = this.#c.state.index
-    return { fingerprint, explanation: index.explain(fingerprint), ...(change !== undefined ? { change } : {}), cause, at: index.now }
+    // one object shape whether or not the status changed (`change` undefined when it did not): an object spread here cost more than the explanation
+    return { fingerprint, explanation: index.explain(fingerprint), change, cause, at: index.now }
   }
 
   #deliver (updates: StatusUpdate[]): void {
