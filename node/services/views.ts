@@ -85,7 +85,8 @@ export class ViewService {
 
   #rebuild (): void {
     const h = new SnapshotHash()
-    for (const e of this.#c.state.index.statuses()) h.add(e.fingerprint, e.status)
+    // a multiset hash: the order does not matter, so no sort of every fingerprint at start-up
+    for (const e of this.#c.state.index.statuses({ unordered: true })) h.add(e.fingerprint, e.status)
     this.#hash = h
   }
 

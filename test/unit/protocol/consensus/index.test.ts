@@ -148,6 +148,17 @@ describe('consensus index: examples', () => {
     assert.deepEqual([...index.entries({ status: 'candidate' })].map(e => e.fingerprint[0]), [3, 9, 200])
   })
 
+  it('unordered: the same explanations and statuses, in no promised order', () => {
+    const index = new ConsensusIndex(policy(2))
+    for (const n of [9, 3, 200, 7]) index.apply(stmt({ org: 'a', fp: fp(n) }))
+    index.apply(stmt({ org: 'b', fp: fp(7) }))
+    index.apply(stmt({ org: 'a', fp: fp(5), source: 'retraction' }))
+    const byFp = (a: { fingerprint: Uint8Array }, b: { fingerprint: Uint8Array }): number => a.fingerprint[0] - b.fingerprint[0]
+    assert.deepEqual([...index.entries({ unordered: true })].sort(byFp), [...index.entries()])
+    assert.deepEqual([...index.entries({ status: 'candidate', unordered: true })].sort(byFp), [...index.entries({ status: 'candidate' })])
+    assert.deepEqual([...index.statuses({ unordered: true })].sort(byFp), [...index.statuses()])
+  })
+
   it('stays exact through thousands of reschedulings of one fingerprint', () => {
     // each statement moves the fingerprint's next change later, leaving a stale timer entry behind
     const applied: Statement[] = []
