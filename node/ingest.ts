@@ -141,17 +141,28 @@ export class Ingestor {
   async replay (): Promise<number> {
     const { decodeEntry } = await import('../protocol/codec/index.js')
     let n = 0
+    // rate counts per run of one org and hour (a log's entries come in order, mostly many per hour)
+    let runOrg = ''
+    let runHour = -1
+    let runTime = 0
+    let run = 0
     for await (const e of this.#store.all()) {
       const entry = decodeEntry(e.bytes)
       const org = this.#chain.orgAt(entry.author, entry.time)
       if (org === undefined) continue
-      this.#countRate(org, entry.time)
+      const hour = Math.floor(entry.time / 3600_000)
+      if (org === runOrg && hour === runHour) run++
+      else {
+        if (run > 0) this.#countRate(runOrg, runTime, run)
+        runOrg = org; runHour = hour; runTime = entry.time; run = 1
+      }
       if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, org, entry.time)
       else if (entry.body.type === 'guardian-counts') this.#listeners.onGuardianCounts?.(entry.body, org, entry.time)
       const s = statementOf(entry, e.id, org)
       if (s !== undefined) this.#state.index.apply(s)
       n++
     }
+    if (run > 0) this.#countRate(runOrg, runTime, run)
     for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
     this.#rosterForks.push(...await loadRosterForks(this.#store))
     return n
@@ -205,11 +216,22 @@ export class Ingestor {
     }
   }
 
-  #countRate (org: string, time: number): number {
+  #countRate (org: string, time: number, n = 1): void {
     const key = `${org}@${Math.floor(time / 3600_000)}`
-    const n = (this.#rate.get(key) ?? 0) + 1
-    this.#rate.set(key, n)
-    return n
+    this.#rate.set(key, (this.#rate.get(key) ?? 0) + n)
+  }
+
+  /** #countRate for each entry, one map update per run of entries with the same org and hour (a bulk segment is one run). */
+  #countRates (orgs: string[], entries: LogEntry[]): void {
+    let i = 0
+    while (i < entries.length) {
+      const org = orgs[i]
+      const hour = Math.floor(entries[i].entry.time / 3600_000)
+      let j = i + 1
+      while (j < entries.length && orgs[j] === org && Math.floor(entries[j].entry.time / 3600_000) === hour) j++
+      this.#countRate(org, entries[i].entry.time, j - i)
+      i = j
+    }
   }
 
   /**
@@ -241,9 +263,14 @@ export class Ingestor {
 
   #countArrivals (orgs: string[], now: number): void {
     const hour = Math.floor(now / 3600_000)
-    for (const org of orgs) {
-      const key = `${org}@${hour}`
-      this.#arrivals.set(key, (this.#arrivals.get(key) ?? 0) + 1)
+    let i = 0
+    while (i < orgs.length) {
+      // one map update per run of one org (a segment has one author)
+      let j = i + 1
+      while (j < orgs.length && orgs[j] === orgs[i]) j++
+      const key = `${orgs[i]}@${hour}`
+      this.#arrivals.set(key, (this.#arrivals.get(key) ?? 0) + (j - i))
+      i = j
     }
     // only this hour's counts matter
     for (const key of this.#arrivals.keys()) if (!key.endsWith(`@${hour}`)) this.#arrivals.delete(key)
@@ -353,7 +380,7 @@ export class Ingestor {
       if (rest < 0) this.#pending.delete(author)
       else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
     }
-    for (let i = 0; i < covered.length; i++) this.#countRate(orgs[i], covered[i].entry.time)
+    this.#countRates(orgs, covered)
     this.#countArrivals(orgs, now)
     await this.#apply(covered, orgs)
     return { result: 'accepted', author, applied: covered.length, entries: covered }

@@ -82,7 +82,8 @@ export function parseStrict (shape: MessageShape, what: string, buf: Uint8Array)
 class Parser {
   readonly #what: string
   readonly #buf: Uint8Array
-  readonly #totals = new Map<string, number>()
+  /** Counts of limits across the whole message; made at the first such field (an entry has none: one Map fewer per decoded entry). */
+  #totals: Map<string, number> | undefined
   /** Where the last varint ended. */
   #pos = 0
   /**
@@ -152,9 +153,10 @@ class Parser {
       if (f.max !== undefined && f.packed !== true) {
         if (run > f.max) throw new TooManyError(f.name, run, f.max, true)
         if (f.total !== undefined) {
-          const t = (this.#totals.get(f.total.name) ?? 0) + 1
+          const totals = this.#totals ??= new Map()
+          const t = (totals.get(f.total.name) ?? 0) + 1
           if (t > f.total.max) throw new TooManyError(f.total.name, t, f.total.max, true)
-          this.#totals.set(f.total.name, t)
+          totals.set(f.total.name, t)
         }
       }
       if (f.oneof !== undefined) {

@@ -87,6 +87,23 @@ describe('fault: the rate limit counts arrivals; entry times never go backwards 
     record('rate limit: times', { reversedRefused: 1 })
   })
 
+  it('entries dated in one hour count whole across segments: 60 + 60 in one hour exceed a limit of 100, and a restart counts them again', async () => {
+    const n = await node(a, now)
+    const signer = a.orgs[0].nodes[0].signer
+    const first = segment(a, undefined, 60, now - HOUR)
+    assert.equal((await n.ingestor.ingest(first.segment)).result, 'accepted')
+    const second = segment(a, n.ingestor.headOf(signer.publicKey), 60, now - HOUR, 60)
+    assert.equal(reason(await n.ingestor.ingest(second.segment)), 'rate_limited')
+    const fits = segment(a, n.ingestor.headOf(signer.publicKey), 40, now - HOUR, 60)
+    assert.equal((await n.ingestor.ingest(fits.segment)).result, 'accepted', 'up to the limit')
+    // a restarted node rebuilds the counts from its store (replay): the hour is full
+    const state = new ConsensusState({ chain: RosterChain.fromGenesis(a.signed), clock: () => n.clock.now })
+    const again = new Ingestor({ store: n.store, state, logger: silentLogger().forComponent('t') })
+    assert.equal(await again.replay(), 100)
+    const more = segment(a, again.headOf(signer.publicKey), 1, now - HOUR, 100)
+    assert.equal(reason(await again.ingest(more.segment)), 'rate_limited')
+  })
+
   it('a node catching up on an honest log of 3 days at the limit takes it in within 3 hours of arrival', async () => {
     const writer = await node(a, now)
     const signer = a.orgs[0].nodes[0].signer
