@@ -75,7 +75,9 @@ export function taggedHash (tag: Tag, ...data: Uint8Array[]): Uint8Array {
     SCRATCH.set(p, 0)
     let off = p.length
     for (const d of data) { SCRATCH.set(d, off); off += d.length }
-    return new Uint8Array(oneShot('sha256', SCRATCH.subarray(0, n), 'buffer') as unknown as Buffer)
+    const d = oneShot('sha256', SCRATCH.subarray(0, n), 'buffer') as unknown as Buffer
+    // the digest's own 32-byte buffer (never a pooled slab): a plain view of it, not a second copy per entry id
+    return d.byteOffset === 0 && d.buffer.byteLength === d.length ? new Uint8Array(d.buffer, 0, d.length) : new Uint8Array(d)
   }
   const h = createHash('sha256').update(p)
   for (const d of data) h.update(d)
