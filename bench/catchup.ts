@@ -37,6 +37,11 @@
  *   CATCHUP_STARTUP_ONLY=1              only the source's start-up (e.g. ENTRIES=5000000: `startup_s_5m`)
  *   CATCHUP_ANTI_ENTROPY_S=1            retry failed syncs every second (diagnosis)
  *   CATCHUP_LOG=debug                   print the receiver's log at the end
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"   profile both node processes
+ *
+ * bench/_probe-ingest.ts does the receiver's ingest work (decode, verify,
+ * store, apply, status bus) in one process without the network, for quick
+ * profiles: `node --cpu-prof --import tsx bench/_probe-ingest.ts`.
  */
 import '../node/polyfill.js'
 import { createHash, randomBytes } from 'node:crypto'
