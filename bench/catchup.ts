@@ -256,7 +256,7 @@ await runBench(async () => {
   say(`  without start-up (API up until ${complete ? 'done' : 'limit'})   ${secs(tEnd - tReady).padStart(6)} s   → ${fmt(rateAfterReady)} entries/s`)
   say('  end time resolution: 250 ms (polling of /metrics)')
   say(`  sync runs: ${syncOk} ok, ${syncFailed} failed (anti-entropy every ${ANTI_ENTROPY_S} s retries a failed sync)`)
-  say(`  CPU used meanwhile: receiver ${receiverCpu.toFixed(1)} s, source ${sourceCpu.toFixed(1)} s (of 2 cores × ${secs(elapsed)} s)`)
+  say(`  CPU used meanwhile: receiver ${receiverCpu.toFixed(1)} s (${applied > 0 ? (receiverCpu / applied * 1e6).toFixed(1) : '-'} µs per applied entry, start-up included), source ${sourceCpu.toFixed(1)} s (of 2 cores × ${secs(elapsed)} s)`)
   say(`  receiver RSS: peak ${peak.toFixed(0)} MB (VmHWM; target ≤ ${TARGET_RSS_MB}), sampled peak ${rss.sampledPeakMb.toFixed(0)} MB, now ${mem.rssMb.toFixed(0)} MB`)
   if (status !== undefined) say(`  receiver holds ${status.heads.length} heads, ${fmt(status.blocklist.listed)} listed; one GET /v1/status took ${statusMs.toFixed(0)} ms at this size`)
   else say(`  GET /v1/status FAILED at this size after ${statusMs.toFixed(0)} ms (${statusError.slice(0, 160)}); heads and blocklist not checked, the applied count comes from /metrics`)
@@ -274,6 +274,8 @@ await runBench(async () => {
     bare_level_entries_per_s: Math.round(bare),
     storage_limit_per_s: Math.round(bare),
     ratio_to_bare_level: ratio,
+    // CPU the receiver used per applied entry (start-up included): steadier than rates on a shared machine
+    receiver_cpu_us_per_entry: applied > 0 ? Number((receiverCpu / applied * 1e6).toFixed(1)) : null,
     ...startupFields
   })
 })
