@@ -179,7 +179,7 @@ const cores = Math.min(POOL_WORKERS, availableParallelism())
 process.stdout.write(`bare libsodium scalar multiplication: ${fmt(best('bare'))} per CPU-second (one core); noble: ${fmt(best('noble'))} (libsodium ${median(rounds.map(x => x.bare / x.noble)).toFixed(1)}x faster)\n`)
 process.stdout.write(`guardian evaluations (with proof share), one thread: ${fmt(guardianPerS)} per CPU-second (one core), ${ratio.toFixed(3)} of bare, i.e. ${(1 / ratio).toFixed(2)} multiplications per element (target >= 5,000/s per core: ${guardianPerS >= 5000 ? 'met' : 'NOT met'})\n`)
 const poolPerCpuS = Math.max(...poolCpu)
-process.stdout.write(`guardian node, ${POOL_WORKERS} worker threads: ${fmt(poolPerS)}/s total (${median(rounds.map(x => x.pool / x.guardian)).toFixed(2)}x one thread; the cores the machine lent), ${fmt(poolPerCpuS)} per CPU-second of its threads, ${fmt(poolPerS / cores)}/s per core of ${cores}; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores\n`)
+process.stdout.write(`guardian node, ${POOL_WORKERS} worker threads: ${fmt(poolPerCpuS)} per CPU-second of its threads (${(poolPerCpuS / guardianPerS).toFixed(2)} of one thread's: the cost of splitting), so ~${fmt(poolPerCpuS * cores)}/s on ${cores} free cores; here ${fmt(poolPerS)}/s wall-clock total, what a machine at load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores lent\n`)
 process.stdout.write(`requester, 2-of-3, per identifier (input, blind, 2 proofs, combine, finalise): ${fmt(best('requester'))} ids per CPU-second, ${median(rounds.map(x => x.bare / x.requester)).toFixed(1)} multiplications per identifier\n`)
 const pure = {
   guardian_evals_per_s: Math.round(guardianPerS),
