@@ -154,6 +154,7 @@ async function poolRate (): Promise<number> {
   return done / (now() - t)
 }
 { // start the workers (and check an answer) outside the timed rounds
+  await pool.ready()
   const a = await pool.evaluate(guardians[0], commitments, warmBlinded)
   if (!checkEvaluation(pub[0], warmBlinded, a).ok) throw new Error('bench: the pool\'s proof did not verify')
 }

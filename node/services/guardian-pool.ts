@@ -10,9 +10,10 @@
  * not change.
  *
  * Workers start on the first request large enough to split (non-guardian
- * nodes never start one) and read the share file themselves; a worker that
- * dies fails its slices with GuardianWorkerError and is replaced on the next
- * request.
+ * nodes never start one) and read the share file themselves; until they
+ * have loaded (seconds under tsx), requests are evaluated on the calling
+ * thread, so starting them never delays an answer. A worker that dies fails
+ * its slices with GuardianWorkerError and is replaced on the next request.
  */
 import { Worker } from 'node:worker_threads'
 import { InvalidBatchError, InvalidElementError, type ToprfEvaluation, type ToprfGuardian } from '../../protocol/fingerprint/toprf/index.js'
@@ -38,10 +39,15 @@ class GuardianThread {
   readonly worker: Worker
   readonly pending = new Map<number, Pending>()
   dead = false
+  ready = false
+  readonly started: Promise<void>
 
   constructor (dir: string) {
     this.worker = spawnGuardianWorker(dir)
-    this.worker.on('message', (r: SliceReply) => {
+    let started!: () => void
+    this.started = new Promise(resolve => { started = resolve })
+    this.worker.on('message', (r: SliceReply | { type: 'ready' }) => {
+      if ('type' in r) { this.ready = true; started(); return }
       const p = this.pending.get(r.id)
       if (p === undefined) return
       this.pending.delete(r.id)
@@ -50,6 +56,7 @@ class GuardianThread {
     })
     const die = (why: string): void => {
       this.dead = true
+      started()
       for (const p of this.pending.values()) p.reject(new GuardianWorkerError(why))
       this.pending.clear()
     }
@@ -87,11 +94,17 @@ export class GuardianPool {
   #threads: GuardianThread[] = []
   #nextId = 0
   #closed = false
+  #split = 0
 
   constructor (init: GuardianPoolInit) {
     if (!Number.isInteger(init.workers) || init.workers < 0 || init.workers > 64) throw new RangeError(`guardian workers must be an integer in 0..64, got ${String(init.workers)}`)
     this.#dir = init.dir
     this.workers = init.workers
+  }
+
+  /** Requests answered by the worker threads (the others ran on the calling thread). */
+  get splitRequests (): number {
+    return this.#split
   }
 
   /** Threads running now (0 until the first request large enough to split). */
@@ -109,6 +122,7 @@ export class GuardianPool {
     const slices = Math.min(this.workers, Math.floor(n / MIN_SLICE))
     if (this.#closed || slices < 2) return guardian.evaluate(blinded)
     this.#ensureThreads()
+    if (!this.#threads.slice(0, slices).every(t => t.ready && !t.dead)) return guardian.evaluate(blinded)
     const per = Math.ceil(n / slices)
     const parts = await Promise.all(Array.from({ length: slices }, async (_, w) => {
       const offset = w * per
@@ -125,7 +139,15 @@ export class GuardianPool {
     for (const p of parts) for (let j = 0; j < p.evaluated.length / 32; j++) evaluated.push(p.evaluated.slice(j * 32, (j + 1) * 32))
     const M = new LinearCombination()
     for (const p of parts) M.addElement(p.M)
+    this.#split++
     return { evaluated, proof: guardian.prove(M.value()) }
+  }
+
+  /** Starts the workers (if not yet) and resolves once they have loaded. */
+  async ready (): Promise<void> {
+    if (this.#closed || this.workers === 0) return
+    this.#ensureThreads()
+    await Promise.all(this.#threads.map(async t => await t.started))
   }
 
   /** Asks the workers to wipe the share of `epoch` (it was retired). */

@@ -67,3 +67,5 @@ port.on('message', (m: WorkerMessage) => {
     else port.postMessage(reply)
   })
 })
+
+port.postMessage({ type: 'ready' })

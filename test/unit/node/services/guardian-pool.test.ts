@@ -40,8 +40,13 @@ describe('node/services/guardian-pool: guardian evaluation on worker threads', f
 
   it('splits a request over the workers; the proof verifies and the elements are the one-thread ones', async () => {
     assert.equal(pool.running, 0)
-    const a = await pool.evaluate(guardian, commitments, B)
+    // while the workers load, the calling thread answers
+    const early = await pool.evaluate(guardian, commitments, B)
+    assert.equal(checkEvaluation(guardian.publicShare, B, early).ok, true)
+    await pool.ready()
     assert.equal(pool.running, 2)
+    const a = await pool.evaluate(guardian, commitments, B)
+    assert.equal(pool.splitRequests, 1, 'the workers answered')
     assert.deepEqual(a.evaluated, guardian.evaluate(B).evaluated)
     const check = checkEvaluation(guardian.publicShare, B, a)
     assert.equal(check.ok, true)
@@ -69,7 +74,9 @@ describe('node/services/guardian-pool: guardian evaluation on worker threads', f
 
   it('small requests stay on the calling thread', async () => {
     const small = B.slice(0, 20)
+    const before = pool.splitRequests
     const a = await pool.evaluate(guardian, commitments, small)
+    assert.equal(pool.splitRequests, before)
     assert.equal(checkEvaluation(guardian.publicShare, small, a).ok, true)
   })
 })
