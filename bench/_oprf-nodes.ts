@@ -3,6 +3,8 @@
  * fingerprinting through 2-of-3 guardian processes, and a warm platform scan
  * under toprf-ristretto255.
  */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { availableParallelism } from 'node:os'
 import { AllianceNode } from '../node/alliance-node.js'
@@ -41,6 +43,13 @@ export async function nodeLevel (): Promise<Record<string, number | string>> {
   compiledNodes()
   const net = await makeNodeDirs(SPECS, { roster: { policy: { suite: 'toprf-ristretto255' }, guardians: GUARDIANS, threshold: 2, quotas: [{ subject: '*', perDay: 1_000_000_000 }] } })
   trackDir(net.root)
+  if (process.env.GUARDIAN_WORKERS !== undefined) {
+    for (const g of GUARDIANS) {
+      const f = join(net.dirs[g], 'config.json')
+      writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), guardianWorkers: Number(process.env.GUARDIAN_WORKERS) }, null, 2))
+    }
+  }
+  say(`guardian processes evaluate on ${process.env.GUARDIAN_WORKERS ?? `${Math.min(8, availableParallelism())} (one per core)`} worker threads each`)
   await Promise.all(GUARDIANS.map(async g => track((await spawnNode(net.dirs[g], { logLevel: 'error', readyTimeoutMs: 240_000 })).child)))
   const platform = await AllianceNode.open({ dir: net.dirs.platform, logLevel: 'error', logSink: () => {} })
   await platform.start()

@@ -86,6 +86,8 @@ export interface AllianceNodeInit {
   reports?: ReportServiceInit
   /** toprf guardian: publish changed daily counts this often. @default config.guardianCountsIntervalMs (600000) */
   guardianCountsIntervalMs?: number
+  /** toprf guardian: worker threads evaluating requests (0: the main thread). @default config.guardianWorkers, else one per core (at most 8) */
+  guardianWorkers?: number
 }
 
 interface Parts {
@@ -185,7 +187,8 @@ export class AllianceNode implements NodeService {
     this.reports = createReportService(init.reports ?? {}, { files, dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match'), files })
     this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
-    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs ?? p.config.guardianCountsIntervalMs }, {
+    const guardianWorkers = init.guardianWorkers ?? p.config.guardianWorkers
+    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs ?? p.config.guardianCountsIntervalMs, ...(guardianWorkers !== undefined ? { workers: guardianWorkers } : {}) }, {
       alliance: p.state.alliance, host: p.host, state: p.state, keys: p.keys, shares: p.fingerprints, metrics: p.metrics, logger: log('alliance:guardian'), clock: p.clock,
       orgOfPeer: (peer) => this.rosters.orgOfPeer(peer),
       publish: async (bodies) => await this.author.publish(bodies)

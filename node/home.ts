@@ -80,6 +80,11 @@ const configSchema = z.object({
   /** toprf guardian: publish changed daily counts (signed entries) this often. */
   guardianCountsIntervalMs: z.number().int().min(1000).default(10 * 60_000),
   /**
+   * toprf guardian: worker threads that evaluate requests (0: the main
+   * thread). Unset: one per core, at most 8 (node/services/guardian-pool.ts).
+   */
+  guardianWorkers: z.number().int().min(0).max(64).optional(),
+  /**
    * fsync the store at every segment boundary: acknowledged entries survive
    * a power cut, not only a killed process, at one fsync per segment
    * (node/store/level.ts; RELIABILITY.md says what it costs).

@@ -78,3 +78,13 @@ export class VaultError extends NodeError {
     this.name = 'VaultError'
   }
 }
+
+/** A guardian worker thread failed (it could not open its share, or it died): the request is refused, the node keeps serving. */
+export class GuardianWorkerError extends NodeError {
+  constructor (why: string) {
+    super('guardian_worker', `guardian worker: ${why}`)
+    this.name = 'GuardianWorkerError'
+  }
+
+  override get category (): ErrorCategory { return 'unavailable' }
+}

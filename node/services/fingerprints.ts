@@ -162,6 +162,7 @@ export class FingerprintService {
   #retiring: number | undefined
   /** toprf: the last quota refusal a guardian gave (turned into the batch's error). */
   #quotaRefusal: Error | undefined
+  readonly #onDestroyed: Array<(epoch: number) => void> = []
 
   constructor (init: FingerprintServiceInit, components: FingerprintServiceComponents) {
     this.#init = init
@@ -188,6 +189,11 @@ export class FingerprintService {
     for (const [epoch] of [...epochs].sort((a, b) => b[0] - a[0])) {
       if (epoch < this.#current && await this.#load(epoch)) { this.#retiring = epoch; break }
     }
+  }
+
+  /** Calls `fn` with each epoch whose key (or share) `destroy` wipes, e.g. so guardian worker threads wipe their copies. */
+  onEpochDestroyed (fn: (epoch: number) => void): void {
+    this.#onDestroyed.push(fn)
   }
 
   /** toprf: this node's guardian of `epoch`, when it holds a share of it. */
@@ -345,6 +351,7 @@ export class FingerprintService {
     await rm(epochKeyPath(this.#init.dir, epoch), { force: true })
     await rm(shareKeyPath(this.#init.dir, epoch), { force: true })
     this.#held.get(epoch)?.guardian?.destroy()
+    for (const fn of this.#onDestroyed) fn(epoch)
     this.#held.get(epoch)?.suite.destroy()
     await this.#c.cache?.dropEpoch(epoch)
     this.#held.delete(epoch)

@@ -17,9 +17,11 @@
  * this node is that guardian (charged like any request).
  */
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { join } from 'node:path'
+import type { ToprfGuardian } from '../../protocol/fingerprint/toprf/guardian.js'
 import type { ToprfEvaluation } from '../../protocol/fingerprint/toprf/suite.js'
 import { guardianByBoxKey, quotaOf } from '../../protocol/roster/guardians.js'
 import type { Body, Policy } from '../../protocol/types.js'
@@ -31,6 +33,7 @@ import { oprfProtocol } from '../protocols.js'
 import type { MetricsRegistry } from '../api/metrics.js'
 import type { ConsensusState } from './consensus-state.js'
 import { DAY_MS, utcDay } from './guardian-counts.js'
+import { GuardianPool } from './guardian-pool.js'
 import { askGuardian, decodeAnswer, encodeAnswer, encodeRefusal, GuardianRefusedError, serveGuardian } from './oprf-wire.js'
 
 export const GUARDIAN_COUNTS_FILE = 'guardian-counts.json'
@@ -38,16 +41,25 @@ export const GUARDIAN_COUNTS_FILE = 'guardian-counts.json'
 const KEEP_DAYS = 35
 export const DEFAULT_COUNTS_INTERVAL_MS = 10 * 60_000
 export const DEFAULT_GUARDIAN_TIMEOUT_MS = 10_000
+export const defaultGuardianWorkers = (): number => Math.min(8, availableParallelism())
 
 /** What the service needs of the fingerprint service: this node's guardian of an epoch, if it is one. */
 export interface GuardianShares {
-  guardianFor: (epoch: number) => { evaluate: (blinded: readonly Uint8Array[]) => ToprfEvaluation } | undefined
+  guardianFor: (epoch: number) => ToprfGuardian | undefined
+  /** Subscribes to epochs whose share is wiped (the pool's workers wipe their copies). */
+  onEpochDestroyed?: (fn: (epoch: number) => void) => void
 }
 
 export interface GuardianServiceInit {
   dir: string
   countsIntervalMs?: number
   requestTimeoutMs?: number
+  /**
+   * Worker threads that evaluate requests (guardian-pool.ts); 0 evaluates
+   * on the node's main thread.
+   * @default availableParallelism(), at most 8
+   */
+  workers?: number
 }
 
 export interface GuardianServiceComponents {
@@ -95,11 +107,24 @@ export class GuardianService {
   readonly #lastError = new Map<string, string>()
   /** This node's own tally of elements asked today, per guardian. */
   #asked = { day: -1, byGuardian: new Map<string, number>() }
+  readonly #pool: GuardianPool
 
   constructor (init: GuardianServiceInit, components: GuardianServiceComponents) {
     this.#init = init
     this.#c = components
     this.protocol = oprfProtocol(components.alliance)
+    this.#pool = new GuardianPool({ dir: init.dir, workers: init.workers ?? defaultGuardianWorkers() })
+    components.shares.onEpochDestroyed?.(epoch => this.#pool.forget(epoch))
+  }
+
+  /** Worker threads evaluating requests: configured, and running now (they start with the first large request). */
+  get workers (): { configured: number, running: number } {
+    return { configured: this.#pool.workers, running: this.#pool.running }
+  }
+
+  /** Asks the worker threads to wipe their copy of `epoch`'s share (the epoch was retired). */
+  forgetEpoch (epoch: number): void {
+    this.#pool.forget(epoch)
   }
 
   get #policy (): Policy { return this.#c.state.policy }
@@ -127,6 +152,7 @@ export class GuardianService {
     this.#timer = undefined
     await this.#c.host.unhandle(this.protocol).catch(() => undefined)
     await this.#writing
+    await this.#pool.close()
   }
 
   /** The transport of the toprf suite of `epoch`: one guardian, one batch of blinded elements. */
@@ -219,7 +245,7 @@ export class GuardianService {
     // charge first, durably: an answer never leaves uncounted
     ;(this.#counts[key] ??= {})[org] = used + blinded.length
     await this.#persist(day)
-    const r = share.evaluate(blinded)
+    const r = await this.#pool.evaluate(share, this.#policyOf(epoch)?.shareCommitments ?? [], blinded)
     this.#c.metrics.guardianEvaluations.inc({ org, result: 'ok' }, blinded.length)
     return encodeAnswer(r.evaluated, r.proof)
   }

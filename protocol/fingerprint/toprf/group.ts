@@ -21,7 +21,7 @@
  * but does not zero; JavaScript copies are wiped by their owners where the
  * code can reach them (`wipe`). No JavaScript program can promise more.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import sodium from 'libsodium-wrappers-sumo'
 import { InvalidElementError, InvalidScalarError } from './errors.js'
 
@@ -78,22 +78,114 @@ export function assertScalar (s: unknown, what: string, nonZero: boolean): asser
 }
 
 // ---- group operations (inputs are trusted here: validate at the edges) ----
+//
+// The hot operations call libsodium's exported WebAssembly functions
+// directly on a scratch area of its heap, allocated once per thread: the
+// same audited code as the wrapper's crypto_scalarmult_ristretto255 /
+// crypto_core_ristretto255_add, without the wrapper's malloc, copy and free
+// of every argument on every call (~10% of a multiplication, and most of an
+// addition's cost beyond its decode/encode). Secret scalars written to the
+// scratch area are zeroed after each call, which the wrapper does not do.
+
+interface RawSodium {
+  HEAPU8: Uint8Array
+  _malloc: (n: number) => number
+  _crypto_scalarmult_ristretto255: (q: number, n: number, p: number) => number
+  _crypto_scalarmult_ristretto255_base: (q: number, n: number) => number
+  _crypto_core_ristretto255_add: (r: number, p: number, q: number) => number
+  _crypto_core_ristretto255_from_hash: (p: number, r: number) => number
+}
+const raw = (sodium as unknown as { libsodium: RawSodium }).libsodium
+const SLOT = raw._malloc(4 * 32 + 64)
+const S_SCALAR = SLOT
+const S_POINT = SLOT + 32
+const S_OUT = SLOT + 64
+const S_Q = SLOT + 96
+const S_HASH = SLOT + 128
+
+/** The heap view (it is replaced when the WebAssembly memory grows). */
+const heap = (): Uint8Array => raw.HEAPU8
+
+/** s·P through the raw call; false when libsodium refuses (P not a canonical encoding, or the product is the identity). Result in S_OUT. */
+function rawMul (s: Uint8Array, p: Uint8Array, out = S_OUT): boolean {
+  const h = heap()
+  h.set(s, S_SCALAR)
+  h.set(p, S_POINT)
+  const rc = raw._crypto_scalarmult_ristretto255(out, S_SCALAR, S_POINT)
+  h.fill(0, S_SCALAR, S_SCALAR + SCALAR_BYTES)
+  return rc === 0
+}
+
+const readSlot = (at: number): Uint8Array => heap().slice(at, at + ELEMENT_BYTES)
 
 /** s·G. Zero gives the identity. */
 export function mulBase (s: Uint8Array): Uint8Array {
-  return isZero(s) ? IDENTITY.slice() : sodium.crypto_scalarmult_ristretto255_base(s)
+  if (isZero(s)) return IDENTITY.slice()
+  const h = heap()
+  h.set(s, S_SCALAR)
+  raw._crypto_scalarmult_ristretto255_base(S_OUT, S_SCALAR)
+  h.fill(0, S_SCALAR, S_SCALAR + SCALAR_BYTES)
+  return readSlot(S_OUT)
 }
 
 /** s·P for a valid element P (the identity allowed). Zero or the identity give the identity. */
 export function mul (s: Uint8Array, p: Uint8Array): Uint8Array {
   if (isZero(s) || isZero(p)) return IDENTITY.slice()
-  return sodium.crypto_scalarmult_ristretto255(s, p)
+  if (!rawMul(s, p)) throw new InvalidElementError('element', 'is not a canonical ristretto255 encoding')
+  return readSlot(S_OUT)
+}
+
+/**
+ * s·P for a non-zero scalar s and an element P from outside, validating P
+ * in the same call (libsodium decodes P and refuses a non-canonical
+ * encoding; with s non-zero in a prime-order group the product is the
+ * identity only when P is): undefined when P is not a canonical,
+ * non-identity encoding. Saves assertElement's separate decode.
+ */
+export function mulChecked (s: Uint8Array, p: Uint8Array): Uint8Array | undefined {
+  if (!(p instanceof Uint8Array) || p.length !== ELEMENT_BYTES) return undefined
+  return rawMul(s, p) ? readSlot(S_OUT) : undefined
 }
 
 export function add (p: Uint8Array, q: Uint8Array): Uint8Array {
   if (isZero(p)) return q.slice()
   if (isZero(q)) return p.slice()
-  return sodium.crypto_core_ristretto255_add(p, q)
+  const h = heap()
+  h.set(p, S_POINT)
+  h.set(q, S_Q)
+  raw._crypto_core_ristretto255_add(S_OUT, S_POINT, S_Q)
+  return readSlot(S_OUT)
+}
+
+/**
+ * Σ s_i·P_i, one multiplication and one addition per term through the raw
+ * calls. `addTerm` returns false, and adds nothing, when libsodium refuses
+ * P_i (see mulChecked): the caller decides whether that is an error.
+ */
+export class LinearCombination {
+  #sum: Uint8Array | undefined
+
+  addTerm (s: Uint8Array, p: Uint8Array): boolean {
+    if (!rawMul(s, p)) return false
+    if (this.#sum === undefined) {
+      this.#sum = readSlot(S_OUT)
+    } else {
+      heap().set(this.#sum, S_Q)
+      raw._crypto_core_ristretto255_add(S_Q, S_Q, S_OUT)
+      this.#sum = readSlot(S_Q)
+    }
+    return true
+  }
+
+  /** Adds an element (e.g. another worker's partial sum); the identity adds nothing. */
+  addElement (p: Uint8Array): void {
+    this.#sum = this.#sum === undefined ? p.slice() : add(this.#sum, p)
+  }
+
+  /** The sum (the identity for no terms). */
+  value (): Uint8Array {
+    return this.#sum === undefined ? IDENTITY.slice() : this.#sum.slice()
+  }
 }
 
 export function elementEqual (a: Uint8Array, b: Uint8Array): boolean {
@@ -107,8 +199,21 @@ export const scalarSub = (a: Uint8Array, b: Uint8Array): Uint8Array => sodium.cr
 export const scalarMul = (a: Uint8Array, b: Uint8Array): Uint8Array => sodium.crypto_core_ristretto255_scalar_mul(a, b)
 /** 1/a mod L; a must be non-zero. */
 export const scalarInvert = (a: Uint8Array): Uint8Array => sodium.crypto_core_ristretto255_scalar_invert(a)
-/** A uniformly random non-zero scalar (libsodium rejects zero and retries). */
-export const randomScalar = (): Uint8Array => sodium.crypto_core_ristretto255_scalar_random()
+/**
+ * A uniformly random non-zero scalar: 64 bytes from node:crypto's CSPRNG
+ * reduced modulo L (bias below 2^-250, as RFC 9380's hash_to_field). Not
+ * libsodium's crypto_core_ristretto255_scalar_random: its WebAssembly build
+ * draws randomness 4 bytes per JavaScript call (getRandomValues on a
+ * Uint32Array), which cost a requester ~10% of its time blinding.
+ */
+export function randomScalar (): Uint8Array {
+  for (;;) {
+    const wide = randomBytes(64)
+    const s = sodium.crypto_core_ristretto255_scalar_reduce(wide)
+    wide.fill(0)
+    if (!isZero(s)) return s
+  }
+}
 
 /** A small non-negative integer (< 2^48) as a scalar. */
 export function scalarFromInt (n: number): Uint8Array {
@@ -163,7 +268,9 @@ export function expandMessageXmd (msg: Uint8Array, dst: Uint8Array, lenInBytes: 
  * callers that must refuse it (Blind) check.
  */
 export function hashToGroup (msg: Uint8Array, dst: Uint8Array): Uint8Array {
-  return sodium.crypto_core_ristretto255_from_hash(expandMessageXmd(msg, dst, 64))
+  heap().set(expandMessageXmd(msg, dst, 64), S_HASH)
+  raw._crypto_core_ristretto255_from_hash(S_OUT, S_HASH)
+  return readSlot(S_OUT)
 }
 
 /** RFC 9497 §4.1 HashToScalar: expand_message_xmd(msg, dst, 64) reduced modulo L, little-endian. */

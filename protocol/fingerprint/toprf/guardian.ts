@@ -14,7 +14,7 @@ import { assertEpoch } from '../params.js'
 import { TOPRF_RISTRETTO255 } from '../suite.js'
 import { InvalidBatchError, InvalidGuardianError } from './errors.js'
 import { assertElement, assertScalar, elementEqual, mulBase, wipe } from './group.js'
-import { blindEvaluateBatch, type BatchEvaluation } from './oprf.js'
+import { blindEvaluateBatch, evaluateSlice, GENERATOR, MODE_VOPRF, proveWithComposite, type BatchEvaluation } from './oprf.js'
 import { assertCommitments, assertIndex, assertShare, publicShare } from './shamir.js'
 
 /**
@@ -64,6 +64,16 @@ export interface ToprfGuardian {
   readonly publicShare: Uint8Array
   /** guardianEvaluate with this guardian's share; throws SuiteDestroyedError after destroy(). */
   evaluate (blindedElements: readonly Uint8Array[]): BatchEvaluation
+  /**
+   * The per-element part of `evaluate` for the elements at batch positions
+   * offset..offset+n-1 (evaluateSlice): the evaluated elements and their
+   * share M of the proof's composite. Slices of one batch may run on
+   * different threads; `prove` with the sum of their M gives the batch's
+   * proof, the same as `evaluate` would.
+   */
+  evaluateSlice (blindedElements: readonly Uint8Array[], offset: number): { evaluated: Uint8Array[], M: Uint8Array }
+  /** The batch's DLEQ proof from the sum of its slices' M (three multiplications). */
+  prove (M: Uint8Array): Uint8Array
   /** Wipes the share. */
   destroy (): void
 }
@@ -91,6 +101,21 @@ class Guardian implements ToprfGuardian {
   evaluate (blindedElements: readonly Uint8Array[]): BatchEvaluation {
     if (this.#destroyed) throw new SuiteDestroyedError(`${TOPRF_RISTRETTO255} guardian`, this.epoch)
     return evaluateWithinLimits(this.#share, this.publicShare, blindedElements)
+  }
+
+  evaluateSlice (blindedElements: readonly Uint8Array[], offset: number): { evaluated: Uint8Array[], M: Uint8Array } {
+    if (this.#destroyed) throw new SuiteDestroyedError(`${TOPRF_RISTRETTO255} guardian`, this.epoch)
+    if (!Array.isArray(blindedElements) || blindedElements.length === 0) throw new InvalidBatchError('expected a non-empty array of blinded elements')
+    if (!Number.isInteger(offset) || offset < 0 || offset + blindedElements.length > MAX_EVALUATION_BATCH) {
+      throw new InvalidBatchError(`a slice at ${String(offset)} of ${blindedElements.length} elements does not fit a request of at most ${MAX_EVALUATION_BATCH}`)
+    }
+    return evaluateSlice(this.#share, this.publicShare, blindedElements, offset)
+  }
+
+  prove (M: Uint8Array): Uint8Array {
+    if (this.#destroyed) throw new SuiteDestroyedError(`${TOPRF_RISTRETTO255} guardian`, this.epoch)
+    assertElement(M, 'composite')
+    return proveWithComposite(MODE_VOPRF, this.#share, GENERATOR, this.publicShare, M)
   }
 
   destroy (): void {

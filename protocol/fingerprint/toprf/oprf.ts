@@ -6,15 +6,16 @@
  * cross-checked against @noble/curves' independent `ristretto255_oprf`.
  *
  * Function names follow the RFC. Randomness (blinds, the proof's r) can be
- * injected for test vectors; by default it comes from libsodium's CSPRNG.
+ * injected for test vectors; by default it comes from node:crypto's CSPRNG
+ * (group.ts randomScalar).
  * Every element and scalar that comes from outside is validated with
  * `assertElement` / `assertScalar` before use; inside, values are trusted.
  */
 import { utf8 } from '../../bytes.js'
-import { InvalidBatchError, InvalidOprfInputError, InvalidScalarError, ProofVerificationError } from './errors.js'
+import { InvalidBatchError, InvalidElementError, InvalidOprfInputError, InvalidScalarError, ProofVerificationError } from './errors.js'
 import {
-  add, assertElement, assertScalar, ELEMENT_BYTES, elementEqual, hashToGroup, hashToScalar, isZero, lengthPrefixed, mul, mulBase,
-  randomScalar, SCALAR_BYTES, scalarInvert, scalarMul, scalarSub, sha512, u16be
+  add, assertElement, assertScalar, ELEMENT_BYTES, elementEqual, hashToGroup, hashToScalar, isZero, lengthPrefixed, LinearCombination, mul, mulBase,
+  mulChecked, randomScalar, SCALAR_BYTES, scalarInvert, scalarMul, scalarSub, sha512, wipe
 } from './group.js'
 
 export const SUITE_IDENTIFIER = 'ristretto255-SHA512'
@@ -166,24 +167,37 @@ function assertBatch (C: readonly Uint8Array[], D: readonly Uint8Array[]): void 
 
 /**
  * ComputeComposites (§2.2.2) when `k` is undefined; ComputeCompositesFast
- * (§2.2.1, Z = k·M) when the prover passes its key.
+ * (§2.2.1, Z = k·M) when the prover passes its key. Elements are trusted.
  */
 export function computeComposites (mode: OprfMode, B: Uint8Array, C: readonly Uint8Array[], D: readonly Uint8Array[], k?: Uint8Array): { M: Uint8Array, Z: Uint8Array } {
-  const ctx = modeContext(mode)
   assertBatch(C, D)
+  const part = compositeSlice(mode, B, C, D, 0, k === undefined)
+  return { M: part.M, Z: k === undefined ? part.Z as Uint8Array : mul(k, part.M) }
+}
+
+/**
+ * The part of ComputeComposites' sums M = Σ d_i·C_i (and, with `withZ`,
+ * Z = Σ d_i·D_i) over the elements C[j], D[j] that sit at positions
+ * offset + j of the batch: d_i hashes the position, so slices of one batch
+ * computed apart (worker threads) add up to the batch's composites. One
+ * multiplication per element for M, one more for Z.
+ *
+ * The D[j] may come from outside: libsodium decodes each in its
+ * multiplication, and `bad` is the position in the slice of the first one
+ * it refuses (not a canonical, non-identity encoding), when `withZ`. The C[j]
+ * must be valid elements.
+ */
+export function compositeSlice (mode: OprfMode, B: Uint8Array, C: readonly Uint8Array[], D: readonly Uint8Array[], offset: number, withZ: boolean): { M: Uint8Array, Z?: Uint8Array, bad?: number } {
+  const ctx = modeContext(mode)
   const seed = compositeSeed(ctx, B)
-  let M: Uint8Array | undefined
-  let Z: Uint8Array | undefined
-  for (let i = 0; i < C.length; i++) {
-    const di = hashToScalar(compositeTranscript(seed, i, C[i], D[i]), ctx.hashToScalarDST)
-    const m = mul(di, C[i])
-    M = M === undefined ? m : add(m, M)
-    if (k === undefined) {
-      const z = mul(di, D[i])
-      Z = Z === undefined ? z : add(z, Z)
-    }
+  const M = new LinearCombination()
+  const Z = withZ ? new LinearCombination() : undefined
+  for (let j = 0; j < C.length; j++) {
+    const di = hashToScalar(compositeTranscript(seed, offset + j, C[j], D[j]), ctx.hashToScalarDST)
+    if (Z !== undefined && (isZero(D[j]) || !Z.addTerm(di, D[j]))) return { M: M.value(), bad: j }
+    if (!M.addTerm(di, C[j])) throw new InvalidBatchError(`element ${offset + j} of the batch is not a valid element`)
   }
-  return { M: M as Uint8Array, Z: k === undefined ? Z as Uint8Array : mul(k, M as Uint8Array) }
+  return Z === undefined ? { M: M.value() } : { M: M.value(), Z: Z.value() }
 }
 
 function challenge (ctx: ModeContext, B: Uint8Array, M: Uint8Array, Z: Uint8Array, t2: Uint8Array, t3: Uint8Array): Uint8Array {
@@ -201,14 +215,27 @@ function challenge (ctx: ModeContext, B: Uint8Array, M: Uint8Array, Z: Uint8Arra
  * test vectors. Returns c || s, 64 bytes.
  */
 export function generateProof (mode: OprfMode, k: Uint8Array, A: Uint8Array, B: Uint8Array, C: readonly Uint8Array[], D: readonly Uint8Array[], r?: Uint8Array): Uint8Array {
+  assertBatch(C, D)
+  return proveWithComposite(mode, k, A, B, compositeSlice(mode, B, C, D, 0, false).M, r)
+}
+
+/**
+ * The constant tail of GenerateProof once M is known (the sum of the
+ * slices' M): Z = k·M, t2 = r·A, t3 = r·M, c = challenge, s = r − c·k.
+ * Three multiplications per batch, whatever its size.
+ */
+export function proveWithComposite (mode: OprfMode, k: Uint8Array, A: Uint8Array, B: Uint8Array, M: Uint8Array, r?: Uint8Array): Uint8Array {
   const ctx = modeContext(mode)
   const rr = r ?? randomScalar()
   if (r !== undefined) assertScalar(rr, 'proof random scalar', true)
-  const { M, Z } = computeComposites(mode, B, C, D, k)
+  const Z = mul(k, M)
   const t2 = elementEqual(A, GENERATOR) ? mulBase(rr) : mul(rr, A)
   const t3 = mul(rr, M)
   const c = challenge(ctx, B, M, Z, t2, t3)
-  const s = scalarSub(rr, scalarMul(c, k))
+  const ck = scalarMul(c, k)
+  const s = scalarSub(rr, ck)
+  wipe(ck)
+  if (r === undefined) wipe(rr)
   const proof = new Uint8Array(PROOF_BYTES)
   proof.set(c, 0)
   proof.set(s, SCALAR_BYTES)
@@ -222,18 +249,29 @@ export function generateProof (mode: OprfMode, k: Uint8Array, A: Uint8Array, B: 
  * elements must already be validated.
  */
 export function verifyProof (mode: OprfMode, A: Uint8Array, B: Uint8Array, C: readonly Uint8Array[], D: readonly Uint8Array[], proof: Uint8Array): boolean {
-  const ctx = modeContext(mode)
   assertBatch(C, D)
+  if (!proofWellFormed(proof)) return false
+  const { M, Z } = computeComposites(mode, B, C, D)
+  return verifyWithComposites(mode, A, B, M, Z, proof)
+}
+
+/** Whether `proof` is 64 bytes of two scalars reduced modulo L. */
+export function proofWellFormed (proof: unknown): proof is Uint8Array {
   if (!(proof instanceof Uint8Array) || proof.length !== PROOF_BYTES) return false
-  const c = proof.subarray(0, SCALAR_BYTES)
-  const s = proof.subarray(SCALAR_BYTES)
   try {
-    assertScalar(c, 'proof c', false)
-    assertScalar(s, 'proof s', false)
+    assertScalar(proof.subarray(0, SCALAR_BYTES), 'proof c', false)
+    assertScalar(proof.subarray(SCALAR_BYTES), 'proof s', false)
   } catch {
     return false
   }
-  const { M, Z } = computeComposites(mode, B, C, D)
+  return true
+}
+
+/** The constant tail of VerifyProof once M and Z are known; `proof` must be well formed (proofWellFormed). */
+export function verifyWithComposites (mode: OprfMode, A: Uint8Array, B: Uint8Array, M: Uint8Array, Z: Uint8Array, proof: Uint8Array): boolean {
+  const ctx = modeContext(mode)
+  const c = proof.subarray(0, SCALAR_BYTES)
+  const s = proof.subarray(SCALAR_BYTES)
   const sA = elementEqual(A, GENERATOR) ? mulBase(s) : mul(s, A)
   const t2 = add(sA, mul(c, B))
   const t3 = add(mul(s, M), mul(c, Z))
@@ -256,11 +294,32 @@ export interface BatchEvaluation {
 export function blindEvaluateBatch (secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], r?: Uint8Array): BatchEvaluation {
   assertScalar(secretKey, 'secret key', true)
   assertElement(publicKey, 'public key')
-  if (blindedElements.length === 0) throw new InvalidBatchError('no elements')
+  if (!Array.isArray(blindedElements) || blindedElements.length === 0) throw new InvalidBatchError('no elements')
   if (blindedElements.length > MAX_PROOF_BATCH) throw new InvalidBatchError(`more than ${MAX_PROOF_BATCH} elements`)
-  blindedElements.forEach((b, i) => assertElement(b, 'blinded element', i))
-  const evaluated = blindedElements.map(b => mul(secretKey, b))
-  return { evaluated, proof: generateProof(MODE_VOPRF, secretKey, GENERATOR, publicKey, blindedElements, evaluated, r) }
+  const { evaluated, M } = evaluateSlice(secretKey, publicKey, blindedElements, 0)
+  return { evaluated, proof: proveWithComposite(MODE_VOPRF, secretKey, GENERATOR, publicKey, M, r) }
+}
+
+/**
+ * The per-element part of a VOPRF batch evaluation for the elements at
+ * positions offset + j: D_j = k·C_j and their share of the proof's
+ * composite M = Σ d_j·C_j (compositeSlice). Each C_j is validated inside
+ * its multiplication (InvalidElementError naming its batch position). Two
+ * constant-time multiplications per element; the slices of one batch can
+ * run on different threads and their M add up (proveWithComposite then
+ * makes the batch's one proof).
+ */
+export function evaluateSlice (secretKey: Uint8Array, publicKey: Uint8Array, blindedElements: readonly Uint8Array[], offset: number): { evaluated: Uint8Array[], M: Uint8Array } {
+  const evaluated = new Array<Uint8Array>(blindedElements.length)
+  for (let j = 0; j < blindedElements.length; j++) {
+    const d = mulChecked(secretKey, blindedElements[j])
+    if (d === undefined) {
+      assertElement(blindedElements[j], 'blinded element', offset + j)
+      throw new InvalidElementError('blinded element', 'is not a valid element', offset + j)
+    }
+    evaluated[j] = d
+  }
+  return { evaluated, M: compositeSlice(MODE_VOPRF, publicKey, blindedElements, evaluated, offset, false).M }
 }
 
 /**

@@ -15,8 +15,8 @@
  * key the shares reconstruct, which no party ever holds.
  */
 import { InvalidBatchError, InvalidElementError, ProofVerificationError, type GuardianFaultReason } from './errors.js'
-import { add, assertElement, mul, randomScalar, scalarInvert, scalarMul, wipe } from './group.js'
-import { finalizeHash, GENERATOR, inputElement, MODE_VOPRF, PROOF_BYTES, verifyProof } from './oprf.js'
+import { assertElement, ELEMENT_BYTES, LinearCombination, mul, randomScalar, scalarInvert, scalarMul, wipe } from './group.js'
+import { compositeSlice, finalizeHash, GENERATOR, inputElement, MODE_VOPRF, PROOF_BYTES, proofWellFormed, verifyWithComposites } from './oprf.js'
 import { lagrangeAtZero } from './shamir.js'
 
 export interface BlindedBatch {
@@ -67,17 +67,30 @@ export function checkEvaluation (publicShare: Uint8Array, blindedElements: reado
   if (!(r.proof instanceof Uint8Array) || r.proof.length !== PROOF_BYTES) {
     return { ok: false, reason: 'bad_response', error: new InvalidBatchError(`the proof is not ${PROOF_BYTES} bytes`) }
   }
-  try {
-    evaluated.forEach((e, j) => assertElement(e, 'evaluated element', j))
-  } catch (err) {
-    if (err instanceof InvalidElementError) return { ok: false, reason: 'bad_response', error: err }
-    throw err
+  for (let j = 0; j < evaluated.length; j++) {
+    const e = evaluated[j]
+    if (!(e instanceof Uint8Array) || e.length !== ELEMENT_BYTES) return { ok: false, reason: 'bad_response', error: new InvalidElementError('evaluated element', 'is not 32 bytes', j) }
   }
   const els = evaluated as Uint8Array[]
-  if (!verifyProof(MODE_VOPRF, GENERATOR, publicShare, blindedElements, els, r.proof)) {
+  const proof = r.proof
+  // every D_j is decoded (and refused if malformed) inside its composite multiplication
+  const part = compositeSlice(MODE_VOPRF, publicShare, blindedElements, els, 0, true)
+  if (part.bad !== undefined) return { ok: false, reason: 'bad_response', error: elementError(els[part.bad], part.bad) }
+  if (!proofWellFormed(proof) || !verifyWithComposites(MODE_VOPRF, GENERATOR, publicShare, part.M, part.Z as Uint8Array, proof)) {
     return { ok: false, reason: 'bad_proof', error: new ProofVerificationError('the guardian\'s evaluation proof') }
   }
   return { ok: true, evaluated: els }
+}
+
+/** The named error assertElement gives for an element libsodium refused. */
+function elementError (e: Uint8Array, j: number): InvalidElementError {
+  try {
+    assertElement(e, 'evaluated element', j)
+  } catch (err) {
+    if (err instanceof InvalidElementError) return err
+    throw err
+  }
+  return new InvalidElementError('evaluated element', 'is not a valid element', j)
 }
 
 /**
@@ -94,15 +107,14 @@ export function combineEvaluations (batch: BlindedBatch, answers: ReadonlyArray<
   const outputs: Uint8Array[] = []
   for (let j = 0; j < m; j++) {
     const rInv = scalarInvert(batch.blinds[j])
-    let n: Uint8Array | undefined
+    const n = new LinearCombination()
     answers.forEach((a, i) => {
       const coefficient = scalarMul(lambdas[i], rInv)
-      const term = mul(coefficient, a.evaluated[j])
+      n.addTerm(coefficient, a.evaluated[j])
       wipe(coefficient)
-      n = n === undefined ? term : add(n, term)
     })
     wipe(rInv)
-    outputs.push(finalizeHash(batch.inputs[j], n as Uint8Array))
+    outputs.push(finalizeHash(batch.inputs[j], n.value()))
   }
   return outputs
 }

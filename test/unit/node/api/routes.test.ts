@@ -283,7 +283,7 @@ describe('node/api named errors → HTTP statuses', () => {
     // the daemon and its services
     NotReadyError: 503, InvalidRequestError: 400, UnknownFingerprintError: 404, OwnEntriesRefusedError: 503, EpochKeyUnavailableError: 503,
     NoLocalSuiteError: 500, VaultError: 500, RateLimitError: 503, RosterFileError: 400, WatchOverflowError: 500,
-    NodeDirError: 500, InvalidConfigError: 500, CardAddressError: 400, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503,
+    NodeDirError: 500, InvalidConfigError: 500, CardAddressError: 400, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503, GuardianWorkerError: 503,
     // protocol errors that are not the caller's input: its bug, or not now
     InvalidStatementError: 500, InvalidPolicyError: 500, InvalidTimeError: 500, InvalidRegistryError: 500, OnlineSuiteError: 500, NotEnoughGuardiansError: 503
   }
