@@ -273,7 +273,7 @@ function spawnWorker (runtime: string, dir: string, role: 'publisher' | 'receive
 async function reply (w: Worker, type: string, send?: Record<string, unknown>): Promise<Record<string, unknown>> {
   const before = w.messages.length
   if (send !== undefined) w.child.send(send)
-  await eventually(() => w.messages.slice(before).some(m => m.type === type), 60_000, `a '${type}' message from a gossip worker`, 10)
+  await eventually(() => w.messages.slice(before).some(m => m.type === type), 240_000, `a '${type}' message from a gossip worker`, 10)
   return w.messages.slice(before).find(m => m.type === type) as Record<string, unknown>
 }
 
