@@ -153,7 +153,7 @@ async function startNodes (dirs: Record<string, string>): Promise<Target> {
   await eventually(async () => {
     const s = await Promise.all(MEMBERS.map(async m => await apiCall<NodeStatus>(nodes[m.org], '/v1/status')))
     return s.every(x => x.peers.length === MEMBERS.length - 1)
-  }, 60_000, 'every node connected to the 7 others', 200)
+  }, 240_000, 'every node connected to the 7 others', 200)
   say(`  nodes fully connected after ${((performance.now() - t) / 1000).toFixed(1)} s`)
   const platform = nodes.platform
   const brands = BRANDS.map(b => nodes[b.org])
@@ -303,7 +303,7 @@ async function startBare (runtime: string, dirs: Record<string, string>, bytes: 
   await eventually(async () => {
     const r = await Promise.all(Object.values(workers).map(async w => await reply(w, 'peers', { type: 'peers' })))
     return r.every(x => x.connected === MEMBERS.length - 1 && x.topicPeers === MEMBERS.length - 1)
-  }, 60_000, 'every bare host connected to the 7 others, all on the topic', 200)
+  }, 240_000, 'every bare host connected to the 7 others, all on the topic', 200)
   const brands = BRANDS.map(b => workers[b.org])
   target.publish = (i: number): void => { sentAt.set(i, wallMs()); brands[publisherOf(i)].child.send({ type: 'pub', seq: i }) }
   target.stop = async () => {
