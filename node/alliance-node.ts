@@ -165,7 +165,7 @@ export class AllianceNode implements NodeService {
     this.views = new ViewService({ state: p.state, store: p.store, bus: p.bus })
     this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs }, {
       host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
-      beforeRound: () => { this.advanceClock(); this.updateGauges() }
+      beforeRound: () => { this.advanceClock() }
     })
     this.gossip = new GossipService({
       host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:gossip'),
@@ -176,7 +176,6 @@ export class AllianceNode implements NodeService {
     const vault = p.vault
     this.author = new AuthorService({
       state: p.state, ingestor: p.ingestor, keys: p.keys, org: p.config.org, fingerprints: p.fingerprints, gossip: this.gossip, clock: p.clock,
-      onPublished: () => { this.updateGauges() },
       ...(vault !== undefined ? { remember: async (items) => { await vault.remember(items) }, forget: async (items) => { await vault.forget(items) } } : {})
     })
     this.rosters = new RosterService({
@@ -270,7 +269,6 @@ export class AllianceNode implements NodeService {
       node.#applied = replayed
       node.#follow()
       await node.matching.loadSeen()
-      node.updateGauges()
       return node
     } catch (err) {
       await store.close().catch(() => undefined)
@@ -290,10 +288,8 @@ export class AllianceNode implements NodeService {
         for (const u of updates) if (u.change !== undefined) this.#feed.emit(statusEvent(u.change, u.cause, this.#clock()))
       }
     }))
-    this.#unsubscribe.push(this.bus.subscribe({
-      name: 'metrics',
-      onUpdates: (updates) => { if (updates.some(u => u.change !== undefined)) this.#blocklistGauges() }
-    }))
+    // gauges are read when /metrics is scraped, never on the gossip or attest path (issue 15)
+    this.metrics.onScrape(() => { this.updateGauges() })
   }
 
   get alliance (): string { return this.state.alliance }
@@ -307,19 +303,14 @@ export class AllianceNode implements NodeService {
     await this.guardians.start()
     this.gossip.start()
     this.rotation.start()
-    this.host.addEventListener('peer:connect', this.#onPeers)
-    this.host.addEventListener('peer:disconnect', this.#onPeers)
     this.logger.forComponent('alliance:node').info('node started', { org: this.config.org, peerId: this.keys.peerId.toString(), listen: this.host.multiaddrs().map(String) })
   }
-
-  readonly #onPeers = (): void => { this.updateGauges() }
 
   async stop (): Promise<void> {
     await this.reports.stop()
     await this.rotation.stop()
+    await this.author.gossiped()
     this.gossip.stop()
-    this.host.removeEventListener('peer:connect', this.#onPeers)
-    this.host.removeEventListener('peer:disconnect', this.#onPeers)
     await this.sync.stop()
     await this.guardians.stop()
     await this.host.stop()
@@ -364,6 +355,7 @@ export class AllianceNode implements NodeService {
     this.metrics.blocklist.set({ status: 'candidate' }, c.candidate)
   }
 
+  /** Sets the gauges from the node's state (each scrape of /metrics calls it). */
   updateGauges (): void {
     this.#blocklistGauges()
     this.metrics.peers.set(this.host.connectedPeers().length)

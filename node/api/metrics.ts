@@ -62,6 +62,9 @@ export class MetricsRegistry {
   /** Status-bus deliveries that failed, by subscriber (the subscriber is then rebuilt from the whole blocklist). */
   readonly statusBusFailures: Counter<'subscriber'>
 
+  /** Run before each scrape: gauges whose values are read from the node then, not kept up to date on the hot path. */
+  readonly #beforeScrape: Array<() => void> = []
+
   constructor (init: MetricsInit = {}) {
     const opts = { ...defaults, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
     const p = opts.prefix
@@ -86,8 +89,18 @@ export class MetricsRegistry {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
   }
 
+  /**
+   * Sets gauges from `read` at each scrape (`text()`), instead of after
+   * every entry or attestation: a gauge nobody scrapes costs nothing, and
+   * the gossip and attest paths do no metrics work beyond counters.
+   */
+  onScrape (read: () => void): void {
+    this.#beforeScrape.push(read)
+  }
+
   /** Prometheus text exposition of every metric in this registry. */
   async text (): Promise<string> {
+    for (const read of this.#beforeScrape) read()
     return await this.registry.metrics()
   }
 

@@ -9,6 +9,12 @@
  * not interleave, or two concurrent requests would sign two entries at one
  * seq (a fork of our own log).
  *
+ * A statement is answered once it is stored (durable, applied); its gossip
+ * goes out right after, in order, without the caller waiting for it:
+ * gossipsub's signing and the sends to every peer were a third of the attest
+ * call's time (issue 15), and a failed publish is healed by sync anyway.
+ * `gossiped()` waits for what is on its way (tests, shutdown).
+ *
  * During a key rotation (a `retiring` epoch is held) every statement is
  * made under both epochs, so the retiring epoch's blocklist — the one the
  * platform still matches with until its cut-over — stays complete.
@@ -86,6 +92,8 @@ export function opinionBody (fingerprint: Uint8Array, kind: Kind, opinion: Opini
 export class AuthorService {
   readonly #c: AuthorServiceComponents
   #turn: Promise<unknown> = Promise.resolve()
+  /** Own segments' gossip, one after the other in log order (peers that see seq n+1 before n pull a sync). */
+  #gossip: Promise<void> = Promise.resolve()
 
   constructor (components: AuthorServiceComponents) {
     this.#c = components
@@ -114,9 +122,15 @@ export class AuthorService {
     const wire: Segment = entries.length <= GOSSIP_WHOLE_SEGMENT_ENTRIES
       ? segment
       : { entries: [entries[entries.length - 1].bytes], signature: segment.signature }
-    await this.#c.gossip.publish(wire)
+    // GossipService.publish never rejects (a failed publish is logged; peers sync)
+    this.#gossip = this.#gossip.then(async () => { await this.#c.gossip.publish(wire) })
     this.#c.onPublished?.()
     return entries
+  }
+
+  /** Resolves once every own segment stored so far has been handed to gossip. */
+  async gossiped (): Promise<void> {
+    await this.#gossip
   }
 
   #ttl (ttlMs: number | undefined): number {

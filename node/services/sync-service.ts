@@ -36,6 +36,16 @@ export const DEFAULT_ANTI_ENTROPY_MS = 30_000
  * every peer behind it until its dial or sync timed out.
  */
 export const ANTI_ENTROPY_CONCURRENCY = 8
+/**
+ * Each round starts between (1 − this fraction) × the interval and the
+ * whole interval after the previous one started, at random. Nodes started
+ * together (a restart, a bench) otherwise run their rounds at the same
+ * instant for ever: every node pulling from and serving every peer in the
+ * same few hundred ms, a burst that showed in the gossip tail (issue 15).
+ * Never longer than the interval, so "converged within two intervals of a
+ * heal" still holds.
+ */
+export const ANTI_ENTROPY_JITTER = 0.2
 /** One peer's pull in an anti-entropy round gives up after this long (the next round tries again). */
 export const ANTI_ENTROPY_PEER_DEADLINE_MS = 20_000
 
@@ -45,6 +55,7 @@ export class SyncService {
   readonly #intervalMs: number
   readonly #running = new Map<string, Promise<SyncResult | undefined>>()
   #timer: NodeJS.Timeout | undefined
+  #started = false
   #last: { at: number, peer: string } | undefined
   readonly #onConnect = (evt: CustomEvent<string>): void => { void this.syncWith(evt.detail) }
 
@@ -66,12 +77,27 @@ export class SyncService {
       })
     }, { maxInboundStreams: 4 })
     this.#c.host.addEventListener('peer:connect', this.#onConnect)
-    this.#timer = setInterval(() => { void this.antiEntropy() }, this.#intervalMs)
+    this.#started = true
+    this.#schedule()
+  }
+
+  /** The next round, after a jittered interval (see ANTI_ENTROPY_JITTER); then the one after it. */
+  #schedule (): void {
+    if (!this.#started) return
+    const delay = this.#intervalMs * (1 - ANTI_ENTROPY_JITTER * Math.random())
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      // the next round is timed from this one's start, as setInterval did: a round held up by a dead
+      // peer (up to ANTI_ENTROPY_PEER_DEADLINE_MS) must not delay the next round's redial
+      this.#schedule()
+      void this.antiEntropy()
+    }, delay)
     this.#timer.unref()
   }
 
   async stop (): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#started = false
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = undefined
     this.#c.host.removeEventListener('peer:connect', this.#onConnect)
     await Promise.allSettled([...this.#running.values()])

@@ -10,6 +10,19 @@ describe('integration: five nodes on loopback', function () {
   let nodes: Record<string, AllianceNode>
   beforeEach(() => { nodes = alliance.nodes })
 
+  it('/metrics gauges are read from the node at the scrape: peers and blocklist counts are current though nothing updates them on the attest path', async () => {
+    const node = nodes.police
+    const value = (text: string, name: string): number => Number(new RegExp(`^${name.replace(/[{}"]/g, c => `\\${c}`)} (\\S+)`, 'm').exec(text)?.[1])
+    const fp = (await nodes['brand-a'].attest([{ kind: 'seller-account', value: 'market:gauge_check' }])).fingerprints[0]
+    await eventually(async () => (await node.explain({ fingerprint: fp })).status === 'candidate', 15_000, 'candidate at the police node')
+    const text = await node.metrics.text()
+    const counts = node.state.index.counts()
+    assert.equal(value(text, 'alliance_peers'), node.host.connectedPeers().length)
+    assert.equal(value(text, 'alliance_blocklist_fingerprints{status="candidate"}'), counts.candidate)
+    assert.ok(counts.candidate >= 1)
+    assert.equal(value(text, 'alliance_blocklist_fingerprints{status="listed"}'), counts.listed)
+  })
+
   it('concurrent attestations on one node extend its log one after another, never forking it', async () => {
     const node = nodes['brand-c']
     const before = node.ingestor.headOf(node.keys.sign.publicKey)?.seq ?? 0

@@ -4,7 +4,7 @@ import { MetricsRegistry } from '../../../../node/api/metrics.js'
 import type { Ingestor } from '../../../../node/ingest.js'
 import { silentLogger } from '../../../../node/logger.js'
 import type { Host } from '../../../../node/net/host.js'
-import { SyncService } from '../../../../node/services/sync-service.js'
+import { ANTI_ENTROPY_JITTER, SyncService } from '../../../../node/services/sync-service.js'
 import { MemoryStore } from '../../../../node/store/memory.js'
 
 /** A host whose dials to `dead` never answer (a silent partition) and to everyone else fail at once, recording when. */
@@ -12,6 +12,10 @@ function fakeHost (peers: string[], dead: string): { host: Host, dialledAt: Map<
   const dialledAt = new Map<string, number>()
   const redials = { n: 0 }
   const host = Object.assign(new EventEmitter(), {
+    handle: async () => {},
+    unhandle: async () => {},
+    addEventListener: () => {},
+    removeEventListener: () => {},
     connectedPeers: () => peers,
     redialRosterPeers: () => { redials.n++; return 0 },
     dialProtocol: async (peer: string, _p: string, opts: { signal?: AbortSignal }) => {
@@ -37,5 +41,21 @@ describe('node/services sync service', () => {
     const errors = (await metrics.registry.getSingleMetricAsString('alliance_sync_runs_total')).match(/result="error"} (\d+)/)
     assert.equal(Number(errors?.[1]), 4, 'every failed pull counted')
     assert.equal(redials.n, 1, 'the round first redials the roster peers it is not connected to (issue 12 item 14)')
+  })
+
+  it('rounds start on a jittered schedule timed from the previous start: a round hung on a dead peer does not delay the next round\'s redial', async () => {
+    const { host, redials } = fakeHost(['dead'], 'dead')
+    const sync = new SyncService({ antiEntropyIntervalMs: 100 }, { host, store: new MemoryStore(), ingestor: {} as unknown as Ingestor, alliance: 'a', metrics: new MetricsRegistry(), logger: silentLogger().forComponent('t'), clock: Date.now })
+    const starts: number[] = []
+    const redial = host.redialRosterPeers.bind(host)
+    host.redialRosterPeers = () => { starts.push(performance.now()); return redial() }
+    await sync.start()
+    // each round hangs on the dead peer for its 20 s deadline; rounds must still start every ≤ 100 ms
+    await new Promise(resolve => setTimeout(resolve, 700))
+    const stopping = sync.stop()
+    assert.ok(redials.n >= 4, `rounds kept starting while earlier ones hung (${redials.n} in 700 ms)`)
+    const gaps = starts.slice(1).map((t, i) => t - starts[i])
+    assert.ok(gaps.every(g => g >= 100 * (1 - ANTI_ENTROPY_JITTER) - 5), `no round earlier than the jitter allows: ${gaps.map(Math.round).join(', ')} ms`)
+    void stopping
   })
 })
