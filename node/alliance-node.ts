@@ -35,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -46,7 +46,6 @@ import { FileAccess } from './file-access.js'
 import { MatchService } from './matching.js'
 import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
 import { loadRosterChain } from './store/rosters.js'
-import type { MatchSummary } from './match/index.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 import { gossipTopic } from './protocols.js'
@@ -397,12 +396,16 @@ export class AllianceNode implements NodeService {
   }
 
   /** Scans a listings file on this machine against the live blocklist (raw identifiers stay here). */
-  async match (req: MatchRequestView): Promise<MatchSummary> {
+  async match (req: MatchRequestView): Promise<MatchResultView> {
     this.advanceClock()
     await this.bus.settled()
     const summary = await this.matching.match(req)
     if (await this.store.getMeta('rescanNeeded') !== undefined) await this.store.putMeta('rescanNeeded', null)
     return summary
+  }
+
+  async matchProgress (): Promise<MatchProgressView | null> {
+    return this.matching.progress()
   }
 
   /** Decisions for earlier scanned listings whose fingerprints became listed (or disputed) since `since`. */

@@ -322,6 +322,21 @@ export interface MatchRequestView {
   accountPlatform?: string
   /** Replace `out` and `rejects` if they exist. @default false (409 already_exists) */
   force?: boolean
+  /** Refuse a file with a column the matcher does not know (400 unknown_columns). @default false; on anyway when no known identifier column is found */
+  strictColumns?: boolean
+}
+
+/** A scan's summary with the columns of the file the matcher ignored (each with the known column it most likely meant). */
+export type MatchResultView = MatchSummary & { ignoredColumns: Array<{ name: string, suggestion?: string }> }
+
+/** The scan running now (GET /v1/match/progress), for progress bars. */
+export interface MatchProgressView {
+  file: string
+  totalBytes: number
+  bytes: number
+  rows: number
+  startedAt: string
+  elapsedMs: number
 }
 
 /** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */
@@ -362,7 +377,9 @@ export interface NodeService {
   /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */
   allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult>
   /** Scans listings against the live blocklist; returns the summary (see node/match/pool.ts MatchSummary). */
-  match (req: MatchRequestView): Promise<MatchSummary>
+  match (req: MatchRequestView): Promise<MatchResultView>
+  /** The scan running now (rows and bytes read so far), or null when none is. */
+  matchProgress (): Promise<MatchProgressView | null>
   /** Decisions for earlier scanned listings whose fingerprints became listed or disputed at or after `since` (ms). */
   matchRetro (since: number): Promise<RetroDecisionView[]>
   /** The latest scans since the daemon started, newest first (at most MAX_RECENT_SCANS). */

@@ -171,8 +171,20 @@ export const matchSummarySchema = named('MatchSummary', z.object({
   bytes: z.number(),
   workers: z.number().int(),
   elapsedMs: z.number(),
-  listingsPerSecond: z.number()
-}), 'Scan summary: rows, decisions by action, invalid identifiers, throughput')
+  listingsPerSecond: z.number(),
+  ignoredColumns: z.array(z.object({ name: z.string(), suggestion: z.string().optional() })).describe('Columns of the file the matcher ignored (not one it reads), each with the known column it most likely meant')
+}), 'Scan summary: rows, decisions by action, invalid identifiers, throughput, ignored columns')
+
+export const matchProgressSchema = named('MatchProgress', z.object({
+  scan: z.object({
+    file: z.string().describe('The listings file\'s name (no folder)'),
+    totalBytes: z.number().int(),
+    bytes: z.number().int().describe('Read and decided so far'),
+    rows: z.number().int(),
+    startedAt: z.string(),
+    elapsedMs: z.number().int()
+  }).nullable().describe('The scan running now, null when none is')
+}), 'The scan running now, for progress bars')
 
 export const pipelineAttachResultSchema = named('PipelineAttachResult', z.object({
   prefix: z.string(),

@@ -8,7 +8,7 @@ import { CLAIMS } from '../../protocol/kinds.js'
 import { MAX_WATCH_BACKLOG } from '../events.js'
 import { BLOCKLIST_CSV_HEADER, blocklistCsvLine } from './blocklist-format.js'
 import { EVENTS_HEARTBEAT_MS, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES } from './limits.js'
-import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchSummarySchema, metricsTextSchema, nodeStatusSchema, openApiSchema, opinionResultSchema, retractResultSchema, retroDecisionsSchema, rosterAdoptionSchema, rosterFileSchema, statusEventSchema } from './responses.js'
+import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchProgressSchema, matchSummarySchema, metricsTextSchema, nodeStatusSchema, openApiSchema, opinionResultSchema, retractResultSchema, retroDecisionsSchema, rosterAdoptionSchema, rosterFileSchema, statusEventSchema } from './responses.js'
 import { reportDetailSchema, reportExportResultSchema, reportInboxSchema, reportOutboxSchema, reportSendResultSchema } from './responses.js'
 import { type AnyRoute, type BoundMethods, exportRoute, feedRoute, jsonRoute, textRoute } from './route-table.js'
 import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySchema, explainQuerySchema, feedbackBodySchema, matchBodySchema, retractBodySchema, retroQuerySchema, rosterAdoptBodySchema } from './schemas.js'
@@ -136,6 +136,16 @@ export const ROUTES = [
     serve: async ({ body }, { service }) => await service.match(body),
     // a scan of ten million listings takes minutes
     client: { method: 'match', send: req => ({ body: req }), receive: out => out, timeout: 'none' }
+  }),
+
+  jsonRoute({
+    operationId: 'matchProgress',
+    method: 'GET',
+    path: '/v1/match/progress',
+    summary: 'The scan running now: bytes and rows read so far of the file\'s size (`alliance match` draws its progress bar from it)',
+    output: matchProgressSchema,
+    serve: async (_, { service }) => ({ scan: await service.matchProgress() }),
+    client: { method: 'matchProgress', send: () => ({}), receive: out => out.scan }
   }),
 
   jsonRoute({

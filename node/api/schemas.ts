@@ -61,7 +61,8 @@ export const matchBodySchema = named('MatchRequest', z.object({
   policy: z.unknown().optional(),
   workers: z.number().int().min(0).max(256).optional(),
   accountPlatform: z.string().min(1).max(64).optional(),
-  force: z.boolean().optional()
+  force: z.boolean().optional(),
+  strictColumns: z.boolean().optional().describe('Refuse a file with a column the matcher does not know (400 unknown_columns); on anyway when the file has no known identifier column')
 }).strict())
 
 /** Ms since the epoch, or an ISO 8601 date or date-time (not whatever else Date.parse would guess at). */

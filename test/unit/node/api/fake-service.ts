@@ -2,8 +2,7 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
-import type { MatchSummary } from '../../../../node/match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView, ScanView } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView } from '../../../../node/service.js'
 import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
@@ -22,6 +21,7 @@ export type Call =
   | { method: 'match', req: MatchRequestView }
   | { method: 'matchRetro', since: number }
   | { method: 'matchRecent' }
+  | { method: 'matchProgress' }
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
@@ -34,6 +34,8 @@ export type Call =
   | { method: 'pipelineFingerprints', req: PipelineFingerprintRequest }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
+
+export const PROGRESS: MatchProgressView = { file: 'listings.csv', totalBytes: 1000, bytes: 400, rows: 12, startedAt: '2025-01-01T00:00:00.000Z', elapsedMs: 250 }
 
 export const REPORT_ID = '0123456789abcdef0123456789abcdef'
 
@@ -208,10 +210,16 @@ export class FakeService implements NodeService {
     return { fingerprint: FP(9), opinion: 'authorised-reseller', entryId: 'ff'.repeat(32), status: 'disputed' }
   }
 
-  async match (req: MatchRequestView): Promise<MatchSummary> {
+  async match (req: MatchRequestView): Promise<MatchResultView> {
     this.calls.push({ method: 'match', req })
     this.#maybeFail()
-    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, undecided: { rows: 0 }, resolved: 0, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000 }
+    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, undecided: { rows: 0 }, resolved: 0, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000, ignoredColumns: [{ name: 'seller_acount', suggestion: 'seller_account' }, { name: 'notes' }] }
+  }
+
+  async matchProgress (): Promise<MatchProgressView | null> {
+    this.calls.push({ method: 'matchProgress' })
+    this.#maybeFail()
+    return PROGRESS
   }
 
   async matchRetro (since: number): Promise<RetroDecisionView[]> {

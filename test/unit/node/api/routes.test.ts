@@ -18,7 +18,7 @@ import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { NodeService, StatusEvent } from '../../../../node/service.js'
 import { ERROR_CATEGORIES } from '../../../../protocol/errors.js'
-import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
+import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, PROGRESS, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 
@@ -169,6 +169,7 @@ describe('node/api client and server agree on every route', function () {
       answer: ANSWERS.match
     },
     matchRecent: { run: async c => await c.matchRecent(), calls: [{ method: 'matchRecent' }], answer: [SCAN] },
+    matchProgress: { run: async c => await c.matchProgress(), calls: [{ method: 'matchProgress' }], answer: PROGRESS },
     matchRetro: { run: async c => await c.matchRetro(1_700_000_000_000), calls: [{ method: 'matchRetro', since: 1_700_000_000_000 }], answer: [RETRO_DECISION] },
     roster: { run: async c => await c.roster(), calls: [{ method: 'roster' }], answer: { format: 'alliance-roster/1' } },
     quota: {
@@ -276,7 +277,7 @@ describe('node/api named errors → HTTP statuses', () => {
     ReportServiceConfigError: 500, ReportServiceNotStartedError: 503, ReportIdConflictError: 409, ReportBusyError: 503, EnvelopeTooLargeError: 400, ReportWireError: 400,
     DeliveryRefusedError: 500, BundleVerificationError: 400, ReportStoreNotOpenError: 503, ReportStoreCorruptError: 500,
     // node/match, node/matching
-    InvalidMatchPolicyError: 400, ListingsFormatError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
+    InvalidMatchPolicyError: 400, ListingsFormatError: 400, ListingsFileError: 400, UnknownColumnsError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
     SeenSnapshotError: 500, SeenSnapshotFormatError: 500, SeenSnapshotEpochError: 500, MatchRequestError: 400,
     // node/cli (the CLI's own; never served)
     CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500, DaemonStopError: 500, InputFileError: 500, UnpinnedBundleError: 500,
