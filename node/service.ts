@@ -5,6 +5,9 @@
  */
 import type { Claim, Kind } from '../protocol/kinds.js'
 import type { MatchSummary } from './match/index.js'
+import type { MemberContactView } from './services/contacts.js'
+
+export type { MemberContactView }
 import type { RotationView } from './services/rotation.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from './pipeline/node-service.js'
 
@@ -112,6 +115,8 @@ export interface NodeStatus {
   quorum: number
   listen: string[]
   peers: PeerView[]
+  /** Every member of the roster in force, offline ones too, with this node's last contact with it. */
+  members: MemberContactView[]
   heads: HeadView[]
   entries: { applied: number, rejected: Record<string, number> }
   blocklist: { listed: number, disputed: number, candidate: number }
@@ -291,6 +296,14 @@ export interface ReportDetail {
   custodyIntact: boolean
 }
 
+/** A report's chain of custody on this node (`alliance report custody`). */
+export interface ReportCustodyLog {
+  id: string
+  custody: ReportCustodyView[]
+  /** false if the custody log's hash chain or signatures are broken on disk */
+  custodyIntact: boolean
+}
+
 export interface ReportExportResult {
   id: string
   /** absolute path of the bundle written */
@@ -396,10 +409,12 @@ export interface NodeService {
   reportOutbox (): Promise<ReportOutboxItem[]>
   /** Reports this node received, each opened, checked and receipted. */
   reportInbox (): Promise<ReportInboxItem[]>
-  /** One report in full (logged as `opened` in the chain of custody on a recipient). */
-  reportShow (id: string): Promise<ReportDetail>
-  /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites). */
-  reportExport (id: string, outPath: string): Promise<ReportExportResult>
+  /** One report in full (logged as `opened` in the chain of custody on a recipient, by `operator`: the person at the CLI or the case system). */
+  reportShow (id: string, operator?: string): Promise<ReportDetail>
+  /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites); logged as `exported` by `operator`. */
+  reportExport (id: string, outPath: string, operator?: string): Promise<ReportExportResult>
+  /** The report's chain-of-custody records on this node, without opening it (nothing is logged). */
+  reportCustody (id: string): Promise<ReportCustodyLog>
   /** Platform pipeline (node/pipeline): publish the blocklist to a Redis and tell a worker what it needs. */
   pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult>
   /** Platform pipeline: raw identifiers → fingerprints under an epoch, for workers that hold no key. */

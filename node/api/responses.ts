@@ -99,6 +99,15 @@ export const nodeStatusSchema = named('NodeStatus', z.object({
   quorum: z.number().int(),
   listen: strings,
   peers: z.array(z.object({ peerId: z.string(), org: z.string().nullable(), addrs: strings })),
+  members: z.array(z.object({
+    org: z.string(),
+    name: z.string(),
+    roles: strings,
+    self: z.boolean().describe('This node\'s own org'),
+    nodes: z.number().int().describe('Nodes the org runs, per the roster'),
+    connected: z.number().int().describe('Of those, connected to this node now'),
+    lastContact: isoOrNull.describe('When this node last had a connection to one of the org\'s nodes (now while connected); null if never')
+  })).describe('Every member of the roster in force, offline ones too, with its last contact'),
   heads: z.array(z.object({ org: z.string().nullable(), author: z.string(), seq: z.number().int(), time: iso })),
   entries: z.object({ applied: z.number().int(), rejected: z.record(z.string(), z.number()).describe('Rejected entries by reason') }),
   blocklist: z.object({ listed: z.number().int(), disputed: z.number().int(), candidate: z.number().int() }),
@@ -280,6 +289,20 @@ const reportDocumentSchema = z.object({
   narrative: z.string()
 }).describe('The whole report (listings, sellers with raw identifiers, rights, evidence by SHA-256, narrative)')
 
+const custodyRecordsSchema = z.array(z.object({
+  seq: z.number().int(),
+  time: iso,
+  action: z.enum(['received', 'opened', 'exported']),
+  detail: z.record(z.string(), z.union([z.string(), z.number()])).describe('received: from, author, digest…; opened/exported: by (the operator, or "local API" when none was given), via, and for an export out, bytes, sha256'),
+  hash: hex64
+}))
+
+export const reportCustodySchema = named('ReportCustody', z.object({
+  id: z.string(),
+  custody: custodyRecordsSchema,
+  custodyIntact: z.boolean().describe('False if the custody log\'s hash chain or signatures are broken on disk')
+}))
+
 export const reportDetailSchema = named('ReportDetail', z.object({
   direction: z.enum(['sent', 'received']),
   id: z.string(),
@@ -288,13 +311,7 @@ export const reportDetailSchema = named('ReportDetail', z.object({
   outbox: reportOutboxItemSchema.nullable(),
   inbox: reportInboxItemSchema.nullable(),
   receipts: z.array(z.object({ org: z.string(), node: z.string(), received: iso })),
-  custody: z.array(z.object({
-    seq: z.number().int(),
-    time: iso,
-    action: z.enum(['received', 'opened', 'exported']),
-    detail: z.record(z.string(), z.union([z.string(), z.number()])),
-    hash: hex64
-  })),
+  custody: custodyRecordsSchema,
   custodyIntact: z.boolean().describe('False if the custody log\'s hash chain or signatures are broken on disk')
 }))
 

@@ -3,7 +3,7 @@
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView } from '../../../../node/service.js'
-import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
+import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
 import { StatusFeed } from '../../../../node/events.js'
@@ -28,8 +28,9 @@ export type Call =
   | { method: 'reportSend', req: ReportSendRequest }
   | { method: 'reportOutbox' }
   | { method: 'reportInbox' }
-  | { method: 'reportShow', id: string }
-  | { method: 'reportExport', id: string, outPath: string }
+  | { method: 'reportShow', id: string, operator?: string }
+  | { method: 'reportExport', id: string, outPath: string, operator?: string }
+  | { method: 'reportCustody', id: string }
   | { method: 'pipelineAttach', req: PipelineAttachRequest }
   | { method: 'pipelineFingerprints', req: PipelineFingerprintRequest }
 
@@ -92,6 +93,10 @@ export const STATUS: NodeStatus = {
   rosterVersion: 1,
   quorum: 2,
   listen: ['/ip4/127.0.0.1/tcp/4001'],
+  members: [
+    { org: 'brand-a', name: 'Brand A', roles: ['brand'], self: true, nodes: 1, connected: 0, lastContact: null },
+    { org: 'police', name: 'Police', roles: ['law-enforcement'], self: false, nodes: 1, connected: 0, lastContact: '2025-01-01T00:00:00.000Z' }
+  ],
   peers: [{ peerId: '12D3KooWpeer', org: 'brand-b', addrs: ['/ip4/127.0.0.1/tcp/4002'] }],
   heads: [{ org: 'brand-a', author: 'ab'.repeat(32), seq: 3, time: '2025-01-01T00:00:00.000Z' }],
   entries: { applied: 10, rejected: { bad_signature: 1 } },
@@ -270,8 +275,8 @@ export class FakeService implements NodeService {
     return [INBOX_ITEM]
   }
 
-  async reportShow (id: string): Promise<ReportDetail> {
-    this.calls.push({ method: 'reportShow', id })
+  async reportShow (id: string, operator?: string): Promise<ReportDetail> {
+    this.calls.push({ method: 'reportShow', id, ...(operator !== undefined ? { operator } : {}) })
     this.#maybeFail()
     return {
       direction: 'received',
@@ -290,10 +295,16 @@ export class FakeService implements NodeService {
     }
   }
 
-  async reportExport (id: string, outPath: string): Promise<ReportExportResult> {
-    this.calls.push({ method: 'reportExport', id, outPath })
+  async reportExport (id: string, outPath: string, operator?: string): Promise<ReportExportResult> {
+    this.calls.push({ method: 'reportExport', id, outPath, ...(operator !== undefined ? { operator } : {}) })
     this.#maybeFail()
     return { id, out: outPath, bytes: 1234, sha256: '12'.repeat(32), receipts: 1, exporter: 'police' }
+  }
+
+  async reportCustody (id: string): Promise<ReportCustodyLog> {
+    this.calls.push({ method: 'reportCustody', id })
+    this.#maybeFail()
+    return { id, custody: [{ seq: 2, time: '2025-01-01T00:00:06.000Z', action: 'opened', detail: { by: 'alice', via: 'local API' }, hash: '01'.repeat(32) }], custodyIntact: true }
   }
 
   async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> {

@@ -29,7 +29,8 @@ const ANSWERS = {
   explainValue: await fake.explain({ kind: 'phone', value: '+441632960000' }),
   match: await fake.match({ listings: '/data/listings.csv' }),
   reportShow: await fake.reportShow(REPORT_ID),
-  reportExport: await fake.reportExport(REPORT_ID, '/tmp/b.bundle')
+  reportExport: await fake.reportExport(REPORT_ID, '/tmp/b.bundle'),
+  reportCustody: await fake.reportCustody(REPORT_ID)
 }
 
 type Json = Record<string, any>
@@ -189,10 +190,11 @@ describe('node/api client and server agree on every route', function () {
     },
     reportOutbox: { run: async c => await c.reportOutbox(), calls: [{ method: 'reportOutbox' }], answer: [OUTBOX_ITEM] },
     reportInbox: { run: async c => await c.reportInbox(), calls: [{ method: 'reportInbox' }], answer: [INBOX_ITEM] },
-    reportShow: { run: async c => await c.reportShow(REPORT_ID), calls: [{ method: 'reportShow', id: REPORT_ID }], answer: ANSWERS.reportShow },
+    reportShow: { run: async c => await c.reportShow(REPORT_ID, 'alice'), calls: [{ method: 'reportShow', id: REPORT_ID, operator: 'alice' }], answer: ANSWERS.reportShow },
+    reportCustody: { run: async c => await c.reportCustody(REPORT_ID), calls: [{ method: 'reportCustody', id: REPORT_ID }], answer: ANSWERS.reportCustody },
     reportExport: {
-      run: async c => await c.reportExport(REPORT_ID, '/tmp/b.bundle'),
-      calls: [{ method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle' }],
+      run: async c => await c.reportExport(REPORT_ID, '/tmp/b.bundle', 'bob'),
+      calls: [{ method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle', operator: 'bob' }],
       answer: ANSWERS.reportExport
     },
     pipelineAttach: {
