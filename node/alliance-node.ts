@@ -287,7 +287,7 @@ export class AllianceNode implements NodeService {
       name: 'watchers',
       onUpdates: (updates) => {
         if (this.#feed.subscribers === 0) return
-        for (const u of updates) if (u.change !== undefined) this.#feed.emit(statusEvent(u.change, u.cause, this.#clock()))
+        for (const u of updates) if (u.change !== undefined) this.#feed.emit(statusEvent(u.change, u.cause, this.#clock(), u.org))
       }
     }))
     this.#unsubscribe.push(this.bus.subscribe({

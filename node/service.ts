@@ -91,6 +91,8 @@ export interface StatusEvent {
   to: StatusName | 'absent'
   /** An applied entry (attestation, opinion, retraction), time (an expiry) or a roster change. */
   cause: 'entry' | 'time' | 'roster'
+  /** cause 'entry': the org whose attestation, opinion or retraction made the change; null otherwise. */
+  org: string | null
 }
 
 export interface PeerView {

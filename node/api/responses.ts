@@ -87,7 +87,8 @@ export const statusEventSchema = named('StatusEvent', z.object({
   kind: kindOrNull,
   from: statusOrAbsent,
   to: statusOrAbsent,
-  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change')
+  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change'),
+  org: z.string().nullable().describe('cause entry: the org whose entry made the change; null for an expiry or a roster change')
 }))
 
 export const nodeStatusSchema = named('NodeStatus', z.object({

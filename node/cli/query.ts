@@ -28,7 +28,8 @@ function humanRow (r: BlocklistRow): string {
 }
 
 function humanEvent (e: StatusEvent): string {
-  return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${e.cause})\n`
+  const cause = e.cause === 'entry' ? `entry by ${e.org ?? 'an org no longer in the roster'}` : e.cause === 'time' ? 'expiry' : 'roster change'
+  return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${cause})\n`
 }
 
 function vote (v: VoteView): string {

@@ -114,7 +114,7 @@ describe('node/api client and server agree on every route', function () {
   })
 
   const report = { recipients: ['police'], sellers: [{ name: 'best-deals-4u' }], rights: [{ mark: 'ACME' }], narrative: 'test purchase' }
-  const event: StatusEvent = { type: 'status', at: '2025-01-01T00:00:00.000Z', fingerprint: FP(4), kind: 'phone', from: 'candidate', to: 'listed', cause: 'entry' }
+  const event: StatusEvent = { type: 'status', at: '2025-01-01T00:00:00.000Z', fingerprint: FP(4), kind: 'phone', from: 'candidate', to: 'listed', cause: 'entry', org: 'brand-b' }
 
   /** Per operationId: what to do through the client, what the service must have been asked, what the client must answer. */
   const FIXTURES: Record<string, { run: (c: ApiClient) => Promise<unknown>, calls: Call[], answer: unknown | ((got: unknown) => void) }> = {

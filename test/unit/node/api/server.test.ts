@@ -293,7 +293,7 @@ describe('node/api server', function () {
   })
 
   describe('events', () => {
-    const event = (n: number, to: StatusEvent['to'] = 'listed'): StatusEvent => ({ type: 'status', at: new Date(1_700_000_000_000 + n).toISOString(), fingerprint: FP(n), kind: 'phone', from: 'candidate', to, cause: 'entry' })
+    const event = (n: number, to: StatusEvent['to'] = 'listed'): StatusEvent => ({ type: 'status', at: new Date(1_700_000_000_000 + n).toISOString(), fingerprint: FP(n), kind: 'phone', from: 'candidate', to, cause: 'entry', org: 'brand-b' })
 
     /** Waits until the fake service has `n` watchers (the stream is open). */
     async function watchers (n: number): Promise<void> {
