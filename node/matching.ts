@@ -26,7 +26,7 @@ import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContex
 import type { ErrorCategory } from './errors.js'
 import { FileAccess } from './file-access.js'
 import type { ComponentLogger } from './logger.js'
-import type { ScanView } from './service.js'
+import type { RetroDecisionView, ScanView } from './service.js'
 
 /** Scans remembered for GET /v1/match/recent (in memory: since the daemon started). */
 export const MAX_RECENT_SCANS = 100
@@ -230,14 +230,14 @@ export class MatchService implements StatusSubscriber {
     await run
   }
 
-  /** Retroactive decisions made at or after `since` (ms). */
   /** The latest scans, newest first. */
   recentScans (): ScanView[] {
     return this.#recent.slice().reverse()
   }
 
-  retroSince (since: number): Array<RetroDecision & { decidedAt: string }> {
-    return this.#retro.filter(d => d.at >= since).map(({ at, ...d }) => ({ ...d, decidedAt: new Date(at).toISOString() }))
+  /** Retroactive decisions made at or after `since` (ms), with ISO times like every other answer. */
+  retroSince (since: number): RetroDecisionView[] {
+    return this.#retro.filter(d => d.at >= since).map(({ at, seenAt, ...d }) => ({ ...d, ...(seenAt !== undefined ? { seenAt: new Date(seenAt).toISOString() } : {}), decidedAt: new Date(at).toISOString() }))
   }
 
   async #getPool (): Promise<MatchPool> {

@@ -360,7 +360,8 @@ export interface RetroDecisionView {
   action: 'none' | 'screen' | 'block'
   matches: Array<{ column: string, kind: string, fingerprint: string, status: string, action: string, orgs: string[], expires: string | null }>
   retro: true
-  seenAt?: number
+  /** When the listing was scanned (ISO 8601). */
+  seenAt?: string
   decidedAt: string
 }
 

@@ -217,8 +217,8 @@ export const retroDecisionsSchema = named('RetroDecisions', z.object({
     action: z.enum(ACTIONS),
     matches: z.array(z.object({ column: z.string(), kind: z.string(), fingerprint: z.string(), status: z.string(), action: z.string(), orgs: strings, expires: isoOrNull })),
     retro: z.literal(true),
-    seenAt: z.number().optional(),
-    decidedAt: z.string()
+    seenAt: z.string().optional().describe('When the listing was scanned (ISO 8601)'),
+    decidedAt: z.string().describe('When the decision was made (ISO 8601)')
   }))
 }), 'Decisions for listings scanned earlier whose fingerprints became listed or disputed')
 

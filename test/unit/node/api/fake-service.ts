@@ -77,7 +77,7 @@ export const RETRO_DECISION: RetroDecisionView = {
   action: 'block',
   matches: [{ column: 'email', kind: 'email', fingerprint: 'ab'.repeat(32), status: 'listed', action: 'block', orgs: ['brand-a', 'brand-b'], expires: null }],
   retro: true,
-  seenAt: 1_700_000_000_000,
+  seenAt: '2023-11-14T22:13:20.000Z',
   decidedAt: '2025-01-02T00:00:00.000Z'
 }
 
