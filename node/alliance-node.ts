@@ -35,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -46,9 +46,8 @@ import { FileAccess } from './file-access.js'
 import { MatchService } from './matching.js'
 import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
 import { loadRosterChain } from './store/rosters.js'
-import type { MatchSummary } from './match/index.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
-import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
+import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 import { gossipTopic } from './protocols.js'
 import { AuthorService } from './services/author.js'
 import { ConsensusState } from './services/consensus-state.js'
@@ -57,6 +56,7 @@ import { GossipService } from './services/gossip.js'
 import { RosterService, rosterPeers } from './services/roster.js'
 import { StatusBus } from './services/status-bus.js'
 import { SyncService } from './services/sync-service.js'
+import { MemberContacts } from './services/contacts.js'
 import { ViewService, parseFingerprint } from './services/views.js'
 import { InvalidRequestError } from './services/errors.js'
 import { RotationService } from './services/rotation.js'
@@ -139,6 +139,8 @@ export class AllianceNode implements NodeService {
   readonly guardians: GuardianService
   /** toprf: every guardian's published daily counts (the quota audit). */
   readonly guardianCounts: GuardianCountsLedger
+  /** Last contact with each member's nodes, for `status` (node/services/contacts.ts). */
+  readonly contacts: MemberContacts
   readonly #cache: FingerprintCache | undefined
   readonly #clock: () => number
   readonly #rejected: Record<string, number> = {}
@@ -163,6 +165,7 @@ export class AllianceNode implements NodeService {
     this.#clock = p.clock
     const log = (name: string): ReturnType<Logger['forComponent']> => p.logger.forComponent(name)
     this.views = new ViewService({ state: p.state, store: p.store, bus: p.bus })
+    this.contacts = new MemberContacts({ store: p.store, clock: p.clock, logger: log('alliance:contacts') })
     this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs }, {
       host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
       beforeRound: () => { this.advanceClock() }
@@ -285,7 +288,7 @@ export class AllianceNode implements NodeService {
       name: 'watchers',
       onUpdates: (updates) => {
         if (this.#feed.subscribers === 0) return
-        for (const u of updates) if (u.change !== undefined) this.#feed.emit(statusEvent(u.change, u.cause, this.#clock()))
+        for (const u of updates) if (u.change !== undefined) this.#feed.emit(statusEvent(u.change, u.cause, this.#clock(), u.org))
       }
     }))
     // gauges are read when /metrics is scraped, never on the gossip or attest path (issue 15)
@@ -298,12 +301,20 @@ export class AllianceNode implements NodeService {
   async start (): Promise<void> {
     // before the host: a recipient coming online answers reports from its first connection
     await this.reports.start()
+    await this.contacts.load()
+    this.host.addEventListener('peer:connect', this.#onContact)
+    this.host.addEventListener('peer:disconnect', this.#onContact)
     await this.host.start()
     await this.sync.start()
     await this.guardians.start()
     this.gossip.start()
     this.rotation.start()
     this.logger.forComponent('alliance:node').info('node started', { org: this.config.org, peerId: this.keys.peerId.toString(), listen: this.host.multiaddrs().map(String) })
+  }
+
+  readonly #onContact = (evt: CustomEvent<string>): void => {
+    if (evt.type === 'peer:connect') this.contacts.connected(evt.detail)
+    else this.contacts.disconnected(evt.detail)
   }
 
   async stop (): Promise<void> {
@@ -314,6 +325,9 @@ export class AllianceNode implements NodeService {
     await this.sync.stop()
     await this.guardians.stop()
     await this.host.stop()
+    this.host.removeEventListener('peer:connect', this.#onContact)
+    this.host.removeEventListener('peer:disconnect', this.#onContact)
+    await this.contacts.flush()
     await this.bus.settled()
     await this.pipeline.stop()
     for (const u of this.#unsubscribe) u()
@@ -392,12 +406,16 @@ export class AllianceNode implements NodeService {
   }
 
   /** Scans a listings file on this machine against the live blocklist (raw identifiers stay here). */
-  async match (req: MatchRequestView): Promise<MatchSummary> {
+  async match (req: MatchRequestView): Promise<MatchResultView> {
     this.advanceClock()
     await this.bus.settled()
     const summary = await this.matching.match(req)
     if (await this.store.getMeta('rescanNeeded') !== undefined) await this.store.putMeta('rescanNeeded', null)
     return summary
+  }
+
+  async matchProgress (): Promise<MatchProgressView | null> {
+    return this.matching.progress()
   }
 
   /** Decisions for earlier scanned listings whose fingerprints became listed (or disputed) since `since`. */
@@ -430,6 +448,7 @@ export class AllianceNode implements NodeService {
       quorum: chain.current.roster.policy.quorum,
       listen: this.host.multiaddrs().map(String),
       peers: this.host.connectedPeers().map(p => ({ peerId: p, org: this.rosters.orgOfPeer(p) ?? null, addrs: [] })),
+      members: this.contacts.view(chain, this.config.org),
       heads: this.views.heads(),
       entries: { applied: this.#applied, rejected: { ...this.#rejected } },
       blocklist: this.state.index.counts(),
@@ -465,8 +484,9 @@ export class AllianceNode implements NodeService {
   async reportSend (req: ReportSendRequest): Promise<ReportSendResult> { return await this.reports.send(req) }
   async reportOutbox (): Promise<ReportOutboxItem[]> { return await this.reports.outbox() }
   async reportInbox (): Promise<ReportInboxItem[]> { return await this.reports.inbox() }
-  async reportShow (id: string): Promise<ReportDetail> { return await this.reports.show(id) }
-  async reportExport (id: string, outPath: string): Promise<ReportExportResult> { return await this.reports.export(id, outPath) }
+  async reportShow (id: string, operator?: string): Promise<ReportDetail> { return await this.reports.show(id, custodyActor(operator)) }
+  async reportExport (id: string, outPath: string, operator?: string): Promise<ReportExportResult> { return await this.reports.export(id, outPath, undefined, custodyActor(operator)) }
+  async reportCustody (id: string): Promise<ReportCustodyLog> { return await this.reports.custodyOf(id) }
 
   /** How the node classifies a raw segment (tests and tools). */
   async ingestRaw (bytes: Uint8Array, requireSignature = true): Promise<IngestOutcome> {
@@ -480,4 +500,9 @@ export class AllianceNode implements NodeService {
     }
     return await this.ingestor.ingest(segment, { requireSignature })
   }
+}
+
+/** Who a custody record names: the operator the caller gave (the CLI's --as, default the OS user), through the local API. */
+function custodyActor (operator: string | undefined): Record<string, string> {
+  return operator !== undefined ? { by: operator, via: 'local API' } : { by: 'local API' }
 }

@@ -25,8 +25,8 @@ export class WatchOverflowError extends NodeError {
   }
 }
 
-export function statusEvent (change: StatusChange, cause: StatusCause, at: number): StatusEvent {
-  return { type: 'status', at: new Date(at).toISOString(), fingerprint: toHex(change.fingerprint), kind: change.kind ?? null, from: change.from, to: change.to, cause }
+export function statusEvent (change: StatusChange, cause: StatusCause, at: number, org?: string): StatusEvent {
+  return { type: 'status', at: new Date(at).toISOString(), fingerprint: toHex(change.fingerprint), kind: change.kind ?? null, from: change.from, to: change.to, cause, org: org ?? null }
 }
 
 interface Subscriber {

@@ -5,8 +5,9 @@
  * fingerprints of scanned listings, and retroactive decisions when a
  * fingerprint those listings carry becomes listed later.
  */
-import { basename, isAbsolute, join } from 'node:path'
-import { unlink } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { link, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -14,7 +15,9 @@ import {
   BlocklistIndex, DEFAULT_POLICY, MemorySeenStore, createMatchPool, escalates, parsePolicy, retroactiveDecisions,
   type Emit, type InputFormat, type MatchPolicy, type MatchPool, type MatchSummary, type OutputFormat, type RetroDecision
 } from './match/index.js'
-import { NodeError } from './errors.js'
+import { NodeError, OutputExistsError } from './errors.js'
+import { checkListingsColumns } from './match/listing-columns.js'
+import type { IgnoredColumn } from './match/errors.js'
 import { SEEN_FILE } from './home.js'
 import type { FingerprintService } from './services/fingerprints.js'
 import type { StatusSubscriber, StatusUpdate } from './services/status-bus.js'
@@ -23,7 +26,7 @@ import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContex
 import type { ErrorCategory } from './errors.js'
 import { FileAccess } from './file-access.js'
 import type { ComponentLogger } from './logger.js'
-import type { ScanView } from './service.js'
+import type { RetroDecisionView, ScanView } from './service.js'
 
 /** Scans remembered for GET /v1/match/recent (in memory: since the daemon started). */
 export const MAX_RECENT_SCANS = 100
@@ -90,6 +93,33 @@ export interface MatchRequest {
   accountPlatform?: string
   /** Replace `out` and `rejects` if they exist. @default false: an existing file is refused (OutputExistsError) */
   force?: boolean
+  /** Refuse a file with a column the matcher does not know (UnknownColumnsError). @default false (on anyway when no known identifier column is found) */
+  strictColumns?: boolean
+}
+
+/** A scan's summary, with the file's columns the matcher ignored (a misspelt `seller_acount` is reported, never silently skipped). */
+export type MatchResult = MatchSummary & { ignoredColumns: IgnoredColumn[] }
+
+/** The scan running now, for progress bars (GET /v1/match/progress). */
+export interface MatchProgress {
+  /** The listings file's name (no folder). */
+  file: string
+  /** Its size when the scan started. */
+  totalBytes: number
+  bytes: number
+  rows: number
+  startedAt: string
+  elapsedMs: number
+}
+
+/** An output of a scan: written under a temporary name beside `final`, which it becomes only once the scan succeeded. */
+interface PendingOutput {
+  what: string
+  /** As the request named it (for errors). */
+  path: string
+  final: string
+  tmp: string
+  fh: FileHandle
 }
 
 export interface MatchServiceInit {
@@ -117,6 +147,7 @@ export class MatchService implements StatusSubscriber {
   /** The latest scans, oldest first. */
   readonly #recent: ScanView[] = []
   #pool: Promise<MatchPool> | undefined
+  #active: (Omit<MatchProgress, 'elapsedMs'> & { t0: number }) | undefined
   #policy: MatchPolicy = DEFAULT_POLICY
   #scans = 0
   #workers: number | undefined
@@ -199,14 +230,14 @@ export class MatchService implements StatusSubscriber {
     await run
   }
 
-  /** Retroactive decisions made at or after `since` (ms). */
   /** The latest scans, newest first. */
   recentScans (): ScanView[] {
     return this.#recent.slice().reverse()
   }
 
-  retroSince (since: number): Array<RetroDecision & { decidedAt: string }> {
-    return this.#retro.filter(d => d.at >= since).map(({ at, ...d }) => ({ ...d, decidedAt: new Date(at).toISOString() }))
+  /** Retroactive decisions made at or after `since` (ms), with ISO times like every other answer. */
+  retroSince (since: number): RetroDecisionView[] {
+    return this.#retro.filter(d => d.at >= since).map(({ at, seenAt, ...d }) => ({ ...d, ...(seenAt !== undefined ? { seenAt: new Date(seenAt).toISOString() } : {}), decidedAt: new Date(at).toISOString() }))
   }
 
   async #getPool (): Promise<MatchPool> {
@@ -239,16 +270,41 @@ export class MatchService implements StatusSubscriber {
     return await this.#pool
   }
 
-  /** Scans a listings file; decisions and rejects go to files on this machine, the summary comes back. */
-  async match (req: MatchRequest): Promise<MatchSummary> {
+  /** The scan running now (rows and bytes read so far), or null. */
+  progress (): MatchProgress | null {
+    const a = this.#active
+    if (a === undefined) return null
+    const { t0, ...p } = a
+    return { ...p, elapsedMs: Math.round(performance.now() - t0) }
+  }
+
+  /**
+   * Scans a listings file; decisions and rejects go to files on this
+   * machine, the summary comes back. Before anything is written, the
+   * listings file is opened (ListingsFileError when it is missing or
+   * unreadable) and its header checked (ignored columns reported, refused
+   * with UnknownColumnsError when strict or when none is known). Outputs are
+   * written under temporary names beside them and take their names only once
+   * the whole scan succeeded: a failed scan leaves no decisions or rejects
+   * file a pipeline could read as "nothing to block".
+   */
+  async match (req: MatchRequest): Promise<MatchResult> {
     for (const [name, p] of [['listings', req.listings], ['out', req.out], ['rejects', req.rejects]] as const) {
       if (p !== undefined && !isAbsolute(p)) throw new MatchRequestError(`${name} must be an absolute path on the node's machine`)
     }
     if (req.out !== undefined && req.out === req.rejects) throw new MatchRequestError('out and rejects must be different files')
     // the workers read the listings by path: the path is checked (never the node directory, never a symbolic link), not opened here
     const listings = await this.#files.check(req.listings, 'read', 'listings file')
-    if (req.out !== undefined) await this.#files.check(req.out, 'write', 'decisions file')
-    if (req.rejects !== undefined) await this.#files.check(req.rejects, 'write', 'rejects file')
+    const format = req.format ?? (/\.(jsonl|ndjson)$/i.test(listings) ? 'jsonl' : 'csv')
+    const columns = await checkListingsColumns(listings, format, req.strictColumns === true, req.listings)
+    const force = req.force === true
+    const targets: Array<[string, string]> = []
+    if (req.out !== undefined) targets.push(['decisions file', req.out])
+    if (req.rejects !== undefined) targets.push(['rejects file', req.rejects])
+    for (const [what, path] of targets) {
+      const final = await this.#files.check(path, 'write', what)
+      if (!force && await stat(final).then(() => true, () => false)) throw new OutputExistsError(what, path)
+    }
     const policy = req.policy !== undefined ? parsePolicy(req.policy) : DEFAULT_POLICY
     const workers = req.workers ?? this.#init.workers
     if (JSON.stringify(policy) !== JSON.stringify(this.#policy) || workers !== this.#workers || req.accountPlatform !== this.#accountPlatform) {
@@ -262,52 +318,74 @@ export class MatchService implements StatusSubscriber {
     }
     const pool = await this.#getPool()
     this.#seenUnder(this.#poolContext as SeenContext)
-    const force = { force: req.force === true }
-    const outFile = req.out !== undefined ? await this.#files.openWrite(req.out, 'decisions file', force) : undefined
-    let rejectsFile
+    const outputs: PendingOutput[] = []
     try {
-      rejectsFile = req.rejects !== undefined ? await this.#files.openWrite(req.rejects, 'rejects file', force) : undefined
+      for (const [what, path] of targets) {
+        const final = await this.#files.check(path, 'write', what)
+        const tmp = join(dirname(final), `.${basename(final)}.partial-${randomBytes(6).toString('hex')}`)
+        outputs.push({ what, path, final, tmp, fh: await this.#files.openWrite(tmp, what) })
+      }
     } catch (err) {
-      // a decisions file this request created goes again: a refused request leaves nothing behind
-      await outFile?.close()
-      if (outFile !== undefined && req.force !== true) await unlink(req.out as string).catch(() => {})
+      await discard(outputs)
       throw err
     }
-    const out = outFile?.createWriteStream()
-    const rejects = rejectsFile?.createWriteStream()
+    const out = req.out !== undefined ? outputs[0].fh.createWriteStream() : undefined
+    const rejects = req.rejects !== undefined ? outputs[outputs.length - 1].fh.createWriteStream() : undefined
+    const totalBytes = await stat(listings).then(st => st.size, () => 0)
+    this.#active = { file: basename(req.listings), totalBytes, bytes: 0, rows: 0, startedAt: new Date().toISOString(), t0: performance.now() }
+    let summary: MatchSummary
     try {
-      const summary = await pool.matchFile(listings, {
-        ...(req.format !== undefined ? { format: req.format } : {}),
-        ...(req.outputFormat !== undefined ? { outputFormat: req.outputFormat } : {}),
-        emit: req.emit ?? 'actions',
-        out,
-        rejects,
-        rejectsIncludeValue: true,
-        seen: this.seen
-      })
-      this.#scans++
-      this.#recent.push({
-        at: new Date().toISOString(),
-        file: basename(req.listings),
-        rows: summary.rows,
-        decisions: { none: summary.decisions.none, screen: summary.decisions.screen, block: summary.decisions.block },
-        matched: summary.matched,
-        rejects: summary.invalid.identifiers + summary.invalid.rows,
-        elapsedMs: Math.round(summary.elapsedMs)
-      })
-      if (this.#recent.length > MAX_RECENT_SCANS) this.#recent.splice(0, this.#recent.length - MAX_RECENT_SCANS)
-      this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond) })
-      if (summary.undecided.rows > 0) this.#log.warn('listings not decided: some identifiers could not be fingerprinted', { rows: summary.undecided.rows, reason: summary.undecided.reason })
-      // durable before the answer: a restart from here on still makes retroactive decisions for these listings
-      await this.#saveSeen()
-      return summary
-    } finally {
-      for (const s of [out, rejects]) {
-        if (s === undefined) continue
-        s.end()
-        await finished(s).catch(() => undefined)
+      try {
+        summary = await pool.matchFile(listings, {
+          format,
+          ...(req.outputFormat !== undefined ? { outputFormat: req.outputFormat } : {}),
+          emit: req.emit ?? 'actions',
+          out,
+          rejects,
+          rejectsIncludeValue: true,
+          seen: this.seen,
+          onProgress: p => { if (this.#active !== undefined) { this.#active.rows = p.rows; this.#active.bytes = p.bytes } }
+        })
+      } finally {
+        for (const s of [out, rejects]) {
+          if (s === undefined) continue
+          s.end()
+          await finished(s).catch(() => undefined)
+        }
       }
+      const published: PendingOutput[] = []
+      try {
+        for (const o of outputs) {
+          await publishOutput(o, force)
+          published.push(o)
+        }
+      } catch (err) {
+        // all or nothing: a decisions file without its rejects file is taken back (only files this scan created)
+        if (!force) for (const o of published) await unlink(o.final).catch(() => undefined)
+        throw err
+      }
+    } catch (err) {
+      await discard(outputs)
+      throw err
+    } finally {
+      this.#active = undefined
     }
+    this.#scans++
+    this.#recent.push({
+      at: new Date().toISOString(),
+      file: basename(req.listings),
+      rows: summary.rows,
+      decisions: { none: summary.decisions.none, screen: summary.decisions.screen, block: summary.decisions.block },
+      matched: summary.matched,
+      rejects: summary.invalid.identifiers + summary.invalid.rows,
+      elapsedMs: Math.round(summary.elapsedMs)
+    })
+    if (this.#recent.length > MAX_RECENT_SCANS) this.#recent.splice(0, this.#recent.length - MAX_RECENT_SCANS)
+    this.#log.info('scan done', { rows: summary.rows, block: summary.decisions.block, screen: summary.decisions.screen, perSecond: Math.round(summary.listingsPerSecond), ignoredColumns: columns.ignored.length })
+    if (summary.undecided.rows > 0) this.#log.warn('listings not decided: some identifiers could not be fingerprinted', { rows: summary.undecided.rows, reason: summary.undecided.reason })
+    // durable before the answer: a restart from here on still makes retroactive decisions for these listings
+    await this.#saveSeen()
+    return { ...summary, ignoredColumns: columns.ignored }
   }
 
   /**
@@ -339,5 +417,35 @@ export class MatchService implements StatusSubscriber {
     const p = this.#pool
     this.#pool = undefined
     if (p !== undefined) await (await p).close().catch(() => undefined)
+  }
+}
+
+/** Gives a finished output its name: replacing the file there only with `force`, else refusing if one appeared meanwhile. */
+async function publishOutput (o: PendingOutput, force: boolean): Promise<void> {
+  await o.fh.close().catch(() => undefined)
+  if (force) {
+    await rename(o.tmp, o.final)
+    return
+  }
+  try {
+    // link() never replaces an existing file: a file created at `final` while the scan ran is kept, and the scan refused
+    await link(o.tmp, o.final)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new OutputExistsError(o.what, o.path)
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+    // a file system without hard links: checked, then renamed
+    if (await stat(o.final).then(() => true, () => false)) throw new OutputExistsError(o.what, o.path)
+    await rename(o.tmp, o.final)
+    return
+  }
+  await unlink(o.tmp)
+}
+
+/** Removes the temporary files of a scan that failed (its outputs never get their names). */
+async function discard (outputs: PendingOutput[]): Promise<void> {
+  for (const o of outputs) {
+    await o.fh.close().catch(() => undefined)
+    await unlink(o.tmp).catch(() => undefined)
   }
 }

@@ -5,6 +5,9 @@
  */
 import type { Claim, Kind } from '../protocol/kinds.js'
 import type { MatchSummary } from './match/index.js'
+import type { MemberContactView } from './services/contacts.js'
+
+export type { MemberContactView }
 import type { RotationView } from './services/rotation.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from './pipeline/node-service.js'
 
@@ -88,6 +91,8 @@ export interface StatusEvent {
   to: StatusName | 'absent'
   /** An applied entry (attestation, opinion, retraction), time (an expiry) or a roster change. */
   cause: 'entry' | 'time' | 'roster'
+  /** cause 'entry': the org whose attestation, opinion or retraction made the change; null otherwise. */
+  org: string | null
 }
 
 export interface PeerView {
@@ -112,6 +117,8 @@ export interface NodeStatus {
   quorum: number
   listen: string[]
   peers: PeerView[]
+  /** Every member of the roster in force, offline ones too, with this node's last contact with it. */
+  members: MemberContactView[]
   heads: HeadView[]
   entries: { applied: number, rejected: Record<string, number> }
   blocklist: { listed: number, disputed: number, candidate: number }
@@ -291,6 +298,14 @@ export interface ReportDetail {
   custodyIntact: boolean
 }
 
+/** A report's chain of custody on this node (`alliance report custody`). */
+export interface ReportCustodyLog {
+  id: string
+  custody: ReportCustodyView[]
+  /** false if the custody log's hash chain or signatures are broken on disk */
+  custodyIntact: boolean
+}
+
 export interface ReportExportResult {
   id: string
   /** absolute path of the bundle written */
@@ -322,6 +337,21 @@ export interface MatchRequestView {
   accountPlatform?: string
   /** Replace `out` and `rejects` if they exist. @default false (409 already_exists) */
   force?: boolean
+  /** Refuse a file with a column the matcher does not know (400 unknown_columns). @default false; on anyway when no known identifier column is found */
+  strictColumns?: boolean
+}
+
+/** A scan's summary with the columns of the file the matcher ignored (each with the known column it most likely meant). */
+export type MatchResultView = MatchSummary & { ignoredColumns: Array<{ name: string, suggestion?: string }> }
+
+/** The scan running now (GET /v1/match/progress), for progress bars. */
+export interface MatchProgressView {
+  file: string
+  totalBytes: number
+  bytes: number
+  rows: number
+  startedAt: string
+  elapsedMs: number
 }
 
 /** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */
@@ -330,7 +360,8 @@ export interface RetroDecisionView {
   action: 'none' | 'screen' | 'block'
   matches: Array<{ column: string, kind: string, fingerprint: string, status: string, action: string, orgs: string[], expires: string | null }>
   retro: true
-  seenAt?: number
+  /** When the listing was scanned (ISO 8601). */
+  seenAt?: string
   decidedAt: string
 }
 
@@ -362,7 +393,9 @@ export interface NodeService {
   /** A brand's authorised reseller: a signed negative opinion on the identifier's fingerprint. */
   allow (item: { kind: Kind, value: string, ttlMs?: number }): Promise<OpinionResult>
   /** Scans listings against the live blocklist; returns the summary (see node/match/pool.ts MatchSummary). */
-  match (req: MatchRequestView): Promise<MatchSummary>
+  match (req: MatchRequestView): Promise<MatchResultView>
+  /** The scan running now (rows and bytes read so far), or null when none is. */
+  matchProgress (): Promise<MatchProgressView | null>
   /** Decisions for earlier scanned listings whose fingerprints became listed or disputed at or after `since` (ms). */
   matchRetro (since: number): Promise<RetroDecisionView[]>
   /** The latest scans since the daemon started, newest first (at most MAX_RECENT_SCANS). */
@@ -379,10 +412,12 @@ export interface NodeService {
   reportOutbox (): Promise<ReportOutboxItem[]>
   /** Reports this node received, each opened, checked and receipted. */
   reportInbox (): Promise<ReportInboxItem[]>
-  /** One report in full (logged as `opened` in the chain of custody on a recipient). */
-  reportShow (id: string): Promise<ReportDetail>
-  /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites). */
-  reportExport (id: string, outPath: string): Promise<ReportExportResult>
+  /** One report in full (logged as `opened` in the chain of custody on a recipient, by `operator`: the person at the CLI or the case system). */
+  reportShow (id: string, operator?: string): Promise<ReportDetail>
+  /** Writes the report's evidence bundle to `outPath` on the node's machine (never overwrites); logged as `exported` by `operator`. */
+  reportExport (id: string, outPath: string, operator?: string): Promise<ReportExportResult>
+  /** The report's chain-of-custody records on this node, without opening it (nothing is logged). */
+  reportCustody (id: string): Promise<ReportCustodyLog>
   /** Platform pipeline (node/pipeline): publish the blocklist to a Redis and tell a worker what it needs. */
   pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult>
   /** Platform pipeline: raw identifiers → fingerprints under an epoch, for workers that hold no key. */

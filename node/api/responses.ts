@@ -87,7 +87,8 @@ export const statusEventSchema = named('StatusEvent', z.object({
   kind: kindOrNull,
   from: statusOrAbsent,
   to: statusOrAbsent,
-  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change')
+  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change'),
+  org: z.string().nullable().describe('cause entry: the org whose entry made the change; null for an expiry or a roster change')
 }))
 
 export const nodeStatusSchema = named('NodeStatus', z.object({
@@ -99,6 +100,15 @@ export const nodeStatusSchema = named('NodeStatus', z.object({
   quorum: z.number().int(),
   listen: strings,
   peers: z.array(z.object({ peerId: z.string(), org: z.string().nullable(), addrs: strings })),
+  members: z.array(z.object({
+    org: z.string(),
+    name: z.string(),
+    roles: strings,
+    self: z.boolean().describe('This node\'s own org'),
+    nodes: z.number().int().describe('Nodes the org runs, per the roster'),
+    connected: z.number().int().describe('Of those, connected to this node now'),
+    lastContact: isoOrNull.describe('When this node last had a connection to one of the org\'s nodes (now while connected); null if never')
+  })).describe('Every member of the roster in force, offline ones too, with its last contact'),
   heads: z.array(z.object({ org: z.string().nullable(), author: z.string(), seq: z.number().int(), time: iso })),
   entries: z.object({ applied: z.number().int(), rejected: z.record(z.string(), z.number()).describe('Rejected entries by reason') }),
   blocklist: z.object({ listed: z.number().int(), disputed: z.number().int(), candidate: z.number().int() }),
@@ -171,8 +181,20 @@ export const matchSummarySchema = named('MatchSummary', z.object({
   bytes: z.number(),
   workers: z.number().int(),
   elapsedMs: z.number(),
-  listingsPerSecond: z.number()
-}), 'Scan summary: rows, decisions by action, invalid identifiers, throughput')
+  listingsPerSecond: z.number(),
+  ignoredColumns: z.array(z.object({ name: z.string(), suggestion: z.string().optional() })).describe('Columns of the file the matcher ignored (not one it reads), each with the known column it most likely meant')
+}), 'Scan summary: rows, decisions by action, invalid identifiers, throughput, ignored columns')
+
+export const matchProgressSchema = named('MatchProgress', z.object({
+  scan: z.object({
+    file: z.string().describe('The listings file\'s name (no folder)'),
+    totalBytes: z.number().int(),
+    bytes: z.number().int().describe('Read and decided so far'),
+    rows: z.number().int(),
+    startedAt: z.string(),
+    elapsedMs: z.number().int()
+  }).nullable().describe('The scan running now, null when none is')
+}), 'The scan running now, for progress bars')
 
 export const pipelineAttachResultSchema = named('PipelineAttachResult', z.object({
   prefix: z.string(),
@@ -195,8 +217,8 @@ export const retroDecisionsSchema = named('RetroDecisions', z.object({
     action: z.enum(ACTIONS),
     matches: z.array(z.object({ column: z.string(), kind: z.string(), fingerprint: z.string(), status: z.string(), action: z.string(), orgs: strings, expires: isoOrNull })),
     retro: z.literal(true),
-    seenAt: z.number().optional(),
-    decidedAt: z.string()
+    seenAt: z.string().optional().describe('When the listing was scanned (ISO 8601)'),
+    decidedAt: z.string().describe('When the decision was made (ISO 8601)')
   }))
 }), 'Decisions for listings scanned earlier whose fingerprints became listed or disputed')
 
@@ -268,6 +290,20 @@ const reportDocumentSchema = z.object({
   narrative: z.string()
 }).describe('The whole report (listings, sellers with raw identifiers, rights, evidence by SHA-256, narrative)')
 
+const custodyRecordsSchema = z.array(z.object({
+  seq: z.number().int(),
+  time: iso,
+  action: z.enum(['received', 'opened', 'exported']),
+  detail: z.record(z.string(), z.union([z.string(), z.number()])).describe('received: from, author, digest…; opened/exported: by (the operator, or "local API" when none was given), via, and for an export out, bytes, sha256'),
+  hash: hex64
+}))
+
+export const reportCustodySchema = named('ReportCustody', z.object({
+  id: z.string(),
+  custody: custodyRecordsSchema,
+  custodyIntact: z.boolean().describe('False if the custody log\'s hash chain or signatures are broken on disk')
+}))
+
 export const reportDetailSchema = named('ReportDetail', z.object({
   direction: z.enum(['sent', 'received']),
   id: z.string(),
@@ -276,13 +312,7 @@ export const reportDetailSchema = named('ReportDetail', z.object({
   outbox: reportOutboxItemSchema.nullable(),
   inbox: reportInboxItemSchema.nullable(),
   receipts: z.array(z.object({ org: z.string(), node: z.string(), received: iso })),
-  custody: z.array(z.object({
-    seq: z.number().int(),
-    time: iso,
-    action: z.enum(['received', 'opened', 'exported']),
-    detail: z.record(z.string(), z.union([z.string(), z.number()])),
-    hash: hex64
-  })),
+  custody: custodyRecordsSchema,
   custodyIntact: z.boolean().describe('False if the custody log\'s hash chain or signatures are broken on disk')
 }))
 

@@ -8,11 +8,11 @@ import { CLAIMS } from '../../protocol/kinds.js'
 import { MAX_WATCH_BACKLOG } from '../events.js'
 import { BLOCKLIST_CSV_HEADER, blocklistCsvLine } from './blocklist-format.js'
 import { EVENTS_HEARTBEAT_MS, MAX_BULK_BODY_BYTES, MAX_REPORT_BODY_BYTES } from './limits.js'
-import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchSummarySchema, metricsTextSchema, nodeStatusSchema, openApiSchema, opinionResultSchema, retractResultSchema, retroDecisionsSchema, rosterAdoptionSchema, rosterFileSchema, statusEventSchema } from './responses.js'
-import { reportDetailSchema, reportExportResultSchema, reportInboxSchema, reportOutboxSchema, reportSendResultSchema } from './responses.js'
+import { attestResultSchema, blocklistRowSchema, explainResultSchema, matchProgressSchema, matchSummarySchema, metricsTextSchema, nodeStatusSchema, openApiSchema, opinionResultSchema, retractResultSchema, retroDecisionsSchema, rosterAdoptionSchema, rosterFileSchema, statusEventSchema } from './responses.js'
+import { reportCustodySchema, reportDetailSchema, reportExportResultSchema, reportInboxSchema, reportOutboxSchema, reportSendResultSchema } from './responses.js'
 import { type AnyRoute, type BoundMethods, exportRoute, feedRoute, jsonRoute, textRoute } from './route-table.js'
 import { allowBodySchema, attestBodySchema, blocklistQuerySchema, eventsQuerySchema, explainQuerySchema, feedbackBodySchema, matchBodySchema, retractBodySchema, retroQuerySchema, rosterAdoptBodySchema } from './schemas.js'
-import { reportExportBodySchema, reportIdParamsSchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema, quotaQuerySchema } from './schemas.js'
+import { reportExportBodySchema, reportIdParamsSchema, reportShowQuerySchema, reportSendBodySchema, pipelineAttachBodySchema, pipelineFingerprintsBodySchema, quotaQuerySchema } from './schemas.js'
 import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
 import { ConsoleDisabledError } from '../console/errors.js'
@@ -139,6 +139,16 @@ export const ROUTES = [
   }),
 
   jsonRoute({
+    operationId: 'matchProgress',
+    method: 'GET',
+    path: '/v1/match/progress',
+    summary: 'The scan running now: bytes and rows read so far of the file\'s size (`alliance match` draws its progress bar from it)',
+    output: matchProgressSchema,
+    serve: async (_, { service }) => ({ scan: await service.matchProgress() }),
+    client: { method: 'matchProgress', send: () => ({}), receive: out => out.scan }
+  }),
+
+  jsonRoute({
     operationId: 'matchRetro',
     method: 'GET',
     path: '/v1/match/retro',
@@ -254,12 +264,25 @@ export const ROUTES = [
     operationId: 'reportShow',
     method: 'GET',
     path: '/v1/reports/:id',
-    summary: 'One report in full, its receipts and chain of custody; on a recipient, recorded as opened',
+    summary: 'One report in full, its receipts and chain of custody; on a recipient, recorded as opened (by `operator`)',
     params: reportIdParamsSchema,
     invalidParams: 'invalid_report_id',
+    query: reportShowQuerySchema,
     output: reportDetailSchema,
-    serve: async ({ params }, { service }) => await service.reportShow(params.id),
-    client: { method: 'reportShow', send: id => ({ params: { id } }), receive: out => out }
+    serve: async ({ params, query }, { service }) => await service.reportShow(params.id, query.operator),
+    client: { method: 'reportShow', send: (id, operator) => ({ params: { id }, query: { operator } }), receive: out => out }
+  }),
+
+  jsonRoute({
+    operationId: 'reportCustody',
+    method: 'GET',
+    path: '/v1/reports/:id/custody',
+    summary: 'The report\'s chain of custody on this node (received, opened, exported: when and by whom), without opening the report',
+    params: reportIdParamsSchema,
+    invalidParams: 'invalid_report_id',
+    output: reportCustodySchema,
+    serve: async ({ params }, { service }) => await service.reportCustody(params.id),
+    client: { method: 'reportCustody', send: id => ({ params: { id } }), receive: out => out }
   }),
 
   jsonRoute({
@@ -272,9 +295,9 @@ export const ROUTES = [
     invalidParams: 'invalid_report_id',
     body: reportExportBodySchema,
     output: reportExportResultSchema,
-    serve: async ({ params, body }, { service }) => await service.reportExport(params.id, body.out),
+    serve: async ({ params, body }, { service }) => await service.reportExport(params.id, body.out, body.operator),
     // the bundle is written by the daemon, on its machine
-    client: { method: 'reportExport', send: (id, outPath) => ({ params: { id }, body: { out: outPath } }), receive: out => out, timeout: 'bulk' }
+    client: { method: 'reportExport', send: (id, outPath, operator) => ({ params: { id }, body: { out: outPath, ...(operator !== undefined ? { operator } : {}) } }), receive: out => out, timeout: 'bulk' }
   }),
 
   jsonRoute({

@@ -61,7 +61,8 @@ export const matchBodySchema = named('MatchRequest', z.object({
   policy: z.unknown().optional(),
   workers: z.number().int().min(0).max(256).optional(),
   accountPlatform: z.string().min(1).max(64).optional(),
-  force: z.boolean().optional()
+  force: z.boolean().optional(),
+  strictColumns: z.boolean().optional().describe('Refuse a file with a column the matcher does not know (400 unknown_columns); on anyway when the file has no known identifier column')
 }).strict())
 
 /** Ms since the epoch, or an ISO 8601 date or date-time (not whatever else Date.parse would guess at). */
@@ -118,9 +119,16 @@ export const reportIdParamsSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{32}$/, 'a report id is 32 lower-case hex digits')
 }).strict()
 
+/** Who opens or exports a report, as the chain of custody records it: the person at the CLI (`--as`, default the OS user) or the case system's user. */
+export const operatorName = z.string().regex(/^[\p{L}\p{N}][\p{L}\p{N}._@ '-]{0,63}$/u, 'an operator name is 1 to 64 letters, digits, spaces and . _ @ \' -, starting with a letter or digit').describe('Who opens or exports the report, as the chain of custody records it (e.g. the OS user at the CLI)')
+
+/** GET /v1/reports/:id: who opens it. */
+export const reportShowQuerySchema = z.object({ operator: operatorName.optional() }).strict()
+
 /** POST /v1/reports/:id/export: where the node writes the bundle (an absolute path on the node's machine; never overwritten). */
 export const reportExportBodySchema = named('ReportExportRequest', z.object({
-  out: z.string().min(1).max(4096)
+  out: z.string().min(1).max(4096),
+  operator: operatorName.optional()
 }).strict())
 
 /** POST /v1/roster: an alliance-roster/1 file, passed whole to the node, which verifies it (a refusal is a named 400). */

@@ -4,7 +4,6 @@
  * daemon only; it fingerprints them and only fingerprints leave the node.
  */
 import { basename } from 'node:path'
-import cliProgress from 'cli-progress'
 import { Option, type Command } from 'commander'
 import { CLAIMS, KINDS, type Claim, type Kind } from '../../protocol/kinds.js'
 import { MAX_BULK_BODY_BYTES } from '../api/limits.js'
@@ -13,7 +12,8 @@ import { intInRange, leaf, type Context } from './common.js'
 import { parseDuration } from './duration.js'
 import { CommandFailedError } from './errors.js'
 import { readIdentifiersFile, type IdentifiersFormat } from './identifiers-file.js'
-import { plural, result, write, type CliIO, type CommonOptions } from './output.js'
+import { plural, result, write, type CommonOptions } from './output.js'
+import { progressBar } from './progress.js'
 
 interface AttestOptions extends CommonOptions {
   kind?: Kind
@@ -54,27 +54,6 @@ export function mapToLines (res: AttestResult, lines: number[]): { rejected: Rej
     if (!rejectedIdx.has(i)) accepted.push({ line: lines[i], fingerprint: res.fingerprints[f++] })
   }
   return { rejected, accepted }
-}
-
-function progressBar (io: CliIO, label: string): { update: (bytes: number, total: number, rows: number) => void, stop: () => void } {
-  if (!io.stderrIsTTY) return { update: () => {}, stop: () => {} }
-  const bar = new cliProgress.SingleBar({
-    stream: io.stderr as unknown as NodeJS.WriteStream,
-    format: `${label} {bar} {percentage}% | {rows} rows`,
-    hideCursor: true,
-    clearOnComplete: true
-  }, cliProgress.Presets.shades_classic)
-  let started = false
-  return {
-    update: (bytes, total, rows) => {
-      if (!started) {
-        bar.start(Math.max(total, 1), 0, { rows: 0 })
-        started = true
-      }
-      bar.update(Math.min(bytes, Math.max(total, 1)), { rows })
-    },
-    stop: () => { if (started) bar.stop() }
-  }
 }
 
 async function attestFile (ctx: Context, dir: string, file: string, opts: AttestOptions): Promise<void> {

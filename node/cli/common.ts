@@ -2,6 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { userInfo } from 'node:os'
 import { ApiClient } from '../api/client.js'
 import { API_FILE, CONFIG_FILE, NodeDirError } from '../home.js'
 import { CliUsageError } from './errors.js'
@@ -34,6 +35,19 @@ export function leaf (cmd: Command): Command {
     .option('--json', 'machine-readable output (JSON)')
     .option('--debug', 'print stack traces on failure')
 }
+
+/** Who runs this command, as a report's chain of custody records it: `--as <name>`, else the OS user. */
+export function operatorOf (as: string | undefined): string {
+  if (as !== undefined) return as
+  try {
+    return userInfo().username
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'unknown'
+  }
+}
+
+/** The `--as` option of commands that open or export reports. */
+export const AS_OPTION: [string, string] = ['--as <name>', 'who is opening or exporting the report, as the chain of custody records it (default: your OS user name)']
 
 /** Commander reducer for repeatable options. */
 export function collect (value: string, previous: string[]): string[] {

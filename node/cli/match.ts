@@ -6,18 +6,21 @@
  * the machine. `--since` lists the decisions made later for listings scanned
  * earlier, when one of their fingerprints became listed (no rescan).
  */
-import { OutputExistsError } from '../errors.js'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Option, type Command } from 'commander'
-import type { MatchSummary } from '../match/index.js'
+import type { ApiClient } from '../api/client.js'
+import type { IgnoredColumn } from '../match/errors.js'
+import type { MatchResultView } from '../service.js'
 import { intInRange, leaf, type Context } from './common.js'
-import { CliUsageError, InputFileError } from './errors.js'
-import { classifyColumns, readListingsHeader, type IgnoredColumn } from './listings-columns.js'
 import { result, table, write, type CommonOptions } from './output.js'
+import { progressBar } from './progress.js'
+
+/** How often a terminal's progress bar asks the node how far the scan is. */
+const PROGRESS_POLL_MS = 250
 
 interface MatchOptions extends CommonOptions {
   listings?: string
@@ -38,7 +41,8 @@ function ignoredText (ignored: IgnoredColumn[]): string {
   return ignored.map(c => c.suggestion !== undefined ? `${c.name} (did you mean ${c.suggestion}?)` : c.name).join(', ')
 }
 
-function summaryText (s: MatchSummary, out: string | undefined, rejects: string, ignored: IgnoredColumn[]): string {
+function summaryText (s: MatchResultView, out: string | undefined, rejects: string): string {
+  const ignored = s.ignoredColumns
   const rows: Array<[string, string]> = [
     ['listings read', s.rows.toLocaleString('en-US')],
     ['block', s.decisions.block.toLocaleString('en-US')],
@@ -54,29 +58,29 @@ function summaryText (s: MatchSummary, out: string | undefined, rejects: string,
   return `${table(rows)}${out !== undefined ? `\ndecisions in ${resolve(out)}` : ''}`
 }
 
-/** The listings file exists and is a file: said here, before the node is asked (it would only log ENOENT). */
-async function checkListings (path: string): Promise<void> {
-  let st
+/**
+ * Runs `scan` while a progress bar on a terminal shows how far the node is
+ * (GET /v1/match/progress every PROGRESS_POLL_MS); no bar and no polling
+ * when stderr is not a terminal.
+ */
+async function withProgress<T> (ctx: Context, client: ApiClient, label: string, scan: Promise<T>): Promise<T> {
+  if (!ctx.io.stderrIsTTY) return await scan
+  const bar = progressBar(ctx.io, label)
+  let done = false
+  const poll = (async () => {
+    while (!done) {
+      await new Promise(resolve => setTimeout(resolve, PROGRESS_POLL_MS))
+      if (done) break
+      const p = await client.matchProgress().catch(() => null)
+      if (p !== null && !done) bar.update(p.bytes, p.totalBytes, p.rows)
+    }
+  })()
   try {
-    st = await stat(path)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    throw new InputFileError(path, code === 'ENOENT' ? 'no such file' : `cannot be read (${String(code)})`)
-  }
-  if (!st.isFile()) throw new InputFileError(path, 'is not a file')
-}
-
-/** Where the node writes an output while the scan runs: renamed to `path` only when the scan succeeded. */
-function partialName (path: string): string {
-  return `${path}.partial-${process.pid}`
-}
-
-/** Renames `from` to `to` if it exists (the node writes no rejects file when it has none to write). */
-async function publish (from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    return await scan
+  } finally {
+    done = true
+    await poll
+    bar.stop()
   }
 }
 
@@ -86,11 +90,11 @@ export function registerMatch (program: Command, ctx: Context): void {
     .argument('<dir>', 'node directory (its daemon must be running, on this machine)')
     .option('--listings <file|->', 'CSV with a header row, or JSONL (columns: listing_id, seller_account, email, phone, shop_url, domain, payment_account, address, seller_name); - reads stdin')
     .option('--out <decisions>', 'decisions file (default: stdout)')
-    .option('--rejects <file>', 'invalid identifiers with row numbers (default: <out>.rejects.jsonl, or rejects.jsonl)')
+    .option('--rejects <file>', 'invalid identifiers with row numbers, in the decisions\' format (default: <out>.rejects.jsonl or .csv, or rejects.jsonl in the current folder)')
     .option('--policy <policy.json>', 'status → action policy (default: listed → block, disputed or candidate → screen)')
     .option('--workers <n>', 'worker threads (default: the node\'s cores)', intInRange('--workers', 0, 256))
     .addOption(new Option('--format <fmt>', 'input format (default: from the extension)').choices(['csv', 'jsonl']))
-    .addOption(new Option('--output-format <fmt>', 'decisions format').choices(['jsonl', 'csv']).default('jsonl'))
+    .addOption(new Option('--output-format <fmt>', 'decisions and rejects format').choices(['jsonl', 'csv']).default('jsonl'))
     .addOption(new Option('--emit <which>', 'which listings get a line').choices(['actions', 'matches', 'all']).default('actions'))
     .option('--strict-columns', 'refuse a file with a column the matcher does not know (on by default when no known identifier column is found)')
     .option('--account-platform <name>', 'platform of bare seller ids in seller_account ("A1B2" is matched as <name>:A1B2)')
@@ -118,51 +122,33 @@ export function registerMatch (program: Command, ctx: Context): void {
         if (opts.listings === '-') {
           listings = join(scratch as string, opts.format === 'jsonl' ? 'stdin.jsonl' : 'stdin.csv')
           await pipeline(process.stdin, createWriteStream(listings, { mode: 0o600 }))
-        } else {
-          await checkListings(listings)
-        }
-        // a misspelt column is ignored by the matcher: say which, before anything is written
-        const header = await readListingsHeader(listings, opts.format ?? (/\.(jsonl|ndjson)$/i.test(listings) ? 'jsonl' : 'csv'))
-        const columns = header !== undefined ? classifyColumns(header) : { identifiers: [], ignored: [] }
-        if (header !== undefined && columns.ignored.length > 0 && (opts.strictColumns === true || columns.identifiers.length === 0)) {
-          throw new CliUsageError(`${opts.listings} has column${columns.ignored.length === 1 ? '' : 's'} the matcher does not know: ${ignoredText(columns.ignored)}${columns.identifiers.length === 0 ? ', and none it knows' : ' (--strict-columns)'}; known: listing_id, seller_account, email, phone, shop_url, domain, payment_account, address, seller_name`, 'unknown_columns')
         }
         const out = opts.out !== undefined ? resolve(opts.out) : join(scratch as string, 'decisions')
-        const rejects = resolve(opts.rejects ?? (opts.out !== undefined ? `${opts.out}.rejects.jsonl` : 'rejects.jsonl'))
-        // A failed scan must not leave files a pipeline could read as "nothing to block": the node writes
-        // under temporary names, renamed to the real ones only once the whole scan succeeded.
-        // the node writes under temporary names and the CLI renames them: the no-overwrite rule is the CLI's to keep here
-        if (opts.force !== true) {
-          for (const [what, path, named] of [['decisions file', out, opts.out !== undefined], ['rejects file', rejects, opts.out !== undefined || opts.rejects !== undefined]] as const) {
-            if (named && await stat(path).then(() => true, () => false)) throw new OutputExistsError(what, path)
-          }
-        }
-        const partialOut = partialName(out)
-        const partialRejects = partialName(rejects)
-        const summary = await client.match({
+        const ext = opts.outputFormat === 'csv' ? 'csv' : 'jsonl'
+        const rejects = resolve(opts.rejects ?? (opts.out !== undefined ? `${opts.out}.rejects.${ext}` : `rejects.${ext}`))
+        // The node checks the file (missing: 400 listings_missing; columns it does not know: reported, or refused
+        // with unknown_columns) before writing anything, and writes decisions and rejects under temporary names
+        // that take their real names only once the whole scan succeeded: a failed scan leaves no outputs.
+        const summary = await withProgress(ctx, client, `scanning ${basename(listings)}`, client.match({
           listings,
-          out: partialOut,
-          rejects: partialRejects,
+          out,
+          rejects,
           ...(opts.format !== undefined ? { format: opts.format } : {}),
           outputFormat: opts.outputFormat,
           emit: opts.emit,
           ...(policy !== undefined ? { policy } : {}),
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           ...(opts.accountPlatform !== undefined ? { accountPlatform: opts.accountPlatform } : {}),
-          ...(opts.force === true ? { force: true } : {})
-        }).catch(async (err: unknown) => {
-          await rm(partialOut, { force: true })
-          await rm(partialRejects, { force: true })
-          throw err
-        })
-        await publish(partialOut, out)
-        await publish(partialRejects, rejects)
+          ...(opts.strictColumns === true ? { strictColumns: true } : {}),
+          // decisions to stdout with the default rejects file: that file is replaced at each run, as before (the decisions file is a fresh scratch file)
+          ...(opts.force === true || (opts.out === undefined && opts.rejects === undefined) ? { force: true } : {})
+        }))
         if (opts.out === undefined) await pipeline(createReadStream(out), ctx.io.stdout, { end: false })
         if (opts.out === undefined || opts.json !== true) {
           // decisions own stdout: the summary goes to stderr
-          await write(ctx.io.stderr, (opts.json === true ? JSON.stringify({ ...summary, ignoredColumns: columns.ignored }) : summaryText(summary, opts.out, rejects, columns.ignored)) + '\n')
+          await write(ctx.io.stderr, (opts.json === true ? JSON.stringify(summary) : summaryText(summary, opts.out, rejects)) + '\n')
         } else {
-          await result(ctx.io, opts, () => summaryText(summary, opts.out, rejects, columns.ignored), { ...summary, ignoredColumns: columns.ignored })
+          await result(ctx.io, opts, () => summaryText(summary, opts.out, rejects), summary)
         }
       } finally {
         if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })

@@ -28,7 +28,8 @@ function humanRow (r: BlocklistRow): string {
 }
 
 function humanEvent (e: StatusEvent): string {
-  return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${e.cause})\n`
+  const cause = e.cause === 'entry' ? `entry by ${e.org ?? 'an org no longer in the roster'}` : e.cause === 'time' ? 'expiry' : 'roster change'
+  return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${cause})\n`
 }
 
 function vote (v: VoteView): string {
@@ -60,6 +61,23 @@ function keyEpochText (s: NodeStatus): string {
   }
 }
 
+/** `brand-b (brand): connected` / `police (law-enforcement): OFFLINE, last contact … (3 h ago)` / `…: OFFLINE, never contacted`. */
+export function memberLine (m: NodeStatus['members'][number], now = Date.now()): string {
+  const who = `${m.org} (${m.roles.join(', ')})`
+  if (m.self) return `${who}: this node`
+  if (m.connected > 0) return `${who}: connected${m.nodes > 1 ? ` (${m.connected} of ${m.nodes} nodes)` : ''}`
+  if (m.lastContact === null) return `${who}: OFFLINE, never contacted`
+  return `${who}: OFFLINE, last contact ${m.lastContact} (${ago(now - Date.parse(m.lastContact))})`
+}
+
+function ago (ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 90) return `${s} s ago`
+  if (s < 90 * 60) return `${Math.round(s / 60)} min ago`
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`
+  return `${Math.round(s / 86400)} days ago`
+}
+
 function statusText (s: NodeStatus): string {
   const rejected = Object.entries(s.entries.rejected).filter(([, n]) => n > 0)
   const rows: Array<[string, string]> = [
@@ -67,6 +85,7 @@ function statusText (s: NodeStatus): string {
     ['peer id', s.peerId],
     ['listen', s.listen.join(' ') || 'none'],
     ['peers', s.peers.length === 0 ? '0' : `${s.peers.length}: ${s.peers.map(p => p.org ?? p.peerId.slice(0, 16)).join(', ')}`],
+    ['members', ''],
     ['logs', s.heads.length === 0 ? 'none' : s.heads.map(h => `${h.org ?? h.author.slice(0, 12)}@${h.seq}`).join(', ')],
     ['entries', `${s.entries.applied} applied, ${rejected.reduce((a, [, n]) => a + n, 0)} rejected${rejected.length > 0 ? ` (${rejected.map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`],
     ['blocklist', `${s.blocklist.listed} listed, ${s.blocklist.disputed} disputed, ${s.blocklist.candidate} candidate`],
@@ -81,6 +100,9 @@ function statusText (s: NodeStatus): string {
     rows.push(['quota', `${g.quota.usedToday} of ${g.quota.limit ?? 'unlimited'} evaluations today (UTC, per guardian), resets ${g.quota.resetAt}`])
   }
   if (s.rescanNeeded !== null) rows.push(['rescan', `${s.rescanNeeded.listings} listings were scanned under retired epoch ${s.rescanNeeded.epoch}: scan them again for retroactive decisions`])
+  // one member a line, under the first
+  const pad = ' '.repeat(2 + Math.max(...rows.map(([k]) => k.length)) + 2)
+  rows[rows.findIndex(([k]) => k === 'members')][1] = s.members.map(m => memberLine(m)).join('\n' + pad)
   return `node ${s.org} (${s.role})\n${table(rows)}`
 }
 

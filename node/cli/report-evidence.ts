@@ -16,7 +16,7 @@ import { toHex } from '../../protocol/bytes.js'
 import { describeFailure, verifyBundle } from '../../protocol/report/index.js'
 import { installedRoster } from '../roster-file.js'
 import { BundleVerificationError } from '../reports/errors.js'
-import { leaf, type Context } from './common.js'
+import { AS_OPTION, leaf, operatorOf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
 
 export function registerReportEvidence (report: Command, ctx: Context): void {
@@ -24,8 +24,9 @@ export function registerReportEvidence (report: Command, ctx: Context): void {
     .summary('the report\'s evidence files under their names, verified, with manifest.json and SHA256SUMS for police tools')
     .argument('<dir>', 'node directory (its daemon must be running)')
     .argument('<report-id>', 'report id (32 hex digits)')
-    .requiredOption('--out <folder>', 'folder to write (created; must be empty)'))
-    .action(async (dir: string, id: string, opts: CommonOptions & { out: string }) => {
+    .requiredOption('--out <folder>', 'folder to write (created; must be empty)')
+    .option(...AS_OPTION))
+    .action(async (dir: string, id: string, opts: CommonOptions & { out: string, as?: string }) => {
       if (!/^[0-9a-f]{32}$/.test(id)) ctx.usage('a report id is 32 lower-case hex digits (alliance report outbox / inbox list them)')
       const out = resolve(opts.out)
       const present = await readdir(out).catch(() => [])
@@ -34,7 +35,7 @@ export function registerReportEvidence (report: Command, ctx: Context): void {
       const client = await ctx.client(dir)
       await mkdir(out, { recursive: true, mode: 0o700 })
       const bundle = join(out, `report-${id}.bundle`)
-      const exported = await client.reportExport(id, bundle)
+      const exported = await client.reportExport(id, bundle, operatorOf(opts.as))
 
       const partial = join(out, '.partial')
       await mkdir(partial, { mode: 0o700 })

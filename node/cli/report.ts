@@ -15,8 +15,8 @@ import { describeFailure, parseReportInput, verifyBundle, type BundleVerdict } f
 import { installedRoster } from '../roster-file.js'
 import { BundleVerificationError } from '../reports/errors.js'
 import { UnpinnedBundleError } from './errors.js'
-import type { ReportDetail, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../service.js'
-import { collect, leaf, type Context } from './common.js'
+import type { ReportCustodyLog, ReportCustodyView, ReportDetail, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../service.js'
+import { AS_OPTION, collect, leaf, operatorOf, type Context } from './common.js'
 import { registerReportEvidence } from './report-evidence.js'
 import { plural, result, table, type CommonOptions } from './output.js'
 
@@ -109,11 +109,24 @@ function showText (d: ReportDetail): string {
   lines.push('narrative:', ...r.narrative.split('\n').map(l => `  ${l}`))
   if (d.outbox !== null) lines.push('deliveries:', ...deliveryLines(d.outbox))
   lines.push('receipts:', ...(d.receipts.length > 0 ? d.receipts.map(x => `  ${x.org} (node ${x.node.slice(0, 16)}…) signed ${x.received}`) : ['  none yet']))
-  if (d.custody.length > 0 || d.direction === 'received') {
-    lines.push(`chain of custody${d.custodyIntact ? '' : ' (WARNING: the custody log is damaged on disk)'}:`)
-    for (const c of d.custody) lines.push(`  #${c.seq}  ${c.time}  ${c.action.padEnd(8)}  ${Object.entries(c.detail).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`)
-  }
+  if (d.custody.length > 0 || d.direction === 'received') lines.push(...custodyLines(d.custody, d.custodyIntact))
   return lines.join('\n')
+}
+
+/** `#3  2026-…  opened    by alice (local API)`, then the record's other details. */
+function custodyLines (records: ReportCustodyView[], intact: boolean): string[] {
+  const lines = [`chain of custody${intact ? '' : ' (WARNING: the custody log is damaged on disk)'}:`]
+  for (const c of records) {
+    const { by, via, ...rest } = c.detail
+    const who = by !== undefined ? `by ${String(by)}${via !== undefined ? ` (${String(via)})` : ''}  ` : ''
+    lines.push(`  #${c.seq}  ${c.time}  ${c.action.padEnd(8)}  ${who}${Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`.trimEnd())
+  }
+  if (records.length === 0) lines.push('  none')
+  return lines
+}
+
+function custodyText (c: ReportCustodyLog): string {
+  return [`report ${c.id}`, ...custodyLines(c.custody, c.custodyIntact)].join('\n')
 }
 
 /** The verdict as JSON (Uint8Arrays as hex). */
@@ -199,21 +212,33 @@ export function registerReport (program: Command, ctx: Context): void {
   leaf(report.command('show')
     .summary('one report in full, with receipts and chain of custody (recorded as opened on a recipient)')
     .argument('<dir>', 'node directory (its daemon must be running)')
+    .argument('<report-id>', 'report id (32 hex digits)')
+    .option(...AS_OPTION))
+    .action(async (dir: string, id: string, opts: CommonOptions & { as?: string }) => {
+      if (!/^[0-9a-f]{32}$/.test(id)) ctx.usage('a report id is 32 lower-case hex digits (alliance report outbox / inbox list them)')
+      const d = await (await ctx.client(dir)).reportShow(id, operatorOf(opts.as))
+      await result(ctx.io, opts, () => showText(d), d)
+    })
+
+  leaf(report.command('custody')
+    .summary('the report\'s chain of custody on this node: received, opened, exported, when and by whom (does not open the report)')
+    .argument('<dir>', 'node directory (its daemon must be running)')
     .argument('<report-id>', 'report id (32 hex digits)'))
     .action(async (dir: string, id: string, opts: CommonOptions) => {
       if (!/^[0-9a-f]{32}$/.test(id)) ctx.usage('a report id is 32 lower-case hex digits (alliance report outbox / inbox list them)')
-      const d = await (await ctx.client(dir)).reportShow(id)
-      await result(ctx.io, opts, () => showText(d), d)
+      const c = await (await ctx.client(dir)).reportCustody(id)
+      await result(ctx.io, opts, () => custodyText(c), c)
     })
 
   leaf(report.command('export')
     .summary('write the report\'s evidence bundle: report, evidence, signatures, receipts, roster chain (never overwrites)')
     .argument('<dir>', 'node directory (its daemon must be running)')
     .argument('<report-id>', 'report id (32 hex digits)')
-    .requiredOption('--out <bundle>', 'file to write (on this machine)'))
-    .action(async (dir: string, id: string, opts: CommonOptions & { out: string }) => {
+    .requiredOption('--out <bundle>', 'file to write (on this machine)')
+    .option(...AS_OPTION))
+    .action(async (dir: string, id: string, opts: CommonOptions & { out: string, as?: string }) => {
       if (!/^[0-9a-f]{32}$/.test(id)) ctx.usage('a report id is 32 lower-case hex digits (alliance report outbox / inbox list them)')
-      const res = await (await ctx.client(dir)).reportExport(id, resolve(opts.out))
+      const res = await (await ctx.client(dir)).reportExport(id, resolve(opts.out), operatorOf(opts.as))
       await result(ctx.io, opts, () => [
         `evidence bundle written to ${res.out}`,
         table([['size', bytesText(res.bytes)], ['sha256', res.sha256], ['receipts', String(res.receipts)], ['exported by', res.exporter]]),

@@ -14,6 +14,7 @@ import { HMAC_SHA256, SUITE_NAMES, TOPRF_RISTRETTO255 } from '../../protocol/fin
 import type { Quota } from '../../protocol/types.js'
 import { intInRange, leaf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
+import { registerRosterShow } from './roster-show.js'
 
 interface CreateOptions extends CommonOptions {
   alliance: string
@@ -81,6 +82,8 @@ async function exists (path: string): Promise<boolean> {
 
 export function registerRoster (program: Command, ctx: Context): void {
   const roster = program.command('roster').description('build, sign and install the alliance roster')
+
+  registerRosterShow(roster, ctx)
 
   leaf(roster.command('create')
     .summary('build the genesis roster from member cards (unsigned; seals a fresh epoch key to every member)')

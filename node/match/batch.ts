@@ -9,7 +9,7 @@ import type { MatchCore } from './core.js'
 import type { Misses } from './fp-lookup.js'
 import type { MatchPolicy } from './policy.js'
 import { FieldSplitter } from './csv.js'
-import { formatDecision, rejectJson, type Decision, type OutputFormat, type Reject, type RowWhy } from './decision.js'
+import { formatDecision, formatReject, type Decision, type OutputFormat, type Reject, type RowWhy } from './decision.js'
 
 export type InputFormat = 'csv' | 'jsonl'
 /** Which decisions are written: with an action (block/screen), with any match, or every listing. */
@@ -274,7 +274,7 @@ export class BatchMatcher {
     if (rej.column !== 'listing_id' && rej.column !== '(row)') r.invalidIdentifiers++
     r.byWhy[rej.why] = (r.byWhy[rej.why] ?? 0) + 1
     r.byColumn[rej.column] = (r.byColumn[rej.column] ?? 0) + 1
-    r.rejects.push(rejectJson(rej))
+    r.rejects.push(formatReject(rej, this.#cfg.output))
     r.rejectLines.push(rej.line)
     if (r.sample.length < this.#cfg.sampleRejects) {
       const { value: _omit, ...safe } = rej

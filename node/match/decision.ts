@@ -22,6 +22,8 @@
  *   line,listing_id,action,column,kind,status,match_action,fingerprint,orgs,disputed_by,expires
  * JSONL reject:
  *   {"line":7,"listingId":"L7","column":"phone","kind":"phone","why":"not_e164","bytes":11}
+ * CSV reject (with outputFormat csv, the rejects follow the decisions' format):
+ *   line,listing_id,column,kind,why,bytes,value,reason
  */
 import { csvField } from '../csv.js'
 import { INVALID_WHY, type InvalidWhy } from '../../protocol/canonical/index.js'
@@ -127,4 +129,14 @@ export function formatDecision (d: Decision, format: OutputFormat): string {
 
 export function rejectJson (r: Reject): string {
   return JSON.stringify(r) + '\n'
+}
+
+export const CSV_REJECT_HEADER = 'line,listing_id,column,kind,why,bytes,value,reason\n'
+
+export function rejectCsv (r: Reject): string {
+  return `${r.line},${csvField(r.listingId ?? '')},${csvField(r.column)},${r.kind ?? ''},${r.why},${r.bytes ?? ''},${csvField(r.value ?? '')},${csvField(r.reason ?? '')}\n`
+}
+
+export function formatReject (r: Reject, format: OutputFormat): string {
+  return format === 'csv' ? rejectCsv(r) : rejectJson(r)
 }

@@ -38,6 +38,53 @@ export class ListingsFormatError extends NodeError {
   override get category (): ErrorCategory { return 'input' }
 }
 
+/**
+ * The listings file cannot be opened: it does not exist (`listings_missing`),
+ * is not a regular file (`listings_not_a_file`) or cannot be read
+ * (`listings_unreadable`, e.g. permissions). Nothing was scanned or written.
+ */
+export class ListingsFileError extends NodeError {
+  readonly file: string
+  /** The system's error code (ENOENT, EACCES, EISDIR…), when there is one. */
+  readonly code: string | undefined
+  constructor (file: string, reason: 'listings_missing' | 'listings_not_a_file' | 'listings_unreadable', code?: string, options?: ErrorOptions) {
+    const why = reason === 'listings_missing' ? 'does not exist' : reason === 'listings_not_a_file' ? 'is not a regular file' : `cannot be read (${code ?? 'unknown error'})`
+    super(reason, `listings file ${file} ${why}; nothing was scanned or written`, options)
+    this.name = 'ListingsFileError'
+    this.file = file
+    this.code = code
+  }
+
+  override get category (): ErrorCategory { return 'input' }
+}
+
+/** A column of the listings file's header the matcher does not know, with the known column it most likely meant. */
+export interface IgnoredColumn {
+  name: string
+  suggestion?: string
+}
+
+/**
+ * The listings file has columns the matcher would ignore, and the scan was
+ * asked to be strict about them (`strictColumns`), or it has no identifier
+ * column the matcher knows at all (a scan would decide nothing). Nothing was
+ * scanned or written.
+ */
+export class UnknownColumnsError extends NodeError {
+  readonly ignored: IgnoredColumn[]
+  /** Known identifier columns the file has. */
+  readonly known: string[]
+  constructor (file: string, ignored: IgnoredColumn[], known: string[], expected: readonly string[]) {
+    const list = ignored.map(c => c.suggestion !== undefined ? `${c.name} (did you mean ${c.suggestion}?)` : c.name).join(', ')
+    super('unknown_columns', `${file} has column${ignored.length === 1 ? '' : 's'} the matcher does not know: ${list}${known.length === 0 ? ', and none it knows' : ' (strict columns)'}; known: ${expected.join(', ')}`)
+    this.name = 'UnknownColumnsError'
+    this.ignored = ignored
+    this.known = known
+  }
+
+  override get category (): ErrorCategory { return 'input' }
+}
+
 /** A matcher or matchFile option is invalid. */
 export class MatcherConfigError extends NodeError {
   readonly field: string

@@ -15,7 +15,7 @@
  * The pool follows the index live: a change the owner applies is seen by the
  * next listing every lane matches (the daemon keeps one pool running).
  */
-import { createReadStream } from 'node:fs'
+import { openListingsFile } from './listing-columns.js'
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import type { CountryCode } from 'libphonenumber-js'
@@ -25,7 +25,7 @@ import { jsonKeysOf, type BatchResult, type Emit, type InputFormat, type ScanCon
 import { Chunker, type Chunk } from './chunker.js'
 import { checkRenames, IDENTIFIER_COLUMNS, routeColumnOf, type ColumnRenames } from './columns.js'
 import { checkCoreOptions, MatchCore } from './core.js'
-import { CSV_DECISION_HEADER, type OutputFormat, type Reject } from './decision.js'
+import { CSV_DECISION_HEADER, CSV_REJECT_HEADER, type OutputFormat, type Reject } from './decision.js'
 import { MatcherConfigError } from './errors.js'
 import { InlineLane, ThreadLane, laneSuite, type BatchMessage, type FingerprintKey, type Lane, type LaneInit } from './lanes.js'
 import { LookupTable, resolveMisses, type ResolveFn } from './fp-lookup.js'
@@ -77,7 +77,7 @@ export interface MatchFileOptions {
   outputFormat?: OutputFormat
   /** @default 'actions' (decisions with block or screen) */
   emit?: Emit
-  /** Where rejects (invalid identifiers, rows without id) go, as JSONL. */
+  /** Where rejects (invalid identifiers, rows without id) go, in `outputFormat` (JSONL, or CSV with a header). */
   rejects?: NodeJS.WritableStream
   /** Put the raw invalid value into each reject: for the platform's own rejects file only. @default false */
   rejectsIncludeValue?: boolean
@@ -206,8 +206,9 @@ function formatOf (input: ListingsInput, format?: InputFormat): InputFormat {
   return 'csv'
 }
 
-function open (input: ListingsInput): AsyncIterable<Uint8Array | string> {
-  if (typeof input === 'string') return input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1 << 20 })
+/** The input as bytes; a file that cannot be opened is a ListingsFileError naming it (not ENOENT from a stream). */
+async function open (input: ListingsInput): Promise<AsyncIterable<Uint8Array | string>> {
+  if (typeof input === 'string') return input === '-' ? process.stdin : (await openListingsFile(input)).createReadStream({ highWaterMark: 1 << 20 })
   return input as AsyncIterable<Uint8Array | string>
 }
 
@@ -275,7 +276,10 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
   }
   const sampleRejects = o.sampleRejects ?? 20
   let started = false
-  if (output === 'csv') await write(o.out, CSV_DECISION_HEADER)
+  if (output === 'csv') {
+    await write(o.out, CSV_DECISION_HEADER)
+    await write(o.rejects, CSV_REJECT_HEADER)
+  }
 
   // online suites: one chunk's misses are fingerprinted at a time (the node's cache answers repeats), then its pending listings run again
   let resolving: Promise<unknown> = Promise.resolve()
@@ -335,7 +339,7 @@ async function scan (lanes: Lane[], workers: number, input: ListingsInput, o: Ma
   }
 
   try {
-    for await (const chunk of chunker.chunks(open(input))) {
+    for await (const chunk of chunker.chunks(await open(input))) {
       o.signal?.throwIfAborted()
       if (failure !== undefined) throw failure
       if (!started) {

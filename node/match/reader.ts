@@ -7,12 +7,12 @@
  * matchFile does not use this: it splits bytes itself for speed (csv.ts);
  * both read the same dialect, which a property test checks.
  */
-import { createReadStream } from 'node:fs'
 import { extname } from 'node:path'
 import { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse'
 import { IDENTIFIER_COLUMNS, LISTING_ID_COLUMN, checkRenames, layoutOf, type ColumnRenames, type ListingRecord, type ListingRow } from './columns.js'
 import { ListingsFormatError } from './errors.js'
+import { openListingsFile } from './listing-columns.js'
 import { jsonlObjects } from '../jsonl.js'
 import type { InputFormat } from './batch.js'
 import type { ListingsInput } from './pool.js'
@@ -33,8 +33,9 @@ export interface UnreadableRecord {
 export async function * readListings (input: ListingsInput, options: ReadListingsOptions = {}): AsyncGenerator<ListingRecord | UnreadableRecord> {
   checkRenames(options.columns)
   const format = options.format ?? (typeof input === 'string' && ['.jsonl', '.ndjson'].includes(extname(input).toLowerCase()) ? 'jsonl' : 'csv')
+  // a file that cannot be opened is a ListingsFileError naming it (not ENOENT from a stream)
   const stream = typeof input === 'string'
-    ? (input === '-' ? process.stdin : createReadStream(input))
+    ? (input === '-' ? process.stdin : (await openListingsFile(input)).createReadStream())
     : (typeof (input as NodeJS.ReadableStream).pipe === 'function' ? input as NodeJS.ReadableStream : Readable.from(input as AsyncIterable<Uint8Array | string>))
   try {
     if (format === 'csv') yield * readCsv(stream, options.columns)

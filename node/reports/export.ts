@@ -14,7 +14,7 @@ import type { RosterChain } from '../../protocol/roster/index.js'
 import { FileNotAllowedError } from '../errors.js'
 import type { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
-import type { ReportCustodyView, ReportDetail, ReportExportResult } from '../service.js'
+import type { ReportCustodyLog, ReportCustodyView, ReportDetail, ReportExportResult } from '../service.js'
 import type { WriteQueue } from '../store/queue.js'
 import type { CustodyLog } from './custody.js'
 import { AmbiguousReportIdError, EvidenceUnavailableError, ExportTargetExistsError, InvalidReportRequestError, ReportNotFoundError } from './errors.js'
@@ -83,11 +83,11 @@ export class ReportExport {
   }
 
   /** The report in full. On a recipient, logs `opened` in the chain of custody first. */
-  async show (id: string, by = 'local API', author?: string): Promise<ReportDetail> {
+  async show (id: string, by: string | Record<string, string> = 'local API', author?: string): Promise<ReportDetail> {
     checkReportId(id)
     const h = await this.#held(id, author)
     const { sent, got } = h
-    if (got !== undefined) await this.#appendCustody('opened', id, { by })
+    if (got !== undefined) await this.#appendCustody('opened', id, typeof by === 'string' ? { by } : by)
     const held = sent ?? got
     const report = decodeReport(decodeSignedReport(unb64(held.signedReport)).report)
     const receipts = await this.#receipts(h)
@@ -102,6 +102,13 @@ export class ReportExport {
       custody: await this.#custodyOf(id),
       custodyIntact: this.#c.custody.damage === undefined
     }
+  }
+
+  /** The report's custody records (the report must be held here); nothing is logged. */
+  async custody (id: string, author?: string): Promise<ReportCustodyLog> {
+    checkReportId(id)
+    await this.#held(id, author)
+    return { id, custody: await this.#custodyOf(id), custodyIntact: this.#c.custody.damage === undefined }
   }
 
   /**
@@ -129,7 +136,7 @@ export class ReportExport {
    * received; the author re-reads its original files, which must still
    * match the digests it signed. Logged as `exported` in the chain of custody.
    */
-  async export (id: string, outPath: string, author?: string): Promise<ReportExportResult> {
+  async export (id: string, outPath: string, author?: string, by: Record<string, string> = { by: 'local API' }): Promise<ReportExportResult> {
     checkReportId(id)
     if (!isAbsolute(outPath)) throw new InvalidReportRequestError(`the bundle path ${JSON.stringify(outPath)} is not absolute`)
     await this.#c.files.check(outPath, 'write', 'bundle')
@@ -155,7 +162,7 @@ export class ReportExport {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ExportTargetExistsError(outPath)
       throw err
     }
-    await this.#appendCustody('exported', id, { by: 'local API', out: outPath, bytes: written.bytes, sha256: written.sha256, receipts: receipts.length })
+    await this.#appendCustody('exported', id, { ...by, out: outPath, bytes: written.bytes, sha256: written.sha256, receipts: receipts.length })
     this.#c.logger.info('evidence bundle exported', { id, bytes: written.bytes, receipts: receipts.length })
     return { id, out: outPath, bytes: written.bytes, sha256: written.sha256, receipts: receipts.length, exporter: this.#c.org }
   }

@@ -17,7 +17,7 @@
 import { FileAccess } from '../file-access.js'
 import type { ComponentLogger } from '../logger.js'
 import type {
-  ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult
+  ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult
 } from '../service.js'
 import { WriteQueue } from '../store/queue.js'
 import { CustodyLog } from './custody.js'
@@ -133,15 +133,21 @@ export class ReportService {
   }
 
   /** The report in full. On a recipient, logs `opened` in the chain of custody first. */
-  async show (id: string, by = 'local API', author?: string): Promise<ReportDetail> {
+  async show (id: string, by: string | Record<string, string> = 'local API', author?: string): Promise<ReportDetail> {
     this.#running()
     return await this.#export.show(id, by, author)
   }
 
-  /** Writes the evidence bundle of a report to `outPath` (absolute, never overwritten); logged as `exported`. */
-  async export (id: string, outPath: string, author?: string): Promise<ReportExportResult> {
+  /** The report's custody records on this node, without logging anything. */
+  async custodyOf (id: string, author?: string): Promise<ReportCustodyLog> {
     this.#running()
-    return await this.#export.export(id, outPath, author)
+    return await this.#export.custody(id, author)
+  }
+
+  /** Writes the evidence bundle of a report to `outPath` (absolute, never overwritten); logged as `exported`. */
+  async export (id: string, outPath: string, author?: string, by: Record<string, string> = { by: 'local API' }): Promise<ReportExportResult> {
+    this.#running()
+    return await this.#export.export(id, outPath, author, by)
   }
 
   /** Where evidence file `index` of a report is, with its signed SHA-256; logged as `exported` (the console's download). */

@@ -32,6 +32,8 @@ export interface StatusUpdate {
   /** Set when the status itself changed (present but undefined otherwise). */
   change?: StatusChange
   cause: StatusCause
+  /** cause 'entry': the org whose entry (the batch's last naming the fingerprint) made the change, when its author is in the roster. */
+  org?: string
   /** Consensus clock when the update was made (ms). */
   at: number
 }
@@ -101,14 +103,20 @@ export class StatusBus {
   /** A batch of entries was applied: one update per fingerprint they name, with the batch's status changes. */
   applied (entries: LogEntry[]): void {
     const updates: StatusUpdate[] = []
-    const seen = new Set<string>()
+    // per fingerprint, in order of first mention: the last entry of the batch that names it is the one that decided
+    const last = new Map<string, { fp: Uint8Array, entry: LogEntry }>()
     for (const e of entries) {
       const fp = bodyFingerprint(e)
       if (fp === undefined) continue
       const hex = toHex(fp)
-      if (seen.has(hex)) continue
-      seen.add(hex)
-      updates.push(this.#update(fp, this.#pending.get(hex), 'entry'))
+      const had = last.get(hex)
+      if (had !== undefined) had.entry = e
+      else last.set(hex, { fp, entry: e })
+    }
+    const current = this.#c.state.chain.current
+    for (const [hex, { fp, entry }] of last) {
+      const org = current.memberOf(entry.entry.author)?.member.org
+      updates.push(this.#update(fp, this.#pending.get(hex), 'entry', org))
       this.#pending.delete(hex)
     }
     // changes whose fingerprint no entry of the batch names (none today; kept honest)
@@ -122,10 +130,10 @@ export class StatusBus {
     await Promise.allSettled([...this.#subs].map(s => s.tail))
   }
 
-  #update (fingerprint: Uint8Array, change: StatusChange | undefined, cause: StatusCause): StatusUpdate {
+  #update (fingerprint: Uint8Array, change: StatusChange | undefined, cause: StatusCause, org?: string): StatusUpdate {
     const index = this.#c.state.index
-    // one object shape whether or not the status changed (`change` undefined when it did not): an object spread here cost more than the explanation
-    return { fingerprint, explanation: index.explain(fingerprint), change, cause, at: index.now }
+    // one object shape whether or not the status changed (`change` undefined when it did not; `org` only for entries): an object spread here cost more than the explanation
+    return { fingerprint, explanation: index.explain(fingerprint), change, cause, org, at: index.now }
   }
 
   #deliver (updates: StatusUpdate[]): void {

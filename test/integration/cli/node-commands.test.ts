@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
 import { spawnNode, stopNode, type NodeProcess } from '../../helpers/processes.js'
-import { alliance, type Run } from './helpers.js'
+import { alliance, BIN, run, type Run } from './helpers.js'
 
 function oneLine (r: Run): string {
   const lines = r.stderr.split('\n').filter(l => l.length > 0)
@@ -128,5 +128,20 @@ describe('integration: CLI commands against a node process (match, canonical, at
     assert.equal(none.code, 2, 'no known identifier column: refused without the flag')
     oneLine(none)
     assert.ok(!(await readdir(work)).some(f => f.startsWith('strict.jsonl') || f.startsWith('none.jsonl')), 'nothing written')
+  })
+
+  it('a large scan draws a progress bar on a terminal (a pseudo-terminal through script), none when stderr is not one', async function () {
+    this.timeout(420_000)
+    const script = await run('sh', ['-c', 'command -v script'])
+    if (script.code !== 0) this.skip() // util-linux script gives the pseudo-terminal
+    const rows = Array.from({ length: 300_000 }, (_, i) => `L${i},seller${i}@example.com,+44 7700 9${String(i % 100000).padStart(5, '0')}`).join('\n')
+    await writeFile(join(work, 'big.csv'), `listing_id,email,phone\n${rows}\n`)
+    const piped = await alliance(['match', dir, '--listings', 'big.csv', '--out', 'big-1.jsonl', '--workers', '1'], { cwd: work, timeoutMs: 180_000 })
+    assert.equal(piped.code, 0, piped.stderr)
+    assert.doesNotMatch(piped.stderr, /scanning big\.csv|%/, 'no bar in a pipe or a log')
+    const command = [process.execPath, BIN, 'match', dir, '--listings', 'big.csv', '--out', 'big-2.jsonl', '--workers', '1'].map(a => `'${a}'`).join(' ')
+    const tty = await run('script', ['-qec', command, '/dev/null'], { cwd: work, timeoutMs: 180_000 })
+    assert.equal(tty.code, 0, tty.stdout)
+    assert.match(tty.stdout, /scanning big\.csv .*\d+% \| [\d,]+ rows/, 'the bar, with its percentage and rows')
   })
 })

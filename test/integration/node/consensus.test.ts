@@ -59,7 +59,8 @@ describe('integration: five nodes on loopback', function () {
     await eventually(async () => await statusEverywhere(Object.values(nodes), fp, 'candidate'), 15_000, 'candidate again everywhere')
     watching.abort()
     await watcher
-    const mine = seen.filter(e => e.fingerprint === fp).map(e => [e.from, e.to, e.cause, e.kind])
-    assert.deepEqual(mine, [['absent', 'candidate', 'entry', 'phone'], ['candidate', 'listed', 'entry', 'phone'], ['listed', 'candidate', 'entry', 'phone']])
+    // each change names the org whose entry made it (issue 16 item 10): the attestations, then brand-b's retraction
+    const mine = seen.filter(e => e.fingerprint === fp).map(e => [e.from, e.to, e.cause, e.kind, e.org])
+    assert.deepEqual(mine, [['absent', 'candidate', 'entry', 'phone', 'brand-a'], ['candidate', 'listed', 'entry', 'phone', 'brand-b'], ['listed', 'candidate', 'entry', 'phone', 'brand-b']])
   })
 })

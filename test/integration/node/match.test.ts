@@ -80,6 +80,9 @@ describe('integration: local matching', function () {
     await eventually(async () => (await platform.matchRetro(t)).some(d => d.listingId === 'L6' && d.action === 'block'), 20_000, 'a retroactive block for L6')
     const retro = (await platform.matchRetro(t)).find(d => d.listingId === 'L6')
     assert.deepEqual(retro?.matches[0].orgs, ['brand-a', 'brand-c'])
+    // ISO times like every other answer (issue 16 item 10): when the listing was scanned, when the decision was made
+    assert.match(retro?.seenAt ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    assert.ok(Date.parse(retro?.seenAt ?? '') <= t && Date.parse(retro?.decidedAt ?? '') >= Date.parse(retro?.seenAt ?? ''))
   })
 
   it('the scanned listings survive a restart of the platform\'s node: a fingerprint listed afterwards still gives a retroactive decision', async () => {

@@ -10,9 +10,10 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { userInfo } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { toHex } from '../../../protocol/bytes.js'
-import type { ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../../../node/service.js'
+import type { ReportCustodyLog, ReportCustodyView, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendResult } from '../../../node/service.js'
 import { installedRoster } from '../../../node/roster-file.js'
 import { makeNodeDirs, type TestNet } from '../../helpers/nodes.js'
 import { eventually } from '../../helpers/wait.js'
@@ -84,9 +85,10 @@ describe('integration: reports between node processes', function () {
     assert.equal((await api<ReportInboxItem[]>(procs.police, '/v1/reports/inbox')).length, 1)
   })
 
-  it('the recipient exports the bundle; verify (offline, its own process) exits 0, and 4 naming the part of an altered byte', async () => {
+  it('the recipient exports the bundle; verify (offline, its own process) exits 0, and 4 naming the part of an altered byte', async function () {
+    this.timeout(240_000) // a dozen CLI processes, each loading the stack
     bundle = join(net.root, 'case.bundle')
-    const ex = await cli('report', 'export', net.dirs.police, id, '--out', bundle, '--json')
+    const ex = await cli('report', 'export', net.dirs.police, id, '--out', bundle, '--as', 'DC Jones', '--json')
     assert.equal(ex.code, 0, ex.stderr)
     const res = JSON.parse(ex.stdout) as ReportExportResult
     assert.equal(res.receipts, 1)
@@ -95,6 +97,16 @@ describe('integration: reports between node processes', function () {
     assert.notEqual(again.code, 0, 'an existing bundle is never overwritten')
     const custody = await cli('report', 'show', net.dirs.police, id, '--json')
     assert.deepEqual(JSON.parse(custody.stdout).custody.map((c: { action: string }) => c.action), ['received', 'exported', 'opened'])
+    // issue 16 item 8: each record names the operator (--as, else the OS user), and `report custody` reads the log without opening the report
+    const log = await alliance('report', 'custody', net.dirs.police, id, '--json')
+    assert.equal(log.code, 0, log.stderr)
+    const records = (JSON.parse(log.stdout) as ReportCustodyLog).custody
+    assert.deepEqual(records.map(c => [c.action, c.detail.by, c.detail.via]), [['received', undefined, undefined], ['exported', 'DC Jones', 'local API'], ['opened', userInfo().username, 'local API']])
+    const human = await alliance('report', 'custody', net.dirs.police, id)
+    assert.match(human.stdout, /exported +by DC Jones \(local API\)/)
+    const badName = await alliance('report', 'show', net.dirs.police, id, '--as', 'x;rm -rf')
+    assert.equal(badName.code, 2, 'an operator name that is not a name is refused')
+    assert.equal((JSON.parse((await alliance('report', 'custody', net.dirs.police, id, '--json')).stdout) as ReportCustodyLog).custody.length, 3, 'neither custody nor a refused show added a record')
 
     const ok = await alliance('report', 'verify', bundle, '--node', net.dirs.police)
     assert.equal(ok.code, 0, ok.stderr)
@@ -152,7 +164,7 @@ describe('integration: reports between node processes', function () {
 
   it('report evidence: the files under their names, verified, with manifest.json and SHA256SUMS that sha256sum -c accepts; logged as exported', async () => {
     const folder = join(net.root, 'case-0042')
-    const r = await alliance('report', 'evidence', net.dirs.police, id, '--out', folder, '--json')
+    const r = await alliance('report', 'evidence', net.dirs.police, id, '--out', folder, '--as', 'analyst-7', '--json')
     assert.equal(r.code, 0, r.stderr)
     assert.ok(readFileSync(join(folder, 'evidence', 'listing.png')).equals(evidence))
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { report: string, files: Array<{ name: string, file: string, size: number, sha256: string }> }
@@ -165,7 +177,7 @@ describe('integration: reports between node processes', function () {
     assert.equal(sums.out.trim().split('\n').length, 2, 'the evidence file and the bundle')
     assert.equal((await alliance('report', 'verify', join(folder, `report-${id}.bundle`), '--node', net.dirs.police)).code, 0)
     const custody = await cli('report', 'show', net.dirs.police, id, '--json')
-    assert.equal(JSON.parse(custody.stdout).custody.filter((c: { action: string }) => c.action === 'exported').length, 2)
+    assert.deepEqual(JSON.parse(custody.stdout).custody.filter((c: { action: string }) => c.action === 'exported').map((c: ReportCustodyView) => c.detail.by), ['DC Jones', 'analyst-7'])
 
     const again = await alliance('report', 'evidence', net.dirs.police, id, '--out', folder)
     assert.equal(again.code, 2, 'a folder that is not empty is refused')

@@ -2,9 +2,8 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
-import type { MatchSummary } from '../../../../node/match/index.js'
-import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, RetroDecisionView, ScanView } from '../../../../node/service.js'
-import type { ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
+import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView } from '../../../../node/service.js'
+import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from '../../../../node/pipeline/node-service.js'
 import { StatusFeed } from '../../../../node/events.js'
@@ -22,18 +21,22 @@ export type Call =
   | { method: 'match', req: MatchRequestView }
   | { method: 'matchRetro', since: number }
   | { method: 'matchRecent' }
+  | { method: 'matchProgress' }
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
   | { method: 'reportSend', req: ReportSendRequest }
   | { method: 'reportOutbox' }
   | { method: 'reportInbox' }
-  | { method: 'reportShow', id: string }
-  | { method: 'reportExport', id: string, outPath: string }
+  | { method: 'reportShow', id: string, operator?: string }
+  | { method: 'reportExport', id: string, outPath: string, operator?: string }
+  | { method: 'reportCustody', id: string }
   | { method: 'pipelineAttach', req: PipelineAttachRequest }
   | { method: 'pipelineFingerprints', req: PipelineFingerprintRequest }
 
 export const FP = (n: number): string => n.toString(16).padStart(64, '0')
+
+export const PROGRESS: MatchProgressView = { file: 'listings.csv', totalBytes: 1000, bytes: 400, rows: 12, startedAt: '2025-01-01T00:00:00.000Z', elapsedMs: 250 }
 
 export const REPORT_ID = '0123456789abcdef0123456789abcdef'
 
@@ -74,7 +77,7 @@ export const RETRO_DECISION: RetroDecisionView = {
   action: 'block',
   matches: [{ column: 'email', kind: 'email', fingerprint: 'ab'.repeat(32), status: 'listed', action: 'block', orgs: ['brand-a', 'brand-b'], expires: null }],
   retro: true,
-  seenAt: 1_700_000_000_000,
+  seenAt: '2023-11-14T22:13:20.000Z',
   decidedAt: '2025-01-02T00:00:00.000Z'
 }
 
@@ -90,6 +93,10 @@ export const STATUS: NodeStatus = {
   rosterVersion: 1,
   quorum: 2,
   listen: ['/ip4/127.0.0.1/tcp/4001'],
+  members: [
+    { org: 'brand-a', name: 'Brand A', roles: ['brand'], self: true, nodes: 1, connected: 0, lastContact: null },
+    { org: 'police', name: 'Police', roles: ['law-enforcement'], self: false, nodes: 1, connected: 0, lastContact: '2025-01-01T00:00:00.000Z' }
+  ],
   peers: [{ peerId: '12D3KooWpeer', org: 'brand-b', addrs: ['/ip4/127.0.0.1/tcp/4002'] }],
   heads: [{ org: 'brand-a', author: 'ab'.repeat(32), seq: 3, time: '2025-01-01T00:00:00.000Z' }],
   entries: { applied: 10, rejected: { bad_signature: 1 } },
@@ -208,10 +215,16 @@ export class FakeService implements NodeService {
     return { fingerprint: FP(9), opinion: 'authorised-reseller', entryId: 'ff'.repeat(32), status: 'disputed' }
   }
 
-  async match (req: MatchRequestView): Promise<MatchSummary> {
+  async match (req: MatchRequestView): Promise<MatchResultView> {
     this.calls.push({ method: 'match', req })
     this.#maybeFail()
-    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, undecided: { rows: 0 }, resolved: 0, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000 }
+    return { rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, invalid: { identifiers: 0, rows: 0, byWhy: {}, byColumn: {}, sample: [] }, identifiers: 6, undecided: { rows: 0 }, resolved: 0, cache: { hits: 0, misses: 6, hitRate: 0 }, bytes: 100, workers: 0, elapsedMs: 1, listingsPerSecond: 3000, ignoredColumns: [{ name: 'seller_acount', suggestion: 'seller_account' }, { name: 'notes' }] }
+  }
+
+  async matchProgress (): Promise<MatchProgressView | null> {
+    this.calls.push({ method: 'matchProgress' })
+    this.#maybeFail()
+    return PROGRESS
   }
 
   async matchRetro (since: number): Promise<RetroDecisionView[]> {
@@ -262,8 +275,8 @@ export class FakeService implements NodeService {
     return [INBOX_ITEM]
   }
 
-  async reportShow (id: string): Promise<ReportDetail> {
-    this.calls.push({ method: 'reportShow', id })
+  async reportShow (id: string, operator?: string): Promise<ReportDetail> {
+    this.calls.push({ method: 'reportShow', id, ...(operator !== undefined ? { operator } : {}) })
     this.#maybeFail()
     return {
       direction: 'received',
@@ -282,10 +295,16 @@ export class FakeService implements NodeService {
     }
   }
 
-  async reportExport (id: string, outPath: string): Promise<ReportExportResult> {
-    this.calls.push({ method: 'reportExport', id, outPath })
+  async reportExport (id: string, outPath: string, operator?: string): Promise<ReportExportResult> {
+    this.calls.push({ method: 'reportExport', id, outPath, ...(operator !== undefined ? { operator } : {}) })
     this.#maybeFail()
     return { id, out: outPath, bytes: 1234, sha256: '12'.repeat(32), receipts: 1, exporter: 'police' }
+  }
+
+  async reportCustody (id: string): Promise<ReportCustodyLog> {
+    this.calls.push({ method: 'reportCustody', id })
+    this.#maybeFail()
+    return { id, custody: [{ seq: 2, time: '2025-01-01T00:00:06.000Z', action: 'opened', detail: { by: 'alice', via: 'local API' }, hash: '01'.repeat(32) }], custodyIntact: true }
   }
 
   async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> {

@@ -18,7 +18,7 @@ import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { NodeService, StatusEvent } from '../../../../node/service.js'
 import { ERROR_CATEGORIES } from '../../../../protocol/errors.js'
-import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
+import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, PROGRESS, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 
@@ -29,7 +29,8 @@ const ANSWERS = {
   explainValue: await fake.explain({ kind: 'phone', value: '+441632960000' }),
   match: await fake.match({ listings: '/data/listings.csv' }),
   reportShow: await fake.reportShow(REPORT_ID),
-  reportExport: await fake.reportExport(REPORT_ID, '/tmp/b.bundle')
+  reportExport: await fake.reportExport(REPORT_ID, '/tmp/b.bundle'),
+  reportCustody: await fake.reportCustody(REPORT_ID)
 }
 
 type Json = Record<string, any>
@@ -113,7 +114,7 @@ describe('node/api client and server agree on every route', function () {
   })
 
   const report = { recipients: ['police'], sellers: [{ name: 'best-deals-4u' }], rights: [{ mark: 'ACME' }], narrative: 'test purchase' }
-  const event: StatusEvent = { type: 'status', at: '2025-01-01T00:00:00.000Z', fingerprint: FP(4), kind: 'phone', from: 'candidate', to: 'listed', cause: 'entry' }
+  const event: StatusEvent = { type: 'status', at: '2025-01-01T00:00:00.000Z', fingerprint: FP(4), kind: 'phone', from: 'candidate', to: 'listed', cause: 'entry', org: 'brand-b' }
 
   /** Per operationId: what to do through the client, what the service must have been asked, what the client must answer. */
   const FIXTURES: Record<string, { run: (c: ApiClient) => Promise<unknown>, calls: Call[], answer: unknown | ((got: unknown) => void) }> = {
@@ -169,6 +170,7 @@ describe('node/api client and server agree on every route', function () {
       answer: ANSWERS.match
     },
     matchRecent: { run: async c => await c.matchRecent(), calls: [{ method: 'matchRecent' }], answer: [SCAN] },
+    matchProgress: { run: async c => await c.matchProgress(), calls: [{ method: 'matchProgress' }], answer: PROGRESS },
     matchRetro: { run: async c => await c.matchRetro(1_700_000_000_000), calls: [{ method: 'matchRetro', since: 1_700_000_000_000 }], answer: [RETRO_DECISION] },
     roster: { run: async c => await c.roster(), calls: [{ method: 'roster' }], answer: { format: 'alliance-roster/1' } },
     quota: {
@@ -188,10 +190,11 @@ describe('node/api client and server agree on every route', function () {
     },
     reportOutbox: { run: async c => await c.reportOutbox(), calls: [{ method: 'reportOutbox' }], answer: [OUTBOX_ITEM] },
     reportInbox: { run: async c => await c.reportInbox(), calls: [{ method: 'reportInbox' }], answer: [INBOX_ITEM] },
-    reportShow: { run: async c => await c.reportShow(REPORT_ID), calls: [{ method: 'reportShow', id: REPORT_ID }], answer: ANSWERS.reportShow },
+    reportShow: { run: async c => await c.reportShow(REPORT_ID, 'alice'), calls: [{ method: 'reportShow', id: REPORT_ID, operator: 'alice' }], answer: ANSWERS.reportShow },
+    reportCustody: { run: async c => await c.reportCustody(REPORT_ID), calls: [{ method: 'reportCustody', id: REPORT_ID }], answer: ANSWERS.reportCustody },
     reportExport: {
-      run: async c => await c.reportExport(REPORT_ID, '/tmp/b.bundle'),
-      calls: [{ method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle' }],
+      run: async c => await c.reportExport(REPORT_ID, '/tmp/b.bundle', 'bob'),
+      calls: [{ method: 'reportExport', id: REPORT_ID, outPath: '/tmp/b.bundle', operator: 'bob' }],
       answer: ANSWERS.reportExport
     },
     pipelineAttach: {
@@ -276,7 +279,7 @@ describe('node/api named errors → HTTP statuses', () => {
     ReportServiceConfigError: 500, ReportServiceNotStartedError: 503, ReportIdConflictError: 409, ReportBusyError: 503, EnvelopeTooLargeError: 400, ReportWireError: 400,
     DeliveryRefusedError: 500, BundleVerificationError: 400, ReportStoreNotOpenError: 503, ReportStoreCorruptError: 500,
     // node/match, node/matching
-    InvalidMatchPolicyError: 400, ListingsFormatError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
+    InvalidMatchPolicyError: 400, ListingsFormatError: 400, ListingsFileError: 400, UnknownColumnsError: 400, MatcherConfigError: 400, IndexFullError: 500, ReadOnlyIndexError: 500, MatchWorkerError: 500,
     SeenSnapshotError: 500, SeenSnapshotFormatError: 500, SeenSnapshotEpochError: 500, MatchRequestError: 400,
     // node/cli (the CLI's own; never served)
     CliUsageError: 500, InvalidDurationError: 500, IdentifiersFileError: 500, CommandFailedError: 500, DaemonStartError: 500, DaemonStopError: 500, InputFileError: 500, UnpinnedBundleError: 500,

@@ -284,7 +284,7 @@ describe('node/api server', function () {
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
       assert.deepEqual(ops, [
-        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/events', 'GET /v1/explain', 'GET /v1/match/recent', 'GET /v1/match/retro', 'GET /v1/quota', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/roster', 'GET /v1/status',
+        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/events', 'GET /v1/explain', 'GET /v1/match/progress', 'GET /v1/match/recent', 'GET /v1/match/retro', 'GET /v1/quota', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/reports/{id}/custody', 'GET /v1/roster', 'GET /v1/status',
         'POST /v1/allow', 'POST /v1/attest', 'POST /v1/console/link', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/match', 'POST /v1/pipeline/attach', 'POST /v1/pipeline/fingerprints', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
       ])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
@@ -293,7 +293,7 @@ describe('node/api server', function () {
   })
 
   describe('events', () => {
-    const event = (n: number, to: StatusEvent['to'] = 'listed'): StatusEvent => ({ type: 'status', at: new Date(1_700_000_000_000 + n).toISOString(), fingerprint: FP(n), kind: 'phone', from: 'candidate', to, cause: 'entry' })
+    const event = (n: number, to: StatusEvent['to'] = 'listed'): StatusEvent => ({ type: 'status', at: new Date(1_700_000_000_000 + n).toISOString(), fingerprint: FP(n), kind: 'phone', from: 'candidate', to, cause: 'entry', org: 'brand-b' })
 
     /** Waits until the fake service has `n` watchers (the stream is open). */
     async function watchers (n: number): Promise<void> {

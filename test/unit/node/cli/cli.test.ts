@@ -238,7 +238,7 @@ describe('alliance CLI (in-process, against a test API)', () => {
 
   it('watch prints status changes as they arrive: --json lines, a readable line by default; --count ends it', async () => {
     const { FP } = await import('../api/fake-service.js')
-    const event = (n: number): import('../../../../node/service.js').StatusEvent => ({ type: 'status', at: '2026-11-28T12:00:00.000Z', fingerprint: FP(n), kind: 'email', from: 'candidate', to: 'listed', cause: 'entry' })
+    const event = (n: number): import('../../../../node/service.js').StatusEvent => ({ type: 'status', at: '2026-11-28T12:00:00.000Z', fingerprint: FP(n), kind: 'email', from: 'candidate', to: 'listed', cause: 'entry', org: 'brand-b' })
     const emitWhenWatched = async (): Promise<void> => {
       await eventually(() => service.feed.subscribers === 1, 2000, 'the watch to subscribe', 5)
       service.feed.emit(event(1))
@@ -251,7 +251,7 @@ describe('alliance CLI (in-process, against a test API)', () => {
     await eventually(() => service.feed.subscribers === 0, 2000, 'the first watch to hang up', 5)
     const [human] = await Promise.all([cli('watch', tmp, '--count', '1'), emitWhenWatched()])
     assert.equal(human.code, 0, human.stderr)
-    assert.match(human.stdout, /candidate +→ listed +email +0+1 +\(entry\)/)
+    assert.match(human.stdout, /candidate +→ listed +email +0+1 +\(entry by brand-b\)/)
     const bad = await cli('watch', tmp, '--count', '0')
     assert.equal(bad.code, 2)
   })

@@ -1,25 +1,46 @@
 /**
- * The columns of a listings file as the matcher will read them, checked
- * before a scan (issue 16: a typo such as `seller_acount` used to be ignored
- * silently, and a scan under-blocked with exit 0). Only the header is read
- * here (CSV: the first row; JSONL: the keys of the first rows): unknown
- * columns are reported, with the known column they most likely meant.
+ * The listings file as a scan opens it, and its columns as the matcher will
+ * read them, checked before a scan (issue 16: a typo such as `seller_acount`
+ * used to be ignored silently, and a scan under-blocked with exit 0; a
+ * missing file was an internal error). Only the header is read here (CSV:
+ * the first row; JSONL: the keys of the first rows): unknown columns are
+ * reported, with the known column they most likely meant.
  */
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { parse } from 'csv-parse/sync'
-import { IDENTIFIER_COLUMNS, LISTING_ID_COLUMN } from '../match/columns.js'
+import { IDENTIFIER_COLUMNS, LISTING_ID_COLUMN } from './columns.js'
+import { ListingsFileError, UnknownColumnsError, type IgnoredColumn } from './errors.js'
 
 /** How much of the file's start is read for its header. */
 const HEAD_BYTES = 256 * 1024
 /** JSONL: keys are collected from this many first lines. */
 const JSONL_LINES = 100
 
-const KNOWN: readonly string[] = [LISTING_ID_COLUMN, ...IDENTIFIER_COLUMNS]
+/** Every column the matcher reads, listing_id first. */
+export const KNOWN_COLUMNS: readonly string[] = [LISTING_ID_COLUMN, ...IDENTIFIER_COLUMNS]
+const KNOWN = KNOWN_COLUMNS
 
-export interface IgnoredColumn {
-  name: string
-  /** The known column it most likely meant, if one is close. */
-  suggestion?: string
+export type { IgnoredColumn }
+
+/**
+ * Opens a listings file for reading: a missing, unreadable or non-regular
+ * file is a ListingsFileError naming it (never a raw ENOENT).
+ */
+export async function openListingsFile (path: string): Promise<FileHandle> {
+  let fh: FileHandle
+  try {
+    fh = await open(path, 'r')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new ListingsFileError(path, code === 'ENOENT' || code === 'ENOTDIR' ? 'listings_missing' : 'listings_unreadable', code, { cause: err })
+  }
+  try {
+    if (!(await fh.stat()).isFile()) throw new ListingsFileError(path, 'listings_not_a_file')
+  } catch (err) {
+    await fh.close()
+    throw err
+  }
+  return fh
 }
 
 export interface ListingsColumns {
@@ -70,7 +91,7 @@ export function classifyColumns (header: readonly string[]): ListingsColumns {
 
 /** The header of a listings file (CSV or JSONL), from its first bytes; undefined when there is none to read. */
 export async function readListingsHeader (path: string, format: 'csv' | 'jsonl'): Promise<string[] | undefined> {
-  const fh = await open(path, 'r')
+  const fh = await openListingsFile(path)
   let text: string
   try {
     const buf = Buffer.alloc(HEAD_BYTES)
@@ -96,4 +117,20 @@ export async function readListingsHeader (path: string, format: 'csv' | 'jsonl')
   } catch {
     return undefined // the matcher names the problem
   }
+}
+
+/**
+ * The file's columns before a scan: the ignored ones (reported to the
+ * caller), refused with UnknownColumnsError when `strict` is set and some
+ * are ignored, or when the file has no identifier column the matcher knows.
+ * A file without a readable header is left to the matcher to name.
+ */
+export async function checkListingsColumns (path: string, format: 'csv' | 'jsonl', strict: boolean, shownAs = path): Promise<ListingsColumns> {
+  const header = await readListingsHeader(path, format)
+  if (header === undefined) return { identifiers: [], ignored: [] }
+  const columns = classifyColumns(header)
+  if (columns.ignored.length > 0 && (strict || columns.identifiers.length === 0)) {
+    throw new UnknownColumnsError(shownAs, columns.ignored, columns.identifiers, KNOWN)
+  }
+  return columns
 }
