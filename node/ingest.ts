@@ -9,7 +9,7 @@
  * buffer per author and are dropped if no signature arrives in time.
  */
 import { bytesEqual, toHex } from '../protocol/bytes.js'
-import { encodeEquivocation } from '../protocol/codec/index.js'
+import { decodeEquivocation, encodeEquivocation } from '../protocol/codec/index.js'
 import type { ConsensusIndex, StatusChange } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
 import { ProtocolError } from '../protocol/errors.js'
@@ -51,8 +51,14 @@ export type IngestOutcome =
   | { result: 'equivocation', author: string, seq: number }
   | { result: 'rejected', reason: string, message: string, category?: ErrorCategory }
 
-/** What changed a status: an applied entry, time (an expiry) or a roster change. */
-export type StatusCause = 'entry' | 'time' | 'roster'
+/** What changed a status: an applied entry, time (an expiry), a roster change or equivocation evidence (a key excluded). */
+export type StatusCause = 'entry' | 'time' | 'roster' | 'evidence'
+
+/** What became of equivocation evidence offered by a peer (gossip or sync). */
+export type EvidenceOutcome =
+  | { result: 'accepted', author: string, seq: number }
+  | { result: 'duplicate', author: string }
+  | { result: 'rejected', reason: string, message: string }
 
 export interface IngestListeners {
   /** Entries durably stored and applied (own or others'). */
@@ -66,7 +72,13 @@ export interface IngestListeners {
   onStatusChange?: (change: StatusChange, cause: StatusCause) => void
   /** A new roster version was verified and stored. */
   onRoster?: (version: RosterVersion) => void
-  onEquivocation?: (author: string, seq: number) => void
+  /**
+   * A key newly proved to have equivocated: evidence kept, the key flagged
+   * and excluded from consensus. `evidence` is the encoded Equivocation;
+   * `from` says whether this node saw the fork in a log or was sent the
+   * evidence itself.
+   */
+  onEquivocation?: (author: string, seq: number, evidence: Uint8Array, from: 'log' | 'evidence') => void
   /**
    * A `key-epoch` entry: at start-up replay (in log order) and when applied.
    * Key rotation follows these (node/services/rotation.ts).
@@ -140,6 +152,9 @@ export class Ingestor {
    */
   async replay (): Promise<number> {
     const { decodeEntry } = await import('../protocol/codec/index.js')
+    // evidence first: an excluded key's statements are then never counted, even for a moment
+    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
+    this.#state.index.exclude(this.#flaggedKeys())
     let n = 0
     for await (const e of this.#store.all()) {
       const entry = decodeEntry(e.bytes)
@@ -152,9 +167,12 @@ export class Ingestor {
       if (s !== undefined) this.#state.index.apply(s)
       n++
     }
-    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
     this.#rosterForks.push(...await loadRosterForks(this.#store))
     return n
+  }
+
+  #flaggedKeys (): Uint8Array[] {
+    return [...this.#flagged.keys()].map(k => Uint8Array.from(Buffer.from(k, 'hex')))
   }
 
   /** Heads including verified-but-pending entries: what sync should ask beyond. */
@@ -422,11 +440,64 @@ export class Ingestor {
     if (ours === undefined) throw new ForkError(seq)
     const evidence: Equivocation = { a: ours, b: theirs }
     verifyEquivocation(evidence, this.#chain.alliance)
-    await this.#store.putEvidence(v.author, seq, encodeEquivocation(evidence))
-    this.#flagged.set(author, seq)
-    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged', { author, seq })
-    this.#listeners.onEquivocation?.(author, seq)
+    await this.#flag(v.author, seq, encodeEquivocation(evidence), 'log')
     return { result: 'equivocation', author, seq }
+  }
+
+  /**
+   * Keeps evidence against a key, flags it and excludes its statements from
+   * consensus (protocol/consensus/exclusion.ts: the same rule on every node
+   * that holds evidence against it). The first evidence per key is kept; a
+   * key already flagged stays as it is.
+   */
+  async #flag (author: Uint8Array, seq: number, evidence: Uint8Array, from: 'log' | 'evidence'): Promise<void> {
+    const hex = toHex(author)
+    const known = this.#flagged.has(hex)
+    if (!known || from === 'log') await this.#store.putEvidence(author, seq, evidence)
+    if (known) return
+    this.#flagged.set(hex, seq)
+    for (const change of this.#state.index.exclude([author])) this.#listeners.onStatusChange?.(change, 'evidence')
+    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged and excluded from consensus', { author: hex, seq, from })
+    this.#listeners.onEquivocation?.(hex, seq, evidence, from)
+  }
+
+  /**
+   * Equivocation evidence sent by a peer (gossip or sync): both signatures
+   * and the fork are checked (`verifyEquivocation`), and the key must be a
+   * node key of some roster version, before anything is kept. New evidence
+   * flags and excludes the key as if this node had seen the fork itself.
+   * Bad evidence is 'rejected' with a reason and changes nothing.
+   */
+  async ingestEvidence (bytes: Uint8Array): Promise<EvidenceOutcome> {
+    return await this.#serial(async () => {
+      try {
+        const ev = decodeEquivocation(bytes)
+        const { author, seq } = verifyEquivocation(ev, this.#chain.alliance)
+        if (!this.#chain.versions.some(v => v.memberOf(author) !== undefined)) throw new EvidenceAuthorError()
+        const hex = toHex(author)
+        if (this.#flagged.has(hex)) return { result: 'duplicate', author: hex }
+        await this.#flag(author, seq, bytes, 'evidence')
+        return { result: 'accepted', author: hex, seq }
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err
+        this.#listeners.onRejected?.(err.reason, err.message)
+        return { result: 'rejected', reason: err.reason, message: err.message }
+      }
+    })
+  }
+
+  /** Stored evidence against every flagged key, one per key except `known` (hex keys): what a peer lacks. */
+  async evidenceFor (known: ReadonlySet<string>, max: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    const seen = new Set<string>()
+    for (const ev of await this.#store.evidence()) {
+      const hex = toHex(ev.author)
+      if (known.has(hex) || seen.has(hex)) continue
+      seen.add(hex)
+      out.push(ev.evidence)
+      if (out.length >= max) break
+    }
+    return out
   }
 
   /** Our stored entries of `author` from `seq` up to the first signed one, as a signed segment. */
@@ -469,6 +540,14 @@ export class PendingOverflowError extends ProtocolError {
   constructor (limit: number) {
     super('pending_overflow', `more than ${limit} entries arrived without a signature covering them; dropped`)
     this.name = 'PendingOverflowError'
+  }
+}
+
+/** Equivocation evidence against a key no roster version lists: nothing to exclude, not kept. */
+export class EvidenceAuthorError extends ProtocolError {
+  constructor () {
+    super('unknown_author', 'equivocation evidence names a key that no roster version lists; not kept')
+    this.name = 'EvidenceAuthorError'
   }
 }
 

@@ -87,7 +87,7 @@ export interface StatusEvent {
   from: StatusName | 'absent'
   to: StatusName | 'absent'
   /** An applied entry (attestation, opinion, retraction), time (an expiry) or a roster change. */
-  cause: 'entry' | 'time' | 'roster'
+  cause: 'entry' | 'time' | 'roster' | 'evidence'
 }
 
 export interface PeerView {

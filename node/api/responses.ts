@@ -87,7 +87,7 @@ export const statusEventSchema = named('StatusEvent', z.object({
   kind: kindOrNull,
   from: statusOrAbsent,
   to: statusOrAbsent,
-  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change')
+  cause: z.enum(['entry', 'time', 'roster', 'evidence']).describe('An applied entry (attestation, opinion, retraction), an expiry, a roster change, or equivocation evidence that excluded a key')
 }))
 
 export const nodeStatusSchema = named('NodeStatus', z.object({
