@@ -170,8 +170,13 @@ export class AllianceNode implements NodeService {
       host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
       beforeRound: () => { this.advanceClock(); this.updateGauges() },
       afterPull: async (peer, signal) => {
-        const got = await this.evidence.pull(peer, signal)
-        if (got.accepted > 0) log('alliance:evidence').info('equivocation evidence pulled', { peer, ...got })
+        // the entries are in whatever becomes of this: a failed exchange is retried with the next pull
+        try {
+          const got = await this.evidence.pull(peer, signal)
+          if (got.accepted > 0) log('alliance:evidence').info('equivocation evidence pulled', { peer, ...got })
+        } catch (err) {
+          log('alliance:evidence').debug('evidence exchange failed', { peer, error: (err as Error).message })
+        }
       }
     })
     this.evidence = new EvidenceService({ host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, logger: log('alliance:evidence') })
