@@ -6,7 +6,10 @@
  *
  * Entries that verify but are not yet covered by a signature (the first
  * frames of a bulk segment arriving over sync) wait in a bounded pending
- * buffer per author and are dropped if no signature arrives in time.
+ * buffer per (sending peer, author) and are dropped if no signature arrives
+ * in time. Scoped to the peer that sent them: unsigned entries prove
+ * nothing, so one peer's (possibly made-up) entries never block, replace
+ * or use up the room of what another peer sends.
  */
 import { bytesEqual, toHex } from '../protocol/bytes.js'
 import { decodeEquivocation, encodeEquivocation } from '../protocol/codec/index.js'
@@ -25,14 +28,23 @@ import { consensusPolicy, type ConsensusState } from './services/consensus-state
 import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
 import type { Store } from './store/types.js'
 
-/** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
+/** Verified-but-uncovered entries kept per author from one peer while the signature is on its way (a 100k bulk segment fits). */
 export const MAX_PENDING_PER_AUTHOR = 200_000
 /**
- * Verified-but-uncovered entries kept across all authors. No signature
- * vouches for them yet, so any peer can make a node hold them (~1.6 KB of
- * memory each): the total is bounded, not only each author's share.
+ * Verified-but-uncovered entries kept from one sending peer, all authors
+ * together. No signature vouches for them yet, so any peer can make a node
+ * hold them (~1.6 KB of memory each): each peer gets its own room.
  */
-export const MAX_PENDING_TOTAL = MAX_PENDING_PER_AUTHOR
+export const MAX_PENDING_PER_PEER = MAX_PENDING_PER_AUTHOR
+/**
+ * Verified-but-uncovered entries kept across all peers: twice one peer's
+ * room, so one member filling its own can never fill it for everyone
+ * (~640 MiB at worst). Peers that send one bulk segment at once hold a copy
+ * each; a peer past the total gets a gap and the entries again later.
+ */
+export const MAX_PENDING_TOTAL = 2 * MAX_PENDING_PER_PEER
+/** The sender of segments given without one (this node's own, tests, tools). */
+export const LOCAL_PEER = ''
 /** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
 export const PENDING_TTL_MS = 5 * 60_000
 /**
@@ -96,11 +108,15 @@ export interface IngestInit {
   state: ConsensusState
   logger: ComponentLogger
   listeners?: IngestListeners
-  /** Uncovered entries held across all authors. @default MAX_PENDING_TOTAL */
+  /** Uncovered entries held across all peers and authors. @default MAX_PENDING_TOTAL */
   maxPendingTotal?: number
+  /** Uncovered entries held from one peer. @default MAX_PENDING_PER_PEER */
+  maxPendingPerPeer?: number
 }
 
 interface Pending {
+  peer: string
+  author: string
   entries: LogEntry[]
   orgs: string[]
   since: number
@@ -116,6 +132,7 @@ export class Ingestor {
   readonly #log: ComponentLogger
   readonly #listeners: IngestListeners
   readonly #maxPendingTotal: number
+  readonly #maxPendingPerPeer: number
   readonly #pending = new Map<string, Pending>()
   readonly #flagged = new Map<string, number>()
   readonly #rosterForks: RosterFork[] = []
@@ -133,6 +150,7 @@ export class Ingestor {
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
     this.#maxPendingTotal = init.maxPendingTotal ?? MAX_PENDING_TOTAL
+    this.#maxPendingPerPeer = init.maxPendingPerPeer ?? MAX_PENDING_PER_PEER
   }
 
   /** The chain this pipeline extends (read-only use; the node's services get it from ConsensusState). */
@@ -175,9 +193,9 @@ export class Ingestor {
     return [...this.#flagged.keys()].map(k => Uint8Array.from(Buffer.from(k, 'hex')))
   }
 
-  /** Heads including verified-but-pending entries: what sync should ask beyond. */
-  headOf (author: Uint8Array): LogHead | undefined {
-    const p = this.#pending.get(toHex(author))
+  /** Heads including verified-but-pending entries from `from`: what a sync with that peer should ask beyond. */
+  headOf (author: Uint8Array, from: string = LOCAL_PEER): LogHead | undefined {
+    const p = this.#pending.get(pendingKey(from, toHex(author)))
     if (p !== undefined && p.entries.length > 0) {
       const last = p.entries[p.entries.length - 1]
       return { seq: last.entry.seq, id: last.id, time: last.entry.time }
@@ -199,10 +217,10 @@ export class Ingestor {
    * store closed during shutdown) and is thrown, so that callers do not
    * blame the peer that sent the segment.
    */
-  async ingest (segment: Segment, opts: { requireSignature?: boolean } = {}): Promise<IngestOutcome> {
+  async ingest (segment: Segment, opts: { requireSignature?: boolean, from?: string } = {}): Promise<IngestOutcome> {
     return await this.#serial(async () => {
       try {
-        return await this.#ingest(segment, opts.requireSignature === true)
+        return await this.#ingest(segment, opts.requireSignature === true, opts.from ?? LOCAL_PEER)
       } catch (err) {
         if (err instanceof ProtocolError) {
           const reason = err.reason
@@ -217,7 +235,7 @@ export class Ingestor {
   #expirePending (now: number): void {
     for (const [k, p] of this.#pending) {
       if (now - p.since > PENDING_TTL_MS) {
-        this.#log.warn('dropping entries never covered by a signature', { author: k, count: p.entries.length })
+        this.#log.warn('dropping entries never covered by a signature', { author: p.author, peer: p.peer, count: p.entries.length })
         this.#pending.delete(k)
       }
     }
@@ -267,7 +285,31 @@ export class Ingestor {
     for (const key of this.#arrivals.keys()) if (!key.endsWith(`@${hour}`)) this.#arrivals.delete(key)
   }
 
-  async #ingest (segment: Segment, requireSignature: boolean): Promise<IngestOutcome> {
+  /**
+   * After `author`'s log grew to `head`, other peers' pending entries of it
+   * that the store now holds are dropped; a list that disagrees with the
+   * store, or no longer chains onto its head, is dropped whole (unsigned: it
+   * proves nothing, and the peer sends it again if it was real).
+   */
+  async #trimPending (authorKey: Uint8Array, author: string): Promise<void> {
+    const head = this.#store.head(authorKey)
+    if (head === undefined) return
+    for (const [k, p] of this.#pending) {
+      if (p.author !== author) continue
+      const held = p.entries.filter(e => e.entry.seq <= head.seq)
+      let keep = true
+      for (const e of held) {
+        const id = e.entry.seq === head.seq ? head.id : await this.#store.idAt(authorKey, e.entry.seq)
+        if (id === undefined || !bytesEqual(id, e.id)) { keep = false; break }
+      }
+      const rest = held.length
+      if (keep && rest < p.entries.length && !bytesEqual(p.entries[rest].entry.prev, head.id)) keep = false
+      if (!keep || rest === p.entries.length) { this.#pending.delete(k); continue }
+      p.entries.splice(0, rest); p.orgs.splice(0, rest)
+    }
+  }
+
+  async #ingest (segment: Segment, requireSignature: boolean, from: string): Promise<IngestOutcome> {
     const now = this.#clock()
     this.#expirePending(now)
     const policy = this.#chain.current.roster.policy
@@ -280,8 +322,9 @@ export class Ingestor {
       requireSignature
     })
     const author = toHex(v.author)
-    const pending = this.#pending.get(author)
-    const head = this.headOf(v.author)
+    const pkey = pendingKey(from, author)
+    const pending = this.#pending.get(pkey)
+    const head = this.headOf(v.author, from)
     const first = v.entries[0].entry.seq
     const last = v.entries[v.entries.length - 1].entry.seq
     const haveSeq = head?.seq ?? 0
@@ -309,8 +352,8 @@ export class Ingestor {
       // may never have been the author's (anyone can make up unsigned ones).
       // A signed segment wins; drop them and judge it against what is stored.
       this.#log.warn('pending entries conflict with a signed segment; dropped', { author, seq: rel.seq, count: pending.entries.length })
-      this.#pending.delete(author)
-      return await this.#ingest(segment, requireSignature)
+      this.#pending.delete(pkey)
+      return await this.#ingest(segment, requireSignature, from)
     }
     if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
 
@@ -322,20 +365,29 @@ export class Ingestor {
     }
     if (!v.signed) {
       if (fresh.length === 0) return { result: 'duplicate', author }
-      const p = pending ?? { entries: [], orgs: [], since: now }
+      const p = pending ?? { peer: from, author, entries: [], orgs: [], since: now }
       if (p.entries.length + fresh.length > MAX_PENDING_PER_AUTHOR) {
-        this.#pending.delete(author)
-        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR)
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR, 'author')
       }
       let total = fresh.length
-      for (const q of this.#pending.values()) total += q.entries.length
+      let mine = fresh.length
+      for (const q of this.#pending.values()) {
+        total += q.entries.length
+        if (q.peer === from) mine += q.entries.length
+      }
+      // the sender's own room first: a peer filling it loses only its own entries
+      if (mine > this.#maxPendingPerPeer) {
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(this.#maxPendingPerPeer, 'peer')
+      }
       if (total > this.#maxPendingTotal) {
-        this.#pending.delete(author)
-        throw new PendingOverflowError(this.#maxPendingTotal)
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(this.#maxPendingTotal, 'total')
       }
       p.entries.push(...fresh)
       p.orgs.push(...freshOrgs)
-      this.#pending.set(author, p)
+      this.#pending.set(pkey, p)
       return { result: 'pending', author, pending: p.entries.length }
     }
     // Signed: the signature covers everything up to `last`, pending entries included.
@@ -368,9 +420,10 @@ export class Ingestor {
     for (const f of forks) await this.#rosterFork(f)
     if (pending !== undefined) {
       const rest = pending.entries.findIndex(p => p.entry.seq > last)
-      if (rest < 0) this.#pending.delete(author)
+      if (rest < 0) this.#pending.delete(pkey)
       else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
     }
+    await this.#trimPending(v.author, author)
     for (let i = 0; i < covered.length; i++) this.#countRate(orgs[i], covered[i].entry.time)
     this.#countArrivals(orgs, now)
     await this.#apply(covered, orgs)
@@ -537,10 +590,17 @@ export class RateLimitError extends ProtocolError {
 }
 
 export class PendingOverflowError extends ProtocolError {
-  constructor (limit: number) {
-    super('pending_overflow', `more than ${limit} entries arrived without a signature covering them; dropped`)
+  /** Which room was full: one author's from one peer, one peer's, or all peers' together. */
+  readonly scope: 'author' | 'peer' | 'total'
+  constructor (limit: number, scope: 'author' | 'peer' | 'total' = 'total') {
+    super('pending_overflow', `more than ${limit} entries arrived without a signature covering them (${scope === 'total' ? 'from all peers' : scope === 'peer' ? 'from this peer' : 'of one author from this peer'}); dropped`)
     this.name = 'PendingOverflowError'
+    this.scope = scope
   }
+}
+
+function pendingKey (peer: string, author: string): string {
+  return `${peer}|${author}`
 }
 
 /** Equivocation evidence against a key no roster version lists: nothing to exclude, not kept. */
