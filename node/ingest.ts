@@ -54,6 +54,17 @@ export const PENDING_TTL_MS = 5 * 60_000
  * this factor of the limit.
  */
 export const RATE_CATCHUP_HOURS = 24
+/**
+ * A key the roster dropped (rotated out, or its org removed) may still have
+ * entries dated before its removal on their way: they are taken in until
+ * this long after the removal time of the version that dropped it, by this
+ * node's clock; after that no new entry of the key is taken, whatever time
+ * it claims. Honest entries signed before a removal reach every online node
+ * within seconds (gossip) or one anti-entropy round; an hour also covers a
+ * restart or a short partition. Whoever still holds the key can date
+ * entries before the removal only within this hour.
+ */
+export const REMOVED_KEY_GRACE_MS = 60 * 60_000
 
 export type IngestOutcome =
   | { result: 'accepted', author: string, applied: number, entries: LogEntry[] }
@@ -359,6 +370,9 @@ export class Ingestor {
 
     const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
     const freshOrgs = rel.kind === 'append' ? v.orgs.slice(rel.from) : []
+    // a key the roster dropped takes no new entries once its removal is past the grace, whatever time they claim
+    const removedAt = fresh.length > 0 ? this.#chain.removedAt(v.author) : undefined
+    if (removedAt !== undefined && now >= removedAt + REMOVED_KEY_GRACE_MS) throw new RemovedKeyError(fresh[0].entry.seq, removedAt)
     // entry times never go backwards in an author's log, across segments too (within one, verifySegment checks it)
     if (rel.kind === 'append' && fresh.length > 0 && rel.from === 0 && head !== undefined && fresh[0].entry.time < head.time) {
       throw new TimeReversalError(fresh[0].entry.seq)
@@ -587,6 +601,20 @@ export class RateLimitError extends ProtocolError {
   }
 
   override get category (): ErrorCategory { return 'unavailable' }
+}
+
+/**
+ * An entry of a key the roster dropped, arriving after the removal (plus
+ * REMOVED_KEY_GRACE_MS), dated before it: backdated with a rotated-out key,
+ * or too late to tell apart from that. Refused, never stored.
+ */
+export class RemovedKeyError extends ProtocolError {
+  readonly removedAt: number
+  constructor (seq: number, removedAt: number) {
+    super('key_removed', `entry seq ${seq} is signed by a key the roster dropped at ${new Date(removedAt).toISOString()}; its entries are no longer taken in, whatever time they claim`)
+    this.name = 'RemovedKeyError'
+    this.removedAt = removedAt
+  }
 }
 
 export class PendingOverflowError extends ProtocolError {
