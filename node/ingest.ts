@@ -307,13 +307,16 @@ export class Ingestor {
     if (head === undefined) return
     for (const [k, p] of this.#pending) {
       if (p.author !== author) continue
-      const held = p.entries.filter(e => e.entry.seq <= head.seq)
+      // the list is one chain onto what the store held when it began: if its last entry the store now
+      // covers has the stored id, so has every one before it (each names the id of the one before)
+      let rest = 0
+      while (rest < p.entries.length && p.entries[rest].entry.seq <= head.seq) rest++
       let keep = true
-      for (const e of held) {
-        const id = e.entry.seq === head.seq ? head.id : await this.#store.idAt(authorKey, e.entry.seq)
-        if (id === undefined || !bytesEqual(id, e.id)) { keep = false; break }
+      if (rest > 0) {
+        const last = p.entries[rest - 1]
+        const id = last.entry.seq === head.seq ? head.id : await this.#store.idAt(authorKey, last.entry.seq)
+        keep = id !== undefined && bytesEqual(id, last.id)
       }
-      const rest = held.length
       if (keep && rest < p.entries.length && !bytesEqual(p.entries[rest].entry.prev, head.id)) keep = false
       if (!keep || rest === p.entries.length) { this.#pending.delete(k); continue }
       p.entries.splice(0, rest); p.orgs.splice(0, rest)
