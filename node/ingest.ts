@@ -25,46 +25,14 @@ import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/r
 import type { Equivocation, GuardianCounts, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
+import { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError } from './ingest-errors.js'
+import {
+  LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS
+} from './ingest-limits.js'
 import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
 import type { Store } from './store/types.js'
 
-/** Verified-but-uncovered entries kept per author from one peer while the signature is on its way (a 100k bulk segment fits). */
-export const MAX_PENDING_PER_AUTHOR = 200_000
-/**
- * Verified-but-uncovered entries kept from one sending peer, all authors
- * together. No signature vouches for them yet, so any peer can make a node
- * hold them (~1.6 KB of memory each): each peer gets its own room.
- */
-export const MAX_PENDING_PER_PEER = MAX_PENDING_PER_AUTHOR
-/**
- * Verified-but-uncovered entries kept across all peers: twice one peer's
- * room, so one member filling its own can never fill it for everyone
- * (~640 MiB at worst). Peers that send one bulk segment at once hold a copy
- * each; a peer past the total gets a gap and the entries again later.
- */
-export const MAX_PENDING_TOTAL = 2 * MAX_PENDING_PER_PEER
-/** The sender of segments given without one (this node's own, tests, tools). */
-export const LOCAL_PEER = ''
-/** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
-export const PENDING_TTL_MS = 5 * 60_000
-/**
- * With a roster rate limit, an org may add this many hours' worth of it per
- * hour of arrival at a node: a node catching up on an honest log takes in a
- * day of it per hour, a member dating entries into past hours is slowed to
- * this factor of the limit.
- */
-export const RATE_CATCHUP_HOURS = 24
-/**
- * A key the roster dropped (rotated out, or its org removed) may still have
- * entries dated before its removal on their way: they are taken in until
- * this long after the removal time of the version that dropped it, by this
- * node's clock; after that no new entry of the key is taken, whatever time
- * it claims. Honest entries signed before a removal reach every online node
- * within seconds (gossip) or one anti-entropy round; an hour also covers a
- * restart or a short partition. Whoever still holds the key can date
- * entries before the removal only within this hour.
- */
-export const REMOVED_KEY_GRACE_MS = 60 * 60_000
+export { LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS }
 
 export type IngestOutcome =
   | { result: 'accepted', author: string, applied: number, entries: LogEntry[] }
@@ -134,6 +102,7 @@ interface Pending {
 }
 
 export { consensusPolicy }
+export { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError }
 
 export class Ingestor {
   readonly #store: Store
@@ -592,60 +561,6 @@ export class Ingestor {
   }
 }
 
-export class RateLimitError extends ProtocolError {
-  /** 'time': more than the limit dated in one hour; 'arrival': more than RATE_CATCHUP_HOURS × the limit arrived here in this hour */
-  readonly by: 'time' | 'arrival'
-  constructor (org: string, limit: number, by: 'time' | 'arrival' = 'time') {
-    super('rate_limited', by === 'time'
-      ? `org ${org} exceeded the roster's limit of ${limit} entries per hour`
-      : `org ${org} sent more than ${RATE_CATCHUP_HOURS} hours' worth of its limit (${limit} entries per hour) within one hour; the rest is taken in the next hour`)
-    this.name = 'RateLimitError'
-    this.by = by
-  }
-
-  override get category (): ErrorCategory { return 'unavailable' }
-}
-
-/**
- * An entry of a key the roster dropped, arriving after the removal (plus
- * REMOVED_KEY_GRACE_MS), dated before it: backdated with a rotated-out key,
- * or too late to tell apart from that. Refused, never stored.
- */
-export class RemovedKeyError extends ProtocolError {
-  readonly removedAt: number
-  constructor (seq: number, removedAt: number) {
-    super('key_removed', `entry seq ${seq} is signed by a key the roster dropped at ${new Date(removedAt).toISOString()}; its entries are no longer taken in, whatever time they claim`)
-    this.name = 'RemovedKeyError'
-    this.removedAt = removedAt
-  }
-}
-
-export class PendingOverflowError extends ProtocolError {
-  /** Which room was full: one author's from one peer, one peer's, or all peers' together. */
-  readonly scope: 'author' | 'peer' | 'total'
-  constructor (limit: number, scope: 'author' | 'peer' | 'total' = 'total') {
-    super('pending_overflow', `more than ${limit} entries arrived without a signature covering them (${scope === 'total' ? 'from all peers' : scope === 'peer' ? 'from this peer' : 'of one author from this peer'}); dropped`)
-    this.name = 'PendingOverflowError'
-    this.scope = scope
-  }
-}
-
 function pendingKey (peer: string, author: string): string {
   return `${peer}|${author}`
 }
-
-/** Equivocation evidence against a key no roster version lists: nothing to exclude, not kept. */
-export class EvidenceAuthorError extends ProtocolError {
-  constructor () {
-    super('unknown_author', 'equivocation evidence names a key that no roster version lists; not kept')
-    this.name = 'EvidenceAuthorError'
-  }
-}
-
-export class ForkError extends ProtocolError {
-  constructor (seq: number) {
-    super('fork', `entry at seq ${seq} conflicts with the entry we hold, and no signed evidence could be built`)
-    this.name = 'ForkError'
-  }
-}
-
