@@ -48,10 +48,11 @@ import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult,
 import { loadRosterChain } from './store/rosters.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
-import { gossipTopic } from './protocols.js'
+import { evidenceTopic, gossipTopic } from './protocols.js'
 import { AuthorService } from './services/author.js'
 import { ConsensusState } from './services/consensus-state.js'
 import { FingerprintService } from './services/fingerprints.js'
+import { EvidenceService } from './services/evidence.js'
 import { GossipService } from './services/gossip.js'
 import { RosterService, rosterPeers } from './services/roster.js'
 import { StatusBus } from './services/status-bus.js'
@@ -123,6 +124,8 @@ export class AllianceNode implements NodeService {
   readonly fingerprints: FingerprintService
   readonly views: ViewService
   readonly gossip: GossipService
+  /** Spreads equivocation evidence (gossip, and with every sync pull). */
+  readonly evidence: EvidenceService
   readonly sync: SyncService
   readonly author: AuthorService
   readonly rosters: RosterService
@@ -146,6 +149,8 @@ export class AllianceNode implements NodeService {
   readonly #rejected: Record<string, number> = {}
   readonly #feed = new StatusFeed()
   #applied = 0
+  /** Networking started: evidence found from now on is published. */
+  #started = false
   #unsubscribe: Array<() => void> = []
 
   private constructor (p: Parts, init: AllianceNodeInit) {
@@ -168,8 +173,18 @@ export class AllianceNode implements NodeService {
     this.contacts = new MemberContacts({ store: p.store, clock: p.clock, logger: log('alliance:contacts') })
     this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs }, {
       host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
-      beforeRound: () => { this.advanceClock() }
+      beforeRound: () => { this.advanceClock() },
+      afterPull: async (peer, signal) => {
+        // the entries are in whatever becomes of this: a failed exchange is retried with the next pull
+        try {
+          const got = await this.evidence.pull(peer, signal)
+          if (got.accepted > 0) log('alliance:evidence').info('equivocation evidence pulled', { peer, ...got })
+        } catch (err) {
+          log('alliance:evidence').debug('evidence exchange failed', { peer, error: (err as Error).message })
+        }
+      }
     })
+    this.evidence = new EvidenceService({ host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, logger: log('alliance:evidence') })
     this.gossip = new GossipService({
       host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:gossip'),
       onRejected: (reason) => { this.onRejected(reason) },
@@ -252,7 +267,11 @@ export class AllianceNode implements NodeService {
           onStatusChange: (change, cause) => { bus.changed(change, cause) },
           onRejected: (reason) => node?.onRejected(reason),
           onRoster: () => { void node?.rosters.onRoster() },
-          onEquivocation: (author, seq) => log.warn('equivocation detected', { author, seq }),
+          onEquivocation: (author, seq, evidence) => {
+            log.warn('equivocation: key excluded from consensus', { author, seq })
+            // spread it: every node must hold the evidence to exclude the same keys
+            if (node !== undefined && node.#started) void node.evidence.publish(evidence)
+          },
           onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) },
           onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
         }
@@ -265,7 +284,7 @@ export class AllianceNode implements NodeService {
         listen: config.listen,
         announce: config.announce,
         peers: rosterPeers(state.chain),
-        gossipTopics: [gossipTopic(state.alliance)]
+        gossipTopics: [gossipTopic(state.alliance), evidenceTopic(state.alliance)]
       }, { keys, logger })
       node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault, cache, guardianCounts }, init)
       for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)
@@ -308,6 +327,8 @@ export class AllianceNode implements NodeService {
     await this.sync.start()
     await this.guardians.start()
     this.gossip.start()
+    await this.evidence.start()
+    this.#started = true
     this.rotation.start()
     this.logger.forComponent('alliance:node').info('node started', { org: this.config.org, peerId: this.keys.peerId.toString(), listen: this.host.multiaddrs().map(String) })
   }
@@ -322,6 +343,8 @@ export class AllianceNode implements NodeService {
     await this.rotation.stop()
     await this.author.gossiped()
     this.gossip.stop()
+    this.#started = false
+    await this.evidence.stop()
     await this.sync.stop()
     await this.guardians.stop()
     await this.host.stop()

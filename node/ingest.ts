@@ -6,10 +6,13 @@
  *
  * Entries that verify but are not yet covered by a signature (the first
  * frames of a bulk segment arriving over sync) wait in a bounded pending
- * buffer per author and are dropped if no signature arrives in time.
+ * buffer per (sending peer, author) and are dropped if no signature arrives
+ * in time. Scoped to the peer that sent them: unsigned entries prove
+ * nothing, so one peer's (possibly made-up) entries never block, replace
+ * or use up the room of what another peer sends.
  */
 import { bytesEqual, toHex } from '../protocol/bytes.js'
-import { encodeEquivocation } from '../protocol/codec/index.js'
+import { decodeEquivocation, encodeEquivocation } from '../protocol/codec/index.js'
 import type { ConsensusIndex, StatusChange } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
 import { ProtocolError } from '../protocol/errors.js'
@@ -22,26 +25,14 @@ import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/r
 import type { Equivocation, GuardianCounts, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
+import { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError } from './ingest-errors.js'
+import {
+  LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS
+} from './ingest-limits.js'
 import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
 import type { Store } from './store/types.js'
 
-/** Verified-but-uncovered entries kept per author while the signature is on its way (a 100k bulk segment fits). */
-export const MAX_PENDING_PER_AUTHOR = 200_000
-/**
- * Verified-but-uncovered entries kept across all authors. No signature
- * vouches for them yet, so any peer can make a node hold them (~1.6 KB of
- * memory each): the total is bounded, not only each author's share.
- */
-export const MAX_PENDING_TOTAL = MAX_PENDING_PER_AUTHOR
-/** Pending entries not covered by a signature within this time are dropped (and re-fetched by the next sync). */
-export const PENDING_TTL_MS = 5 * 60_000
-/**
- * With a roster rate limit, an org may add this many hours' worth of it per
- * hour of arrival at a node: a node catching up on an honest log takes in a
- * day of it per hour, a member dating entries into past hours is slowed to
- * this factor of the limit.
- */
-export const RATE_CATCHUP_HOURS = 24
+export { LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS }
 
 export type IngestOutcome =
   | { result: 'accepted', author: string, applied: number, entries: LogEntry[] }
@@ -51,8 +42,14 @@ export type IngestOutcome =
   | { result: 'equivocation', author: string, seq: number }
   | { result: 'rejected', reason: string, message: string, category?: ErrorCategory }
 
-/** What changed a status: an applied entry, time (an expiry) or a roster change. */
-export type StatusCause = 'entry' | 'time' | 'roster'
+/** What changed a status: an applied entry, time (an expiry), a roster change or equivocation evidence (a key excluded). */
+export type StatusCause = 'entry' | 'time' | 'roster' | 'evidence'
+
+/** What became of equivocation evidence offered by a peer (gossip or sync). */
+export type EvidenceOutcome =
+  | { result: 'accepted', author: string, seq: number }
+  | { result: 'duplicate', author: string }
+  | { result: 'rejected', reason: string, message: string }
 
 export interface IngestListeners {
   /** Entries durably stored and applied (own or others'). */
@@ -66,7 +63,13 @@ export interface IngestListeners {
   onStatusChange?: (change: StatusChange, cause: StatusCause) => void
   /** A new roster version was verified and stored. */
   onRoster?: (version: RosterVersion) => void
-  onEquivocation?: (author: string, seq: number) => void
+  /**
+   * A key newly proved to have equivocated: evidence kept, the key flagged
+   * and excluded from consensus. `evidence` is the encoded Equivocation;
+   * `from` says whether this node saw the fork in a log or was sent the
+   * evidence itself.
+   */
+  onEquivocation?: (author: string, seq: number, evidence: Uint8Array, from: 'log' | 'evidence') => void
   /**
    * A `key-epoch` entry: at start-up replay (in log order) and when applied.
    * Key rotation follows these (node/services/rotation.ts).
@@ -84,17 +87,22 @@ export interface IngestInit {
   state: ConsensusState
   logger: ComponentLogger
   listeners?: IngestListeners
-  /** Uncovered entries held across all authors. @default MAX_PENDING_TOTAL */
+  /** Uncovered entries held across all peers and authors. @default MAX_PENDING_TOTAL */
   maxPendingTotal?: number
+  /** Uncovered entries held from one peer. @default MAX_PENDING_PER_PEER */
+  maxPendingPerPeer?: number
 }
 
 interface Pending {
+  peer: string
+  author: string
   entries: LogEntry[]
   orgs: string[]
   since: number
 }
 
 export { consensusPolicy }
+export { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError }
 
 export class Ingestor {
   readonly #store: Store
@@ -104,6 +112,7 @@ export class Ingestor {
   readonly #log: ComponentLogger
   readonly #listeners: IngestListeners
   readonly #maxPendingTotal: number
+  readonly #maxPendingPerPeer: number
   readonly #pending = new Map<string, Pending>()
   readonly #flagged = new Map<string, number>()
   readonly #rosterForks: RosterFork[] = []
@@ -121,6 +130,7 @@ export class Ingestor {
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
     this.#maxPendingTotal = init.maxPendingTotal ?? MAX_PENDING_TOTAL
+    this.#maxPendingPerPeer = init.maxPendingPerPeer ?? MAX_PENDING_PER_PEER
   }
 
   /** The chain this pipeline extends (read-only use; the node's services get it from ConsensusState). */
@@ -140,6 +150,9 @@ export class Ingestor {
    */
   async replay (): Promise<number> {
     const { decodeEntry } = await import('../protocol/codec/index.js')
+    // evidence first: an excluded key's statements are then never counted, even for a moment
+    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
+    this.#state.index.exclude(this.#flaggedKeys())
     let n = 0
     // rate counts per run of one org and hour (a log's entries come in order, mostly many per hour)
     let runOrg = ''
@@ -163,14 +176,17 @@ export class Ingestor {
       n++
     }
     if (run > 0) this.#countRate(runOrg, runTime, run)
-    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
     this.#rosterForks.push(...await loadRosterForks(this.#store))
     return n
   }
 
-  /** Heads including verified-but-pending entries: what sync should ask beyond. */
-  headOf (author: Uint8Array): LogHead | undefined {
-    const p = this.#pending.get(toHex(author))
+  #flaggedKeys (): Uint8Array[] {
+    return [...this.#flagged.keys()].map(k => Uint8Array.from(Buffer.from(k, 'hex')))
+  }
+
+  /** Heads including verified-but-pending entries from `from`: what a sync with that peer should ask beyond. */
+  headOf (author: Uint8Array, from: string = LOCAL_PEER): LogHead | undefined {
+    const p = this.#pending.get(pendingKey(from, toHex(author)))
     if (p !== undefined && p.entries.length > 0) {
       const last = p.entries[p.entries.length - 1]
       return { seq: last.entry.seq, id: last.id, time: last.entry.time }
@@ -192,10 +208,10 @@ export class Ingestor {
    * store closed during shutdown) and is thrown, so that callers do not
    * blame the peer that sent the segment.
    */
-  async ingest (segment: Segment, opts: { requireSignature?: boolean } = {}): Promise<IngestOutcome> {
+  async ingest (segment: Segment, opts: { requireSignature?: boolean, from?: string } = {}): Promise<IngestOutcome> {
     return await this.#serial(async () => {
       try {
-        return await this.#ingest(segment, opts.requireSignature === true)
+        return await this.#ingest(segment, opts.requireSignature === true, opts.from ?? LOCAL_PEER)
       } catch (err) {
         if (err instanceof ProtocolError) {
           const reason = err.reason
@@ -210,7 +226,7 @@ export class Ingestor {
   #expirePending (now: number): void {
     for (const [k, p] of this.#pending) {
       if (now - p.since > PENDING_TTL_MS) {
-        this.#log.warn('dropping entries never covered by a signature', { author: k, count: p.entries.length })
+        this.#log.warn('dropping entries never covered by a signature', { author: p.author, peer: p.peer, count: p.entries.length })
         this.#pending.delete(k)
       }
     }
@@ -276,7 +292,34 @@ export class Ingestor {
     for (const key of this.#arrivals.keys()) if (!key.endsWith(`@${hour}`)) this.#arrivals.delete(key)
   }
 
-  async #ingest (segment: Segment, requireSignature: boolean): Promise<IngestOutcome> {
+  /**
+   * After `author`'s log grew to `head`, other peers' pending entries of it
+   * that the store now holds are dropped; a list that disagrees with the
+   * store, or no longer chains onto its head, is dropped whole (unsigned: it
+   * proves nothing, and the peer sends it again if it was real).
+   */
+  async #trimPending (authorKey: Uint8Array, author: string): Promise<void> {
+    const head = this.#store.head(authorKey)
+    if (head === undefined) return
+    for (const [k, p] of this.#pending) {
+      if (p.author !== author) continue
+      // the list is one chain onto what the store held when it began: if its last entry the store now
+      // covers has the stored id, so has every one before it (each names the id of the one before)
+      let rest = 0
+      while (rest < p.entries.length && p.entries[rest].entry.seq <= head.seq) rest++
+      let keep = true
+      if (rest > 0) {
+        const last = p.entries[rest - 1]
+        const id = last.entry.seq === head.seq ? head.id : await this.#store.idAt(authorKey, last.entry.seq)
+        keep = id !== undefined && bytesEqual(id, last.id)
+      }
+      if (keep && rest < p.entries.length && !bytesEqual(p.entries[rest].entry.prev, head.id)) keep = false
+      if (!keep || rest === p.entries.length) { this.#pending.delete(k); continue }
+      p.entries.splice(0, rest); p.orgs.splice(0, rest)
+    }
+  }
+
+  async #ingest (segment: Segment, requireSignature: boolean, from: string): Promise<IngestOutcome> {
     const now = this.#clock()
     this.#expirePending(now)
     const policy = this.#chain.current.roster.policy
@@ -289,8 +332,9 @@ export class Ingestor {
       requireSignature
     })
     const author = toHex(v.author)
-    const pending = this.#pending.get(author)
-    const head = this.headOf(v.author)
+    const pkey = pendingKey(from, author)
+    const pending = this.#pending.get(pkey)
+    const head = this.headOf(v.author, from)
     const first = v.entries[0].entry.seq
     const last = v.entries[v.entries.length - 1].entry.seq
     const haveSeq = head?.seq ?? 0
@@ -318,33 +362,45 @@ export class Ingestor {
       // may never have been the author's (anyone can make up unsigned ones).
       // A signed segment wins; drop them and judge it against what is stored.
       this.#log.warn('pending entries conflict with a signed segment; dropped', { author, seq: rel.seq, count: pending.entries.length })
-      this.#pending.delete(author)
-      return await this.#ingest(segment, requireSignature)
+      this.#pending.delete(pkey)
+      return await this.#ingest(segment, requireSignature, from)
     }
     if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
 
     const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
     const freshOrgs = rel.kind === 'append' ? v.orgs.slice(rel.from) : []
+    // a key the roster dropped takes no new entries once its removal is past the grace, whatever time they claim
+    const removedAt = fresh.length > 0 ? this.#chain.removedAt(v.author) : undefined
+    if (removedAt !== undefined && now >= removedAt + REMOVED_KEY_GRACE_MS) throw new RemovedKeyError(fresh[0].entry.seq, removedAt)
     // entry times never go backwards in an author's log, across segments too (within one, verifySegment checks it)
     if (rel.kind === 'append' && fresh.length > 0 && rel.from === 0 && head !== undefined && fresh[0].entry.time < head.time) {
       throw new TimeReversalError(fresh[0].entry.seq)
     }
     if (!v.signed) {
       if (fresh.length === 0) return { result: 'duplicate', author }
-      const p = pending ?? { entries: [], orgs: [], since: now }
+      const p = pending ?? { peer: from, author, entries: [], orgs: [], since: now }
       if (p.entries.length + fresh.length > MAX_PENDING_PER_AUTHOR) {
-        this.#pending.delete(author)
-        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR)
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR, 'author')
       }
       let total = fresh.length
-      for (const q of this.#pending.values()) total += q.entries.length
+      let mine = fresh.length
+      for (const q of this.#pending.values()) {
+        total += q.entries.length
+        if (q.peer === from) mine += q.entries.length
+      }
+      // the sender's own room first: a peer filling it loses only its own entries
+      if (mine > this.#maxPendingPerPeer) {
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(this.#maxPendingPerPeer, 'peer')
+      }
       if (total > this.#maxPendingTotal) {
-        this.#pending.delete(author)
-        throw new PendingOverflowError(this.#maxPendingTotal)
+        this.#pending.delete(pkey)
+        throw new PendingOverflowError(this.#maxPendingTotal, 'total')
       }
       p.entries.push(...fresh)
       p.orgs.push(...freshOrgs)
-      this.#pending.set(author, p)
+      this.#pending.set(pkey, p)
       return { result: 'pending', author, pending: p.entries.length }
     }
     // Signed: the signature covers everything up to `last`, pending entries included.
@@ -377,9 +433,10 @@ export class Ingestor {
     for (const f of forks) await this.#rosterFork(f)
     if (pending !== undefined) {
       const rest = pending.entries.findIndex(p => p.entry.seq > last)
-      if (rest < 0) this.#pending.delete(author)
+      if (rest < 0) this.#pending.delete(pkey)
       else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
     }
+    await this.#trimPending(v.author, author)
     this.#countRates(orgs, covered)
     this.#countArrivals(orgs, now)
     await this.#apply(covered, orgs)
@@ -449,11 +506,64 @@ export class Ingestor {
     if (ours === undefined) throw new ForkError(seq)
     const evidence: Equivocation = { a: ours, b: theirs }
     verifyEquivocation(evidence, this.#chain.alliance)
-    await this.#store.putEvidence(v.author, seq, encodeEquivocation(evidence))
-    this.#flagged.set(author, seq)
-    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged', { author, seq })
-    this.#listeners.onEquivocation?.(author, seq)
+    await this.#flag(v.author, seq, encodeEquivocation(evidence), 'log')
     return { result: 'equivocation', author, seq }
+  }
+
+  /**
+   * Keeps evidence against a key, flags it and excludes its statements from
+   * consensus (protocol/consensus/exclusion.ts: the same rule on every node
+   * that holds evidence against it). The first evidence per key is kept; a
+   * key already flagged stays as it is.
+   */
+  async #flag (author: Uint8Array, seq: number, evidence: Uint8Array, from: 'log' | 'evidence'): Promise<void> {
+    const hex = toHex(author)
+    const known = this.#flagged.has(hex)
+    if (!known || from === 'log') await this.#store.putEvidence(author, seq, evidence)
+    if (known) return
+    this.#flagged.set(hex, seq)
+    for (const change of this.#state.index.exclude([author])) this.#listeners.onStatusChange?.(change, 'evidence')
+    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged and excluded from consensus', { author: hex, seq, from })
+    this.#listeners.onEquivocation?.(hex, seq, evidence, from)
+  }
+
+  /**
+   * Equivocation evidence sent by a peer (gossip or sync): both signatures
+   * and the fork are checked (`verifyEquivocation`), and the key must be a
+   * node key of some roster version, before anything is kept. New evidence
+   * flags and excludes the key as if this node had seen the fork itself.
+   * Bad evidence is 'rejected' with a reason and changes nothing.
+   */
+  async ingestEvidence (bytes: Uint8Array): Promise<EvidenceOutcome> {
+    return await this.#serial(async () => {
+      try {
+        const ev = decodeEquivocation(bytes)
+        const { author, seq } = verifyEquivocation(ev, this.#chain.alliance)
+        if (!this.#chain.versions.some(v => v.memberOf(author) !== undefined)) throw new EvidenceAuthorError()
+        const hex = toHex(author)
+        if (this.#flagged.has(hex)) return { result: 'duplicate', author: hex }
+        await this.#flag(author, seq, bytes, 'evidence')
+        return { result: 'accepted', author: hex, seq }
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err
+        this.#listeners.onRejected?.(err.reason, err.message)
+        return { result: 'rejected', reason: err.reason, message: err.message }
+      }
+    })
+  }
+
+  /** Stored evidence against every flagged key, one per key except `known` (hex keys): what a peer lacks. */
+  async evidenceFor (known: ReadonlySet<string>, max: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    const seen = new Set<string>()
+    for (const ev of await this.#store.evidence()) {
+      const hex = toHex(ev.author)
+      if (known.has(hex) || seen.has(hex)) continue
+      seen.add(hex)
+      out.push(ev.evidence)
+      if (out.length >= max) break
+    }
+    return out
   }
 
   /** Our stored entries of `author` from `seq` up to the first signed one, as a signed segment. */
@@ -478,31 +588,6 @@ export class Ingestor {
   }
 }
 
-export class RateLimitError extends ProtocolError {
-  /** 'time': more than the limit dated in one hour; 'arrival': more than RATE_CATCHUP_HOURS × the limit arrived here in this hour */
-  readonly by: 'time' | 'arrival'
-  constructor (org: string, limit: number, by: 'time' | 'arrival' = 'time') {
-    super('rate_limited', by === 'time'
-      ? `org ${org} exceeded the roster's limit of ${limit} entries per hour`
-      : `org ${org} sent more than ${RATE_CATCHUP_HOURS} hours' worth of its limit (${limit} entries per hour) within one hour; the rest is taken in the next hour`)
-    this.name = 'RateLimitError'
-    this.by = by
-  }
-
-  override get category (): ErrorCategory { return 'unavailable' }
+function pendingKey (peer: string, author: string): string {
+  return `${peer}|${author}`
 }
-
-export class PendingOverflowError extends ProtocolError {
-  constructor (limit: number) {
-    super('pending_overflow', `more than ${limit} entries arrived without a signature covering them; dropped`)
-    this.name = 'PendingOverflowError'
-  }
-}
-
-export class ForkError extends ProtocolError {
-  constructor (seq: number) {
-    super('fork', `entry at seq ${seq} conflicts with the entry we hold, and no signed evidence could be built`)
-    this.name = 'ForkError'
-  }
-}
-

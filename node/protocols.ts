@@ -8,6 +8,8 @@
  *   /alliance/<id>/sync/1.1.0      request-response: heads in, missing entries out
  *   /alliance/<id>/report/1.0.0    infringement report transfer, answered by a receipt
  *   /alliance/<id>/oprf/1.0.0      toprf guardian evaluation: blinded elements in, evaluations and a proof out
+ *   /alliance/<id>/evidence/1.0.0  gossipsub topic: equivocation evidence (an encoded Equivocation)
+ *   /alliance/<id>/evidence-sync/1.0.0  request-response: keys already proved in, evidence against the others out
  */
 
 /** Gossip topic of an alliance's entries. */
@@ -19,13 +21,16 @@ export const GOSSIP_PROTOCOL_VERSION = '1.0.0'
 export const SYNC_PROTOCOL_VERSION = '1.1.0'
 export const REPORT_PROTOCOL_VERSION = '1.0.0'
 export const OPRF_PROTOCOL_VERSION = '1.0.0'
+/** Equivocation evidence: its gossip topic and its sync protocol (node/services/evidence.ts). */
+export const EVIDENCE_PROTOCOL_VERSION = '1.0.0'
 
 /** The versions this node speaks, by protocol, for status output and compatibility checks. */
 export const PROTOCOL_VERSIONS = {
   entries: [GOSSIP_PROTOCOL_VERSION],
   sync: [SYNC_PROTOCOL_VERSION],
   report: [REPORT_PROTOCOL_VERSION],
-  oprf: [OPRF_PROTOCOL_VERSION]
+  oprf: [OPRF_PROTOCOL_VERSION],
+  evidence: [EVIDENCE_PROTOCOL_VERSION]
 } as const
 
 function id (alliance: string, protocol: string, version: string): string {
@@ -48,4 +53,14 @@ export function reportProtocol (alliance: string, version: string = REPORT_PROTO
 /** The toprf guardian evaluation protocol of an alliance (node/services/oprf-wire.ts). */
 export function oprfProtocol (alliance: string): string {
   return id(alliance, 'oprf', OPRF_PROTOCOL_VERSION)
+}
+
+/** Gossip topic of equivocation evidence in an alliance. */
+export function evidenceTopic (alliance: string): string {
+  return id(alliance, 'evidence', EVIDENCE_PROTOCOL_VERSION)
+}
+
+/** The evidence exchange run with every sync pull (node/services/evidence.ts). */
+export function evidenceSyncProtocol (alliance: string): string {
+  return id(alliance, 'evidence-sync', EVIDENCE_PROTOCOL_VERSION)
 }

@@ -90,8 +90,8 @@ export interface StatusEvent {
   from: StatusName | 'absent'
   to: StatusName | 'absent'
   /** An applied entry (attestation, opinion, retraction), time (an expiry) or a roster change. */
-  cause: 'entry' | 'time' | 'roster'
-  /** cause 'entry': the org whose attestation, opinion or retraction made the change; null otherwise. */
+  cause: 'entry' | 'time' | 'roster' | 'evidence'
+  /** cause 'entry': the org whose attestation, opinion or retraction made the change; cause 'evidence': the org whose key was excluded; null otherwise. */
   org: string | null
 }
 

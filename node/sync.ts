@@ -165,7 +165,7 @@ export async function pullSync (stream: Stream, peer: string, c: SyncComponents,
   const lp = lpStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES, maxBufferSize: SYNC_READ_BUFFER_BYTES })
   const heads: Head[] = []
   for (const h of c.store.heads()) {
-    const mine = c.ingestor.headOf(h.author) ?? h
+    const mine = c.ingestor.headOf(h.author, peer) ?? h
     heads.push({ author: h.author, seq: mine.seq, id: mine.id })
   }
   await lp.write(encodeSyncRequest({ alliance: c.alliance, heads, maxEntries: DEFAULT_SYNC_BATCH }), { signal })
@@ -176,7 +176,7 @@ export async function pullSync (stream: Stream, peer: string, c: SyncComponents,
     // the next frame travels (into lp's bounded buffer) while this one is ingested
     if (!frame.done) await lp.write(SYNC_ACK, { signal })
     for (const segment of frame.segments) {
-      const out: IngestOutcome = await c.ingestor.ingest(segment)
+      const out: IngestOutcome = await c.ingestor.ingest(segment, { from: peer })
       if (out.result === 'accepted') result.accepted += out.applied
       else if (out.result === 'rejected') {
         result.rejected++

@@ -18,6 +18,7 @@ export const TAGS = {
   fingerprintKey: 'alliance-node/v1/fingerprint-key',
   sealEpochKey: 'alliance-node/v1/seal-epoch-key',
   snapshot: 'alliance-node/v1/blocklist-snapshot',
+  snapshotExcluded: 'alliance-node/v1/blocklist-snapshot-excluded-key',
   // toprf-ristretto255 (protocol/fingerprint/toprf)
   toprfInput: 'alliance-node/v1/toprf-input',
   toprfFingerprint: 'alliance-node/v1/toprf-fingerprint',

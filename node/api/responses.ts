@@ -87,8 +87,8 @@ export const statusEventSchema = named('StatusEvent', z.object({
   kind: kindOrNull,
   from: statusOrAbsent,
   to: statusOrAbsent,
-  cause: z.enum(['entry', 'time', 'roster']).describe('An applied entry (attestation, opinion, retraction), an expiry, or a roster change'),
-  org: z.string().nullable().describe('cause entry: the org whose entry made the change; null for an expiry or a roster change')
+  cause: z.enum(['entry', 'time', 'roster', 'evidence']).describe('An applied entry (attestation, opinion, retraction), an expiry, a roster change, or equivocation evidence that excluded a key'),
+  org: z.string().nullable().describe('cause entry: the org whose entry made the change; cause evidence: the org whose key was excluded; null for an expiry or a roster change')
 }))
 
 export const nodeStatusSchema = named('NodeStatus', z.object({

@@ -10,6 +10,9 @@
  * lanes is the hash. Adding and removing a fingerprint is one hash and
  * eight additions, and the result does not depend on the order in which
  * nodes learnt their entries: equal on nodes that hold the same blocklist.
+ * Keys excluded from consensus for equivocation are folded in too, one
+ * term SHA-256( tag' || key ) each (tag' = TAGS.snapshotExcluded), so two
+ * nodes show the same hash only when they also exclude the same keys.
  * It compares nodes; it is not a commitment an adversary cannot collide
  * (additive hashes yield to generalised-birthday attacks), so nothing
  * security-relevant rests on it.
@@ -20,6 +23,7 @@ import type { Status } from '../../protocol/consensus/rule.js'
 import { TAGS, tagPrefix } from '../../protocol/hash.js'
 
 const PREFIX = tagPrefix(TAGS.snapshot)
+const EXCLUDED_PREFIX = tagPrefix(TAGS.snapshotExcluded)
 /** crypto.hash (Node ≥ 20.12): no Hash object per fingerprint, ~3× faster when a million are folded in at start-up. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash
 const CODE: Partial<Record<Status | 'absent', number>> = { listed: 1, disputed: 2 }
@@ -43,10 +47,16 @@ export class SnapshotHash {
     if (c !== undefined) this.#fold(fingerprint, c, 1)
   }
 
-  hex (): string {
+  /** The hash: the fingerprints' lanes plus one term per excluded key (a handful; folded at each read). */
+  hex (excluded: readonly Uint8Array[] = []): string {
+    const lanes = Uint32Array.from(this.#lanes)
+    for (const key of excluded) {
+      const d = crypto.createHash('sha256').update(EXCLUDED_PREFIX).update(key).digest()
+      for (let i = 0; i < 8; i++) lanes[i] = (lanes[i] + d.readUInt32LE(i * 4)) >>> 0
+    }
     const out = new Uint8Array(32)
     const view = new DataView(out.buffer)
-    for (let i = 0; i < 8; i++) view.setUint32(i * 4, this.#lanes[i], true)
+    for (let i = 0; i < 8; i++) view.setUint32(i * 4, lanes[i], true)
     return toHex(out)
   }
 

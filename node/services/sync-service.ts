@@ -27,6 +27,8 @@ export interface SyncServiceComponents {
   clock: () => number
   /** Runs before each anti-entropy round (the node moves its consensus clock). */
   beforeRound?: () => void
+  /** Runs after each successful pull from a peer, within its deadline (the evidence exchange, node/services/evidence.ts). */
+  afterPull?: (peer: string, signal: AbortSignal) => Promise<void>
 }
 
 export const DEFAULT_ANTI_ENTROPY_MS = 30_000
@@ -117,6 +119,7 @@ export class SyncService {
       try {
         const stream = await this.#c.host.dialProtocol(peer, this.protocol, { signal })
         const result = await pullSync(stream, peer, this.#components(), signal)
+        await this.#c.afterPull?.(peer, signal)
         this.#last = { at: this.#c.clock(), peer }
         this.#c.metrics.syncRuns.inc({ result: 'ok' })
         // how far behind this peer we were: entries it had that we lacked (0 once caught up)

@@ -90,9 +90,9 @@ export class ViewService {
     this.#hash = h
   }
 
-  /** Content hash of the listed and disputed fingerprints: equal on nodes that agree. */
+  /** Content hash of the listed and disputed fingerprints and of the keys excluded for equivocation: equal on nodes that agree. */
   snapshotHash (): string {
-    return this.#hash.hex()
+    return this.#hash.hex(this.#c.state.index.excluded())
   }
 
   explain (fingerprint: Uint8Array): ExplainResult {

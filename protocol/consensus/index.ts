@@ -21,10 +21,19 @@
  * Policy. Org weights and memberships are read from the policy once per org
  * and cached; call `setPolicy` whenever the roster changes.
  *
+ * Excluded keys. `exclude` takes author keys out of the count (keys proved
+ * to have equivocated): the index then answers as `decide()` on the
+ * statements of the other keys. Slots are kept per author key (an org
+ * usually speaks about a fingerprint from one key, so this costs no more
+ * slots), and an org's latest statement is chosen among its keys' slots
+ * when a record is assessed, so excluding a key falls back to the org's
+ * latest statement from its other keys, exactly.
+ *
  * Preconditions (guaranteed by verification upstream): one entry id means
  * one entry, so one statement; the caller resolves an author to the same
  * org every time.
  */
+import { compareBytes } from '../bytes.js'
 import { KINDS } from '../kinds.js'
 import type { Kind } from '../kinds.js'
 import { InvalidTimeError } from './errors.js'
@@ -71,6 +80,12 @@ export class ConsensusIndex {
   #orgWeight: number[] = []
   #orgMember: boolean[] = []
 
+  /** Author keys by a string of their bytes, numbered densely; whether each is excluded. */
+  #keyIds = new Map<string, number>()
+  #keys: Uint8Array[] = []
+  #keyExcluded: boolean[] = []
+  #best = new Int32Array(16).fill(NONE)
+
   /** Records by fingerprint, numbered densely in order of first sight. */
   #recs = new RecordStore()
   #slots = new SlotStore()
@@ -105,13 +120,14 @@ export class ConsensusIndex {
   apply (s: Statement): StatusChange | undefined {
     validateStatement(s)
     const org = this.#orgId(s.org)
+    const key = this.#keyId(s.author)
     const recs = this.#recs
     const slots = this.#slots
     const rec = recs.findOrAdd(s.fingerprint)
     let slot = recs.head(rec)
-    while (slot !== NONE && slots.org(slot) !== org) slot = slots.next(slot)
+    while (slot !== NONE && (slots.key(slot) !== key || slots.org(slot) !== org)) slot = slots.next(slot)
     if (slot === NONE) {
-      slot = slots.add(org, recs.head(rec))
+      slot = slots.add(org, key, recs.head(rec))
       recs.setHead(rec, slot)
     } else if (!slots.supersededBy(slot, s.time, s.entryId)) {
       return undefined
@@ -182,6 +198,46 @@ export class ConsensusIndex {
     return this.#changes(changed)
   }
 
+  /**
+   * Takes these author keys' statements out of the count, now and for
+   * whatever they say later (keys proved to have equivocated; exclusion is
+   * never lifted). Recomputes the fingerprints they made statements about:
+   * O(fingerprints) per call, and a call adds keys rarely.
+   */
+  exclude (keys: Iterable<Uint8Array>): StatusChange[] {
+    const changedKeys = new Uint8Array(this.#keys.length + 64)
+    let any = false
+    for (const k of keys) {
+      const id = this.#keyId(k)
+      if (this.#keyExcluded[id]) continue
+      this.#keyExcluded[id] = true
+      if (id < changedKeys.length) { changedKeys[id] = 1; any = true }
+    }
+    if (!any) return []
+    const changed: Array<[number, StatusCode]> = []
+    const slots = this.#slots
+    for (let rec = 0; rec < this.#recs.count; rec++) {
+      let touched = false
+      for (let slot = this.#recs.head(rec); slot !== NONE && !touched; slot = slots.next(slot)) touched = changedKeys[slots.key(slot)] === 1
+      if (!touched) continue
+      const from = this.#reassess(rec)
+      if (from !== undefined) changed.push([rec, from])
+    }
+    this.#compactQueue()
+    return this.#changes(changed)
+  }
+
+  /** The excluded author keys, in byte order. */
+  excluded (): Uint8Array[] {
+    return this.#keys.filter((_, i) => this.#keyExcluded[i]).sort(compareBytes).map(k => Uint8Array.from(k))
+  }
+
+  /** Whether an author key is excluded. */
+  isExcluded (key: Uint8Array): boolean {
+    const id = this.#keyIds.get(keyString(key))
+    return id !== undefined && this.#keyExcluded[id]
+  }
+
   status (fingerprint: Uint8Array): Status | 'absent' {
     const rec = this.#recs.find(fingerprint)
     return rec === NONE ? 'absent' : STATUS_NAMES[this.#recs.status(rec)]
@@ -244,12 +300,22 @@ export class ConsensusIndex {
     const slots = this.#slots
     tally.reset()
     const now = this.#now
+    const excluded = this.#keyExcluded
+    // each org's latest slot among its counted keys (slots are per key): one pass to find, one to count
+    const best = this.#bestSlots()
     for (let slot = recs.head(rec); slot !== NONE; slot = slots.next(slot)) {
+      if (excluded[slots.key(slot)]) continue
+      const org = slots.org(slot)
+      if (best[org] === NONE || slots.later(slot, best[org])) best[org] = slot
+    }
+    for (let slot = recs.head(rec); slot !== NONE; slot = slots.next(slot)) {
+      const org = slots.org(slot)
+      if (best[org] !== slot) continue
+      best[org] = NONE
       const stance = slots.stance(slot)
       if (stance === NEUTRAL) continue
       const expires = slots.expires(slot)
       if (!(now < expires)) continue
-      const org = slots.org(slot)
       if (!this.#orgMember[org]) continue
       tally.add(stance === NEGATIVE, this.#orgWeight[org], expires)
     }
@@ -271,6 +337,14 @@ export class ConsensusIndex {
     return from
   }
 
+  /** Scratch: the latest slot per org id, all NONE between uses (#reassess resets what it set). */
+  #bestSlots (): Int32Array {
+    if (this.#best.length < this.#orgNames.length) {
+      this.#best = new Int32Array(Math.max(this.#orgNames.length, 2 * this.#best.length)).fill(NONE)
+    }
+    return this.#best
+  }
+
   #change (rec: number, from: StatusCode, fingerprint: Uint8Array): StatusChange {
     return { fingerprint, kind: KINDS[this.#slots.kind(this.#newestSlot(rec))], from: STATUS_NAMES[from], to: STATUS_NAMES[this.#recs.status(rec)] }
   }
@@ -286,6 +360,7 @@ export class ConsensusIndex {
     const views: StatementView[] = []
     const slots = this.#slots
     for (let slot = this.#recs.head(rec); slot !== NONE; slot = slots.next(slot)) {
+      if (this.#keyExcluded[slots.key(slot)]) continue
       views.push({
         org: this.#orgNames[slots.org(slot)],
         entryId: slots.entryId(slot),
@@ -296,6 +371,10 @@ export class ConsensusIndex {
         source: SOURCES[slots.source(slot)],
         expires: slots.expires(slot)
       })
+    }
+    if (views.length === 0) {
+      // only excluded keys spoke about it: as if nothing were known, but the kind is
+      return { fingerprint, kind: KINDS[slots.kind(this.#newestSlot(rec))], status: 'absent', positive: [], negative: [], weight: 0, quorum: this.#quorum, expires: Number.POSITIVE_INFINITY, confirmations: 0 }
     }
     return decide(views, this.#view, this.#now)
   }
@@ -316,6 +395,18 @@ export class ConsensusIndex {
       if (orgChanged[slots.org(slot)] === 1) return true
     }
     return false
+  }
+
+  #keyId (key: Uint8Array): number {
+    const k = keyString(key)
+    let id = this.#keyIds.get(k)
+    if (id === undefined) {
+      id = this.#keys.length
+      this.#keyIds.set(k, id)
+      this.#keys.push(Uint8Array.from(key))
+      this.#keyExcluded.push(false)
+    }
+    return id
   }
 
   #orgId (org: string): number {
@@ -356,6 +447,11 @@ export class ConsensusIndex {
       if (t !== Number.POSITIVE_INFINITY) queue.push(t, rec)
     }
   }
+}
+
+/** A Map key for author key bytes (one `String.fromCharCode` call: the fastest key measured in store.ts). */
+function keyString (key: Uint8Array): string {
+  return String.fromCharCode.apply(null, key as unknown as number[])
 }
 
 function checkTime (now: number): void {

@@ -49,9 +49,11 @@ class Chunks {
 }
 
 /**
- * One org's latest statement on one fingerprint, 64 bytes:
+ * One author key's latest statement on one fingerprint, 64 bytes:
  * time f64 @0, expires f64 @8, next slot i32 @16, org i32 @20,
- * stance u8 @24, source u8 @25, kind u8 @26, entry id @32..64.
+ * stance u8 @24, source u8 @25, kind u8 @26, key i32 @28, entry id @32..64.
+ * (Per key, not per org: a key excluded for equivocation drops out and its
+ * org's latest statement among its other keys counts, as `decide` would.)
  */
 const SLOT = 64
 const ID_AT = 32
@@ -63,14 +65,15 @@ export class SlotStore {
   #i32 = this.#chunks.i32
   #u8 = this.#chunks.u8
 
-  /** A new slot of `org`, linked in front of `next`. */
-  add (org: number, next: number): number {
+  /** A new slot of (`org`, `key`), linked in front of `next`. */
+  add (org: number, key: number, next: number): number {
     const s = this.count++
     if (s === this.#chunks.capacity) this.#chunks.grow()
     const i32 = this.#i32[s >>> SHIFT]
     const at = (s & MASK) * 16
     i32[at + 4] = next
     i32[at + 5] = org
+    i32[at + 7] = key
     return s
   }
 
@@ -92,6 +95,7 @@ export class SlotStore {
   expires (s: number): number { return this.#f64[s >>> SHIFT][(s & MASK) * 8 + 1] }
   next (s: number): number { return this.#i32[s >>> SHIFT][(s & MASK) * 16 + 4] }
   org (s: number): number { return this.#i32[s >>> SHIFT][(s & MASK) * 16 + 5] }
+  key (s: number): number { return this.#i32[s >>> SHIFT][(s & MASK) * 16 + 7] }
   stance (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 24] }
   source (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 25] }
   kind (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 26] }

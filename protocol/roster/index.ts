@@ -281,6 +281,22 @@ export class RosterChain {
     return this.versionAt(time)?.memberOf(signKey)?.member.org
   }
 
+  /**
+   * When a signing key stopped being a node key: the `time` of the version
+   * that dropped it (the latest such version, if it came back and went
+   * again), or undefined if the current version lists it or none ever did.
+   * A signed field of the roster, so the same on every node that holds the
+   * chain, whenever each adopted the version.
+   */
+  removedAt (signKey: Uint8Array): number | undefined {
+    const vs = this.#versions
+    if (vs[vs.length - 1].memberOf(signKey) !== undefined) return undefined
+    for (let i = vs.length - 1; i > 0; i--) {
+      if (vs[i - 1].memberOf(signKey) !== undefined) return vs[i].roster.time
+    }
+    return undefined
+  }
+
   /** Whether `org` is a member of the current version (removed orgs stop counting). */
   isMember (org: string): boolean {
     return this.current.member(org) !== undefined

@@ -5,7 +5,11 @@
  * - Equivocation: one org key signs two different histories from one seq
  *   on, each handed to a different node (the longer fork to one, the
  *   shorter to another, nothing to a third). After anti-entropy every node
- *   has detected it, kept verifiable evidence and flagged the key.
+ *   has detected it, kept verifiable evidence and flagged the key. A member
+ *   serving different forks to different peers over the real sync protocol
+ *   is excluded from consensus on every node (same snapshot hash, its
+ *   vouches no longer count), and the evidence spreads by gossip and sync
+ *   to nodes that never see the other fork.
  * - Clock skew: nodes whose clocks run hours ahead or behind (AllianceNode
  *   `clock`) cannot get future-dated entries accepted by honest nodes (not
  *   even by relaying them) nor make honest nodes count attestations that
@@ -22,11 +26,14 @@ import { Ingestor } from '../../node/ingest.js'
 import { ConsensusState } from '../../node/services/consensus-state.js'
 import { silentLogger } from '../../node/logger.js'
 import { bytesEqual, toHex } from '../../protocol/bytes.js'
-import { decodeEquivocation, encodeSegment, encodeSyncResponse } from '../../protocol/codec/index.js'
+import { decodeEquivocation, encodeEquivocation, encodeSegment, encodeSyncResponse } from '../../protocol/codec/index.js'
+import { readConfig } from '../../node/home.js'
+import { createHost, type Host } from '../../node/net/host.js'
+import { serveSync, syncProtocol } from '../../node/sync.js'
 import { entryId, signEntryId, verifyEquivocation } from '../../protocol/log/index.js'
 import type { Segment } from '../../protocol/types.js'
 import { GENESIS_TIME, makeAlliance, makeOrg } from '../helpers/alliance.js'
-import { afterSyncRounds, makeNodeDirs, startNodes, type TestNet } from '../helpers/nodes.js'
+import { afterSyncRounds, makeNodeDirs, startNodes, statusEverywhere, type TestNet } from '../helpers/nodes.js'
 import { eventually } from '../helpers/wait.js'
 import { tally } from './helpers/outcomes.js'
 import { DAY, HOUR, attestation, memberKeys, signed, tip } from './helpers/fixtures.js'
@@ -96,9 +103,160 @@ describe('fault: byzantine members', function () {
       record('byzantine', { 'equivocation.nodes': all.length, 'equivocation.nodesFlagging': all.filter(n => n.ingestor.flagged.has(author)).length, 'equivocation.msToDetectEverywhere': detectedMs })
     })
 
-    // Not yet guaranteed (RELIABILITY.md): nodes keep whichever fork reached them first, and the
-    // flagged key's statements still count, so blocklists can differ where that key's vote decides.
-    it('known gap: blocklists agree after an equivocation (needs the flagged key\'s statements excluded from consensus on every node)')
+  })
+
+  describe('equivocation excluded from consensus', () => {
+    // a colluding member ("rogue") runs its own libp2p host with its real keys and serves each
+    // honest node a different history of its log over the real sync protocol
+    const SPECS = ['brand-a', 'brand-b', 'brand-c', 'rogue'].map(org => ({ org, role: 'brand' as const }))
+    let net: TestNet
+    let nodes: Record<string, AllianceNode>
+    let keys: Record<string, NodeKeys>
+    let rogueHost: Host | undefined
+
+    before(async () => {
+      net = await makeNodeDirs(SPECS, { quorum: 2 })
+      keys = await memberKeys(net)
+      nodes = await startNodes(net, ['brand-a', 'brand-b', 'brand-c'], { antiEntropyIntervalMs: ANTI_ENTROPY_MS })
+      await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 2), 20_000, 'mesh')
+    })
+
+    after(async () => {
+      await rogueHost?.stop()
+      await stopAll(nodes)
+      net?.cleanup()
+    })
+
+    it('a member that serves different forks to different peers: after sync every node excludes its key, its vouches stop counting, and every snapshot hash is the same', async () => {
+      const rogue = keys.rogue.sign
+      const alliance = nodes['brand-a'].alliance
+      const now = Date.now()
+      const exp = now + 30 * DAY
+      // what each fingerprint needs: X = brand-a + rogue (the shared part of the log), Z = brand-b + rogue
+      // (only in fork A), W = brand-c + rogue (only in fork B), Y = brand-a + brand-b (no rogue)
+      const [X, Y, Z, W] = [attestation(101, exp, 7), attestation(102, exp, 7), attestation(103, exp, 7), attestation(104, exp, 7)]
+      const base = signed(rogue, alliance, undefined, [X], now)
+      const forkA = signed(rogue, alliance, tip(base.entries), [Z, attestation(105, exp, 7)], now)
+      const forkB = signed(rogue, alliance, tip(base.entries), [W], now)
+      const histories = await Promise.all([[base, forkA], [base, forkB], [base]].map(async segments => {
+        const store = createStore()
+        await store.open()
+        const ingestor = new Ingestor({ store, state: new ConsensusState({ chain: nodes['brand-a'].state.chain }), logger: silentLogger().forComponent('rogue') })
+        for (const seg of segments) assert.equal((await ingestor.ingest(seg.segment)).result, 'accepted')
+        return { store, ingestor, alliance, logger: silentLogger().forComponent('rogue') }
+      }))
+      const servedTo = { [nodes['brand-a'].keys.peerId.toString()]: histories[0], [nodes['brand-b'].keys.peerId.toString()]: histories[1] }
+      // the honest votes, through each node's own API (published and gossiped like any attestation)
+      const own = async (org: string, bodies: typeof X[]): Promise<void> => { await nodes[org].publish(bodies.map(b => ({ ...b, expires: exp }))) }
+      await own('brand-a', [X, Y])
+      await own('brand-b', [Y, Z])
+      await own('brand-c', [W])
+
+      const rogueDir = await readConfig(net.dirs.rogue)
+      const peers = Object.values(nodes).map(n => ({ peerId: n.keys.peerId.toString(), addrs: n.host.multiaddrs().map(String) }))
+      rogueHost = await createHost({ listen: rogueDir.listen, peers }, { keys: keys.rogue, logger: silentLogger() })
+      let served = 0
+      await rogueHost.handle(syncProtocol(alliance), (stream, connection) => {
+        const history = servedTo[connection.remotePeer.toString()] ?? histories[2]
+        served++
+        serveSync(stream, history, AbortSignal.timeout(10_000)).catch(err => { stream.abort(err as Error) })
+      })
+      await rogueHost.start()
+
+      const author = toHex(rogue.publicKey)
+      const all = Object.values(nodes)
+      const fps = Object.fromEntries(Object.entries({ X, Y, Z, W }).map(([k, v]) => [k, toHex(v.fingerprint)]))
+      const t0 = Date.now()
+      await eventually(() => all.every(n => n.ingestor.flagged.has(author)), 30 * ANTI_ENTROPY_MS, 'every node flags the rogue key')
+      await eventually(async () => {
+        const hashes = new Set(await Promise.all(all.map(async n => (await n.status()).snapshotHash)))
+        return hashes.size === 1 && (await statusEverywhere(all, fps.Y, 'listed'))
+      }, 30 * ANTI_ENTROPY_MS, 'every node shows the same snapshot hash')
+      const convergedMs = Date.now() - t0
+      assert.ok(served >= 2, 'the rogue served its forks over the sync protocol')
+      const statuses: Record<string, string[]> = {}
+      for (const [name, fp] of Object.entries(fps)) {
+        statuses[name] = await Promise.all(all.map(async n => (await n.explain({ fingerprint: fp })).status))
+      }
+      // the rogue's vouch no longer counts anywhere: what needed it is a candidate on every node
+      assert.deepEqual(statuses, { X: ['candidate', 'candidate', 'candidate'], Y: ['listed', 'listed', 'listed'], Z: ['candidate', 'candidate', 'candidate'], W: ['candidate', 'candidate', 'candidate'] })
+      for (const n of all) {
+        const why = await n.explain({ fingerprint: fps.X })
+        assert.ok(!why.positive.some(v => v.org === 'rogue'), 'the rogue is not among the counted votes')
+      }
+      // the hash includes the exclusion: a node that excluded nobody would not match
+      const hashes = await Promise.all(all.map(async n => (await n.status()).snapshotHash))
+      record('byzantine', { 'equivocationExcluded.nodes': all.length, 'equivocationExcluded.sameHash': new Set(hashes).size === 1 ? all.length : 0, 'equivocationExcluded.listedNeedingRogue': Object.values(statuses).slice(0, 1).flat().filter(s => s === 'listed').length, 'equivocationExcluded.msToConverge': convergedMs })
+      for (const h of histories) await h.store.close()
+    })
+  })
+
+  describe('equivocation evidence spreads by itself', () => {
+    // nodes that all hold the SAME fork can never see the equivocation in the logs: only the evidence tells them
+    const SPECS = ['brand-a', 'brand-b', 'brand-c', 'rogue'].map(org => ({ org, role: 'brand' as const }))
+    let net: TestNet
+    let nodes: Record<string, AllianceNode>
+    let keys: Record<string, NodeKeys>
+
+    before(async () => {
+      net = await makeNodeDirs(SPECS, { quorum: 2 })
+      keys = await memberKeys(net)
+      // anti-entropy far apart: what reaches brand-b within the test comes by gossip
+      nodes = await startNodes(net, ['brand-a', 'brand-b'], { antiEntropyIntervalMs: 600_000 })
+      await eventually(() => Object.values(nodes).every(n => n.host.connectedPeers().length >= 1), 20_000, 'connected')
+      await eventually(() => nodes['brand-b'].host.topicPeers(nodes['brand-b'].evidence.topic).length >= 1, 20_000, 'evidence topic joined')
+    })
+
+    after(async () => {
+      await stopAll(nodes)
+      net?.cleanup()
+    })
+
+    it('by gossip to a node holding the same fork, and by sync to a node that starts later; forged evidence is refused by name and changes nothing', async () => {
+      const rogue = keys.rogue.sign
+      const alliance = nodes['brand-a'].alliance
+      const now = Date.now()
+      const exp = now + 30 * DAY
+      const base = signed(rogue, alliance, undefined, [attestation(201, exp, 8)], now)
+      const forkA = signed(rogue, alliance, tip(base.entries), [attestation(202, exp, 8)], now)
+      const forkB = signed(rogue, alliance, tip(base.entries), [attestation(203, exp, 8)], now)
+      for (const n of Object.values(nodes)) for (const s of [base, forkA]) assert.equal((await n.ingestRaw(s.bytes)).result, 'accepted')
+      await nodes['brand-a'].publish([{ ...attestation(201, exp, 8) }])
+      const fp = toHex(attestation(201, exp, 8).fingerprint)
+      await eventually(async () => await statusEverywhere(Object.values(nodes), fp, 'listed'), 10_000, 'listed with the rogue\'s vouch')
+      const author = toHex(rogue.publicKey)
+
+      // forged evidence (fork B's signature flipped) changes nothing on brand-b
+      const before = await nodeState(nodes['brand-b'])
+      const bad = { ...forkB.segment, signature: forkB.segment.signature.map((b, i) => i === 0 ? b ^ 1 : b) }
+      const forged = encodeEquivocation({ a: { entries: forkA.segment.entries, signature: forkA.segment.signature }, b: bad })
+      const refused = await nodes['brand-b'].ingestor.ingestEvidence(forged)
+      assert.equal(refused.result === 'rejected' ? refused.reason : refused.result, 'invalid_evidence')
+      assert.equal(await nodes['brand-b'].evidence.validate(forged), 'reject', 'gossiped forged evidence is rejected (scored)')
+      assert.deepEqual(await nodeState(nodes['brand-b']), before, 'forged evidence changed nothing')
+
+      // brand-a sees fork B (brand-b never will) and publishes the evidence
+      const t0 = Date.now()
+      assert.equal((await nodes['brand-a'].ingestRaw(forkB.bytes)).result, 'equivocation')
+      await eventually(() => nodes['brand-b'].ingestor.flagged.has(author), 10_000, 'brand-b flags the key from gossiped evidence')
+      const gossipMs = Date.now() - t0
+      assert.equal(nodes['brand-b'].store.head(rogue.publicKey)?.seq, 2, 'brand-b still holds fork A only')
+      assert.equal((await nodes['brand-b'].explain({ fingerprint: fp })).status, 'candidate', 'the rogue\'s vouch stopped counting on brand-b')
+
+      // brand-c starts now: the gossip is over; it gets fork A from its peers, and the evidence with the sync
+      const c = await AllianceNode.open({ dir: net.dirs['brand-c'], logLevel: 'error', logSink: () => {}, antiEntropyIntervalMs: 600_000 })
+      nodes['brand-c'] = c
+      await c.start()
+      await eventually(() => c.ingestor.flagged.has(author), 20_000, 'brand-c flags the key from evidence pulled with its first sync')
+      assert.equal(c.store.head(rogue.publicKey)?.seq, 2)
+      const ev = (await c.store.evidence()).filter(e => bytesEqual(e.author, rogue.publicKey))
+      assert.equal(ev.length, 1)
+      assert.ok(bytesEqual(verifyEquivocation(decodeEquivocation(ev[0].evidence), alliance).author, rogue.publicKey))
+      await eventually(async () => (await c.explain({ fingerprint: fp })).status === 'candidate', 10_000, 'brand-c counts brand-a alone')
+      const hashes = new Set(await Promise.all(Object.values(nodes).map(async n => (await n.status()).snapshotHash)))
+      assert.equal(hashes.size, 1, 'the three nodes show one snapshot hash')
+      record('byzantine', { 'evidenceSpread.msByGossip': gossipMs, 'evidenceSpread.forgedRefused': 2 })
+    })
   })
 
   describe('clock skew', () => {

@@ -173,6 +173,7 @@ describe('fault: fuzzing the gossip validator (ingestRaw)', function () {
 
       const want = expected(s, head?.seq ?? 0, first, now, time, head?.time ?? 0)
       const before = light()
+      const wasFlagged = w.node.ingestor.flagged.has(toHex(signer.publicKey))
       const out = await w.node.ingestRaw(encodeSegment({ entries: bytes, signature }))
       tally(outcomes, checkOutcome(out, [...GOSSIP, 'accepted'], 'structured'))
       tally(verdicts, `${want}→${out.result}`)
@@ -191,8 +192,11 @@ describe('fault: fuzzing the gossip validator (ingestRaw)', function () {
       } else if (out.result === 'equivocation') {
         forks++
         forksSinceCheck++
-        assert.deepEqual(after, before, 'a fork changes no head and no status')
+        // a fork moves no head; statuses change only when the key is newly excluded (its statements stop counting)
+        assert.deepEqual(after.heads, before.heads, 'a fork changes no head')
         assert.ok(w.node.ingestor.flagged.has(toHex(signer.publicKey)), 'the forking key is flagged')
+        assert.ok(w.node.state.index.isExcluded(signer.publicKey), 'the forking key is excluded from consensus')
+        if (wasFlagged) assert.equal(after.quick, before.quick, 'a fork of a key already excluded changes no status')
       } else {
         assert.deepEqual(after, before, `${out.result} changed the node's state`)
       }

@@ -23,7 +23,8 @@ import { createHost, type Host } from '../../node/net/host.js'
 import { createStore } from '../../node/store/index.js'
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES } from '../../protocol/limits.js'
 import { encodeEntry, encodeSyncRequest, encodeSyncResponse } from '../../protocol/codec/index.js'
-import { entryId } from '../../protocol/log/index.js'
+import { appendSegment, entryId } from '../../protocol/log/index.js'
+import { bytesEqual } from '../../protocol/bytes.js'
 import type { Signer } from '../../protocol/ed25519.js'
 import type { Segment } from '../../protocol/types.js'
 import { GENESIS_TIME, makeAlliance, makeOrg } from '../helpers/alliance.js'
@@ -206,13 +207,14 @@ describe('fault: hostile peers on the sync protocol', function () {
     const fake = madeUp(b.publicKey, head.seq + 1, head.id, 2000, now)
     const run = await feedRequester(syncComponents(w.node), [frame(encodeSyncResponse({ segments: [fake], done: true }))])
     assert.equal(run.error, undefined)
-    assert.equal(w.node.ingestor.headOf(b.publicKey)?.seq, head.seq + 2000, 'the made-up entries wait, uncovered')
+    assert.equal(w.node.ingestor.headOf(b.publicKey, 'fuzz-responder')?.seq, head.seq + 2000, 'the made-up entries wait, uncovered (for the peer that sent them)')
+    assert.equal(w.node.ingestor.headOf(b.publicKey, 'another-peer')?.seq, head.seq, 'no other peer\'s sync sees them')
     // brand-b's real next entry arrives by gossip
     const real = signed(b, w.node.alliance, head, [attestation(head.seq + 1, now + 30 * DAY, 0x600d)], now)
     const out = await w.node.ingestRaw(real.bytes)
     assert.equal(out.result, 'accepted', `the real entry was refused: ${JSON.stringify(out).slice(0, 200)}`)
     assert.equal(w.node.store.head(b.publicKey)?.seq, head.seq + 1)
-    assert.equal(w.node.ingestor.headOf(b.publicKey)?.seq, head.seq + 1, 'the made-up entries are gone')
+    assert.equal(w.node.ingestor.headOf(b.publicKey, 'fuzz-responder')?.seq, head.seq + 1, 'the made-up entries are gone')
     record('hostile.sync', { 'madeUpUnsigned.realEntryAccepted': true })
   })
 
@@ -237,5 +239,36 @@ describe('fault: hostile peers on the sync protocol', function () {
     const grew = assertMemoryBounded(mem, 32 * MiB, 'pending flood')
     await store.close()
     record('hostile.sync', { 'pendingFlood.cap': cap, 'pendingFlood.held': held, 'pendingFlood.memoryGrowthMiB': Math.round(grew / MiB) })
+  })
+
+  it('pending entries are scoped to the peer that sent them: one member fills only its own room, and its made-up entries in another member\'s name never block that member\'s real bulk segment sent by another peer', async () => {
+    const orgs = [makeOrg('o1'), makeOrg('o2'), makeOrg('o3')]
+    const al = makeAlliance({ orgs })
+    const store = createStore()
+    await store.open()
+    const now = GENESIS_TIME + DAY
+    const ingest = new Ingestor({ store, state: new ConsensusState({ chain: al.chain, clock: () => now }), logger: silentLogger().forComponent('t'), maxPendingPerPeer: 3000, maxPendingTotal: 6000 })
+    const [o1, o2, o3] = orgs.map(o => o.nodes[0].signer)
+    const outcome = (out: Awaited<ReturnType<Ingestor['ingest']>>): string => out.result === 'rejected' ? out.reason : out.result
+    // the hostile member "M" sends made-up unsigned entries in three members' names
+    const hostile: string[] = []
+    hostile.push(outcome(await ingest.ingest(madeUp(o1.publicKey, 1, new Uint8Array(0), 2500, now), { from: 'M' })))
+    hostile.push(outcome(await ingest.ingest(madeUp(o2.publicKey, 1, new Uint8Array(0), 2500, now), { from: 'M' })))
+    hostile.push(outcome(await ingest.ingest(madeUp(o3.publicKey, 1, new Uint8Array(0), 400, now), { from: 'M' })))
+    assert.deepEqual(hostile, ['pending', 'pending_overflow', 'pending'], 'M fills its own room (3000), nothing more')
+    // o3's real bulk segment of 3000 entries, relayed by the honest peer "A" in two frames: unsigned, then signed
+    const { entries, segment } = appendSegment({ signer: o3, alliance: al.alliance, head: undefined, bodies: Array.from({ length: 3000 }, (_, i) => attestation(i + 1, now + 30 * DAY, 0x600d)), time: now })
+    const honest: string[] = []
+    honest.push(outcome(await ingest.ingest({ entries: segment.entries.slice(0, 2000), signature: new Uint8Array(0) }, { from: 'A' })))
+    honest.push(outcome(await ingest.ingest({ entries: segment.entries.slice(2000), signature: segment.signature }, { from: 'A' })))
+    assert.deepEqual(honest, ['pending', 'accepted'], 'the real bulk waits in A\'s room and is taken whole')
+    assert.ok(bytesEqual(store.head(o3.publicKey)?.id ?? new Uint8Array(0), entries[2999].id))
+    assert.equal(ingest.headOf(o3.publicKey, 'M')?.seq, 3000, 'M\'s made-up entries in o3\'s name, which the store now contradicts, are gone')
+    assert.equal(ingest.headOf(o1.publicKey, 'M')?.seq, 2500, 'M keeps its own room\'s other entries until they expire')
+    // A's own room is its own: a third peer still has room while M's is full
+    const third = await ingest.ingest(madeUp(o2.publicKey, 1, new Uint8Array(0), 1000, now), { from: 'B' })
+    assert.equal(outcome(third), 'pending')
+    await store.close()
+    record('hostile.sync', { 'pendingPerPeer.hostileOutcomes': hostile, 'pendingPerPeer.honestOutcomes': honest })
   })
 })

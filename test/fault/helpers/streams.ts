@@ -44,12 +44,12 @@ export function syncComponents (node: AllianceNode, onOutcome?: (out: IngestOutc
   const watched = onOutcome === undefined
     ? ingestor
     : {
-        ingest: async (segment: Segment, opts?: { requireSignature?: boolean }) => {
+        ingest: async (segment: Segment, opts?: { requireSignature?: boolean, from?: string }) => {
           const out = await ingestor.ingest(segment, opts)
           onOutcome(out, segment)
           return out
         },
-        headOf: (author: Uint8Array) => ingestor.headOf(author)
+        headOf: (author: Uint8Array, from?: string) => ingestor.headOf(author, from)
       } as unknown as Ingestor
   return { store: node.store, ingestor: watched, alliance: node.alliance, logger: node.logger.forComponent('alliance:sync') }
 }

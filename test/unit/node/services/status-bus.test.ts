@@ -103,4 +103,14 @@ describe('node/services status bus', () => {
     assert.equal(hash.hex(), full())
     assert.notEqual(new SnapshotHash().hex(), full())
   })
+
+  it('the snapshot hash includes the keys excluded for equivocation: the same blocklist with different exclusions hashes differently, the same exclusions in any order alike', () => {
+    const h = new SnapshotHash()
+    h.add(new Uint8Array(32).fill(1), 'listed')
+    const [k1, k2] = [new Uint8Array(32).fill(7), new Uint8Array(32).fill(9)]
+    assert.notEqual(h.hex([k1]), h.hex())
+    assert.notEqual(h.hex([k1]), h.hex([k2]))
+    assert.equal(h.hex([k1, k2]), h.hex([k2, k1]))
+    assert.equal(h.hex(), h.hex([]), 'reading with exclusions leaves the fingerprints\' hash as it was')
+  })
 })

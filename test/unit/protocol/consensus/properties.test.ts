@@ -5,7 +5,7 @@ import type { StatusChange } from '../../../../protocol/consensus/index.js'
 import { decide } from '../../../../protocol/consensus/rule.js'
 import type { ConsensusPolicy, Explanation } from '../../../../protocol/consensus/rule.js'
 import type { Statement } from '../../../../protocol/consensus/statement.js'
-import { FPS, ORGS, fromSpecs, permute, policy, sameFp, specArb } from './helpers.js'
+import { FPS, ORGS, authorKey, fromSpecs, permute, policy, sameFp, specArb } from './helpers.js'
 import type { Spec } from './helpers.js'
 
 const RUNS = { numRuns: 300 }
@@ -190,6 +190,33 @@ describe('consensus index: properties', function () {
         assert.deepEqual([...index.entries()], decideAll(statements, without, 0).filter(e => e.status !== 'absent'))
         index.setPolicy(all)
         assert.deepEqual([...index.entries()], before)
+      }), RUNS)
+  })
+
+  it('excluding keys (equivocators) answers as decide() on the other keys\' statements, whether the exclusion comes before or after them', () => {
+    fc.assert(fc.property(
+      fc.array(specArb, { minLength: 1, maxLength: 40, size: 'max' }),
+      fc.array(fc.record({ org: fc.nat({ max: ORGS.length - 1 }), key: fc.nat({ max: 3 }) }), { minLength: 1, maxLength: 4 }),
+      fc.nat({ max: 40 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.nat({ max: 50 }),
+      (specs, keys, cut, quorum, now) => {
+        const statements = fromSpecs(specs)
+        const excluded = keys.map(k => authorKey(ORGS[k.org], k.key))
+        const p = policy(quorum)
+        const index = new ConsensusIndex(p)
+        statements.slice(0, cut).forEach(s => index.apply(s))
+        const changes = index.exclude(excluded)
+        statements.slice(cut).forEach(s => index.apply(s))
+        index.advanceTo(now)
+        const kept = statements.filter(s => !excluded.some(k => sameFp(k, s.author)))
+        const expected = decideAll(kept, p, now).filter(e => e.status !== 'absent')
+        assert.deepEqual([...index.entries()], expected)
+        for (const c of changes) assert.notEqual(c.from, c.to)
+        for (const k of excluded) assert.ok(index.isExcluded(k))
+        assert.equal(index.excluded().length, new Set(excluded.map(k => Buffer.from(k).toString('hex'))).size)
+        // excluding again changes nothing
+        assert.deepEqual(index.exclude(excluded), [])
       }), RUNS)
   })
 
