@@ -51,7 +51,8 @@ class Chunks {
 /**
  * One org's latest statement on one fingerprint, 64 bytes:
  * time f64 @0, expires f64 @8, next slot i32 @16, org i32 @20,
- * stance u8 @24, source u8 @25, kind u8 @26, entry id @32..64.
+ * stance u8 @24, source u8 @25, kind u8 @26, reason u32 @28 (an
+ * attestation's reason code, for explanations), entry id @32..64.
  */
 const SLOT = 64
 const ID_AT = 32
@@ -74,7 +75,7 @@ export class SlotStore {
     return s
   }
 
-  write (s: number, time: number, expires: number, stance: number, source: number, kind: number, entryId: Uint8Array): void {
+  write (s: number, time: number, expires: number, stance: number, source: number, kind: number, entryId: Uint8Array, reason = 0): void {
     const c = s >>> SHIFT
     const i = s & MASK
     const f64 = this.#f64[c]
@@ -85,6 +86,7 @@ export class SlotStore {
     u8[at + 24] = stance
     u8[at + 25] = source
     u8[at + 26] = kind
+    this.#i32[c][i * 16 + 7] = reason | 0
     u8.set(entryId, at + ID_AT)
   }
 
@@ -95,6 +97,7 @@ export class SlotStore {
   stance (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 24] }
   source (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 25] }
   kind (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 26] }
+  reason (s: number): number { return this.#i32[s >>> SHIFT][(s & MASK) * 16 + 7] >>> 0 }
 
   entryId (s: number): Uint8Array {
     const at = (s & MASK) * SLOT + ID_AT
