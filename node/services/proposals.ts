@@ -122,6 +122,8 @@ export class RosterProposals {
     return await this.#serial(async () => {
       const file = parseRosterFile(input)
       const current = this.#c.state.current
+      // every signature of the file given must verify on its own: a merge keeps the held signature of a key
+      check(current, file)
       const held = await this.#read(this.#id(file))
       const merged = held === undefined ? file : mergeSignatures(held, file)
       const checked = check(current, merged)
