@@ -103,7 +103,7 @@ describe('node/api server', function () {
     it('POST /v1/attest passes the items through and returns the result', async () => {
       const items = [
         { kind: 'phone' as const, value: '+44 1632 960000', reason: 3, ttlMs: 86_400_000 },
-        { kind: 'email' as const, value: 'a@example.com', claim: 'infringing-listing' as const, confidence: 80 }
+        { kind: 'email' as const, value: 'a@example.com', claim: 'infringing-listing' as const, confidence: 80, reason: 'counterfeit' }
       ]
       const res = await client.attest(items)
       assert.deepEqual(res, { entries: 2, fingerprints: [FP(1000), FP(1001)], rejected: [] })
@@ -366,6 +366,7 @@ describe('node/api server', function () {
       ['attest with an empty value', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '' }] }],
       ['attest with an unknown field', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', ttl: '90d' }] }],
       ['attest with a fractional reason', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', reason: 1.5 }] }],
+      ['attest with a reason that is neither a name nor a code', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', reason: 'grey import!' }] }],
       ['attest with confidence 101', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', confidence: 101 }] }],
       ['retract without value', 'POST', '/v1/retract', { kind: 'phone' }],
       ['explain with no query', 'GET', '/v1/explain', undefined],
