@@ -232,7 +232,7 @@ describe('alliance CLI (in-process, against a test API)', () => {
     assert.deepEqual(jl.stdout.trim().split('\n').map(l => JSON.parse(l).status), ['candidate'])
     assert.deepEqual(service.calls[1], { method: 'blocklist', filter: { status: 'candidate' } })
     const human = await cli('blocklist', tmp)
-    assert.match(human.stdout, /^listed\s+phone\s+0{63}1\s+brand-a,brand-b/)
+    assert.match(human.stdout, /^listed\s+phone\s+0{63}1\s+brand-a \(counterfeit\), brand-b/)
     assert.equal(human.stderr, '2 fingerprints\n')
   })
 
