@@ -35,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, ReasonsView, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -55,6 +55,8 @@ import { FingerprintService } from './services/fingerprints.js'
 import { EvidenceService } from './services/evidence.js'
 import { GossipService } from './services/gossip.js'
 import { RosterService, rosterPeers } from './services/roster.js'
+import { RosterProposals, type RosterProposalView } from './services/proposals.js'
+import { DEFAULT_REASONS } from '../protocol/roster/reasons.js'
 import { StatusBus } from './services/status-bus.js'
 import { SyncService } from './services/sync-service.js'
 import { MemberContacts } from './services/contacts.js'
@@ -129,6 +131,8 @@ export class AllianceNode implements NodeService {
   readonly sync: SyncService
   readonly author: AuthorService
   readonly rosters: RosterService
+  /** Roster versions n+1 waiting for signatures (`<dir>/proposals/`). */
+  readonly proposals: RosterProposals
   readonly rotation: RotationService
   /** The raw values this node stated, encrypted at rest; undefined with --no-vault. */
   readonly vault: Vault | undefined
@@ -200,6 +204,7 @@ export class AllianceNode implements NodeService {
       dir: p.dir, state: p.state, ingestor: p.ingestor, store: p.store, host: p.host, logger: log('alliance:roster'),
       publish: async (bodies) => await this.author.publish(bodies)
     })
+    this.proposals = new RosterProposals({ dir: p.dir, state: p.state, logger: log('alliance:roster') })
     const files = new FileAccess({ nodeDir: p.dir, ...p.config.files })
     this.reports = createReportService(init.reports ?? {}, { files, dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
     this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match'), files })
@@ -498,6 +503,14 @@ export class AllianceNode implements NodeService {
    * n) and publishes it in this node's log so every node adopts it too.
    */
   async adoptRoster (input: unknown): Promise<{ version: number, changed: boolean }> { return await this.rosters.adopt(input) }
+
+  async proposeRoster (input: unknown): Promise<RosterProposalView> { return await this.proposals.propose(input) }
+  async rosterProposals (): Promise<RosterProposalView[]> { return await this.proposals.list() }
+
+  async reasons (): Promise<ReasonsView> {
+    const own = this.state.policy.reasons
+    return { reasons: (own.length > 0 ? own : DEFAULT_REASONS).map(r => ({ code: r.code, name: r.name, description: r.description })), defaults: own.length === 0 }
+  }
 
   async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> { return await this.pipeline.attach(req) }
   async pipelineFingerprints (req: PipelineFingerprintRequest): Promise<PipelineFingerprintResult> { return await this.pipeline.fingerprints(req) }

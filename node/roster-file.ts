@@ -28,7 +28,8 @@ import { DEFAULT_QUOTA_SUBJECT } from '../protocol/roster/guardians.js'
 import { keepSealedKey } from './services/fingerprints.js'
 import { DEFAULT_POLICY, RosterChain, majority, signRoster, signaturesSoFar, unsignedRoster, verifyGenesis, type RosterVersion } from '../protocol/roster/index.js'
 import { decodeRoster } from '../protocol/codec/index.js'
-import type { Policy, Quota, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
+import type { Policy, Quota, Reason, Roster, SealedKey, SignedRoster } from '../protocol/types.js'
+import { assertReasonContinuity, vocabularyOf } from '../protocol/roster/reasons.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { NodeError } from './errors.js'
 import { ROSTER_FILE, cardSchema, writeJson, type MemberCard } from './home.js'
@@ -100,6 +101,7 @@ function summary (r: Roster): unknown {
     governanceThreshold: r.policy.governanceThreshold,
     suite: r.policy.suite,
     epoch: r.policy.epoch,
+    reasons: r.policy.reasons.length > 0 ? r.policy.reasons.map(x => x.name) : `defaults (${vocabularyOf(r.policy).map(x => x.name).join(', ')})`,
     ...(r.policy.guardians.length > 0
       ? { guardians: r.policy.guardians.map(g => g.org), threshold: r.policy.guardianThreshold, quotas: Object.fromEntries(r.policy.quotas.map(q => [q.subject, q.perDay])) }
       : {}),
@@ -271,6 +273,8 @@ export interface NextRosterOptions {
   threshold?: number
   /** toprf: new quotas (any version). @default unchanged */
   quotas?: Quota[]
+  /** A new reason vocabulary (kept codes keep their names). @default unchanged */
+  reasons?: Reason[]
 }
 
 /**
@@ -300,6 +304,10 @@ export async function nextRosterFile (current: RosterVersion, currentFile: Roste
       quorum: opts.quorum ?? Math.min(r.policy.quorum, members.length),
       governanceThreshold: opts.governanceThreshold ?? Math.max(Math.min(r.policy.governanceThreshold, members.length), majority(members.length))
     }
+  }
+  if (opts.reasons !== undefined) {
+    next.policy.reasons = opts.reasons
+    assertReasonContinuity(r.policy, next.policy, (why) => new RosterFileError(why))
   }
   const toprf = r.policy.suite === TOPRF_RISTRETTO255
   if (toprf && opts.quotas !== undefined) next.policy.quotas = opts.quotas

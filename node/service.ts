@@ -9,14 +9,20 @@ import type { MemberContactView } from './services/contacts.js'
 
 export type { MemberContactView }
 import type { RotationView } from './services/rotation.js'
+import type { RosterProposalView } from './services/proposals.js'
+
+export type { RosterProposalView } from './services/proposals.js'
 import type { PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from './pipeline/node-service.js'
 
 export interface AttestItem {
   kind: Kind
   /** The raw identifier. Canonicalised and fingerprinted on this node; never leaves it. */
   value: string
-  /** Alliance-defined reason code. @default 0 */
-  reason?: number
+  /**
+   * Why: a name of the roster's reason vocabulary ('counterfeit') or its
+   * code (1); anything else is refused (UnknownReasonError). @default none (0)
+   */
+  reason?: number | string
   /** Lifetime in ms. @default 90 days (capped by the roster's maximum lifetime) */
   ttlMs?: number
   /** @default 'counterfeit-seller' */
@@ -50,12 +56,34 @@ export interface RetractResult {
 
 export type StatusName = 'listed' | 'disputed' | 'candidate'
 
+/** An attestation's reason: its code and, when the roster's vocabulary names it, its name. */
+export interface ReasonView {
+  code: number
+  name: string | null
+}
+
 export interface VoteView {
   org: string
   entryId: string
   time: string
   expires: string | null
   source: string
+  /** The attestation's reason; null for opinions and attestations that give none. */
+  reason: ReasonView | null
+}
+
+/** One reason of the vocabulary in force (`GET /v1/reasons`). */
+export interface ReasonEntry {
+  code: number
+  name: string
+  description: string
+}
+
+export interface ReasonsView {
+  /** The vocabulary of the roster in force, in its order. */
+  reasons: ReasonEntry[]
+  /** True when the roster names none and these are the defaults (protocol/roster/reasons.ts). */
+  defaults: boolean
 }
 
 export interface ExplainResult {
@@ -78,6 +106,8 @@ export interface BlocklistRow {
   orgs: string[]
   weight: number
   expires: string | null
+  /** org → why it vouches (its attestation's reason name, else the code), for the orgs that gave a reason. */
+  reasons: Record<string, string>
 }
 
 /** A fingerprint's status changed on this node (GET /v1/events, `alliance watch`). */
@@ -406,6 +436,12 @@ export interface NodeService {
   quota (query: { org?: string, days?: number }): Promise<{ quotas: Record<string, number>, days: QuotaDayView[] }>
   /** Adopts roster version n+1 (signed by the governance threshold of n) and spreads it to every node. */
   adoptRoster (file: unknown): Promise<RosterAdoption>
+  /** Keeps a partly signed version n+1 (checked: it extends the version in force, its signatures verify) until adopted. */
+  proposeRoster (file: unknown): Promise<RosterProposalView>
+  /** Versions n+1 waiting for signatures, with who signed and who has not. */
+  rosterProposals (): Promise<RosterProposalView[]>
+  /** The reason vocabulary of the roster in force. */
+  reasons (): Promise<ReasonsView>
   /** Signs, encrypts and queues a report to law-enforcement recipients; refusals queue nothing. */
   reportSend (req: ReportSendRequest): Promise<ReportSendResult>
   /** Reports this node sent, with each delivery's state. */

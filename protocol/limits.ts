@@ -45,6 +45,10 @@ export const MAX_SEALED_KEYS = 4096
 export const MAX_GUARDIANS = 255
 /** Quotas in one policy: one per org, plus roles and the default. */
 export const MAX_QUOTAS = MAX_MEMBERS + 8
+/** Reasons in one policy's vocabulary: a legal taxonomy of infringements is dozens, not hundreds. */
+export const MAX_REASONS = 64
+/** A reason's description: one sentence for people. */
+export const MAX_REASON_DESCRIPTION_CHARS = 280
 /** A guardian-counts entry: one (org, count) per member org. */
 export const MAX_GUARDIAN_COUNTS_ENTRY_BYTES = MAX_MEMBERS * (MAX_ID_CHARS + 16) + 1024
 /** HPKE ciphertext of a 32-byte key plus tag; room for other suites' key sizes. */

@@ -91,6 +91,17 @@ export interface Policy {
   shareCommitments: Uint8Array[]
   /** toprf-ristretto255: evaluations per org per UTC day, per guardian. */
   quotas: Quota[]
+  /** What attestation reason codes mean; empty = the defaults (protocol/roster/reasons.ts). */
+  reasons: Reason[]
+}
+
+/** One entry of the reason vocabulary: Attestation.reason carries `code`. */
+export interface Reason {
+  /** 1..2^32-1 (0 means "no reason given"). */
+  code: number
+  /** Lower case, digits and '-', starting with a letter: what people type (`--reason counterfeit`). */
+  name: string
+  description: string
 }
 
 export interface GuardianRef {

@@ -3,14 +3,16 @@
  * CLI (which writes them from streamed rows), so both produce the same bytes.
  *
  * - JSONL: one BlocklistRow as JSON per line.
- * - CSV (RFC 4180): header `fingerprint,kind,status,orgs,weight,expires`;
- *   `orgs` joined with ';', empty fields for null.
+ * - CSV (RFC 4180): header `fingerprint,kind,status,orgs,weight,expires,reasons`;
+ *   `orgs` joined with ';', `reasons` as `org=reason` joined with ';' (the
+ *   column is last, so readers of the first six columns are unaffected),
+ *   empty fields for null.
  */
 import { csvField } from '../csv.js'
 import type { BlocklistRow } from '../service.js'
 import type { BlocklistFormat } from './schemas.js'
 
-export const BLOCKLIST_CSV_HEADER = 'fingerprint,kind,status,orgs,weight,expires\n'
+export const BLOCKLIST_CSV_HEADER = 'fingerprint,kind,status,orgs,weight,expires,reasons\n'
 
 export const CONTENT_TYPES: Record<BlocklistFormat, string> = {
   jsonl: 'application/x-ndjson; charset=utf-8',
@@ -18,7 +20,8 @@ export const CONTENT_TYPES: Record<BlocklistFormat, string> = {
 }
 
 export function blocklistCsvLine (r: BlocklistRow): string {
-  return [r.fingerprint, r.kind ?? '', r.status, r.orgs.join(';'), String(r.weight), r.expires ?? ''].map(csvField).join(',') + '\n'
+  const reasons = Object.entries(r.reasons).map(([org, why]) => `${org}=${why}`).join(';')
+  return [r.fingerprint, r.kind ?? '', r.status, r.orgs.join(';'), String(r.weight), r.expires ?? '', reasons].map(csvField).join(',') + '\n'
 }
 
 export function blocklistJsonLine (r: BlocklistRow): string {

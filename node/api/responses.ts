@@ -51,12 +51,23 @@ export const opinionResultSchema = named('OpinionResult', z.object({
   status: statusOrAbsent.describe('The fingerprint\'s status on this node right after the opinion was applied')
 }))
 
+const reasonViewSchema = named('ReasonOfVote', z.object({
+  code: z.number().int().min(1),
+  name: z.string().nullable().describe('The name in the roster\'s reason vocabulary; null for a code it does not name')
+}))
+
 const voteSchema = named('Vote', z.object({
   org: z.string(),
   entryId: z.string(),
   time: iso,
   expires: isoOrNull,
-  source: z.string()
+  source: z.string(),
+  reason: reasonViewSchema.nullable().describe('Why the org vouches (an attestation\'s reason); null for opinions and attestations that give none')
+}))
+
+export const reasonsSchema = named('ReasonVocabulary', z.object({
+  reasons: z.array(z.object({ code: z.number().int().min(1), name: z.string(), description: z.string() })),
+  defaults: z.boolean().describe('True when the roster names no vocabulary and these are the defaults')
 }))
 
 export const explainResultSchema = named('ExplainResult', z.object({
@@ -77,7 +88,8 @@ export const blocklistRowSchema = named('BlocklistRow', z.object({
   status: z.enum(STATUS_NAMES),
   orgs: strings,
   weight: z.number(),
-  expires: isoOrNull
+  expires: isoOrNull,
+  reasons: z.record(z.string(), z.string()).describe('org → why it vouches: its attestation\'s reason name (the code if the vocabulary does not name it), for orgs that gave one')
 }))
 
 export const statusEventSchema = named('StatusEvent', z.object({
@@ -147,6 +159,21 @@ export const quotaResultSchema = named('QuotaAudit', z.object({
 }))
 
 export const rosterFileSchema = named('RosterFile', z.record(z.string(), z.unknown()), 'The roster file (alliance-roster/1) of the version in force')
+
+export const rosterProposalSchema = named('RosterProposal', z.object({
+  id: hex64.describe('Roster id of the proposed version'),
+  version: z.number().int(),
+  takesEffect: iso,
+  updatedAt: iso.describe('When the node last received it'),
+  changes: strings.describe('What it changes against the version in force, one line each'),
+  signedBy: strings.describe('Orgs of the version in force whose valid signature it carries'),
+  missing: strings.describe('Orgs of the version in force that have not signed'),
+  need: z.number().int().describe('Signatures needed: the governance threshold of the version in force'),
+  ready: z.boolean().describe('Enough signatures: `alliance roster install <dir> <file>` adopts it'),
+  file: z.string().describe('Where the node keeps the file, on its machine')
+}))
+
+export const rosterProposalsSchema = named('RosterProposals', z.object({ proposals: z.array(rosterProposalSchema) }))
 
 export const rosterAdoptionSchema = named('RosterAdoption', z.object({
   version: z.number().int(),

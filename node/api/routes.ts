@@ -16,7 +16,7 @@ import { reportExportBodySchema, reportIdParamsSchema, reportShowQuerySchema, re
 import { pipelineAttachResultSchema, pipelineFingerprintResultSchema, quotaResultSchema } from './responses.js'
 import type { NodeService } from '../service.js'
 import { ConsoleDisabledError } from '../console/errors.js'
-import { consoleLinkSchema, recentScansSchema } from './responses.js'
+import { consoleLinkSchema, reasonsSchema, recentScansSchema, rosterProposalSchema, rosterProposalsSchema } from './responses.js'
 
 export const ROUTES = [
   jsonRoute({
@@ -105,7 +105,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/v1/blocklist',
     summary: 'The consensus blocklist, streamed',
-    description: 'JSONL: one BlocklistRow per line. CSV: header fingerprint,kind,status,orgs,weight,expires; orgs joined with ";". A transfer cut short means the export failed.',
+    description: 'JSONL: one BlocklistRow per line. CSV: header fingerprint,kind,status,orgs,weight,expires,reasons; orgs joined with ";", reasons as org=reason joined with ";". A transfer cut short means the export failed.',
     query: blocklistQuerySchema,
     output: blocklistRowSchema,
     serve: async ({ query }, { service }) => ({ rows: service.blocklist(query.status !== undefined ? { status: query.status } : {}), format: query.format }),
@@ -222,6 +222,38 @@ export const ROUTES = [
     output: rosterAdoptionSchema,
     serve: async ({ body }, { service }) => await service.adoptRoster(body),
     client: { method: 'adoptRoster', send: file => ({ body: file }), receive: out => out }
+  }),
+
+  jsonRoute({
+    operationId: 'proposeRoster',
+    method: 'POST',
+    path: '/v1/roster/proposals',
+    summary: 'Keep a partly signed roster version n+1 until it is adopted (`alliance roster propose`); signatures of a version already held are merged in',
+    description: 'The node checks that the version extends the one in force (alliance, number, prev, policy continuity) and that every signature verifies and comes from an org of the version in force; a refusal is a named 400 (roster_chain, bad_roster_signature, invalid_roster, roster_file) and keeps nothing. Kept in <dir>/proposals/<roster id>.json until the chain moves past it.',
+    body: rosterAdoptBodySchema,
+    output: rosterProposalSchema,
+    serve: async ({ body }, { service }) => await service.proposeRoster(body),
+    client: { method: 'proposeRoster', send: file => ({ body: file }), receive: out => out }
+  }),
+
+  jsonRoute({
+    operationId: 'rosterProposals',
+    method: 'GET',
+    path: '/v1/roster/proposals',
+    summary: 'Roster versions n+1 waiting for signatures: what each changes, which orgs signed, which have not, how many are needed',
+    output: rosterProposalsSchema,
+    serve: async (_, { service }) => ({ proposals: await service.rosterProposals() }),
+    client: { method: 'rosterProposals', send: () => ({}), receive: out => out.proposals }
+  }),
+
+  jsonRoute({
+    operationId: 'reasons',
+    method: 'GET',
+    path: '/v1/reasons',
+    summary: 'The reason vocabulary of the roster in force: what attestation reason codes mean (`alliance attest --reason <name>`)',
+    output: reasonsSchema,
+    serve: async (_, { service }) => await service.reasons(),
+    client: { method: 'reasons', send: () => ({}), receive: out => out }
   }),
 
   // infringement reports (DESIGN.md §7); refusals (recipient, evidence, size) are named errors → 400, and queue nothing

@@ -31,7 +31,10 @@ const fingerprint = z.string().regex(/^[0-9a-fA-F]{64}$/, 'a fingerprint is 64 h
 export const attestItemSchema = z.object({
   kind,
   value,
-  reason: z.number().int().min(0).max(0xffffffff).optional(),
+  reason: z.union([
+    z.number().int().min(0).max(0xffffffff),
+    z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,47}$|^\d{1,10}$/, 'a reason name (e.g. counterfeit) or code')
+  ]).optional().describe('A name of the roster\'s reason vocabulary (GET /v1/reasons) or its code; an unknown one is refused with 400 unknown_reason'),
   ttlMs: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
   claim: z.enum(CLAIMS).optional(),
   confidence: z.number().int().min(0).max(100).optional()

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander'
 import { CLAIMS, KINDS, type Claim, type Kind } from '../../protocol/kinds.js'
 import { MAX_BULK_BODY_BYTES } from '../api/limits.js'
 import type { AttestItem, AttestResult } from '../service.js'
-import { intInRange, leaf, type Context } from './common.js'
+import { intInRange, leaf, reasonArg, type Context } from './common.js'
 import { parseDuration } from './duration.js'
 import { CommandFailedError } from './errors.js'
 import { readIdentifiersFile, type IdentifiersFormat } from './identifiers-file.js'
@@ -18,7 +18,7 @@ import { progressBar } from './progress.js'
 interface AttestOptions extends CommonOptions {
   kind?: Kind
   value?: string
-  reason?: number
+  reason?: number | string
   ttl?: string
   claim?: Claim
   confidence?: number
@@ -117,12 +117,12 @@ export function registerAttest (program: Command, ctx: Context): void {
   leaf(program.command('attest')
     .summary('attest one identifier, or a CSV/JSONL file of them as one signed bulk segment')
     .description('Attest counterfeiters\' identifiers. Raw values go to your own node only; it fingerprints them and only fingerprints leave it.\n' +
-      'A file (--file) is CSV with a header row naming at least kind,value (optional: reason, ttl, claim, confidence) or JSONL with the same fields; ' +
+      'A file (--file) is CSV with a header row naming at least kind,value (optional: reason — a name or code —, ttl, claim, confidence) or JSONL with the same fields; ' +
       'every row is checked first (bad rows are listed by line and nothing is sent), then the whole file is one request, one bulk segment, one signature.')
     .argument('<dir>', 'node directory (its daemon must be running)')
     .addOption(new Option('--kind <kind>', 'identifier kind').choices(KINDS))
     .option('--value <raw>', 'the raw identifier')
-    .option('--reason <code>', 'alliance reason code', intInRange('--reason', 0, 0xffffffff))
+    .option('--reason <name|code>', 'why: a reason of the roster\'s vocabulary, by name (counterfeit, trademark-infringement, …; alliance roster reasons <dir> lists them) or code', reasonArg('--reason'))
     .option('--ttl <duration>', 'lifetime, e.g. 90d, 12h, 30m (default 90d, capped by the roster)')
     .addOption(new Option('--claim <claim>', 'what is claimed (default counterfeit-seller)').choices(CLAIMS))
     .option('--confidence <n>', 'confidence 0..100 (default 100)', intInRange('--confidence', 0, 100))

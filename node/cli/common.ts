@@ -55,6 +55,20 @@ export function collect (value: string, previous: string[]): string[] {
 }
 
 /** Commander parser for an integer option within [min, max]. */
+/**
+ * `--reason`: a name of the roster's reason vocabulary ("counterfeit") or a
+ * code (3). Only the form is checked here; the node knows the vocabulary and
+ * refuses an unknown one with UnknownReasonError, naming the valid reasons.
+ */
+export function reasonArg (flag: string): (value: string) => number | string {
+  return (value: string) => {
+    const v = value.trim()
+    if (/^\d{1,10}$/.test(v) && Number(v) <= 0xffffffff) return Number(v)
+    if (/^[A-Za-z][A-Za-z0-9-]{0,47}$/.test(v)) return v.toLowerCase()
+    throw new InvalidArgumentError(`${flag} must be a reason name such as counterfeit (alliance roster reasons <dir> lists them) or its code`)
+  }
+}
+
 export function intInRange (flag: string, min: number, max: number): (value: string) => number {
   return (value: string) => {
     const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN

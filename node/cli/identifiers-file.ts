@@ -2,7 +2,7 @@
  * Reads a file of raw identifiers for `alliance attest --file`, streaming:
  *
  * - CSV (`.csv`): a header row naming at least `kind,value`; optional
- *   columns `reason` (integer code), `ttl` (duration: 90d, 12h...), `claim`,
+ *   columns `reason` (a name of the roster's vocabulary, or its code), `ttl` (duration: 90d, 12h...), `claim`,
  *   `confidence` (0..100). Other columns are ignored. Header names are
  *   case-insensitive.
  * - JSONL (`.jsonl`, `.ndjson`): one object per line with the same fields
@@ -86,9 +86,17 @@ export function rowToItem (raw: Record<string, unknown>): AttestItem | string {
 
   const reason = raw.reason
   if (reason !== undefined && reason !== null && reason !== '') {
-    const n = typeof reason === 'number' ? reason : /^\d+$/.test(String(reason).trim()) ? Number(String(reason).trim()) : NaN
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return `reason ${show(reason)} is not a reason code (an integer 0..4294967295)`
-    item.reason = n
+    // a name of the roster's vocabulary, or a code; the node refuses one its vocabulary lacks
+    const text = String(reason).trim()
+    if (typeof reason === 'number' || /^\d+$/.test(text)) {
+      const n = typeof reason === 'number' ? reason : Number(text)
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return `reason ${show(reason)} is not a reason code (an integer 0..4294967295)`
+      item.reason = n
+    } else if (typeof reason === 'string' && /^[A-Za-z][A-Za-z0-9-]{0,47}$/.test(text)) {
+      item.reason = text.toLowerCase()
+    } else {
+      return `reason ${show(reason)} is neither a reason name (such as counterfeit) nor a code`
+    }
   }
 
   const ttl = raw.ttl

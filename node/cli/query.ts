@@ -24,7 +24,8 @@ interface ExplainOptions extends CommonOptions {
 }
 
 function humanRow (r: BlocklistRow): string {
-  return `${r.status.padEnd(9)}  ${(r.kind ?? '?').padEnd(15)}  ${r.fingerprint}  ${r.orgs.join(',')}${r.expires !== null ? `  until ${r.expires}` : ''}\n`
+  const orgs = r.orgs.map(o => r.reasons[o] !== undefined ? `${o} (${r.reasons[o]})` : o).join(', ')
+  return `${r.status.padEnd(9)}  ${(r.kind ?? '?').padEnd(15)}  ${r.fingerprint}  ${orgs}${r.expires !== null ? `  until ${r.expires}` : ''}\n`
 }
 
 function humanEvent (e: StatusEvent): string {
@@ -32,8 +33,13 @@ function humanEvent (e: StatusEvent): string {
   return `${e.at}  ${e.from.padEnd(9)} → ${e.to.padEnd(9)}  ${(e.kind ?? '?').padEnd(15)}  ${e.fingerprint}  (${cause})\n`
 }
 
+/** A vote's reason as people read it: its name, else its code. */
+export function reasonText (r: VoteView['reason']): string {
+  return r === null ? '' : r.name ?? `reason code ${r.code} (not in the roster's vocabulary)`
+}
+
 function vote (v: VoteView): string {
-  return `${v.org} (${v.source}, ${v.time}${v.expires !== null ? `, expires ${v.expires}` : ''}, entry ${v.entryId.slice(0, 16)}…)`
+  return `${v.org} (${v.source}${v.reason !== null ? `: ${reasonText(v.reason)}` : ''}, ${v.time}${v.expires !== null ? `, expires ${v.expires}` : ''}, entry ${v.entryId.slice(0, 16)}…)`
 }
 
 function explainText (e: ExplainResult): string {

@@ -1,4 +1,4 @@
-/** `alliance roster create | sign | install`: build the genesis roster, collect every org's signature, install it. */
+/** `alliance roster create | sign | install | next` (and propose, proposals, reasons: roster-proposals.ts): build the roster, collect signatures, install and change it. */
 import { readFile, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
@@ -15,6 +15,10 @@ import type { Quota } from '../../protocol/types.js'
 import { intInRange, leaf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
 import { registerRosterShow } from './roster-show.js'
+import { reasonsOption, registerRosterProposals } from './roster-proposals.js'
+
+const REASON_HELP = 'a reason of the vocabulary, code:name:description (repeat it; replaces the default vocabulary: counterfeit, trademark-infringement, copyright, design-right, unauthorised-reseller, fraud)'
+const REASONS_HELP = 'the reason vocabulary from a JSON file: [{ "code": 1, "name": "counterfeit", "description": "…" }, …]'
 
 interface CreateOptions extends CommonOptions {
   alliance: string
@@ -27,6 +31,8 @@ interface CreateOptions extends CommonOptions {
   guardians?: string[]
   threshold?: number
   quota?: string[]
+  reason?: string[]
+  reasons?: string
 }
 
 /** `--guardians a,b c` → ['a', 'b', 'c'] (commas or spaces). */
@@ -96,8 +102,11 @@ export function registerRoster (program: Command, ctx: Context): void {
     .option('--guardians <org...>', `${TOPRF_RISTRETTO255}: orgs whose nodes hold the key's shares (comma or space separated)`)
     .option('--threshold <t>', `${TOPRF_RISTRETTO255}: guardians needed to fingerprint (default: a majority of them)`, intInRange('--threshold', 1, 255))
     .option('--quota <subject=N/day...>', `${TOPRF_RISTRETTO255}: evaluations per UTC day per guardian for an org, a role or * (default *=1000000/day)`)
+    .option('--reason <code:name:description...>', REASON_HELP)
+    .option('--reasons <file.json>', REASONS_HELP)
     .option('--force', 'overwrite --out if it exists'))
     .action(async (opts: CreateOptions) => {
+      const reasons = await reasonsOption(ctx, opts.reason, opts.reasons)
       if (!(SUITE_NAMES as readonly string[]).includes(opts.suite)) ctx.usage(`--suite ${opts.suite} is not a suite this node implements: ${SUITE_NAMES.join(', ')}`)
       if (opts.suite !== TOPRF_RISTRETTO255 && (opts.guardians !== undefined || opts.threshold !== undefined || opts.quota !== undefined)) ctx.usage(`--guardians, --threshold and --quota need --suite ${TOPRF_RISTRETTO255}`)
       if (opts.suite === TOPRF_RISTRETTO255 && opts.guardians === undefined) ctx.usage(`--suite ${TOPRF_RISTRETTO255} needs --guardians <org>,<org>,… (the orgs whose nodes hold the key's shares)`)
@@ -112,7 +121,7 @@ export function registerRoster (program: Command, ctx: Context): void {
         quorum: opts.quorum,
         cards,
         ...(opts.governance !== undefined ? { governanceThreshold: opts.governance } : {}),
-        policy: { suite: opts.suite },
+        policy: { suite: opts.suite, ...(reasons !== undefined ? { reasons } : {}) },
         ...(opts.suite === TOPRF_RISTRETTO255 ? { guardians: orgList(opts.guardians), threshold: opts.threshold, quotas: quotas(ctx, opts.quota) } : {})
       })
       const sum = file.summary as { guardians?: string[], threshold?: number, quotas?: Record<string, number> } | undefined
@@ -181,9 +190,12 @@ export function registerRoster (program: Command, ctx: Context): void {
     .option('--guardians <org...>', `${TOPRF_RISTRETTO255}, with --rotate-key: the new epoch's guardians (default: the current ones still members)`)
     .option('--threshold <t>', `${TOPRF_RISTRETTO255}, with --rotate-key: guardians needed in the new epoch`, intInRange('--threshold', 1, 255))
     .option('--quota <subject=N/day...>', `${TOPRF_RISTRETTO255}: replace the daily quotas`)
+    .option('--reason <code:name:description...>', 'replace the reason vocabulary (a code kept keeps its name; repeat it)')
+    .option('--reasons <file.json>', REASONS_HELP)
     .option('--force', 'overwrite --out if it exists'))
-    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, rotateKey?: boolean, force?: boolean, guardians?: string[], threshold?: number, quota?: string[] }) => {
+    .action(async (dir: string, opts: CommonOptions & { out: string, remove?: string[], addCard?: string[], quorum?: number, governance?: number, rotateKey?: boolean, force?: boolean, guardians?: string[], threshold?: number, quota?: string[], reason?: string[], reasons?: string }) => {
       await readConfig(dir)
+      const reasons = await reasonsOption(ctx, opts.reason, opts.reasons)
       if (opts.force !== true && await exists(opts.out)) ctx.usage(`${opts.out} exists (it may carry signatures); choose another --out or pass --force`)
       const current = await currentRosterFile(dir)
       const version = rosterVersionOf(signedRosterOf(current))
@@ -199,7 +211,8 @@ export function registerRoster (program: Command, ctx: Context): void {
         rotateKey,
         ...(opts.guardians !== undefined ? { guardians: orgList(opts.guardians) } : {}),
         ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-        ...(opts.quota !== undefined ? { quotas: quotas(ctx, opts.quota) } : {})
+        ...(opts.quota !== undefined ? { quotas: quotas(ctx, opts.quota) } : {}),
+        ...(reasons !== undefined ? { reasons } : {})
       })
       await writeJson(opts.out, next)
       const need = version.roster.policy.governanceThreshold
@@ -210,7 +223,9 @@ export function registerRoster (program: Command, ctx: Context): void {
         rotateKey
           ? `fingerprint key: new epoch ${epoch}, sealed only to the members of v${version.roster.version + 1}; once installed every node moves to it, re-attests from its vault and destroys epoch ${epoch - 1} at cut-over`
           : removing ? `warning: the removed org keeps the key of epoch ${epoch} and can still reverse fingerprints made under it; add --rotate-key` : `fingerprint key: epoch ${epoch} unchanged`,
-        `next: ${need} of the ${version.roster.members.length} orgs of v${version.roster.version} sign it (alliance roster sign <dir> ${opts.out}), then one of them runs: alliance roster install <dir> ${opts.out}`
+        `next: ${need} of the ${version.roster.members.length} orgs of v${version.roster.version} sign it (alliance roster sign <dir> ${opts.out}); alliance roster propose <dir> ${opts.out} shows it, with who signed, on the node's console until it is adopted; once signed, one of them runs: alliance roster install <dir> ${opts.out}`
       ].join('\n'), { out: resolve(opts.out), version: version.roster.version + 1, approvalsNeeded: need, epoch, rotateKey })
     })
+
+  registerRosterProposals(roster, ctx)
 }

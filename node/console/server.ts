@@ -35,7 +35,7 @@ import { registerConsoleFiles, type ConsoleReports } from './files.js'
 
 /** The /v1 operations a console session may call (by operationId); every other needs the bearer token. */
 export const CONSOLE_OPERATIONS: ReadonlySet<string> = new Set([
-  'status', 'roster', 'metrics',
+  'status', 'roster', 'rosterProposals', 'reasons', 'metrics',
   'explainPost', 'attest', 'retract', 'allow', 'feedback',
   'blocklist', 'watch', 'matchRetro', 'matchRecent',
   'reportSend', 'reportOutbox', 'reportInbox', 'reportShow'

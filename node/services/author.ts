@@ -23,6 +23,7 @@ import { toHex } from '../../protocol/bytes.js'
 import { fileDigest } from '../../protocol/hash.js'
 import { isKind, type Kind, type OpinionType } from '../../protocol/kinds.js'
 import { appendSegment, type LogEntry } from '../../protocol/log/index.js'
+import { resolveReason, vocabularyOf } from '../../protocol/roster/reasons.js'
 import type { Attestation, Body, Opinion, Retraction, Segment } from '../../protocol/types.js'
 import { OwnEntriesRefusedError, UnknownFingerprintError } from './errors.js'
 import type { Ingestor } from '../ingest.js'
@@ -137,13 +138,19 @@ export class AuthorService {
     return Math.min(ttlMs ?? DEFAULT_TTL_MS, this.#c.state.policy.maxLifetimeMs)
   }
 
+  /**
+   * A request with a reason the roster's vocabulary does not have is refused
+   * whole (UnknownReasonError, naming the valid reasons): nothing is attested.
+   */
   async attest (items: AttestItem[]): Promise<AttestResult> {
+    const vocabulary = vocabularyOf(this.#c.state.policy)
+    const reasons = items.map((item, i) => resolveReason(vocabulary, item.reason, items.length > 1 ? `item ${i}` : undefined))
     const rejected: AttestResult['rejected'] = []
     const valid: Array<{ index: number, kind: Kind, value: string, ttl: number, terms: StatementTerms }> = []
     for (const [index, item] of items.entries()) {
       if (!isKind(item.kind)) { rejected.push({ index, kind: String(item.kind), why: 'unknown_kind', message: `unknown kind ${String(item.kind)}` }); continue }
       const ttl = this.#ttl(item.ttlMs)
-      valid.push({ index, kind: item.kind, value: item.value, ttl, terms: { type: 'attestation', claim: item.claim, reason: item.reason, confidence: item.confidence, expires: this.#c.clock() + ttl } })
+      valid.push({ index, kind: item.kind, value: item.value, ttl, terms: { type: 'attestation', claim: item.claim, reason: reasons[index], confidence: item.confidence, expires: this.#c.clock() + ttl } })
     }
     // expiry counts from the entry's time, not from the request's: a bulk upload slower than a short TTL is not refused by our own check
     const made: Array<{ fingerprint: Uint8Array, v: typeof valid[number], epoch: number }> = []

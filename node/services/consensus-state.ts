@@ -10,6 +10,7 @@
 import { ConsensusIndex, type StatusChange } from '../../protocol/consensus/index.js'
 import type { ConsensusPolicy } from '../../protocol/consensus/rule.js'
 import type { RosterChain, RosterVersion } from '../../protocol/roster/index.js'
+import { ReasonNames } from '../../protocol/roster/reasons.js'
 import type { Policy } from '../../protocol/types.js'
 
 /** The consensus policy a roster chain implies (quorum, weights, membership of its current version). */
@@ -32,6 +33,7 @@ export class ConsensusState {
   readonly chain: RosterChain
   readonly index: ConsensusIndex
   readonly clock: () => number
+  #names: { versions: number, names: ReasonNames } | undefined
 
   constructor (init: ConsensusStateInit) {
     this.chain = init.chain
@@ -42,6 +44,13 @@ export class ConsensusState {
   get alliance (): string { return this.chain.alliance }
   get current (): RosterVersion { return this.chain.current }
   get policy (): Policy { return this.chain.current.roster.policy }
+
+  /** Reason names of the chain: the vocabulary in force, and the names of retired codes (rebuilt when a version is added). */
+  get reasonNames (): ReasonNames {
+    const versions = this.chain.versions.length
+    if (this.#names?.versions !== versions) this.#names = { versions, names: new ReasonNames(this.chain.versions.map(v => v.roster.policy)) }
+    return this.#names.names
+  }
 
   /** Moves the index's clock to now; the statuses that expiry changed. */
   advance (): StatusChange[] {

@@ -6,6 +6,7 @@
  */
 import { fromHex, toHex } from '../../protocol/bytes.js'
 import type { Explanation } from '../../protocol/consensus/rule.js'
+import type { ReasonNames } from '../../protocol/roster/reasons.js'
 import type { Store } from '../store/types.js'
 import type { BlocklistRow, ExplainResult, HeadView, StatusName, VoteView } from '../service.js'
 import { InvalidRequestError } from './errors.js'
@@ -17,32 +18,36 @@ function iso (t: number): string | null {
   return Number.isFinite(t) ? new Date(t).toISOString() : null
 }
 
-function voteView (v: Explanation['positive'][number]): VoteView {
-  return { org: v.org, entryId: toHex(v.entryId), time: new Date(v.time).toISOString(), expires: iso(v.expires), source: v.source }
+function voteView (v: Explanation['positive'][number], names: ReasonNames): VoteView {
+  const reason = v.reason === 0 ? null : { code: v.reason, name: names.of(v.reason)?.name ?? null }
+  return { org: v.org, entryId: toHex(v.entryId), time: new Date(v.time).toISOString(), expires: iso(v.expires), source: v.source, reason }
 }
 
-export function explainView (e: Explanation): ExplainResult {
+export function explainView (e: Explanation, names: ReasonNames): ExplainResult {
   return {
     fingerprint: toHex(e.fingerprint),
     kind: e.kind ?? null,
     status: e.status,
     quorum: e.quorum,
     weight: e.weight,
-    positive: e.positive.map(voteView),
-    negative: e.negative.map(voteView),
+    positive: e.positive.map(v => voteView(v, names)),
+    negative: e.negative.map(v => voteView(v, names)),
     confirmations: e.confirmations,
     expires: iso(e.expires)
   }
 }
 
-export function blocklistRow (e: Explanation): BlocklistRow {
+export function blocklistRow (e: Explanation, names: ReasonNames): BlocklistRow {
+  const reasons: Record<string, string> = {}
+  for (const v of e.positive) if (v.reason !== 0) reasons[v.org] = names.label(v.reason)
   return {
     fingerprint: toHex(e.fingerprint),
     kind: e.kind ?? null,
     status: e.status as StatusName,
     orgs: e.positive.map(v => v.org),
     weight: e.weight,
-    expires: iso(e.expires)
+    expires: iso(e.expires),
+    reasons
   }
 }
 
@@ -96,13 +101,14 @@ export class ViewService {
   }
 
   explain (fingerprint: Uint8Array): ExplainResult {
-    return explainView(this.#c.state.index.explain(fingerprint))
+    return explainView(this.#c.state.index.explain(fingerprint), this.#c.state.reasonNames)
   }
 
   * blocklist (filter: { status?: StatusName } = {}): Iterable<BlocklistRow> {
+    const names = this.#c.state.reasonNames
     for (const e of this.#c.state.index.entries(filter.status !== undefined ? { status: filter.status } : {})) {
       if (e.status === 'absent') continue
-      yield blocklistRow(e)
+      yield blocklistRow(e, names)
     }
   }
 

@@ -329,6 +329,11 @@ function policyFrom (w: Wire | undefined): Policy {
     quotas: count(w.quotas as Wire[], L.MAX_QUOTAS, 'policy.quotas').map((q, i) => ({
       subject: limitText(str(q.subject), L.MAX_ID_CHARS, `policy.quotas[${i}].subject`),
       perDay: u64(q.perDay, `policy.quotas[${i}].perDay`)
+    })),
+    reasons: count(w.reasons as Wire[], L.MAX_REASONS, 'policy.reasons').map((r, i) => ({
+      code: num(r.code),
+      name: limitText(str(r.name), L.MAX_ID_CHARS, `policy.reasons[${i}].name`),
+      description: limitText(str(r.description), L.MAX_REASON_DESCRIPTION_CHARS, `policy.reasons[${i}].description`)
     }))
   }
 }
@@ -362,6 +367,13 @@ function policyTo (p: Policy): Wire {
     const o: Wire = {}
     put(o, 'subject', q.subject)
     put(o, 'perDay', q.perDay)
+    return o
+  }))
+  put(w, 'reasons', p.reasons.map(r => {
+    const o: Wire = {}
+    put(o, 'code', r.code)
+    put(o, 'name', r.name)
+    put(o, 'description', r.description)
     return o
   }))
   return w

@@ -114,6 +114,12 @@ const quota: MessageShape = {
   2: F.uint64('quota.perDay')
 }
 
+const reason: MessageShape = {
+  1: F.uint32('reason.code'),
+  2: F.string('reason.name'),
+  3: F.string('reason.description')
+}
+
 const policy: MessageShape = {
   1: F.uint32('policy.quorum'),
   2: F.uint32('policy.governanceThreshold'),
@@ -127,7 +133,8 @@ const policy: MessageShape = {
   10: F.repeated('policy.guardians', 'message', L.MAX_GUARDIANS, guardian),
   11: F.uint32('policy.guardianThreshold'),
   12: F.repeated('policy.shareCommitments', 'bytes', L.MAX_GUARDIANS),
-  13: F.repeated('policy.quotas', 'message', L.MAX_QUOTAS, quota)
+  13: F.repeated('policy.quotas', 'message', L.MAX_QUOTAS, quota),
+  14: F.repeated('policy.reasons', 'message', L.MAX_REASONS, reason)
 }
 
 export const ROSTER: MessageShape = {

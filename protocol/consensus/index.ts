@@ -132,7 +132,7 @@ export class ConsensusIndex {
     } else if (!slots.supersededBy(slot, s.time, s.entryId)) {
       return undefined
     }
-    slots.write(slot, s.time, s.expires, STANCE_CODE[s.stance], SOURCE_CODE.get(s.source) as number, KIND_CODE.get(s.kind) as number, s.entryId)
+    slots.write(slot, s.time, s.expires, STANCE_CODE[s.stance], SOURCE_CODE.get(s.source) as number, KIND_CODE.get(s.kind) as number, s.entryId, s.reason ?? 0)
     const from = this.#reassess(rec)
     this.#compactQueue()
     if (from === undefined) return undefined
@@ -369,7 +369,8 @@ export class ConsensusIndex {
         kind: KINDS[slots.kind(slot)],
         stance: STANCE_NAMES[slots.stance(slot)],
         source: SOURCES[slots.source(slot)],
-        expires: slots.expires(slot)
+        expires: slots.expires(slot),
+        reason: slots.reason(slot)
       })
     }
     if (views.length === 0) {

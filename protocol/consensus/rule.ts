@@ -50,6 +50,8 @@ export interface Vote {
   source: Source
   /** The org's weight (for negative votes too, for display; it does not matter for them). */
   weight: number
+  /** The attestation's reason code; 0 for none and for opinions. */
+  reason: number
 }
 
 export interface Explanation {
@@ -111,7 +113,7 @@ export function decide (statements: readonly StatementView[], policy: ConsensusP
     if (newest === undefined || isLater(s, newest)) newest = s
     if (s.stance === 'neutral' || !(now < s.expires) || !policy.isMember(s.org)) continue
     const weight = checkWeight(s.org, policy.weightOf(s.org))
-    const vote: Vote = { org: s.org, entryId: s.entryId, time: s.time, expires: s.expires, source: s.source, weight }
+    const vote: Vote = { org: s.org, entryId: s.entryId, time: s.time, expires: s.expires, source: s.source, weight, reason: s.reason ?? 0 }
     if (s.stance === 'positive') {
       positive.push(vote)
       if (s.source === 'confirmed' || s.source === 'removed') confirmations++

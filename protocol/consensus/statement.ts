@@ -39,6 +39,8 @@ export interface Statement {
   source: Source
   /** Counts while `now < expires`, ms. A retraction never expires (+Infinity). */
   expires: number
+  /** An attestation's reason code (protocol/roster/reasons.ts), carried for explanations; the rule never reads it. @default 0 */
+  reason?: number
 }
 
 /** Attestation and positive opinions vouch, negative opinions stand against, a retraction is neutral. */
@@ -54,7 +56,7 @@ export function statementOf (entry: Entry, entryId: Uint8Array, org: string): St
   const body = entry.body
   switch (body.type) {
     case 'attestation':
-      return { org, author: entry.author, entryId, time: entry.time, fingerprint: body.fingerprint, kind: body.kind, stance: 'positive', source: 'attestation', expires: body.expires }
+      return { org, author: entry.author, entryId, time: entry.time, fingerprint: body.fingerprint, kind: body.kind, stance: 'positive', source: 'attestation', expires: body.expires, reason: body.reason }
     case 'retraction':
       return { org, author: entry.author, entryId, time: entry.time, fingerprint: body.fingerprint, kind: body.kind, stance: 'neutral', source: 'retraction', expires: Number.POSITIVE_INFINITY }
     case 'opinion':
@@ -65,7 +67,7 @@ export function statementOf (entry: Entry, entryId: Uint8Array, org: string): St
 }
 
 /** The fields of a statement the rule reads (an index rebuilds these without the author key). */
-export type StatementView = Pick<Statement, 'org' | 'entryId' | 'time' | 'fingerprint' | 'kind' | 'stance' | 'source' | 'expires'>
+export type StatementView = Pick<Statement, 'org' | 'entryId' | 'time' | 'fingerprint' | 'kind' | 'stance' | 'source' | 'expires' | 'reason'>
 
 /** Throws InvalidStatementError when a statement cannot be counted deterministically. */
 export function validateStatement (s: StatementView): void {
@@ -77,4 +79,5 @@ export function validateStatement (s: StatementView): void {
   if (!isKind(s.kind)) throw new InvalidStatementError('bad_kind', `unknown kind ${String(s.kind)}`)
   if (!SOURCES.includes(s.source)) throw new InvalidStatementError('bad_source', `unknown source ${String(s.source)}`)
   if (s.stance !== stanceOf(s.source)) throw new InvalidStatementError('bad_stance', `stance ${String(s.stance)} does not match source ${s.source}`)
+  if (s.reason !== undefined && !(Number.isInteger(s.reason) && s.reason >= 0 && s.reason <= 0xffffffff)) throw new InvalidStatementError('bad_reason', 'reason must be a whole number 0..4294967295')
 }

@@ -51,12 +51,17 @@ class Chunks {
 /**
  * One author key's latest statement on one fingerprint, 64 bytes:
  * time f64 @0, expires f64 @8, next slot i32 @16, org i32 @20,
- * stance u8 @24, source u8 @25, kind u8 @26, key i32 @28, entry id @32..64.
+ * stance u8 @24, source u8 @25, kind u8 @26, reason u8 @27 (an
+ * attestation's reason code, for explanations; codes above 254 are 255 here
+ * and kept in a side map: vocabularies use small codes, but another
+ * member's entry may carry any uint32), key i32 @28, entry id @32..64.
  * (Per key, not per org: a key excluded for equivocation drops out and its
  * org's latest statement among its other keys counts, as `decide` would.)
  */
 const SLOT = 64
 const ID_AT = 32
+/** reason u8 @27 holds codes 0..254; this marks one kept in `#bigReasons`. */
+const REASON_ELSEWHERE = 255
 
 export class SlotStore {
   count = 0
@@ -64,6 +69,7 @@ export class SlotStore {
   #f64 = this.#chunks.f64
   #i32 = this.#chunks.i32
   #u8 = this.#chunks.u8
+  readonly #bigReasons = new Map<number, number>()
 
   /** A new slot of (`org`, `key`), linked in front of `next`. */
   add (org: number, key: number, next: number): number {
@@ -77,7 +83,7 @@ export class SlotStore {
     return s
   }
 
-  write (s: number, time: number, expires: number, stance: number, source: number, kind: number, entryId: Uint8Array): void {
+  write (s: number, time: number, expires: number, stance: number, source: number, kind: number, entryId: Uint8Array, reason = 0): void {
     const c = s >>> SHIFT
     const i = s & MASK
     const f64 = this.#f64[c]
@@ -88,6 +94,13 @@ export class SlotStore {
     u8[at + 24] = stance
     u8[at + 25] = source
     u8[at + 26] = kind
+    if (reason < REASON_ELSEWHERE) {
+      u8[at + 27] = reason
+      this.#bigReasons.delete(s)
+    } else {
+      u8[at + 27] = REASON_ELSEWHERE
+      this.#bigReasons.set(s, reason >>> 0)
+    }
     u8.set(entryId, at + ID_AT)
   }
 
@@ -99,6 +112,10 @@ export class SlotStore {
   stance (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 24] }
   source (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 25] }
   kind (s: number): number { return this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 26] }
+  reason (s: number): number {
+    const r = this.#u8[s >>> SHIFT][(s & MASK) * SLOT + 27]
+    return r === REASON_ELSEWHERE ? this.#bigReasons.get(s) ?? 0 : r
+  }
 
   entryId (s: number): Uint8Array {
     const at = (s & MASK) * SLOT + ID_AT

@@ -364,6 +364,27 @@ export const descriptor = {
                   "rule": "repeated",
                   "type": "Quota",
                   "id": 13
+                },
+                "reasons": {
+                  "rule": "repeated",
+                  "type": "Reason",
+                  "id": 14
+                }
+              }
+            },
+            "Reason": {
+              "fields": {
+                "code": {
+                  "type": "uint32",
+                  "id": 1
+                },
+                "name": {
+                  "type": "string",
+                  "id": 2
+                },
+                "description": {
+                  "type": "string",
+                  "id": 3
                 }
               }
             },

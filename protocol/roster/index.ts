@@ -19,6 +19,7 @@ import type { Role } from '../kinds.js'
 import { concatBytes } from '../bytes.js'
 import type { Member, NodeKey, Policy, Roster, RosterSignature, SignedRoster } from '../types.js'
 import { assertEpochContinuity, validateGuardianPolicy } from './guardians.js'
+import { assertReasonContinuity, validateReasons } from './reasons.js'
 
 export class InvalidRosterError extends ProtocolError {
   constructor (why: string) {
@@ -118,6 +119,7 @@ export function validateRoster (r: Roster): void {
   if (p.suite === '') throw new InvalidRosterError('policy.suite is required')
   if (new Set(p.roleWeights.map(w => w.role)).size !== p.roleWeights.length) throw new InvalidRosterError('policy.roleWeights names a role twice')
   validateGuardianPolicy(r, (why) => new InvalidRosterError(why))
+  validateReasons(p.reasons, (why) => new InvalidRosterError(`policy.reasons: ${why}`))
 }
 
 /** A verified roster version with its lookup tables. */
@@ -202,6 +204,7 @@ export function verifyNext (prev: RosterVersion, signed: SignedRoster): RosterVe
   if (!bytesEqual(roster.prev, prev.id)) throw new RosterChainError(`prev does not name version ${prev.roster.version}`)
   if (roster.time < prev.roster.time) throw new RosterChainError('takes effect before the version it replaces')
   assertEpochContinuity(prev.roster.policy, roster.policy, (why) => new RosterChainError(why))
+  assertReasonContinuity(prev.roster.policy, roster.policy, (why) => new RosterChainError(why))
   const signers = signingOrgs(signed, prev)
   const need = prev.roster.policy.governanceThreshold
   if (signers.length < need) {
@@ -321,7 +324,8 @@ export const DEFAULT_POLICY: Policy = {
   guardians: [],
   guardianThreshold: 0,
   shareCommitments: [],
-  quotas: []
+  quotas: [],
+  reasons: []
 }
 
 /** Unsigned SignedRoster for a roster document: collect signatures with signRoster(). */

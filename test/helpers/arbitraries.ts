@@ -71,7 +71,8 @@ const policy: fc.Arbitrary<Policy> = fc.record({
   guardians: fc.array(fc.record({ org: orgId, boxKey: bytesN(32), index: fc.integer({ min: 1, max: 255 }) }), { maxLength: 3 }),
   guardianThreshold: fc.integer({ min: 0, max: 255 }),
   shareCommitments: fc.array(bytesN(32), { maxLength: 3 }),
-  quotas: fc.array(fc.record({ subject: orgId, perDay: time }), { maxLength: 3 })
+  quotas: fc.array(fc.record({ subject: orgId, perDay: time }), { maxLength: 3 }),
+  reasons: fc.array(fc.record({ code: u32, name: orgId, description: fc.string({ maxLength: 40 }) }), { maxLength: 3 })
 })
 
 export const roster: fc.Arbitrary<Roster> = P(fc.record({

@@ -1,6 +1,7 @@
 // Alliance: members and their nodes, connected peers, per-member log heads
 // and how long ago each last wrote, the roster in force, this node's sync
-// and key epoch, and its health figures (GET /metrics, as Prometheus sees them).
+// and key epoch, roster versions waiting for signatures (GET /v1/roster/proposals:
+// who signed, who has not), and its health figures (GET /metrics, as Prometheus sees them).
 import { $, api, clear, el, errorBox, short, table, time } from './lib.js'
 
 function ago (iso) {
@@ -20,12 +21,27 @@ function samples (text) {
   })
 }
 
+/** Roster versions n+1 waiting for signatures (`alliance roster propose`). */
+function proposals (list) {
+  return el('section', { class: 'panel', 'aria-labelledby': 'proposals-h' },
+    el('h2', { id: 'proposals-h' }, 'Roster versions waiting for signatures'),
+    list.length === 0
+      ? el('p', { class: 'muted' }, 'None. A draft appears here once handed to this node with alliance roster propose <dir> <roster.json>.')
+      : table('Proposals', ['Version', 'Changes', 'Signed by', 'Still to sign', 'Signatures', 'Takes effect'], list.map(p => el('tr', { 'data-proposal': p.id },
+        el('td', {}, el('strong', {}, `v${p.version}`)),
+        el('td', {}, p.changes.join('; ')),
+        el('td', {}, p.signedBy.length > 0 ? p.signedBy.join(', ') : 'nobody yet'),
+        el('td', {}, p.missing.length > 0 ? p.missing.join(', ') : 'none'),
+        el('td', {}, p.ready ? `${p.signedBy.length} of ${p.need} needed: ready to install` : `${p.signedBy.length} of ${p.need} needed: ${p.need - p.signedBy.length} more`),
+        el('td', {}, time(p.takesEffect))))))
+}
+
 async function show () {
   const out = $('#alliance')
   // a refresh keeps the health figures open if they were
   const healthOpen = out.querySelector('details')?.open === true
   try {
-    const [s, roster, metrics] = await Promise.all([api('/v1/status'), api('/v1/roster'), api('/metrics')])
+    const [s, roster, metrics, pending] = await Promise.all([api('/v1/status'), api('/v1/roster'), api('/metrics'), api('/v1/roster/proposals')])
     // the roster file's human-readable summary (alliance-roster/1): members, policy figures
     const doc = roster.summary ?? {}
     const members = Array.isArray(doc.members) ? doc.members : []
@@ -72,6 +88,7 @@ async function show () {
           el('dt', {}, 'Governance threshold'), el('dd', {}, String(policy.governanceThreshold ?? '?')),
           el('dt', {}, 'Fingerprint suite'), el('dd', {}, `${policy.suite ?? '?'}, epoch ${policy.epoch ?? '?'}`),
           el('dt', {}, 'Signatures'), el('dd', {}, String(Array.isArray(roster.signatures) ? roster.signatures.length : '?')))),
+      proposals(pending.proposals),
       el('details', { open: healthOpen }, el('summary', {}, 'Node health (the figures of /metrics)'),
         table('Metrics', ['Metric', 'Value'], samples(metrics).map(([k, v]) => [el('code', {}, k), v]))))
   } catch (err) {

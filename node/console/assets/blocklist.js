@@ -36,7 +36,7 @@ function render () {
     el('td', {}, el('a', { href: `/console/lookup?fingerprint=${r.fingerprint}` }, short(r.fingerprint))),
     el('td', {}, r.kind ?? '—'),
     el('td', {}, badge(r.status)),
-    el('td', {}, r.orgs.join(', ')),
+    el('td', {}, r.orgs.map(o => r.reasons?.[o] !== undefined ? `${o} (${r.reasons[o]})` : o).join(', ')),
     el('td', {}, String(r.weight)),
     el('td', {}, time(r.expires)))))
   clear($('#rows'), shown.length === 0
@@ -58,7 +58,7 @@ async function apply (ev) {
   if (ev.to === 'absent') rows.delete(ev.fingerprint)
   else {
     const x = await api('/v1/explain', { fingerprint: ev.fingerprint })
-    rows.set(ev.fingerprint, { fingerprint: x.fingerprint, kind: x.kind, status: x.status, orgs: x.positive.map(v => v.org), weight: x.weight, expires: x.expires })
+    rows.set(ev.fingerprint, { fingerprint: x.fingerprint, kind: x.kind, status: x.status, orgs: x.positive.map(v => v.org), reasons: Object.fromEntries(x.positive.filter(v => v.reason !== null).map(v => [v.org, v.reason.name ?? String(v.reason.code)])), weight: x.weight, expires: x.expires })
   }
   changed.add(ev.fingerprint)
 }

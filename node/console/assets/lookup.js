@@ -29,6 +29,7 @@ async function lookup () {
   clear(out, el('p', { class: 'muted' }, 'Looking up…'))
   try {
     const r = await api('/v1/explain', query)
+    await reasons()
     current = { ...query, fingerprint: r.fingerprint }
     render(out, r, kind)
   } catch (err) {
@@ -37,8 +38,19 @@ async function lookup () {
   }
 }
 
+/** The roster's reason vocabulary (GET /v1/reasons), loaded once. */
+let vocabulary = null
+async function reasons () {
+  if (vocabulary === null) vocabulary = (await api('/v1/reasons')).reasons
+  return vocabulary
+}
+
+function reasonText (r) {
+  return r === null ? '—' : r.name ?? `code ${r.code}`
+}
+
 function votes (caption, list) {
-  return table(caption, ['Org', 'Since', 'Expires', 'Source'], list.map(v => [el('strong', {}, v.org), time(v.time), time(v.expires), v.source]))
+  return table(caption, ['Org', 'Reason', 'Since', 'Expires', 'Source'], list.map(v => [el('strong', {}, v.org), reasonText(v.reason), time(v.time), time(v.expires), v.source]))
 }
 
 function render (out, r, kind) {
@@ -91,11 +103,11 @@ function actions () {
     el('div', { class: 'grid2' },
       actionForm('Attest (this org vouches it is counterfeit)', 'Attest', [
         field('Claim', claim),
-        field('Reason code', el('input', { name: 'reason', type: 'number', min: 0, max: 4294967295, value: 0, size: 6 })),
+        field('Reason', el('select', { name: 'reason' }, el('option', { value: '' }, 'none given'), (vocabulary ?? []).map(r => el('option', { value: r.name, title: r.description }, r.name)))),
         field('Days', el('input', { name: 'days', type: 'number', min: 1, max: 3650, value: 90, size: 5 })),
         field('Confidence %', el('input', { name: 'confidence', type: 'number', min: 0, max: 100, value: 100, size: 4 }))
       ], async (f) => {
-        const r = await api('/v1/attest', { items: [{ kind: current.kind, value: current.value, claim: f.get('claim'), reason: Number(f.get('reason')), ttlMs: days(f.get('days')), confidence: Number(f.get('confidence')) }] })
+        const r = await api('/v1/attest', { items: [{ kind: current.kind, value: current.value, claim: f.get('claim'), ...(f.get('reason') !== '' ? { reason: f.get('reason') } : {}), ttlMs: days(f.get('days')), confidence: Number(f.get('confidence')) }] })
         if (r.rejected.length > 0) throw Object.assign(new Error(r.rejected[0].message), { name: r.rejected[0].why })
         return `Attested: ${r.entries} entry signed and shared.`
       }, true),

@@ -70,7 +70,7 @@ function worstRosterBytes (): Uint8Array {
     prev: filled(32, 3),
     time: 1_800_000_000_000,
     members,
-    policy: { quorum: 2, governanceThreshold: 501, roleWeights: [], maxLifetimeMs: 1, rateLimitPerHour: 0, suite: 'hmac-sha256', epoch: 3, epochKeyCommitment: filled(32, 9), clockToleranceMs: 1, guardians: Array.from({ length: L.MAX_GUARDIANS }, (_, i) => ({ org: `org-${i}`, boxKey: filled(32, i % 256), index: i + 1 })), guardianThreshold: L.MAX_GUARDIANS, shareCommitments: Array.from({ length: L.MAX_GUARDIANS }, (_, i) => filled(32, i % 256)), quotas: Array.from({ length: L.MAX_QUOTAS }, (_, i) => ({ subject: `org-${i}`, perDay: 1e9 })) }
+    policy: { quorum: 2, governanceThreshold: 501, roleWeights: [], maxLifetimeMs: 1, rateLimitPerHour: 0, suite: 'hmac-sha256', epoch: 3, epochKeyCommitment: filled(32, 9), clockToleranceMs: 1, guardians: Array.from({ length: L.MAX_GUARDIANS }, (_, i) => ({ org: `org-${i}`, boxKey: filled(32, i % 256), index: i + 1 })), guardianThreshold: L.MAX_GUARDIANS, shareCommitments: Array.from({ length: L.MAX_GUARDIANS }, (_, i) => filled(32, i % 256)), quotas: Array.from({ length: L.MAX_QUOTAS }, (_, i) => ({ subject: `org-${i}`, perDay: 1e9 })), reasons: Array.from({ length: L.MAX_REASONS }, (_, i) => ({ code: i + 1, name: `reason-${i}`, description: 'd'.repeat(L.MAX_REASON_DESCRIPTION_CHARS) })) }
   }
   // lengthen the addresses until the next step would pass the roster's byte limit
   let best: Uint8Array | undefined

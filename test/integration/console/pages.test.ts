@@ -5,13 +5,16 @@
  * - the police sign in with the link `alliance console` printed; the link
  *   works once;
  * - two brands attest one phone number in different notations from their
- *   Lookup pages; the platform's Lookup shows it listed with both brands;
+ *   Lookup pages, each picking a reason from the roster's vocabulary; the
+ *   platform's Lookup shows it listed with both brands and their reasons;
  * - the platform marks it false-positive from its console, and brand-a's
  *   Blocklist page, open all along, shows it disputed from the event stream;
  *   the CSV download has it;
  * - brand-a composes a report with an evidence upload; the police inbox
  *   shows it, its evidence downloads with the signed SHA-256, and the
  *   exported bundle passes `alliance report verify` (a real process);
+ * - a roster version proposed with one signature shows on the Alliance page
+ *   with who signed and who has not; signed and installed, it is gone;
  * - each page has no serious accessibility violation (axe-core) and leaves a
  *   screenshot in the test output folder.
  */
@@ -113,9 +116,12 @@ describe('integration: the web console in a real browser', function () {
   })
 
   it('two brands attest a phone number in different notations; the platform\'s lookup shows it listed by both', async () => {
-    for (const [org, notation] of [['brand-a', PHONE], ['brand-b', '020 7946 0958']] as const) {
+    for (const [org, notation, reason] of [['brand-a', PHONE, 'counterfeit'], ['brand-b', '020 7946 0958', 'trademark-infringement']] as const) {
       const page = await open(org, '/console/lookup')
       await lookup(page, notation)
+      // the select offers the roster's vocabulary (the defaults here)
+      assert.deepEqual(await page.getByLabel('Reason').locator('option').allTextContents(), ['none given', 'counterfeit', 'trademark-infringement', 'copyright', 'design-right', 'unauthorised-reseller', 'fraud'])
+      await page.getByLabel('Reason').selectOption(reason)
       await page.getByRole('button', { name: 'Attest', exact: true }).click()
       await page.getByRole('status').filter({ hasText: 'Attested' }).waitFor()
       if (org === 'brand-a') await accessible(page, 'lookup-brand')
@@ -128,6 +134,9 @@ describe('integration: the web console in a real browser', function () {
     }, 30_000, 'listed on the platform', 500)
     const orgs = await page.locator('#orgs').textContent()
     assert.ok(orgs?.includes('brand-a') === true && orgs.includes('brand-b'), orgs ?? '')
+    const attestations = page.getByRole('table', { name: 'Attestations' })
+    assert.deepEqual((await attestations.getByRole('row', { name: /^brand-a / }).getByRole('cell').allTextContents()).slice(0, 2), ['brand-a', 'counterfeit'])
+    assert.deepEqual((await attestations.getByRole('row', { name: /^brand-b / }).getByRole('cell').allTextContents()).slice(0, 2), ['brand-b', 'trademark-infringement'])
     fingerprint = (await page.locator('#fingerprint').textContent()) as string
     assert.ok(!page.url().includes('7946'), 'the raw value is in no URL')
     await accessible(page, 'lookup-listed')
@@ -147,11 +156,13 @@ describe('integration: the web console in a real browser', function () {
     await page.close()
 
     await board.locator(`tr.changed[data-fingerprint="${fingerprint}"] .badge.disputed`).waitFor({ timeout: 30_000 })
+    await board.locator(`tr[data-fingerprint="${fingerprint}"]`, { hasText: 'brand-a (counterfeit), brand-b (trademark-infringement)' }).waitFor()
     await accessible(board, 'blocklist')
     const [download] = await Promise.all([board.waitForEvent('download'), board.getByRole('link', { name: 'Download CSV' }).click()])
     const csv = readFileSync(await download.path(), 'utf8')
-    assert.match(csv, /^fingerprint,kind,status,orgs,weight,expires\n/)
+    assert.match(csv, /^fingerprint,kind,status,orgs,weight,expires,reasons\n/)
     assert.ok(csv.includes(`${fingerprint},phone,disputed,`))
+    assert.ok(csv.includes(',brand-a=counterfeit;brand-b=trademark-infringement\n'), csv)
     await board.close()
   })
 
@@ -210,10 +221,33 @@ describe('integration: the web console in a real browser', function () {
     for (const org of ORGS) await members.getByRole('row', { name: new RegExp(`^${org} `) }).waitFor()
     assert.equal(await members.getByRole('row', { name: /this node/ }).count(), 1)
     assert.equal(await members.getByRole('row', { name: / connected / }).count(), 3)
+    await page.getByText(/^None\. A draft appears here/).waitFor()
     await page.getByText('Node health').click()
     await page.getByRole('cell', { name: /alliance_peers/ }).waitFor()
     await accessible(page, 'alliance')
     await page.close()
+
+    // a roster version n+1 signed by brand-a alone, handed to the platform's node: the Alliance page shows who signed and who has not
+    const v2 = join(net.root, 'roster-v2.json')
+    for (const args of [['roster', 'next', net.dirs.platform, '--governance', '4', '--out', v2], ['roster', 'sign', net.dirs['brand-a'], v2], ['roster', 'propose', net.dirs.platform, v2]]) {
+      const r = await alliance(...args)
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
+    }
+    const board = await open('platform', '/console/alliance')
+    const proposal = board.getByRole('table', { name: 'Proposals' }).getByRole('row', { name: /^v2 / })
+    await proposal.waitFor()
+    assert.deepEqual((await proposal.getByRole('cell').allTextContents()).slice(0, 5), ['v2', 'governance threshold 3 → 4', 'brand-a', 'brand-b, platform, police', '1 of 3 needed: 2 more'])
+    await accessible(board, 'alliance-proposal')
+    // signed by enough orgs and installed: the proposal is gone, version 2 is in force
+    for (const args of [['roster', 'sign', net.dirs['brand-b'], v2], ['roster', 'sign', net.dirs.platform, v2], ['roster', 'install', net.dirs.platform, v2]]) {
+      const r = await alliance(...args)
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
+    }
+    await board.reload()
+    await board.locator('#roster-version', { hasText: '2' }).waitFor()
+    assert.equal(await board.getByRole('table', { name: 'Proposals' }).count(), 0)
+    await board.getByText(/^None\. A draft appears here/).waitFor()
+    await board.close()
     // the platform scans a listings file (CLI/API: the path is on the node's machine); the Matching page lists the scan
     const listings = join(net.root, 'listings.csv')
     writeFileSync(listings, `listing_id,phone\nL1,${PHONE}\nL2,+44 7400 123456\nL3,not-a-phone\n`)

@@ -78,7 +78,7 @@ describe('protocol/codec', () => {
   })
 
   it('rejects unpacked repeated enums (same roles, other encoding)', () => {
-    const r = { alliance: 'a', version: 1, prev: new Uint8Array(0), time: 1, members: [{ org: 'o', name: '', roles: ['brand', 'platform'] as any, nodes: [] }], policy: { quorum: 1, governanceThreshold: 1, roleWeights: [], maxLifetimeMs: 1, rateLimitPerHour: 0, suite: 's', epoch: 0, epochKeyCommitment: new Uint8Array(0), clockToleranceMs: 0, guardians: [], guardianThreshold: 0, shareCommitments: [], quotas: [] } }
+    const r = { alliance: 'a', version: 1, prev: new Uint8Array(0), time: 1, members: [{ org: 'o', name: '', roles: ['brand', 'platform'] as any, nodes: [] }], policy: { quorum: 1, governanceThreshold: 1, roleWeights: [], maxLifetimeMs: 1, rateLimitPerHour: 0, suite: 's', epoch: 0, epochKeyCommitment: new Uint8Array(0), clockToleranceMs: 0, guardians: [], guardianThreshold: 0, shareCommitments: [], quotas: [], reasons: [] } }
     const packed = encodeRoster(r)
     // member: 0x2a len [0x0a 0x01 'o' 0x1a 0x02 0x01 0x02] → unpacked roles: 0x18 0x01 0x18 0x02
     const i = packed.indexOf(0x1a, 4)

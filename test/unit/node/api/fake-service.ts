@@ -2,6 +2,7 @@
  * An in-memory NodeService test double: records every call, answers from
  * fixed data, and can be told to throw or to hold a blocklist stream open.
  */
+import type { ReasonsView, RosterProposalView } from '../../../../node/service.js'
 import type { AttestItem, AttestResult, BlocklistRow, ExplainResult, NodeService, NodeStatus, RetractResult, StatusEvent, StatusName, RosterAdoption, FeedbackItem, OpinionResult, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView } from '../../../../node/service.js'
 import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult, QuotaDayView } from '../../../../node/service.js'
 import type { Kind } from '../../../../protocol/kinds.js'
@@ -25,6 +26,9 @@ export type Call =
   | { method: 'feedback', item: FeedbackItem }
   | { method: 'allow', item: { kind: Kind, value: string, ttlMs?: number } }
   | { method: 'adoptRoster', file: unknown }
+  | { method: 'proposeRoster', file: unknown }
+  | { method: 'rosterProposals' }
+  | { method: 'reasons' }
   | { method: 'reportSend', req: ReportSendRequest }
   | { method: 'reportOutbox' }
   | { method: 'reportInbox' }
@@ -70,6 +74,8 @@ export const INBOX_ITEM: ReportInboxItem = {
   listings: 1
 }
 
+export const PROPOSAL: RosterProposalView = { id: 'cd'.repeat(32), version: 2, takesEffect: '2025-01-03T00:00:00.000Z', updatedAt: '2025-01-03T00:00:00.000Z', changes: ['adds brand-c'], signedBy: ['brand-a'], missing: ['brand-b', 'platform'], need: 2, ready: false, file: '/srv/node/proposals/x.json' }
+
 export const SCAN: ScanView = { at: '2025-01-01T00:00:09.000Z', file: 'listings.csv', rows: 3, decisions: { none: 1, screen: 1, block: 1 }, matched: 2, rejects: 0, elapsedMs: 1 }
 
 export const RETRO_DECISION: RetroDecisionView = {
@@ -82,7 +88,7 @@ export const RETRO_DECISION: RetroDecisionView = {
 }
 
 export function row (n: number, status: StatusName = 'listed'): BlocklistRow {
-  return { fingerprint: FP(n), kind: 'phone', status, orgs: ['brand-a', 'brand-b'], weight: 2, expires: '2030-01-01T00:00:00.000Z' }
+  return { fingerprint: FP(n), kind: 'phone', status, orgs: ['brand-a', 'brand-b'], weight: 2, expires: '2030-01-01T00:00:00.000Z', reasons: { 'brand-a': 'counterfeit' } }
 }
 
 export const STATUS: NodeStatus = {
@@ -173,8 +179,8 @@ export class FakeService implements NodeService {
       quorum: 2,
       weight: 2,
       positive: [
-        { org: 'brand-a', entryId: 'aa'.repeat(32), time: '2025-01-01T00:00:00.000Z', expires: '2025-04-01T00:00:00.000Z', source: 'attestation' },
-        { org: 'brand-b', entryId: 'bb'.repeat(32), time: '2025-01-02T00:00:00.000Z', expires: null, source: 'attestation' }
+        { org: 'brand-a', entryId: 'aa'.repeat(32), time: '2025-01-01T00:00:00.000Z', expires: '2025-04-01T00:00:00.000Z', source: 'attestation', reason: { code: 1, name: 'counterfeit' } },
+        { org: 'brand-b', entryId: 'bb'.repeat(32), time: '2025-01-02T00:00:00.000Z', expires: null, source: 'attestation', reason: null }
       ],
       negative: [],
       confirmations: 0,
@@ -255,6 +261,24 @@ export class FakeService implements NodeService {
     this.calls.push({ method: 'adoptRoster', file })
     this.#maybeFail()
     return { version: 2, changed: true }
+  }
+
+  async proposeRoster (file: unknown): Promise<RosterProposalView> {
+    this.calls.push({ method: 'proposeRoster', file })
+    this.#maybeFail()
+    return PROPOSAL
+  }
+
+  async rosterProposals (): Promise<RosterProposalView[]> {
+    this.calls.push({ method: 'rosterProposals' })
+    this.#maybeFail()
+    return [PROPOSAL]
+  }
+
+  async reasons (): Promise<ReasonsView> {
+    this.calls.push({ method: 'reasons' })
+    this.#maybeFail()
+    return { reasons: [{ code: 1, name: 'counterfeit', description: 'fake goods' }], defaults: true }
   }
 
   async reportSend (req: ReportSendRequest): Promise<ReportSendResult> {

@@ -18,7 +18,7 @@ import { createApiServer, type ApiServer } from '../../../../node/api/server.js'
 import { createLogger } from '../../../../node/logger.js'
 import type { NodeService, StatusEvent } from '../../../../node/service.js'
 import { ERROR_CATEGORIES } from '../../../../protocol/errors.js'
-import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, PROGRESS, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
+import { FakeService, FP, INBOX_ITEM, OUTBOX_ITEM, PROGRESS, PROPOSAL, REPORT_ID, RETRO_DECISION, SCAN, STATUS, row, type Call } from './fake-service.js'
 
 const TOKEN = 'routes-test-token-0123456789abcdef'
 
@@ -182,6 +182,21 @@ describe('node/api client and server agree on every route', function () {
       run: async c => await c.adoptRoster({ format: 'alliance-roster/1', roster: 'AA==' }),
       calls: [{ method: 'adoptRoster', file: { format: 'alliance-roster/1', roster: 'AA==' } }],
       answer: { version: 2, changed: true }
+    },
+    proposeRoster: {
+      run: async c => await c.proposeRoster({ format: 'alliance-roster/1', roster: 'AA==' }),
+      calls: [{ method: 'proposeRoster', file: { format: 'alliance-roster/1', roster: 'AA==' } }],
+      answer: PROPOSAL
+    },
+    rosterProposals: {
+      run: async c => await c.rosterProposals(),
+      calls: [{ method: 'rosterProposals' }],
+      answer: [PROPOSAL]
+    },
+    reasons: {
+      run: async c => await c.reasons(),
+      calls: [{ method: 'reasons' }],
+      answer: { reasons: [{ code: 1, name: 'counterfeit', description: 'fake goods' }], defaults: true }
     },
     reportSend: {
       run: async c => await c.reportSend({ to: ['police'], report, evidence: ['/tmp/photo.jpg'] }),

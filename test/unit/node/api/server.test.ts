@@ -103,7 +103,7 @@ describe('node/api server', function () {
     it('POST /v1/attest passes the items through and returns the result', async () => {
       const items = [
         { kind: 'phone' as const, value: '+44 1632 960000', reason: 3, ttlMs: 86_400_000 },
-        { kind: 'email' as const, value: 'a@example.com', claim: 'infringing-listing' as const, confidence: 80 }
+        { kind: 'email' as const, value: 'a@example.com', claim: 'infringing-listing' as const, confidence: 80, reason: 'counterfeit' }
       ]
       const res = await client.attest(items)
       assert.deepEqual(res, { entries: 2, fingerprints: [FP(1000), FP(1001)], rejected: [] })
@@ -150,9 +150,9 @@ describe('node/api server', function () {
       const r = await call('GET', '/v1/blocklist?format=csv')
       assert.equal(r.status, 200)
       assert.match(r.headers.get('content-type') ?? '', /text\/csv/)
-      assert.equal(r.body, 'fingerprint,kind,status,orgs,weight,expires\n' +
-        `${FP(1)},phone,listed,brand-a;brand-b,2,2030-01-01T00:00:00.000Z\n` +
-        `${FP(2)},phone,candidate,brand-a;brand-b,2,2030-01-01T00:00:00.000Z\n`)
+      assert.equal(r.body, 'fingerprint,kind,status,orgs,weight,expires,reasons\n' +
+        `${FP(1)},phone,listed,brand-a;brand-b,2,2030-01-01T00:00:00.000Z,brand-a=counterfeit\n` +
+        `${FP(2)},phone,candidate,brand-a;brand-b,2,2030-01-01T00:00:00.000Z,brand-a=counterfeit\n`)
     })
 
     it('the blocklist reaches the client while the service is still producing rows (streamed, not buffered)', async () => {
@@ -284,8 +284,8 @@ describe('node/api server', function () {
       assert.equal(r.body.openapi, '3.1.0')
       const ops = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, m]) => Object.keys(m).map(k => `${k.toUpperCase()} ${p}`)).sort()
       assert.deepEqual(ops, [
-        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/events', 'GET /v1/explain', 'GET /v1/match/progress', 'GET /v1/match/recent', 'GET /v1/match/retro', 'GET /v1/quota', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/reports/{id}/custody', 'GET /v1/roster', 'GET /v1/status',
-        'POST /v1/allow', 'POST /v1/attest', 'POST /v1/console/link', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/match', 'POST /v1/pipeline/attach', 'POST /v1/pipeline/fingerprints', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster'
+        'GET /metrics', 'GET /openapi.json', 'GET /v1/blocklist', 'GET /v1/events', 'GET /v1/explain', 'GET /v1/match/progress', 'GET /v1/match/recent', 'GET /v1/match/retro', 'GET /v1/quota', 'GET /v1/reasons', 'GET /v1/reports/inbox', 'GET /v1/reports/outbox', 'GET /v1/reports/{id}', 'GET /v1/reports/{id}/custody', 'GET /v1/roster', 'GET /v1/roster/proposals', 'GET /v1/status',
+        'POST /v1/allow', 'POST /v1/attest', 'POST /v1/console/link', 'POST /v1/explain', 'POST /v1/feedback', 'POST /v1/match', 'POST /v1/pipeline/attach', 'POST /v1/pipeline/fingerprints', 'POST /v1/reports', 'POST /v1/reports/{id}/export', 'POST /v1/retract', 'POST /v1/roster', 'POST /v1/roster/proposals'
       ])
       assert.equal(r.body.components.securitySchemes.bearer.scheme, 'bearer')
       assert.deepEqual(r.body.components.schemas.AttestRequest.required, ['items'])
@@ -366,6 +366,7 @@ describe('node/api server', function () {
       ['attest with an empty value', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '' }] }],
       ['attest with an unknown field', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', ttl: '90d' }] }],
       ['attest with a fractional reason', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', reason: 1.5 }] }],
+      ['attest with a reason that is neither a name nor a code', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', reason: 'grey import!' }] }],
       ['attest with confidence 101', 'POST', '/v1/attest', { items: [{ kind: 'phone', value: '+441632960000', confidence: 101 }] }],
       ['retract without value', 'POST', '/v1/retract', { kind: 'phone' }],
       ['explain with no query', 'GET', '/v1/explain', undefined],

@@ -226,13 +226,13 @@ describe('alliance CLI (in-process, against a test API)', () => {
   it('blocklist streams CSV, JSONL with --json, and a table by default', async () => {
     const csv = await cli('blocklist', tmp, '--format', 'csv')
     assert.equal(csv.code, 0, csv.stderr)
-    assert.equal(csv.stdout.split('\n')[0], 'fingerprint,kind,status,orgs,weight,expires')
+    assert.equal(csv.stdout.split('\n')[0], 'fingerprint,kind,status,orgs,weight,expires,reasons')
     assert.equal(csv.stdout.split('\n').length, 4)
     const jl = await cli('blocklist', tmp, '--json', '--status', 'candidate')
     assert.deepEqual(jl.stdout.trim().split('\n').map(l => JSON.parse(l).status), ['candidate'])
     assert.deepEqual(service.calls[1], { method: 'blocklist', filter: { status: 'candidate' } })
     const human = await cli('blocklist', tmp)
-    assert.match(human.stdout, /^listed\s+phone\s+0{63}1\s+brand-a,brand-b/)
+    assert.match(human.stdout, /^listed\s+phone\s+0{63}1\s+brand-a \(counterfeit\), brand-b/)
     assert.equal(human.stderr, '2 fingerprints\n')
   })
 

@@ -53,14 +53,14 @@ describe('cli: identifiers files', () => {
   it('lists every bad row by line without echoing identifier values', async () => {
     const rows = ['kind,value,reason,ttl,confidence']
     for (let i = 0; i < 12; i++) rows.push(`emali,secret${i}@example.com,,,`)
-    rows.push('phone,secret-phone,x,,', 'phone,secret-phone,,1y,', 'phone,secret-phone,,,101', 'phone,,,,')
+    rows.push('phone,secret-phone,-1,,', 'phone,secret-phone,,1y,', 'phone,secret-phone,,,101', 'phone,,,,')
     const p = await file('bad.csv', rows.join('\n') + '\n')
     await assert.rejects(readIdentifiersFile(p), (e: any) => {
       assert.equal(e.name, 'IdentifiersFileError')
       assert.equal(e.total, 16)
       assert.equal(e.rows.length, 16)
       assert.deepEqual(e.rows.slice(12).map((r: { line: number }) => r.line), [14, 15, 16, 17])
-      assert.match(e.rows[12].message, /^reason "x"/)
+      assert.match(e.rows[12].message, /^reason "-1"/)
       assert.match(e.rows[13].message, /^ttl "1y"/)
       assert.match(e.rows[14].message, /^confidence "101"/)
       assert.equal(e.rows[15].message, 'value is empty')
@@ -82,8 +82,10 @@ describe('cli: identifiers files', () => {
       assert.deepEqual(e.rows, [{ line: 2, message: 'not a JSON object' }, { line: 3, message: 'not a JSON object' }])
       return true
     })
-    const ok = await file('ok.ndjson', '{"kind":"email","value":"a@example.com","reason":"7"}\r\n')
-    assert.deepEqual((await readIdentifiersFile(ok)).items, [{ kind: 'email', value: 'a@example.com', reason: 7 }])
+    const ok = await file('ok.ndjson', '{"kind":"email","value":"a@example.com","reason":"7"}\r\n{"kind":"email","value":"b@example.com","reason":"Counterfeit"}\n')
+    assert.deepEqual((await readIdentifiersFile(ok)).items, [{ kind: 'email', value: 'a@example.com', reason: 7 }, { kind: 'email', value: 'b@example.com', reason: 'counterfeit' }])
+    const bad = await file('bad.jsonl', '{"kind":"email","value":"a@example.com","reason":"grey import!"}\n')
+    await assert.rejects(readIdentifiersFile(bad), (e: any) => e.rows?.[0]?.line === 1)
   })
 
   /** Reads `path` and returns the error and the most the heap grew meanwhile (sampled at every chunk read). */

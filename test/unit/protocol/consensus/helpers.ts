@@ -41,6 +41,7 @@ export interface StmtInit {
   key?: number
   id?: Uint8Array
   kind?: Kind
+  reason?: number
 }
 
 /** A statement with sensible defaults: an attestation on fp(1) at time 0 expiring at 1000. */
@@ -55,7 +56,8 @@ export function stmt (init: StmtInit): Statement {
     kind: init.kind ?? 'seller-account',
     stance: stanceOf(source),
     source,
-    expires: source === 'retraction' ? Number.POSITIVE_INFINITY : init.expires ?? 1000
+    expires: source === 'retraction' ? Number.POSITIVE_INFINITY : init.expires ?? 1000,
+    ...(init.reason !== undefined ? { reason: init.reason } : {})
   }
 }
 

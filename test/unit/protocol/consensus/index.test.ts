@@ -93,13 +93,14 @@ describe('consensus index: examples', () => {
 
   it('explains which orgs, which entries, and until when', () => {
     const { index, apply, check } = alliance()
-    apply(stmt({ org: 'b', time: 3, expires: 700, id: entryId(2) }))
-    apply(stmt({ org: 'a', time: 5, expires: 900, id: entryId(1) }))
+    apply(stmt({ org: 'b', time: 3, expires: 700, id: entryId(2), reason: 0xfffffffe }))
+    apply(stmt({ org: 'a', time: 5, expires: 900, id: entryId(1), reason: 3 }))
     const e = index.explain(FP)
     assert.equal(e.status, 'listed')
+    // each vote carries its attestation's reason code (the largest codes too: the slot keeps 32 bits)
     assert.deepEqual(e.positive, [
-      { org: 'a', entryId: entryId(1), time: 5, expires: 900, source: 'attestation', weight: 1 },
-      { org: 'b', entryId: entryId(2), time: 3, expires: 700, source: 'attestation', weight: 1 }
+      { org: 'a', entryId: entryId(1), time: 5, expires: 900, source: 'attestation', weight: 1, reason: 3 },
+      { org: 'b', entryId: entryId(2), time: 3, expires: 700, source: 'attestation', weight: 1, reason: 0xfffffffe }
     ])
     assert.equal(e.expires, 700)
     assert.equal(e.quorum, 2)

@@ -12,7 +12,7 @@ describe('consensus statements: statementOf()', () => {
 
   it('reads an attestation as a positive statement with its expiry', () => {
     const s = statementOf(entry({ type: 'attestation', fingerprint: fp(1), kind: 'email', claim: 'counterfeit-seller', reason: 1, confidence: 90, evidenceDigest: new Uint8Array(0), expires: 1_800_000_000_000, epoch: 1 }), id, 'org-a')
-    assert.deepEqual(s, { org: 'org-a', author: authorKey('a'), entryId: id, time: 1_700_000_000_000, fingerprint: fp(1), kind: 'email', stance: 'positive', source: 'attestation', expires: 1_800_000_000_000 })
+    assert.deepEqual(s, { org: 'org-a', author: authorKey('a'), entryId: id, time: 1_700_000_000_000, fingerprint: fp(1), kind: 'email', stance: 'positive', source: 'attestation', expires: 1_800_000_000_000, reason: 1 })
   })
 
   it('reads a retraction as a neutral statement that never expires', () => {
