@@ -88,7 +88,7 @@ export async function decideListings (listings: readonly ListingEntry[], host: B
   const begin = (): void => {
     core = host.core
     indexVersion = core.index.version
-    out = { decisions: [], failed: [], seen: new SeenBatchBuilder(), version: host.version, epoch: host.epoch }
+    out = { decisions: [], failed: [], seen: new SeenBatchBuilder(listings.length), version: host.version, epoch: host.epoch }
     if (resolver?.epoch !== out.epoch) resolver = new BatchResolver(host.resolverInit(out.epoch), host.redis, host.node, host.stats)
     todo = listings
   }
