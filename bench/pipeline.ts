@@ -139,7 +139,7 @@ async function redisCpu (r: Redis): Promise<number> {
   return v('used_cpu_user') + v('used_cpu_sys')
 }
 
-interface RunResult { workers: number, seconds: number, perSecond: number, workerCpuS: number, workerStartCpuS: number, redisCpuS: number, producerCpuS: number, rssMb: number[], fromNode: number, fromShared: number }
+interface RunResult { workers: number, seconds: number, perSecond: number, workerCpuS: number, workerStartCpuS: number, redisCpuS: number, producerCpuS: number, rssMb: number[], fromNode: number, fromShared: number, sharedRaw: number, canonicalised: number, batches: number }
 
 async function run (redisUrl: string, nodeUrl: string, workers: number): Promise<RunResult> {
   const r = await connectRedis(redisUrl, { name: 'bench' })
@@ -188,7 +188,7 @@ async function run (redisUrl: string, nodeUrl: string, workers: number): Promise
   }
   const seconds = (performance.now() - t0) / 1000
   const redisCpuS = await redisCpu(r) - redis0
-  const stats: Array<{ cpuS: number, startCpuS: number, maxRssMb: number, resolve: { node: number, shared: number } }> = []
+  const stats: Array<{ cpuS: number, startCpuS: number, maxRssMb: number, batches: number, resolve: { node: number, shared: number, sharedRaw: number, canonicalised: number } }> = []
   for (const p of procs) {
     await stopChild(p.child)
     const line = p.stdout().split('\n').find(l => l.startsWith('STATS '))
@@ -206,9 +206,12 @@ async function run (redisUrl: string, nodeUrl: string, workers: number): Promise
     producerCpuS,
     rssMb: stats.map(s => s.maxRssMb),
     fromNode: stats.reduce((a, s) => a + s.resolve.node, 0),
-    fromShared: stats.reduce((a, s) => a + s.resolve.shared, 0)
+    fromShared: stats.reduce((a, s) => a + s.resolve.shared, 0),
+    sharedRaw: stats.reduce((a, s) => a + s.resolve.sharedRaw, 0),
+    canonicalised: stats.reduce((a, s) => a + s.resolve.canonicalised, 0),
+    batches: stats.reduce((a, s) => a + s.batches, 0)
   }
-  say(`${workers} worker(s): ${fmt(N)} listings end to end in ${seconds.toFixed(1)} s = ${fmt(res.perSecond)} listings/s; worker CPU ${res.workerCpuS.toFixed(1)} s (start-up before that, not counted: ${res.workerStartCpuS.toFixed(1)} s), Redis CPU ${redisCpuS.toFixed(1)} s, producer CPU ${producerCpuS.toFixed(1)} s; peak RSS ${res.rssMb.join(', ')} MB; fingerprints from the node ${fmt(res.fromNode)}, from the shared cache ${fmt(res.fromShared)}`)
+  say(`${workers} worker(s): ${fmt(N)} listings end to end in ${seconds.toFixed(1)} s = ${fmt(res.perSecond)} listings/s; worker CPU ${res.workerCpuS.toFixed(1)} s (start-up before that, not counted: ${res.workerStartCpuS.toFixed(1)} s), Redis CPU ${redisCpuS.toFixed(1)} s, producer CPU ${producerCpuS.toFixed(1)} s; peak RSS ${res.rssMb.join(', ')} MB; fingerprints from the node ${fmt(res.fromNode)}, from the shared cache ${fmt(res.fromShared)} (by raw key ${fmt(res.sharedRaw)}), values canonicalised by workers ${fmt(res.canonicalised)}; ${fmt(res.batches)} batches (${fmt(N / Math.max(1, res.batches))} listings per batch)`)
   return res
 }
 

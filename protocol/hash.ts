@@ -43,7 +43,10 @@ export const TAGS = {
   vaultRecordId: 'alliance-node/v1/vault-record-id',
   vaultEncryption: 'alliance-node/v1/vault-encryption',
   // the node-local cache of online-suite fingerprints (node/services/fingerprint-cache.ts)
-  fingerprintCache: 'alliance-node/v1/fingerprint-cache'
+  fingerprintCache: 'alliance-node/v1/fingerprint-cache',
+  // the platform pipeline's cache shared in Redis (node/pipeline/cache-key.ts): keys of canonical values, keys of raw cell texts
+  pipelineCacheKey: 'alliance-node/v1/pipeline-cache-key',
+  pipelineRawCacheKey: 'alliance-node/v1/pipeline-raw-cache-key'
 } as const
 export type Tag = typeof TAGS[keyof typeof TAGS]
 

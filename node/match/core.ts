@@ -159,6 +159,45 @@ export class MatchCore {
     this.#lookup(p, cache.bytes, cache.fpOffset(rec), rec)
   }
 
+  /**
+   * `probe` for a caller that resolves values itself (the pipeline's
+   * workers, whose fingerprints come from the node): looks probe `p` up
+   * only if the value cache already has b[s..e)'s answer, and returns
+   * false, recording nothing, if it has not. One cache lookup per value.
+   */
+  probeCached (p: number, b: Uint8Array, s: number, e: number, fieldHash: number): boolean {
+    if (e <= s) return true
+    const cache = this.cache
+    const rec = cache.find(p, b, s, e, cache.finish(fieldHash, p))
+    if (rec < 0 || !cache.done(rec)) return false
+    this.identifiers++
+    if (cache.invalid(rec)) this.#invalid(p, cache.why(rec), b, s, e, undefined)
+    else this.#lookup(p, cache.bytes, cache.fpOffset(rec), rec)
+    return true
+  }
+
+  /**
+   * `probe` with b[s..e)'s fingerprint (32 bytes at fp[off..]) or, when
+   * `fp` is undefined, its invalid why code, resolved by the caller: the
+   * answer is cached, then looked up as `probe` would.
+   */
+  probeResolved (p: number, b: Uint8Array, s: number, e: number, fieldHash: number, fp: Uint8Array | undefined, off: number, why: number): void {
+    if (e <= s) return
+    this.identifiers++
+    const cache = this.cache
+    const h = cache.finish(fieldHash, p)
+    let rec = cache.find(p, b, s, e, h)
+    if (rec < 0) rec = cache.add(p, b, s, e, h)
+    if (fp === undefined) {
+      if (rec >= 0) cache.setInvalid(rec, why)
+      this.#invalid(p, why, b, s, e, undefined)
+      return
+    }
+    if (rec < 0) { this.#lookup(p, fp, off, -1); return } // too long to cache
+    cache.setFingerprint(rec, fp, off)
+    this.#lookup(p, cache.bytes, cache.fpOffset(rec), rec)
+  }
+
   #lookup (p: number, fp: Uint8Array, off: number, rec: number): void {
     if (this.collectSeen) {
       const k = this.nSeen++

@@ -217,15 +217,21 @@ export function encodeSeen (listings: readonly SeenListingRecord[]): Buffer {
  * never made records for them).
  */
 export class SeenBatchBuilder {
-  readonly #w = new Writer(1 << 16)
+  readonly #w: Writer
   #listings = 0
   #pairs = 0
-  #probes = new Uint8Array(1024)
-  #listing = new Int32Array(1024)
-  #fps = new Uint8Array(1024 * 32)
+  #probes: Uint8Array
+  #listing: Int32Array
+  #fps: Uint8Array
   readonly #ids: string[] = []
 
-  constructor () {
+  /** `listings`: how many listings the batch will likely hold (the arrays grow past it). */
+  constructor (listings = 1000) {
+    const pairs = Math.max(16, listings * 4)
+    this.#w = new Writer(64 + listings * 96)
+    this.#probes = new Uint8Array(pairs)
+    this.#listing = new Int32Array(pairs)
+    this.#fps = new Uint8Array(pairs * 32)
     this.#w.u8(VERSION)
     this.#w.u32(0) // count, written by encode()
   }

@@ -60,6 +60,11 @@ function fieldOf (name: Buffer): number {
 }
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** A dead letter, with the listing id when it could be read and is not blank. */
+function deadEntry (id: string, reason: DeadReason, listingId: string | undefined): DeadEntry {
+  return listingId !== undefined && listingId.trim() !== '' ? { id, reason, listingId } : { id, reason }
+}
+
 /** Parses one entry's flat field list [name, value, name, value, ...]. */
 export function parseEntry (id: string, fields: Buffer[]): ListingEntry | DeadEntry {
   let bytes = 0
@@ -85,11 +90,10 @@ export function parseEntry (id: string, fields: Buffer[]): ListingEntry | DeadEn
   if (listing !== undefined && listing.length <= MAX_LISTING_ID_BYTES) {
     try { listingId = utf8.decode(listing) } catch { return { id, reason: 'bad_utf8' } }
   }
-  const dead = (reason: DeadReason): DeadEntry => listingId !== undefined && listingId.trim() !== '' ? { id, reason, listingId } : { id, reason }
-  if (duplicate) return dead('duplicate_field')
+  if (duplicate) return deadEntry(id, 'duplicate_field', listingId)
   if (listing === undefined || listing.length === 0 || (listingId !== undefined && listingId.trim() === '')) return { id, reason: 'missing_listing_id' }
   if (listing.length > MAX_LISTING_ID_BYTES) return { id, reason: 'listing_id_too_long' }
-  if (!any) return dead('no_identifier_fields')
+  if (!any) return deadEntry(id, 'no_identifier_fields', listingId)
   return { id, listingId: listingId as string, values }
 }
 

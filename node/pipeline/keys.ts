@@ -9,6 +9,7 @@
  *   <p>:node                     the node's heartbeat (expires: a missing key means no publisher)
  * Written by workers:
  *   <p>:fpc:<epoch>:<16 B>       fingerprint cache: keyed hash of a canonical value → fingerprint (TTL)
+ *   <p>:fpr:<epoch>:<16 B>       fingerprint cache: keyed hash of a raw cell text and its kind → fingerprint, or the name of why it is invalid (TTL)
  *   <p>:seen:<group>:<epoch>:<consumer>   stream of seen batches (what the consumer decided; for retroactive decisions)
  *   <p>:workers:<group>          hash: consumer → heartbeat JSON (version, epoch, rates, RSS)
  *   <p>:group:<group>            hash: the group's policy and streams
@@ -47,6 +48,7 @@ export const snapshotChunkKey = (p: string, id: string, i: number): string => `$
 export const changesKey = (p: string): string => `${p}:bl:changes`
 export const nodeKey = (p: string): string => `${p}:node`
 export const fpCachePrefix = (p: string, epoch: number): string => `${p}:fpc:${epoch}:`
+export const fpRawCachePrefix = (p: string, epoch: number): string => `${p}:fpr:${epoch}:`
 export const seenKey = (p: string, group: string, epoch: number, consumer: string): string => `${p}:seen:${group}:${epoch}:${consumer}`
 export const workersKey = (p: string, group: string): string => `${p}:workers:${group}`
 export const groupKey = (p: string, group: string): string => `${p}:group:${group}`

@@ -1,30 +1,32 @@
 /**
- * Fingerprints for a worker's batch, without the worker holding any
- * alliance key: before a batch is decided, every identifier value the
- * worker's own value cache does not know is canonicalised here (pure, no
- * key), looked up in the cache shared in Redis by its cache key
- * (cache-key.ts), and what no worker has fingerprinted yet goes to the
- * platform's node in one batched request (POST /v1/pipeline/fingerprints).
- * The answers are put into the worker's value cache and into Redis (with a
- * TTL), so a new value is fingerprinted by the node once across all
- * workers, and the matcher core (node/match/core.ts) then finds every
- * value of the batch in its cache: decisions are made by the same code as
- * `alliance match`.
+ * Fingerprints for the values of a worker's batch its own value cache does
+ * not know, without the worker holding any alliance key. In one pass
+ * (`resolve`) over the values collected with `want`:
  *
- * The suite the core is given (`PrefetchedSuite`) answers from this batch's
- * results only; it is consulted when a value was too long for the value
- * cache. A value it does not know is a bug, reported as such.
+ *   1. the shared cache in Redis by raw key (cache-key.ts: a keyed hash of
+ *      the cell text and the kind it is looked up as): a value any worker
+ *      has seen comes back as its fingerprint or its invalid reason, and is
+ *      not canonicalised here;
+ *   2. the others are canonicalised (pure, no key); invalid ones are done;
+ *   3. the shared cache by canonical key (another spelling of the value was
+ *      fingerprinted before);
+ *   4. what no worker has fingerprinted yet goes to the platform's node in
+ *      batched requests (POST /v1/pipeline/fingerprints);
+ *   5. one script call writes the new raw and canonical keys (with a TTL),
+ *      so a new value is fingerprinted once across all workers and
+ *      canonicalised about once.
+ *
+ * Answers are kept for the batch (`known`); the batch (batch.ts) hands
+ * them to the matcher core (`MatchCore.probeResolved`), which caches them
+ * and decides with the code `alliance match` runs.
  */
 import type { CountryCode } from 'libphonenumber-js'
 import { canonicalBytes, InvalidIdentifierError } from '../../protocol/canonical/index.js'
-import type { LocalFingerprintSuite } from '../../protocol/fingerprint/index.js'
 import type { Kind } from '../../protocol/kinds.js'
-import { COLUMN_PROBES } from '../match/columns.js'
+import { PROBES } from '../match/columns.js'
 import { whyCode } from '../match/decision.js'
-import type { MatchCore } from '../match/core.js'
 import type { CacheKeyer } from './cache-key.js'
-import type { ListingEntry } from './entry.js'
-import { MAX_FINGERPRINT_ITEMS, fpCachePrefix } from './keys.js'
+import { MAX_FINGERPRINT_ITEMS, fpCachePrefix, fpRawCachePrefix } from './keys.js'
 import type { Redis } from './redis.js'
 
 /** The node as the resolver needs it (the worker's HTTP link to the node's API). */
@@ -34,8 +36,10 @@ export interface FingerprintSource {
 
 export interface ResolverInit {
   epoch: number
-  /** Cache keys under this epoch (the platform's cache secret). */
+  /** Canonical keys under this epoch (the platform's cache secret). */
   keyer: CacheKeyer
+  /** Raw keys under this epoch and default country. */
+  rawKeyer: CacheKeyer
   prefix: string
   defaultCountry?: CountryCode
   /** TTL of a cache entry in Redis (s). */
@@ -45,168 +49,199 @@ export interface ResolverInit {
 export interface ResolveStats {
   /** Values the worker's own value cache answered. */
   local: number
-  /** Values the Redis cache answered. */
+  /** Values the Redis cache answered (by raw or by canonical key). */
   shared: number
+  /** Of those, by raw key (not canonicalised by this worker). */
+  sharedRaw: number
+  /** Values this worker canonicalised. */
+  canonicalised: number
   /** Values fingerprinted by the node. */
   node: number
   invalid: number
 }
 
+export const emptyResolveStats = (): ResolveStats => ({ local: 0, shared: 0, sharedRaw: 0, canonicalised: 0, node: 0, invalid: 0 })
+
 const WHY_EMPTY = whyCode('empty')
+/** A raw-key cache entry is 32 bytes of fingerprint, or this byte and the name of why the value is invalid. */
+const INVALID_MARK = 0x21 // '!'
 
-interface Pending {
-  kind: Kind
-  raw: string
-  canonicalKey: string
-  targets: Array<{ p: number, b: Buffer, h: number }>
-  fp?: Uint8Array
-  why?: string
+/** One value of the batch: probe and cell bytes; after `resolve`, its fingerprint or (fp undefined) its why code. */
+export interface Resolved {
+  p: number
+  b: Buffer
+  fp: Uint8Array | undefined
+  why: number
 }
 
-/** A LocalFingerprintSuite that answers from one batch's resolved fingerprints. */
-export class PrefetchedSuite implements LocalFingerprintSuite {
-  readonly name = 'hmac-sha256' as const
-  readonly outputLength = 32 as const
-  readonly epoch: number
-  readonly known = new Map<string, Uint8Array>()
-  constructor (epoch: number) { this.epoch = epoch }
-  fingerprint (kind: Kind, canonical: Uint8Array): Uint8Array {
-    const out = new Uint8Array(32)
-    this.fingerprintInto(kind, canonical, out, 0)
-    return out
-  }
-
-  fingerprintInto (kind: Kind, canonical: Uint8Array, out: Uint8Array, offset: number): void {
-    const fp = this.known.get(canonicalKey(kind, canonical))
-    if (fp === undefined) throw new Error(`pipeline resolver: no fingerprint was fetched for a ${kind} value (a bug)`)
-    out.set(fp, offset)
-  }
-
-  async fingerprintBatch (items: ReadonlyArray<{ kind: Kind, canonical: Uint8Array }>): Promise<Uint8Array[]> {
-    return items.map(i => this.fingerprint(i.kind, i.canonical))
-  }
-
-  destroy (): void { this.known.clear() }
-}
-
-function canonicalKey (kind: string, canonical: Uint8Array): string {
-  return kind + '\0' + Buffer.from(canonical.buffer, canonical.byteOffset, canonical.byteLength).toString('latin1')
-}
-
-/** Puts fingerprints into the shared cache in one command (SET … EX per key, in a script): fps holds one 32-byte fingerprint per key. */
+/** Puts values into the shared cache in one command (SET … EX per key, in a script); vals: one length byte and the value per key. */
 const CACHE_SET = `
-local fps, ttl = ARGV[1], ARGV[2]
+local vals, ttl = ARGV[1], ARGV[2]
+local unpackS = struct.unpack
+local at = 1
 for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], string.sub(fps, i * 32 - 31, i * 32), 'EX', ttl)
+  local v
+  v, at = unpackS('Bc0', vals, at)
+  redis.call('SET', KEYS[i], v, 'EX', ttl)
 end
 return #KEYS
 `
 let cacheSetSha: string | undefined
 
-async function cacheFingerprints (redis: Redis, keys: Buffer[], fps: Buffer, ttlSeconds: number): Promise<void> {
+async function cacheValues (redis: Redis, keys: Buffer[], vals: Buffer[], ttlSeconds: number): Promise<void> {
+  let n = 0
+  for (const v of vals) n += 1 + v.length
+  const packed = Buffer.allocUnsafe(n)
+  let at = 0
+  for (const v of vals) { packed[at++] = v.length; at += v.copy(packed, at) }
   cacheSetSha ??= await redis.script('LOAD', CACHE_SET) as string
   try {
-    await redis.evalsha(cacheSetSha, keys.length, ...keys, fps, ttlSeconds)
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, packed, ttlSeconds)
   } catch (err) {
     if (!String((err as Error).message).includes('NOSCRIPT')) throw err
     cacheSetSha = await redis.script('LOAD', CACHE_SET) as string
-    await redis.evalsha(cacheSetSha, keys.length, ...keys, fps, ttlSeconds)
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, packed, ttlSeconds)
   }
 }
 
+function withPrefix (prefix: Buffer, key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + key.length)
+  prefix.copy(out, 0)
+  key.copy(out, prefix.length)
+  return out
+}
+
+/** The batch's key of (probe, cell bytes). */
+export function valueKey (p: number, b: Buffer): string {
+  return String.fromCharCode(p) + b.toString('latin1')
+}
+
 /**
- * Makes every identifier value of `entries` known to `core`'s value cache
- * (or `suite`). Throws what the node or Redis threw (the batch is then
- * retried; nothing was acknowledged).
+ * The values of one batch its worker's own cache did not know: collected
+ * with `want`, answered by `resolve`, then kept in `known` for the batch.
  */
-export async function resolveBatch (entries: readonly ListingEntry[], core: MatchCore, suite: PrefetchedSuite, init: ResolverInit, redis: Redis, node: FingerprintSource, stats: ResolveStats): Promise<void> {
-  const cache = core.cache
-  const pending = new Map<string, Pending>() // by cache key (binary as latin1)
-  const byRaw = new Map<string, Pending>() // by probe and raw value: a value repeated within the batch is canonicalised once
-  const opts = init.defaultCountry !== undefined ? { defaultCountry: init.defaultCountry } : undefined
-  suite.known.clear()
-  for (const e of entries) {
-    for (let c = 0; c < e.values.length; c++) {
-      const b = e.values[c]
-      if (b === undefined || b.length === 0) continue
-      const fh = cache.fieldHash(b, 0, b.length)
-      for (const probe of COLUMN_PROBES[c]) {
-        const p = probe.id
-        const h = cache.finish(fh, p)
-        const rec = cache.find(p, b, 0, b.length, h)
-        if (rec >= 0 && cache.done(rec)) { stats.local++; continue }
-        const raw = b.toString('utf8')
-        const rawKey = `${p}\0${raw}`
-        const known = byRaw.get(rawKey)
-        if (known !== undefined) { known.targets.push({ p, b, h }); continue }
-        let canonical: Uint8Array
-        try {
-          canonical = canonicalBytes(probe.kind, raw, opts)
-        } catch (err) {
-          if (!(err instanceof InvalidIdentifierError)) throw err
-          // the core would find the same: remember it so the core need not canonicalise again
-          const r = rec >= 0 ? rec : cache.add(p, b, 0, b.length, h)
-          if (r >= 0) cache.setInvalid(r, whyCode(err.why) || 1)
-          if (whyCode(err.why) !== WHY_EMPTY) stats.invalid++
-          continue
+export class BatchResolver {
+  readonly #init: ResolverInit
+  readonly #redis: Redis
+  readonly #node: FingerprintSource
+  readonly #stats: ResolveStats
+  readonly #wants = new Map<string, Resolved>()
+  /** Resolved values of this batch, by valueKey. */
+  readonly known = new Map<string, Resolved>()
+
+  constructor (init: ResolverInit, redis: Redis, node: FingerprintSource, stats: ResolveStats) {
+    this.#init = init
+    this.#redis = redis
+    this.#node = node
+    this.#stats = stats
+  }
+
+  get epoch (): number { return this.#init.epoch }
+  get wanted (): number { return this.#wants.size }
+
+  want (key: string, p: number, b: Buffer): void {
+    if (!this.#wants.has(key)) this.#wants.set(key, { p, b, fp: undefined, why: 0 })
+  }
+
+  /**
+   * Answers every wanted value. Throws what the node or Redis threw (the
+   * batch is then retried; nothing was acknowledged); values answered
+   * before that stay known.
+   */
+  async resolve (): Promise<void> {
+    if (this.#wants.size === 0) return
+    const init = this.#init
+    const stats = this.#stats
+    const wants = [...this.#wants.entries()]
+    const rawPrefix = Buffer.from(fpRawCachePrefix(init.prefix, init.epoch))
+    const rawKeys: Buffer[] = new Array(wants.length)
+    for (let i = 0; i < wants.length; i++) {
+      const w = wants[i][1]
+      rawKeys[i] = withPrefix(rawPrefix, init.rawKeyer.keyOf(PROBES[w.p].kind, w.b))
+    }
+    const got = await this.#redis.mgetBuffer(...rawKeys)
+    const writeKeys: Buffer[] = []
+    const writeVals: Buffer[] = []
+    // values not in the raw cache, by canonical key: the items and their raw keys
+    const byCanonical = new Map<string, { kind: Kind, raw: string, items: Resolved[], rawKeys: Buffer[] }>()
+    const opts = init.defaultCountry !== undefined ? { defaultCountry: init.defaultCountry } : undefined
+    for (let i = 0; i < wants.length; i++) {
+      const w = wants[i][1]
+      const v = got[i]
+      if (v !== null && v.length === 32) {
+        w.fp = v
+        stats.shared++
+        stats.sharedRaw++
+        continue
+      }
+      if (v !== null && v.length > 1 && v[0] === INVALID_MARK) {
+        w.why = whyCode(v.toString('latin1', 1)) || 1
+        if (w.why !== WHY_EMPTY) stats.invalid++
+        stats.sharedRaw++
+        continue
+      }
+      const kind = PROBES[w.p].kind
+      const raw = w.b.toString('utf8')
+      stats.canonicalised++
+      let canonical: Uint8Array
+      try {
+        canonical = canonicalBytes(kind, raw, opts)
+      } catch (err) {
+        if (!(err instanceof InvalidIdentifierError)) throw err
+        w.why = whyCode(err.why) || 1
+        if (w.why !== WHY_EMPTY) stats.invalid++
+        writeKeys.push(rawKeys[i])
+        writeVals.push(Buffer.from('!' + err.why, 'latin1'))
+        continue
+      }
+      const ck = init.keyer.keyOf(kind, canonical).toString('latin1')
+      let group = byCanonical.get(ck)
+      if (group === undefined) {
+        group = { kind, raw, items: [], rawKeys: [] }
+        byCanonical.set(ck, group)
+      }
+      group.items.push(w)
+      group.rawKeys.push(rawKeys[i])
+    }
+    if (byCanonical.size > 0) {
+      const groups = [...byCanonical.values()]
+      const prefix = Buffer.from(fpCachePrefix(init.prefix, init.epoch))
+      const keys: Buffer[] = new Array(groups.length)
+      let k = 0
+      for (const ck of byCanonical.keys()) keys[k++] = withPrefix(prefix, Buffer.from(ck, 'latin1'))
+      const cached = await this.#redis.mgetBuffer(...keys)
+      const missing: number[] = []
+      for (let i = 0; i < groups.length; i++) {
+        const v = cached[i]
+        if (v === null || v.length !== 32) { missing.push(i); continue }
+        for (const item of groups[i].items) item.fp = v
+        stats.shared += groups[i].items.length
+        for (const rk of groups[i].rawKeys) { writeKeys.push(rk); writeVals.push(v) }
+      }
+      for (let from = 0; from < missing.length; from += MAX_FINGERPRINT_ITEMS) {
+        const part = missing.slice(from, from + MAX_FINGERPRINT_ITEMS)
+        const res = await this.#node.fingerprints({ epoch: init.epoch, items: part.map(i => ({ kind: groups[i].kind, value: groups[i].raw })) })
+        for (let j = 0; j < part.length; j++) {
+          const g = groups[part[j]]
+          const r = res.results[j]
+          if (r !== undefined && 'fingerprint' in r) {
+            const fp = Buffer.allocUnsafe(32)
+            if (fp.write(r.fingerprint, 'hex') !== 32) throw new TypeError('the node answered a fingerprint that is not 32 bytes of hex')
+            for (const item of g.items) item.fp = fp
+            stats.node++
+            writeKeys.push(keys[part[j]]); writeVals.push(fp)
+            for (const rk of g.rawKeys) { writeKeys.push(rk); writeVals.push(fp) }
+          } else {
+            // the node's refusal is not cached: the next batch asks again
+            for (const item of g.items) item.why = whyCode(r?.why ?? 'bad_characters') || 1
+          }
         }
-        const ck = init.keyer.keyOf(probe.kind, canonical).toString('latin1')
-        let item = pending.get(ck)
-        if (item === undefined) {
-          item = { kind: probe.kind, raw, canonicalKey: canonicalKey(probe.kind, canonical), targets: [] }
-          pending.set(ck, item)
-        }
-        byRaw.set(rawKey, item)
-        item.targets.push({ p, b, h })
       }
     }
-  }
-  if (pending.size === 0) return
-  const items = [...pending.values()]
-  const prefix = Buffer.from(fpCachePrefix(init.prefix, init.epoch))
-  const redisKeys: Buffer[] = new Array(items.length)
-  let k = 0
-  for (const ck of pending.keys()) {
-    const key = Buffer.allocUnsafe(prefix.length + ck.length)
-    prefix.copy(key, 0)
-    key.write(ck, prefix.length, 'latin1')
-    redisKeys[k++] = key
-  }
-  const cached = await redis.mgetBuffer(...redisKeys)
-  const missing: number[] = []
-  for (let i = 0; i < items.length; i++) {
-    const v = cached[i]
-    if (v !== null && v.length === 32) { items[i].fp = new Uint8Array(v); stats.shared++ } else missing.push(i)
-  }
-  for (let from = 0; from < missing.length; from += MAX_FINGERPRINT_ITEMS) {
-    const part = missing.slice(from, from + MAX_FINGERPRINT_ITEMS)
-    const res = await node.fingerprints({ epoch: init.epoch, items: part.map(i => ({ kind: items[i].kind, value: items[i].raw })) })
-    const keys: Buffer[] = []
-    const fps = Buffer.allocUnsafe(part.length * 32)
-    part.forEach((i, j) => {
-      const r = res.results[j]
-      if (r !== undefined && 'fingerprint' in r) {
-        const fp = fps.subarray(keys.length * 32, keys.length * 32 + 32)
-        if (fp.write(r.fingerprint, 'hex') !== 32) throw new TypeError('the node answered a fingerprint that is not 32 bytes of hex')
-        items[i].fp = fp
-        keys.push(redisKeys[i])
-        stats.node++
-      } else {
-        items[i].why = r?.why ?? 'bad_characters'
-      }
-    })
-    if (keys.length > 0) await cacheFingerprints(redis, keys, fps.subarray(0, keys.length * 32), init.ttlSeconds)
-  }
-  for (const item of items) {
-    for (const t of item.targets) {
-      let rec = cache.find(t.p, t.b, 0, t.b.length, t.h)
-      if (rec < 0) rec = cache.add(t.p, t.b, 0, t.b.length, t.h)
-      if (item.fp !== undefined) {
-        if (rec >= 0) cache.setFingerprint(rec, item.fp, 0)
-        suite.known.set(item.canonicalKey, item.fp)
-      } else if (rec >= 0) {
-        cache.setInvalid(rec, whyCode(item.why as string) || 1)
-      }
+    if (writeKeys.length > 0) await cacheValues(this.#redis, writeKeys, writeVals, init.ttlSeconds)
+    for (const [key, w] of wants) {
+      this.known.set(key, w)
+      this.#wants.delete(key)
     }
   }
 }

@@ -7,11 +7,13 @@
  * blocking change-stream read):
  * - main: XREADGROUP a batch (or, every claimIdle/2, XAUTOCLAIM entries
  *   idle longer than claimIdle: a dead worker's), parse (entry.ts: bad
- *   entries become dead letters), resolve fingerprints (resolver.ts: own
- *   cache → Redis cache → the node), decide (decide.ts), remember the
- *   listings' fingerprints (seen store), commit (commit.ts: decisions, dead
- *   letters, seen batch and XACK in one Lua script). At most `inFlight`
- *   commits are outstanding; nothing else is buffered.
+ *   entries become dead letters), decide (batch.ts: each value looked up
+ *   once in the worker's own cache; the values it does not know resolved
+ *   together by resolver.ts: the Redis cache by raw key, canonicalising,
+ *   by canonical key, the node), remember the listings' fingerprints (seen
+ *   store), commit (commit.ts: decisions, dead letters, seen batch and
+ *   XACK in one Lua script). At most `inFlight` commits are outstanding;
+ *   nothing else is buffered.
  * - tail: XREAD BLOCK the blocklist change stream from the worker's
  *   version: apply each change batch to the index (one write), make
  *   retroactive decisions for the listings this worker remembers, and
@@ -20,8 +22,9 @@
  *   remembering it happen in one tick, so every change is either seen by
  *   the decision or applied after the batch is remembered: no window.
  * - heartbeat: `<p>:workers:<group>` every second; re-attach to the node
- *   when its heartbeat is gone; adopt dead workers (their seen listings and
- *   the retroactive decisions they still owed); trim the seen stream.
+ *   when its heartbeat is gone; adopt dead workers (adoption.ts: their
+ *   seen listings and the retroactive decisions they still owed); trim the
+ *   seen stream.
  *
  * Epochs: a worker fingerprints under the epoch of its snapshot. At the
  * node's cut-over the node publishes a reload marker and a snapshot with
@@ -33,27 +36,29 @@
  * resolved again under the new epoch; nothing was acknowledged.
  *
  * The jobs this class orchestrates live beside it: options (worker-init.ts),
- * stream reads (stream-io.ts), the batch commit (commit.ts), fingerprints
- * and the shared cache (resolver.ts, cache-key.ts), deciding (decide.ts),
- * retroactive decisions (retro.ts) and seen streams (seen-streams.ts).
+ * stream reads (stream-io.ts), a batch's decisions (batch.ts, decide.ts),
+ * fingerprints and the shared cache (resolver.ts, cache-key.ts), the batch
+ * commit (commit.ts), retroactive decisions (retro.ts), seen streams
+ * (seen-streams.ts) and adopting dead workers (adoption.ts).
  */
 import type { CountryCode } from 'libphonenumber-js'
 import type { ComponentLogger } from '../logger.js'
 import { BlocklistIndex, MemorySeenStore } from '../match/index.js'
 import { MatchCore } from '../match/core.js'
+import { LookupTable } from '../match/fp-lookup.js'
 import { decodeBlocklist } from './codec.js'
 import { CacheKeyer } from './cache-key.js'
 import { commitBatch, type CommitStreams } from './commit.js'
 import { currentSnapshot, loadSnapshot, type SnapshotRef } from './blocklist.js'
-import { decideBatch } from './decide.js'
+import { decideListings, type BatchHost } from './batch.js'
 import { isDead, parseEntry, type DeadEntry, type ListingEntry } from './entry.js'
 import { PolicyMismatchError, SnapshotUnavailableError } from './errors.js'
-import { adoptKey, changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, nodeKey, seenKey, workersKey } from './keys.js'
+import { changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, nodeKey, seenKey, workersKey } from './keys.js'
+import { adopt, sweepDeadWorkers, type AdoptionHost } from './adoption.js'
 import { connectRedis, type Redis } from './redis.js'
-import { PrefetchedSuite, resolveBatch, type FingerprintSource, type ResolveStats } from './resolver.js'
+import { emptyResolveStats, type FingerprintSource, type ResolveStats, type ResolverInit } from './resolver.js'
 import { retroDecisions, retroFromReload, type RetroOut } from './retro.js'
 import { workerBeat, type WorkerBeat } from './status.js'
-import { changesBetween, takeSeenStream } from './seen-streams.js'
 import { claimIdle, maxDeletedId, readAfter, readNew, type RawEntry } from './stream-io.js'
 import { compareIds } from './stream-id.js'
 import { workerOptions, type WorkerInit, type WorkerOptions } from './worker-init.js'
@@ -84,7 +89,7 @@ const sleep = async (ms: number): Promise<void> => { await new Promise(resolve =
 
 export class PipelineWorker {
   readonly consumer: string
-  readonly stats: WorkerStats = { decided: 0, deadLetters: 0, retroactive: 0, claimed: 0, batches: 0, resolve: { local: 0, shared: 0, node: 0, invalid: 0 } }
+  readonly stats: WorkerStats = { decided: 0, deadLetters: 0, retroactive: 0, claimed: 0, batches: 0, resolve: emptyResolveStats() }
   readonly #i: WorkerOptions
   readonly #c: WorkerComponents
   readonly #log: ComponentLogger
@@ -95,7 +100,6 @@ export class PipelineWorker {
   #secret!: Buffer
   #index!: BlocklistIndex
   #core!: MatchCore
-  #suite!: PrefetchedSuite
   #version = '0-0'
   #epoch = -1
   #retroVersion = '0-0'
@@ -140,7 +144,7 @@ export class PipelineWorker {
       await this.#reload(await currentSnapshot(this.#cmd, p.prefix), false)
       const old = await this.#cmd.hget(workersKey(p.prefix, p.group), this.consumer)
       // a restart under the same name: this worker's own listings and the retroactive decisions it still owed
-      await this.#adopt(this.consumer, old !== null ? JSON.parse(old) as WorkerBeat : undefined)
+      await adopt(this.#adoptionHost, this.consumer, old !== null ? JSON.parse(old) as WorkerBeat : undefined)
     } catch (err) {
       this.#disconnect()
       throw err
@@ -231,9 +235,9 @@ export class PipelineWorker {
       this.#index = loaded.index
       this.#epoch = ref.epoch
       this.#version = ref.version
-      this.#suite = new PrefetchedSuite(ref.epoch)
       this.#core = new MatchCore({
-        suite: this.#suite,
+        // no key here: fingerprints come from the node (batch.ts feeds them to the core), never from the core itself
+        suite: new LookupTable(0),
         index: loaded.index,
         policy: this.#i.policy,
         defaultCountry: (this.#attach.defaultCountry ?? undefined) as CountryCode | undefined,
@@ -338,42 +342,25 @@ export class PipelineWorker {
       if (isDead(e)) dead.push(e)
       else listings.push(e)
     }
-    // fingerprints of every value (async: the tail may apply changes meanwhile; a reload replaces the core)
-    let core = this.#core
-    for (;;) {
-      try {
-        await resolveBatch(listings, core, this.#suite, {
-          epoch: this.#epoch, keyer: this.#keyerFor(this.#epoch), prefix: p.prefix, ttlSeconds: p.fpCacheTtlS,
-          ...(this.#attach.defaultCountry !== null ? { defaultCountry: this.#attach.defaultCountry as CountryCode } : {})
-        }, this.#cmd, this.#c.node, this.stats.resolve)
-      } catch (err) {
-        if ((err as { reason?: string }).reason !== 'epoch_key_unavailable') throw err
-        // the node cut over: the reload marker is on its way; wait for the new epoch, then resolve again
-        await this.#awaitNewEpoch()
-      }
-      await this.#reloading
-      if (core === this.#core && this.#suite.epoch === this.#epoch) break
-      core = this.#core
-    }
-    // decide and remember in one tick: a change applied later finds these listings in the seen store
-    const version = this.#version
-    const { decisions, seen } = decideBatch(core, listings, dead, this.#log)
-    const now = Date.now()
-    if (seen.listings > 0) this.#seen.add(seen.batch(now))
+    // remembered in the tick of the last decision: a change applied later finds these listings in the seen store
+    const d = await decideListings(listings, this.#batchHost, d => {
+      if (d.seen.listings > 0) this.#seen.add(d.seen.batch(Date.now()))
+    })
+    for (const f of d.failed) dead.push(f)
     const commit = commitBatch(this.#cmd, this.#streams(), {
       group: p.group,
       consumer: this.consumer,
       outMaxLen: p.outMaxLen,
       deadMaxLen: DEAD_MAXLEN,
-      version,
-      epoch: this.#epoch,
+      version: d.version,
+      epoch: d.epoch,
       cause: 'listing',
-      decisions,
+      decisions: d.decisions,
       dead,
-      ...(seen.listings > 0 ? { seen: seen.encode() } : {}),
+      ...(d.seen.listings > 0 ? { seen: d.seen.encode() } : {}),
       ack: [...listings.map(e => e.id), ...dead.map(d => d.id)]
     }).then(() => {
-      this.stats.decided += decisions.length
+      this.stats.decided += d.decisions.length
       this.stats.deadLetters += dead.length
       this.stats.batches++
     }, (err: unknown) => {
@@ -384,16 +371,37 @@ export class PipelineWorker {
     while (this.#inflight.length >= p.inFlight) await this.#inflight.shift()
   }
 
-  #keyer: CacheKeyer | undefined
-  #keyerOf: [Buffer, number] | undefined
+  #keyers: { secret: Buffer, epoch: number, keyer: CacheKeyer, rawKeyer: CacheKeyer } | undefined
 
-  /** Cache keys under `epoch` with the node's current cache secret (made once per secret and epoch). */
-  #keyerFor (epoch: number): CacheKeyer {
-    if (this.#keyer === undefined || this.#keyerOf?.[0] !== this.#secret || this.#keyerOf[1] !== epoch) {
-      this.#keyer = new CacheKeyer(this.#secret, epoch)
-      this.#keyerOf = [this.#secret, epoch]
+  /** What a batch reads from this worker (current values, read afresh after every wait). */
+  readonly #batchHost: BatchHost = (() => {
+    const w = this // eslint-disable-line @typescript-eslint/no-this-alias
+    return {
+      get core () { return w.#core },
+      get version () { return w.#version },
+      get epoch () { return w.#epoch },
+      get reloading () { return w.#reloading },
+      resolverInit: (epoch: number) => w.#resolverInit(epoch),
+      awaitNewEpoch: async () => { await w.#awaitNewEpoch() },
+      get redis () { return w.#cmd },
+      get node () { return w.#c.node },
+      get stats () { return w.stats.resolve },
+      get log () { return w.#log }
     }
-    return this.#keyer
+  })()
+
+  /** Cache keys under `epoch` with the node's current cache secret (keyers made once per secret and epoch). */
+  #resolverInit (epoch: number): ResolverInit {
+    const country = this.#attach.defaultCountry ?? ''
+    let k = this.#keyers
+    if (k === undefined || k.secret !== this.#secret || k.epoch !== epoch) {
+      k = { secret: this.#secret, epoch, keyer: new CacheKeyer(this.#secret, epoch), rawKeyer: new CacheKeyer(this.#secret, epoch, country) }
+      this.#keyers = k
+    }
+    return {
+      epoch, keyer: k.keyer, rawKeyer: k.rawKeyer, prefix: this.#i.prefix, ttlSeconds: this.#i.fpCacheTtlS,
+      ...(country !== '' ? { defaultCountry: country as CountryCode } : {})
+    }
   }
 
   async #awaitNewEpoch (): Promise<void> {
@@ -407,7 +415,23 @@ export class PipelineWorker {
     }
   }
 
-  // --------------------------------------------------------------------------------- heartbeat, adoption
+  // --------------------------------------------------------------------------------- heartbeat, adoption (adoption.ts)
+
+  readonly #adoptionHost: AdoptionHost = (() => {
+    const w = this // eslint-disable-line @typescript-eslint/no-this-alias
+    return {
+      get redis () { return w.#cmd },
+      get opts () { return w.#i },
+      get consumer () { return w.consumer },
+      get epoch () { return w.#epoch },
+      get version () { return w.#version },
+      get seen () { return w.#seen },
+      set seen (s: MemorySeenStore) { w.#seen = s },
+      get seenStream () { return w.#streams().seen },
+      commitRetro: async (version: string, out: RetroOut[]) => { await w.#commitRetro(version, out) },
+      get log () { return w.#log }
+    }
+  })()
 
   #beat (): void {
     if (!this.#running) return
@@ -440,70 +464,11 @@ export class PipelineWorker {
         this.#nodeMissing = 0
       }
     } else this.#nodeMissing = 0
-    // dead workers: adopt their listings, then drop them from the group once nothing of theirs is pending
-    const beats = await this.#cmd.hgetall(workersKey(p.prefix, p.group))
     const now = Date.now()
-    for (const [consumer, json] of Object.entries(beats)) {
-      if (consumer === this.consumer) continue
-      const b = JSON.parse(json) as WorkerBeat & { adoptedBy?: string }
-      if (now - b.at < p.deadAfterMs) continue
-      if (b.adoptedBy === undefined) {
-        await this.#adopt(consumer, b)
-        continue
-      }
-      const pending = await this.#cmd.xpending(p.input, p.group, '-', '+', 1, consumer) as unknown[]
-      if (pending.length === 0) {
-        await this.#cmd.xgroup('DELCONSUMER', p.input, p.group, consumer)
-        await this.#cmd.hdel(workersKey(p.prefix, p.group), consumer)
-        this.#log.info('removed a dead worker from the group', { consumer })
-      }
-    }
+    await sweepDeadWorkers(this.#adoptionHost, now)
     if (now - this.#lastTrim > 3_600_000) {
       this.#lastTrim = now
       await this.#cmd.xtrim(this.#streams().seen, 'MINID', '~', String(now - p.seenDays * 86_400_000))
     }
   }
-
-  /**
-   * Takes over the seen listings of `consumer` (a dead worker, or this one
-   * restarted): loads its seen stream, moves it into this worker's, and
-   * makes the retroactive decisions for changes after the last one it
-   * handled (`beat.retroVersion`) up to this worker's version; later
-   * changes find the listings in this worker's seen store.
-   */
-  async #adopt (consumer: string, beat: (WorkerBeat & { adoptedBy?: string }) | undefined): Promise<void> {
-    const p = this.#i
-    const self = consumer === this.consumer
-    if (!self && await this.#cmd.set(adoptKey(p.prefix, p.group, consumer), this.consumer, 'PX', 120_000, 'NX') !== 'OK') return
-    const mine = this.#streams().seen
-    if (beat !== undefined && beat.epoch !== this.#epoch) {
-      await this.#cmd.del(seenKey(p.prefix, p.group, beat.epoch, consumer))
-    } else {
-      const theirs = seenKey(p.prefix, p.group, this.#epoch, consumer)
-      const batches = await takeSeenStream(this.#cmd, theirs, self ? undefined : mine, consumer)
-      // merge and fix the version in one tick: changes after `upTo` are the tail's, with these listings in the store
-      const adopted = new MemorySeenStore()
-      for (const b of batches) { adopted.add(b); if (!self) this.#seen.add(b) }
-      if (self) this.#seen = adopted
-      const upTo = this.#version
-      const since = beat?.retroVersion ?? upTo
-      if (adopted.listings > 0 && compareIds(since, upTo) < 0) await this.#replay(since, upTo, adopted, consumer)
-      if (!self) await this.#cmd.del(theirs)
-      if (adopted.listings > 0) this.#log.info(self ? 'seen listings of this worker restored' : 'adopted the seen listings of a dead worker', { consumer, listings: adopted.listings, since, upTo })
-    }
-    if (!self && beat !== undefined) await this.#cmd.hset(workersKey(p.prefix, p.group), consumer, JSON.stringify({ ...beat, adoptedBy: this.consumer }))
-  }
-
-  /** Retroactive decisions of the changes in (since, upTo] for `seen`. */
-  async #replay (since: string, upTo: string, seen: MemorySeenStore, consumer: string): Promise<void> {
-    const key = changesKey(this.#i.prefix)
-    const maxDeleted = await maxDeletedId(this.#cmd, key)
-    if (compareIds(maxDeleted, since) > 0) this.#log.warn('changes since the adopted worker\'s last retroactive decisions were trimmed; some of its listings may miss theirs', { consumer, since, maxDeleted })
-    for await (const { id, records } of changesBetween(this.#cmd, this.#i.prefix, since, upTo)) {
-      const out: RetroOut[] = []
-      for (const rec of records) out.push(...retroDecisions(id, rec, seen, this.#i.policy))
-      if (out.length > 0) await this.#commitRetro(id, out)
-    }
-  }
 }
-

@@ -33,7 +33,7 @@ const SPEC = { seed: 14, listings: N, sellers: Math.max(200, Math.round(N / 20))
 interface Decided { id: string, entry: string, action: string, matches: unknown[], version: string, cause: string, epoch: string }
 
 describe('integration: platform pipeline on Redis Streams', function () {
-  this.timeout(180_000)
+  this.timeout(300_000) // ~3 min at a load average of ~18 on the shared 2-core machine
   let net: TestNet
   let redis: RedisServer
   let daemon: { stop: () => Promise<void>, node: AllianceNode } | undefined
@@ -190,7 +190,7 @@ describe('integration: platform pipeline on Redis Streams', function () {
     assert.deepEqual(byReason, expectedDead)
     assert.ok(dead.every(d => d.f.entry !== undefined && d.f.group === 'matchers'))
 
-    // no raw identifier (nor its canonical form) anywhere in Redis but the platform's own listings stream
+    // no raw identifier (nor its canonical form) anywhere in Redis but the platform's own listings stream: not in the values, not in the keys (raw-key entries included)
     const sample = listings.filter((_, i) => i % Math.max(1, Math.floor(N / 300)) === 0)
     const needles = new Set<string>()
     for (const g of sample) {
@@ -213,6 +213,11 @@ describe('integration: platform pipeline on Redis Streams', function () {
       haystack += '\n' + key.toString('latin1') + '\n'
     }
     assert.ok(strings > 1000, 'the fingerprint cache was read')
+    // both kinds of cache key are there: keyed hashes of canonical values and of raw cell texts
+    const cacheKeys = await r.keysBuffer('alliance:fp[cr]:*')
+    const kinds = new Set(cacheKeys.map(k => k.toString('latin1').slice(0, 'alliance:fpc'.length)))
+    assert.deepEqual([...kinds].sort(), ['alliance:fpc', 'alliance:fpr'], 'canonical and raw cache keys')
+    assert.ok(cacheKeys.filter(k => k.toString('latin1').startsWith('alliance:fpr')).length > 1000, 'values cached by raw key')
     assert.ok(haystack.length > 100_000, 'the decisions, seen listings and caches were read')
     for (const v of needles) assert.ok(!haystack.includes(v), 'a raw or canonical identifier was written to Redis')
   })

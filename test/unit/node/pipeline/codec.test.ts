@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { BlocklistIndex, PROBES, type IndexInput } from '../../../../node/match/index.js'
 import { decodeBlocklist, decodeSeen, encodeBlocklist, encodeSeen, SeenBatchBuilder, seenBatchOf } from '../../../../node/pipeline/codec.js'
 import { parseEntry } from '../../../../node/pipeline/entry.js'
-import { CacheKeyer, cacheKeyOf } from '../../../../node/pipeline/cache-key.js'
+import { createHmac } from 'node:crypto'
+import { CacheKeyer, cacheKeyOf, rawCacheKeyOf } from '../../../../node/pipeline/cache-key.js'
 
 const fp = (b: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (b * 31 + i) & 0xff)
 const orgs = (n: number, p = 'org'): Array<{ org: string }> => Array.from({ length: n }, (_, i) => ({ org: `${p}-${i}` }))
@@ -106,5 +107,31 @@ describe('pipeline cache keys', () => {
       const v = Uint8Array.from({ length: len }, (_, i) => (i * 31 + len) & 0xff)
       for (const kind of kinds) assert.deepEqual(keyer.keyOf(kind, v), cacheKeyOf(secret, 7, kind, v), `${kind}, ${len} bytes`)
     }
+  })
+
+  it('raw keys: HMAC-SHA256 under the raw tag of epoch, default country, kind and cell text; never a canonical key of the same bytes', () => {
+    const secret = Buffer.alloc(32, 9)
+    const raw = Buffer.from('07400 123456')
+    const epoch = Buffer.from([0, 0, 0, 3])
+    const msg = Buffer.concat([Buffer.from('alliance-node/v1/pipeline-raw-cache-key\0'), epoch, Buffer.from('GB\0phone\0'), raw])
+    const k = rawCacheKeyOf(secret, 3, 'GB', 'phone', raw)
+    assert.deepEqual(k, createHmac('sha256', secret).update(msg).digest().subarray(0, 16))
+    for (const other of [rawCacheKeyOf(secret, 3, '', 'phone', raw), rawCacheKeyOf(secret, 3, 'FR', 'phone', raw), rawCacheKeyOf(secret, 4, 'GB', 'phone', raw),
+      rawCacheKeyOf(secret, 3, 'GB', 'email', raw), rawCacheKeyOf(Buffer.alloc(32, 8), 3, 'GB', 'phone', raw), cacheKeyOf(secret, 3, 'phone', raw)]) assert.notDeepEqual(other, k)
+  })
+
+  it('the worker\'s raw CacheKeyer gives rawCacheKeyOf\'s keys byte for byte, of a whole buffer or a range of one', () => {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1)
+    for (const country of ['', 'GB']) {
+      const keyer = new CacheKeyer(secret, 2, country)
+      for (let len = 0; len < 600; len += 41) {
+        const v = Uint8Array.from({ length: len + 6 }, (_, i) => (i * 17 + len) & 0xff)
+        for (const kind of ['phone', 'email', 'domain']) {
+          assert.deepEqual(keyer.keyOf(kind, v), rawCacheKeyOf(secret, 2, country, kind, v), `${kind}, ${len} bytes`)
+          assert.deepEqual(keyer.keyOf(kind, v, 3, 3 + len), rawCacheKeyOf(secret, 2, country, kind, v.subarray(3, 3 + len)), `${kind}, ${len} bytes at 3`)
+        }
+      }
+    }
+    assert.throws(() => new CacheKeyer(secret, 2, 'gb'), RangeError)
   })
 })
