@@ -98,6 +98,8 @@ export class Outbox {
   #abort = new AbortController()
   #timer: NodeJS.Timeout | undefined
   #active = false
+  /** Set when an attempt found the host not started yet: pump() waits for the next tick (or a peer connecting). */
+  #hostWait = false
 
   constructor (opts: OutboxOptions, components: OutboxComponents) {
     this.#o = opts
@@ -122,7 +124,7 @@ export class Outbox {
     for (const f of left) await unlink(join(this.#c.paths.outbox, f)).catch(() => {})
     if (left.length > 0) this.#log.info('removed envelopes no pending delivery needs', { files: left.length })
     this.#active = true
-    this.#timer = setInterval(() => { this.pump() }, this.#o.tickMs)
+    this.#timer = setInterval(() => { this.#hostWait = false; this.pump() }, this.#o.tickMs)
     this.#timer.unref()
     this.#gauge()
     this.pump()
@@ -229,12 +231,14 @@ export class Outbox {
     const now = this.#c.clock()
     const due = dueOnConnect(this.#pending.values(), peerId, now)
     for (const d of due) this.#pending.set(deliverySlot(d), { ...d, nextAttemptAt: now })
-    if (due.length > 0) this.pump()
+    const waited = this.#hostWait
+    this.#hostWait = false // a peer connected: the host is running
+    if (due.length > 0 || waited) this.pump()
   }
 
   /** Starts every due delivery the concurrency limits allow (schedule.ts). */
   pump (): void {
-    if (!this.#active) return
+    if (!this.#active || this.#hostWait) return
     const inFlight = new Map([...this.#running].map(([slot, r]) => [slot, r.node]))
     for (const d of dueDeliveries(this.#pending.values(), inFlight, this.#o, this.#c.clock())) {
       const slot = deliverySlot(d)
@@ -295,7 +299,12 @@ export class Outbox {
       await this.#retire(d.id)
     } catch (err) {
       if (!this.#active && signal.aborted) return // interrupted by stop(): resumes after a restart, no attempt counted
-      if ((err as Error).name === 'HostNotStartedError') return // the node is still starting: the next tick tries again, no attempt counted
+      if ((err as Error).name === 'HostNotStartedError') {
+        // the node is still starting: the next tick tries again, no attempt counted. Not at once: the
+        // attempt's own pump() would retry in a loop of microtasks that never lets the host start
+        this.#hostWait = true
+        return
+      }
       const info = errorInfo(err)
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         await this.#finish(d, 'dropped', { reason: 'envelope_missing', message: `the envelope file ${o.record.envelope} is gone from the outbox` })

@@ -121,6 +121,8 @@ export interface PartsNet {
   reopenOutbox: (parts: NodeParts) => Promise<Outbox>
   /** Peers whose dial fails (offline). */
   offline: Set<string>
+  /** While true every dial fails with HostNotStartedError (the node's host is still starting). */
+  host: { starting: boolean }
   /** Streams opened per peer id. */
   dials: Map<string, number>
   clock: TestClock
@@ -138,6 +140,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
   const byPeer = new Map<string, NodeParts>()
   const all: NodeParts[] = []
   const offline = new Set<string>()
+  const host = { starting: false }
   const dials = new Map<string, number>()
   const outboxes = new Map<string, () => Outbox>()
   for (const o of Object.values(a.orgs)) {
@@ -163,6 +166,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
         random: () => random,
         dial: async (to) => {
           dials.set(to, (dials.get(to) ?? 0) + 1)
+          if (host.starting) throw Object.assign(new Error('the host is not started'), { name: 'HostNotStartedError' })
           const far = byPeer.get(to)
           if (far === undefined || offline.has(to)) throw Object.assign(new Error(`cannot reach ${to}`), { name: 'DialError' })
           const [near, remote] = await streamPair()
@@ -192,6 +196,7 @@ export async function makePartsNet (a: NetAlliance, init: ReportServiceInit = {}
       return parts.outbox
     },
     offline,
+    host,
     dials,
     clock,
     cleanup: async () => {

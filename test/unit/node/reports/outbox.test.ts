@@ -140,6 +140,24 @@ describe('node/reports outbox', function () {
     assert.deepEqual(outboxFiles(), [])
   })
 
+  it('while the host is still starting an attempt waits for the next tick or a connect, counted as no attempt (never a loop that starves the start)', async () => {
+    await setup()
+    const fr = peer('police-fr')
+    net.host.starting = true
+    const sent = await brand().outbox.send(request())
+    await brand().outbox.idle()
+    assert.equal(net.dials.get(fr), 1, 'one try, not one per microtask')
+    brand().outbox.pump()
+    await brand().outbox.idle()
+    assert.equal(net.dials.get(fr), 1, 'a pump before the next tick tries nothing')
+    assert.equal((await deliveryTo(sent.id, 'police-fr')).attempts, 0, 'not counted as an attempt')
+    net.host.starting = false
+    brand().outbox.peerConnected(fr)
+    await brand().outbox.idle()
+    assert.equal(net.dials.get(fr), 2)
+    assert.equal((await deliveryTo(sent.id, 'police-fr')).state, 'delivered')
+  })
+
   it('a recipient that refuses for now (its service stopping) is retried; one that refuses for good is not', async () => {
     await setup()
     const fr = net.parts('police-fr')
