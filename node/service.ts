@@ -4,7 +4,7 @@
  * (node/cli/). Plain JSON-able values only; fingerprints and keys as hex.
  */
 import type { Claim, Kind } from '../protocol/kinds.js'
-import type { MatchSummary } from './match/index.js'
+import type { MatchProgress, MatchResult } from './matching.js'
 import type { MemberContactView } from './services/contacts.js'
 
 export type { MemberContactView }
@@ -371,18 +371,9 @@ export interface MatchRequestView {
   strictColumns?: boolean
 }
 
-/** A scan's summary with the columns of the file the matcher ignored (each with the known column it most likely meant). */
-export type MatchResultView = MatchSummary & { ignoredColumns: Array<{ name: string, suggestion?: string }> }
-
-/** The scan running now (GET /v1/match/progress), for progress bars. */
-export interface MatchProgressView {
-  file: string
-  totalBytes: number
-  bytes: number
-  rows: number
-  startedAt: string
-  elapsedMs: number
-}
+/** A scan's summary with the columns of the file the matcher ignored (each with the known column it most likely meant); the scan running now (GET /v1/match/progress). */
+export type MatchResultView = MatchResult
+export type MatchProgressView = MatchProgress
 
 /** A decision for a listing scanned earlier, made when one of its fingerprints became listed or disputed. */
 export interface RetroDecisionView {
