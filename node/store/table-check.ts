@@ -21,18 +21,18 @@
  * it aside and rebuild the database from the rest, or refuse to start)
  * depends on whether the data can be had again from peers.
  */
-import { crc32c } from '@node-rs/crc32'
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { uncompress } from 'snappyjs'
 import { DamagedTablesError } from './errors.js'
+import { FileDamage as TableDamage, Reader, maskedCrc, type Handle } from './leveldb-format.js'
+import { liveTables } from './manifest.js'
 
 const FOOTER_BYTES = 48
 const TRAILER_BYTES = 5
 const MAGIC_LO = 0x8b80fb57
 const MAGIC_HI = 0xdb477524
-const MASK_DELTA = 0xa282ead8
 const TABLE_FILE = /^\d+\.(ldb|sst)$/
 /** Where leveldb's own repair archives what it cannot use; damaged tables go there too. */
 export const LOST_DIR = 'lost'
@@ -44,9 +44,13 @@ export interface DamagedTable {
   why: string
 }
 
-class TableDamage extends Error {}
-
-/** Checks every table file of the LevelDB database at `path`; returns the damaged ones (none for a missing directory). */
+/**
+ * Checks the table files the LevelDB database at `path` uses (manifest.ts:
+ * the ones its manifest names, against the sizes it records; every table
+ * file when the manifest cannot be read); returns the damaged ones (none for
+ * a missing directory). Files the database does not use are left to LevelDB,
+ * which deletes them when it opens.
+ */
 export async function findDamagedTables (path: string): Promise<DamagedTable[]> {
   let names: string[]
   try {
@@ -55,10 +59,15 @@ export async function findDamagedTables (path: string): Promise<DamagedTable[]> 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
+  const live = await liveTables(path)
   const damaged: DamagedTable[] = []
   for (const file of names) {
+    const size = live?.get(Number.parseInt(file, 10))
+    if (live !== undefined && size === undefined) continue
     try {
-      checkTable(await readFile(join(path, file)))
+      const bytes = await readFile(join(path, file))
+      if (size !== undefined && bytes.length !== size) throw new TableDamage(`${bytes.length} bytes, the manifest says ${size}`)
+      checkTable(bytes)
     } catch (err) {
       if (!(err instanceof TableDamage)) throw err
       damaged.push({ file, why: err.message })
@@ -67,9 +76,28 @@ export async function findDamagedTables (path: string): Promise<DamagedTable[]> 
   return damaged
 }
 
-/** leveldb's RepairDB: rebuilds the database from every record it can still read, dropping damaged blocks. */
+/**
+ * leveldb's RepairDB, then one full compaction. RepairDB rebuilds the
+ * database from every record it can still read, dropping damaged blocks, but
+ * puts every table in level 0, where a point read takes a key's value from
+ * the highest-numbered table holding it rather than from the newest record
+ * (iterators merge by sequence number and see the newest): after a repair a
+ * `get` could return an older value than an iterator. The compaction merges
+ * all tables by sequence number, so both agree again.
+ */
 export async function repairFiles (path: string): Promise<void> {
   await (Level as unknown as { repair: (location: string) => Promise<void> }).repair(path)
+  const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+  await db.open()
+  try {
+    const [first] = await db.keys({ limit: 1 }).all()
+    const [last] = await db.keys({ reverse: true, limit: 1 }).all()
+    // classic-level (what `level` is on Node.js) has compactRange; level's types leave it out
+    const compact = db as unknown as { compactRange: (start: Uint8Array, end: Uint8Array) => Promise<void> }
+    if (first !== undefined && last !== undefined) await compact.compactRange(first, last)
+  } finally {
+    await db.close()
+  }
 }
 
 /**
@@ -105,16 +133,13 @@ export function checkTable (bytes: Uint8Array): void {
   for (const h of blocks) block(bytes, h, end)
 }
 
-interface Handle { offset: number, size: number }
-
 /** The verified contents of the block at `h` (uncompressed). */
 function block (bytes: Uint8Array, h: Handle, end: number): Uint8Array {
   if (h.offset + h.size + TRAILER_BYTES > end) throw new TableDamage(`block at ${h.offset} (+${h.size}) runs past the data`)
   const contents = bytes.subarray(h.offset, h.offset + h.size)
   const type = bytes.subarray(h.offset + h.size, h.offset + h.size + 1)
   const stored = new DataView(bytes.buffer, bytes.byteOffset + h.offset + h.size + 1, 4).getUint32(0, true)
-  const crc = crc32c(Buffer.from(type.buffer, type.byteOffset, 1), crc32c(Buffer.from(contents.buffer, contents.byteOffset, contents.length)))
-  if (mask(crc) !== stored) throw new TableDamage(`checksum mismatch in the block at ${h.offset}`)
+  if (maskedCrc(contents, type) !== stored) throw new TableDamage(`checksum mismatch in the block at ${h.offset}`)
   if (type[0] === 0) return contents
   if (type[0] !== 1) throw new TableDamage(`unknown compression type ${type[0]} at ${h.offset}`)
   try {
@@ -143,44 +168,6 @@ function blockValues (contents: Uint8Array, h: Handle): Uint8Array[] {
     values.push(r.take(valueLength))
   }
   return values
-}
-
-function mask (crc: number): number {
-  return (((crc >>> 15) | (crc << 17)) + MASK_DELTA) >>> 0
-}
-
-class Reader {
-  constructor (private readonly bytes: Uint8Array, public pos: number, private readonly end: number) {}
-
-  /** An unsigned varint of at most 64 bits, as a safe integer (offsets and sizes of a file). */
-  varint (): number {
-    let n = 0
-    for (let shift = 0; shift < 64; shift += 7) {
-      if (this.pos >= this.end) throw new TableDamage('a varint runs past its block')
-      const b = this.bytes[this.pos++]
-      n += (b & 0x7f) * 2 ** shift
-      if ((b & 0x80) === 0) {
-        if (!Number.isSafeInteger(n)) throw new TableDamage('a varint out of range')
-        return n
-      }
-    }
-    throw new TableDamage('a varint longer than 10 bytes')
-  }
-
-  handle (): Handle {
-    return { offset: this.varint(), size: this.varint() }
-  }
-
-  skip (n: number): void {
-    if (this.pos + n > this.end) throw new TableDamage('an entry runs past its block')
-    this.pos += n
-  }
-
-  take (n: number): Uint8Array {
-    const start = this.pos
-    this.skip(n)
-    return this.bytes.subarray(start, start + n)
-  }
 }
 
 /** The data blocks of a verified table, in file order, with their compression type (for tests that damage one on purpose). */

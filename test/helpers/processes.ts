@@ -89,7 +89,8 @@ export async function api<T> (p: NodeProcess, path: string, body?: unknown): Pro
 }
 
 export async function stopNode (p: NodeProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (p.child.exitCode !== null) return p.child.exitCode
+  // ended already (by itself, or killed before): its 'exit' has fired and would never fire again
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode
   const exited = new Promise<number | null>(resolve => p.child.once('exit', code => resolve(code)))
   p.child.kill(signal)
   return await exited

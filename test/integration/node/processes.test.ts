@@ -26,9 +26,12 @@ describe('integration: separate processes', function () {
   })
 
   after(async () => {
-    if (b !== undefined) await stopNode(b, 'SIGKILL')
-    await a?.stop()
-    net?.cleanup()
+    try {
+      if (b !== undefined) await stopNode(b, 'SIGKILL')
+    } finally {
+      await a?.stop()
+      net?.cleanup()
+    }
   })
 
   it('a node process not running within the readiness limit is killed, not left behind', async () => {
@@ -50,6 +53,7 @@ describe('integration: separate processes', function () {
       return (s?.heads.find(h => h.org === 'brand-a')?.seq ?? 0) > 0
     }, 60_000, 'brand-b starts receiving')
     assert.equal(await stopNode(b, 'SIGKILL'), null)
+    assert.equal(await stopNode(b, 'SIGKILL'), null, 'stopping an ended process again returns at once')
     // what the killed node left on disk, read before anything restarts it: part of the log, not all
     const store = createStore({ path: join(net.dirs['brand-b'], DATA_DIR) })
     await store.open()
