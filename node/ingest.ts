@@ -6,8 +6,8 @@
  *
  * Entries that verify but are not yet covered by a signature (the first
  * frames of a bulk segment arriving over sync) wait in a bounded pending
- * buffer per (sending peer, author) and are dropped if no signature arrives
- * in time. Scoped to the peer that sent them: unsigned entries prove
+ * buffer per (sending peer, author) (node/ingest-pending.ts) and are dropped
+ * if no signature arrives in time. Scoped to the peer that sent them: unsigned entries prove
  * nothing, so one peer's (possibly made-up) entries never block, replace
  * or use up the room of what another peer sends.
  */
@@ -26,6 +26,8 @@ import type { Equivocation, GuardianCounts, KeyEpoch, Segment, SignedRoster } fr
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
 import { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError } from './ingest-errors.js'
+import { PendingBuffer } from './ingest-pending.js'
+import { RateCounter } from './ingest-rate.js'
 import {
   LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS
 } from './ingest-limits.js'
@@ -93,14 +95,6 @@ export interface IngestInit {
   maxPendingPerPeer?: number
 }
 
-interface Pending {
-  peer: string
-  author: string
-  entries: LogEntry[]
-  orgs: string[]
-  since: number
-}
-
 export { consensusPolicy }
 export { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError }
 
@@ -111,15 +105,10 @@ export class Ingestor {
   readonly #clock: () => number
   readonly #log: ComponentLogger
   readonly #listeners: IngestListeners
-  readonly #maxPendingTotal: number
-  readonly #maxPendingPerPeer: number
-  readonly #pending = new Map<string, Pending>()
+  readonly #pending: PendingBuffer
   readonly #flagged = new Map<string, number>()
   readonly #rosterForks: RosterFork[] = []
-  /** Per-org entry counts per hour bucket (by entry time), for the roster's rate limit. */
-  readonly #rate = new Map<string, number>()
-  /** Per-org entry counts per hour of arrival at this node (this node's clock; since start), for the same limit × RATE_CATCHUP_HOURS. */
-  readonly #arrivals = new Map<string, number>()
+  readonly #rate = new RateCounter()
   #queue: Promise<unknown> = Promise.resolve()
 
   constructor (init: IngestInit) {
@@ -129,8 +118,7 @@ export class Ingestor {
     this.#clock = init.state.clock
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
-    this.#maxPendingTotal = init.maxPendingTotal ?? MAX_PENDING_TOTAL
-    this.#maxPendingPerPeer = init.maxPendingPerPeer ?? MAX_PENDING_PER_PEER
+    this.#pending = new PendingBuffer({ logger: init.logger, maxPendingTotal: init.maxPendingTotal, maxPendingPerPeer: init.maxPendingPerPeer })
   }
 
   /** The chain this pipeline extends (read-only use; the node's services get it from ConsensusState). */
@@ -166,7 +154,7 @@ export class Ingestor {
       const hour = Math.floor(entry.time / 3600_000)
       if (org === runOrg && hour === runHour) run++
       else {
-        if (run > 0) this.#countRate(runOrg, runTime, run)
+        if (run > 0) this.#rate.count(runOrg, runTime, run)
         runOrg = org; runHour = hour; runTime = entry.time; run = 1
       }
       if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, org, entry.time)
@@ -175,7 +163,7 @@ export class Ingestor {
       if (s !== undefined) this.#state.index.apply(s)
       n++
     }
-    if (run > 0) this.#countRate(runOrg, runTime, run)
+    if (run > 0) this.#rate.count(runOrg, runTime, run)
     this.#rosterForks.push(...await loadRosterForks(this.#store))
     return n
   }
@@ -186,12 +174,7 @@ export class Ingestor {
 
   /** Heads including verified-but-pending entries from `from`: what a sync with that peer should ask beyond. */
   headOf (author: Uint8Array, from: string = LOCAL_PEER): LogHead | undefined {
-    const p = this.#pending.get(pendingKey(from, toHex(author)))
-    if (p !== undefined && p.entries.length > 0) {
-      const last = p.entries[p.entries.length - 1]
-      return { seq: last.entry.seq, id: last.id, time: last.entry.time }
-    }
-    return this.#store.head(author)
+    return this.#pending.head(from, toHex(author)) ?? this.#store.head(author)
   }
 
   /** Runs `fn` after everything queued before it: the single write queue. */
@@ -223,105 +206,9 @@ export class Ingestor {
     })
   }
 
-  #expirePending (now: number): void {
-    for (const [k, p] of this.#pending) {
-      if (now - p.since > PENDING_TTL_MS) {
-        this.#log.warn('dropping entries never covered by a signature', { author: p.author, peer: p.peer, count: p.entries.length })
-        this.#pending.delete(k)
-      }
-    }
-  }
-
-  #countRate (org: string, time: number, n = 1): void {
-    const key = `${org}@${Math.floor(time / 3600_000)}`
-    this.#rate.set(key, (this.#rate.get(key) ?? 0) + n)
-  }
-
-  /** #countRate for each entry, one map update per run of entries with the same org and hour (a bulk segment is one run). */
-  #countRates (orgs: string[], entries: LogEntry[]): void {
-    let i = 0
-    while (i < entries.length) {
-      const org = orgs[i]
-      const hour = Math.floor(entries[i].entry.time / 3600_000)
-      let j = i + 1
-      while (j < entries.length && orgs[j] === org && Math.floor(entries[j].entry.time / 3600_000) === hour) j++
-      this.#countRate(org, entries[i].entry.time, j - i)
-      i = j
-    }
-  }
-
-  /**
-   * The roster's `rateLimitPerHour`, twice: by the entries' own hours (every
-   * node counts the same), and by the hour they arrive here, where an org
-   * may add at most RATE_CATCHUP_HOURS times the limit. Entry times are the
-   * signer's choice: without the second count, a member could date as many
-   * entries as it likes into past hours (with non-decreasing times, the
-   * hours since its last entry); with it, that costs it real time, while a
-   * node catching up on an org's honest log still takes in a day of it per hour.
-   */
-  #checkRate (orgs: string[], entries: LogEntry[], now: number): void {
-    const limit = this.#chain.current.roster.policy.rateLimitPerHour
-    if (limit === 0) return
-    const add = new Map<string, number>()
-    const arrived = new Map<string, number>()
-    const hour = Math.floor(now / 3600_000)
-    for (let i = 0; i < entries.length; i++) {
-      const key = `${orgs[i]}@${Math.floor(entries[i].entry.time / 3600_000)}`
-      const n = (add.get(key) ?? this.#rate.get(key) ?? 0) + 1
-      if (n > limit) throw new RateLimitError(orgs[i], limit)
-      add.set(key, n)
-      const akey = `${orgs[i]}@${hour}`
-      const a = (arrived.get(akey) ?? this.#arrivals.get(akey) ?? 0) + 1
-      if (a > limit * RATE_CATCHUP_HOURS) throw new RateLimitError(orgs[i], limit, 'arrival')
-      arrived.set(akey, a)
-    }
-  }
-
-  #countArrivals (orgs: string[], now: number): void {
-    const hour = Math.floor(now / 3600_000)
-    let i = 0
-    while (i < orgs.length) {
-      // one map update per run of one org (a segment has one author)
-      let j = i + 1
-      while (j < orgs.length && orgs[j] === orgs[i]) j++
-      const key = `${orgs[i]}@${hour}`
-      this.#arrivals.set(key, (this.#arrivals.get(key) ?? 0) + (j - i))
-      i = j
-    }
-    // only this hour's counts matter
-    for (const key of this.#arrivals.keys()) if (!key.endsWith(`@${hour}`)) this.#arrivals.delete(key)
-  }
-
-  /**
-   * After `author`'s log grew to `head`, other peers' pending entries of it
-   * that the store now holds are dropped; a list that disagrees with the
-   * store, or no longer chains onto its head, is dropped whole (unsigned: it
-   * proves nothing, and the peer sends it again if it was real).
-   */
-  async #trimPending (authorKey: Uint8Array, author: string): Promise<void> {
-    const head = this.#store.head(authorKey)
-    if (head === undefined) return
-    for (const [k, p] of this.#pending) {
-      if (p.author !== author) continue
-      // the list is one chain onto what the store held when it began: if its last entry the store now
-      // covers has the stored id, so has every one before it (each names the id of the one before)
-      let rest = 0
-      while (rest < p.entries.length && p.entries[rest].entry.seq <= head.seq) rest++
-      let keep = true
-      if (rest > 0) {
-        const last = p.entries[rest - 1]
-        const id = last.entry.seq === head.seq ? head.id : await this.#store.idAt(authorKey, last.entry.seq)
-        keep = id !== undefined && bytesEqual(id, last.id)
-      }
-      if (keep && rest < p.entries.length && !bytesEqual(p.entries[rest].entry.prev, head.id)) keep = false
-      if (!keep || rest === p.entries.length) { this.#pending.delete(k); continue }
-      p.entries.splice(0, rest); p.orgs.splice(0, rest)
-    }
-  }
-
   async #ingest (segment: Segment, requireSignature: boolean, from: string): Promise<IngestOutcome> {
     const now = this.#clock()
-    this.#expirePending(now)
+    this.#pending.expire(now)
     const policy = this.#chain.current.roster.policy
     const v = verifySegment(segment, {
       alliance: this.#chain.alliance,
@@ -332,8 +219,7 @@ export class Ingestor {
       requireSignature
     })
     const author = toHex(v.author)
-    const pkey = pendingKey(from, author)
-    const pending = this.#pending.get(pkey)
+    const pending = this.#pending.get(from, author)
     const head = this.headOf(v.author, from)
     const first = v.entries[0].entry.seq
     const last = v.entries[v.entries.length - 1].entry.seq
@@ -362,7 +248,7 @@ export class Ingestor {
       // may never have been the author's (anyone can make up unsigned ones).
       // A signed segment wins; drop them and judge it against what is stored.
       this.#log.warn('pending entries conflict with a signed segment; dropped', { author, seq: rel.seq, count: pending.entries.length })
-      this.#pending.delete(pkey)
+      this.#pending.delete(from, author)
       return await this.#ingest(segment, requireSignature, from)
     }
     if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
@@ -378,29 +264,7 @@ export class Ingestor {
     }
     if (!v.signed) {
       if (fresh.length === 0) return { result: 'duplicate', author }
-      const p = pending ?? { peer: from, author, entries: [], orgs: [], since: now }
-      if (p.entries.length + fresh.length > MAX_PENDING_PER_AUTHOR) {
-        this.#pending.delete(pkey)
-        throw new PendingOverflowError(MAX_PENDING_PER_AUTHOR, 'author')
-      }
-      let total = fresh.length
-      let mine = fresh.length
-      for (const q of this.#pending.values()) {
-        total += q.entries.length
-        if (q.peer === from) mine += q.entries.length
-      }
-      // the sender's own room first: a peer filling it loses only its own entries
-      if (mine > this.#maxPendingPerPeer) {
-        this.#pending.delete(pkey)
-        throw new PendingOverflowError(this.#maxPendingPerPeer, 'peer')
-      }
-      if (total > this.#maxPendingTotal) {
-        this.#pending.delete(pkey)
-        throw new PendingOverflowError(this.#maxPendingTotal, 'total')
-      }
-      p.entries.push(...fresh)
-      p.orgs.push(...freshOrgs)
-      this.#pending.set(pkey, p)
+      const p = this.#pending.add(from, author, fresh, freshOrgs, now)
       return { result: 'pending', author, pending: p.entries.length }
     }
     // Signed: the signature covers everything up to `last`, pending entries included.
@@ -428,17 +292,14 @@ export class Ingestor {
       if (err instanceof BodyAheadError) return { result: 'gap', author, have: storedHead, got: covered[0].entry.seq }
       throw err
     }
-    this.#checkRate(orgs, covered, now)
+    this.#rate.check(orgs, covered, now, this.#chain.current.roster.policy.rateLimitPerHour)
     await this.#store.append(v.author, covered, v.signature)
     for (const f of forks) await this.#rosterFork(f)
-    if (pending !== undefined) {
-      const rest = pending.entries.findIndex(p => p.entry.seq > last)
-      if (rest < 0) this.#pending.delete(pkey)
-      else { pending.entries.splice(0, rest); pending.orgs.splice(0, rest) }
-    }
-    await this.#trimPending(v.author, author)
-    this.#countRates(orgs, covered)
-    this.#countArrivals(orgs, now)
+    this.#pending.covered(from, author, last)
+    const grown = this.#store.head(v.author)
+    if (grown !== undefined) await this.#pending.trim(author, grown, async seq => await this.#store.idAt(v.author, seq))
+    this.#rate.countEntries(orgs, covered)
+    this.#rate.countArrivals(orgs, now)
     await this.#apply(covered, orgs)
     return { result: 'accepted', author, applied: covered.length, entries: covered }
   }
@@ -586,8 +447,4 @@ export class Ingestor {
     const ours = await this.#store.idAt(author, seq)
     return ours !== undefined && bytesEqual(ours, id)
   }
-}
-
-function pendingKey (peer: string, author: string): string {
-  return `${peer}|${author}`
 }

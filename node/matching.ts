@@ -5,9 +5,8 @@
  * fingerprints of scanned listings, and retroactive decisions when a
  * fingerprint those listings carry becomes listed later.
  */
-import { basename, dirname, isAbsolute, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
-import { link, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { basename, isAbsolute, join } from 'node:path'
+import { stat } from 'node:fs/promises'
 import { finished } from 'node:stream/promises'
 import type { CountryCode } from 'libphonenumber-js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
@@ -25,6 +24,7 @@ import type { ResolveFn } from './match/fp-lookup.js'
 import { SeenSnapshotError, readSeenSnapshot, writeSeenSnapshot, type SeenContext } from './match/seen-snapshot.js'
 import type { ErrorCategory } from './errors.js'
 import { FileAccess } from './file-access.js'
+import { discardOutputs, openOutputs, publishOutputs } from './matching-outputs.js'
 import type { ComponentLogger } from './logger.js'
 import type { RetroDecisionView, ScanView } from './service.js'
 
@@ -110,16 +110,6 @@ export interface MatchProgress {
   rows: number
   startedAt: string
   elapsedMs: number
-}
-
-/** An output of a scan: written under a temporary name beside `final`, which it becomes only once the scan succeeded. */
-interface PendingOutput {
-  what: string
-  /** As the request named it (for errors). */
-  path: string
-  final: string
-  tmp: string
-  fh: FileHandle
 }
 
 export interface MatchServiceInit {
@@ -318,17 +308,7 @@ export class MatchService implements StatusSubscriber {
     }
     const pool = await this.#getPool()
     this.#seenUnder(this.#poolContext as SeenContext)
-    const outputs: PendingOutput[] = []
-    try {
-      for (const [what, path] of targets) {
-        const final = await this.#files.check(path, 'write', what)
-        const tmp = join(dirname(final), `.${basename(final)}.partial-${randomBytes(6).toString('hex')}`)
-        outputs.push({ what, path, final, tmp, fh: await this.#files.openWrite(tmp, what) })
-      }
-    } catch (err) {
-      await discard(outputs)
-      throw err
-    }
+    const outputs = await openOutputs(this.#files, targets)
     const out = req.out !== undefined ? outputs[0].fh.createWriteStream() : undefined
     const rejects = req.rejects !== undefined ? outputs[outputs.length - 1].fh.createWriteStream() : undefined
     const totalBytes = await stat(listings).then(st => st.size, () => 0)
@@ -353,19 +333,9 @@ export class MatchService implements StatusSubscriber {
           await finished(s).catch(() => undefined)
         }
       }
-      const published: PendingOutput[] = []
-      try {
-        for (const o of outputs) {
-          await publishOutput(o, force)
-          published.push(o)
-        }
-      } catch (err) {
-        // all or nothing: a decisions file without its rejects file is taken back (only files this scan created)
-        if (!force) for (const o of published) await unlink(o.final).catch(() => undefined)
-        throw err
-      }
+      await publishOutputs(outputs, force)
     } catch (err) {
-      await discard(outputs)
+      await discardOutputs(outputs)
       throw err
     } finally {
       this.#active = undefined
@@ -417,35 +387,5 @@ export class MatchService implements StatusSubscriber {
     const p = this.#pool
     this.#pool = undefined
     if (p !== undefined) await (await p).close().catch(() => undefined)
-  }
-}
-
-/** Gives a finished output its name: replacing the file there only with `force`, else refusing if one appeared meanwhile. */
-async function publishOutput (o: PendingOutput, force: boolean): Promise<void> {
-  await o.fh.close().catch(() => undefined)
-  if (force) {
-    await rename(o.tmp, o.final)
-    return
-  }
-  try {
-    // link() never replaces an existing file: a file created at `final` while the scan ran is kept, and the scan refused
-    await link(o.tmp, o.final)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new OutputExistsError(o.what, o.path)
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
-    // a file system without hard links: checked, then renamed
-    if (await stat(o.final).then(() => true, () => false)) throw new OutputExistsError(o.what, o.path)
-    await rename(o.tmp, o.final)
-    return
-  }
-  await unlink(o.tmp)
-}
-
-/** Removes the temporary files of a scan that failed (its outputs never get their names). */
-async function discard (outputs: PendingOutput[]): Promise<void> {
-  for (const o of outputs) {
-    await o.fh.close().catch(() => undefined)
-    await unlink(o.tmp).catch(() => undefined)
   }
 }

@@ -3,7 +3,8 @@
  * explanation, in typed arrays on SharedArrayBuffers, so that every worker
  * thread reads the one copy the owner keeps up to date while it runs.
  *
- * Layout (fp-table.ts for the hash table itself):
+ * Layout (fp-table.ts for the hash table itself, blocklist-meta.ts for an
+ * entry's meta record, blocklist-orgs.ts for the org names):
  *
  * | buffer  | per                | bytes | content                                              |
  * | ------- | ------------------ | ----- | ---------------------------------------------------- |
@@ -35,6 +36,8 @@
  */
 import { KINDS, type Kind } from '../../protocol/kinds.js'
 import type { Status } from '../../protocol/consensus/rule.js'
+import { M_KIND, M_STATUS, META_BYTES, NO_KIND, ORGS_INLINE, explanationOf, readMeta, writeMeta } from './blocklist-meta.js'
+import { MAX_ORG_BYTES, OrgTable } from './blocklist-orgs.js'
 import { IndexFullError, MatcherConfigError, ReadOnlyIndexError } from './errors.js'
 import { FP_BYTES, MAX_LOAD, capacityFor, deleteSlot, findSlot, fpHash, insertSlot, randomSeed, rehash } from './fp-table.js'
 import { STATUS_BY_CODE, STATUS_CODE } from './policy.js'
@@ -102,10 +105,7 @@ export interface BlocklistIndexInit {
   maxEntries?: number
 }
 
-/** Org ids kept inline per entry: positive first, then negative. */
-export const ORGS_INLINE = 8
-const META_BYTES = 32
-const MAX_ORG_BYTES = 16 << 20
+export { ORGS_INLINE }
 
 // control words
 const SEQ = 0
@@ -118,22 +118,6 @@ const COUNT_BY_STATUS = 6 // 6 + status code (1..3)
 const ORG_COUNT = 10
 const ORG_BYTES = 11
 const CONTROL_WORDS = 16
-
-// meta byte offsets within an entry's 32 bytes (expires is the f64 at 0)
-const M_STATUS = 8
-const M_KIND = 9
-const M_NPOS = 10 // true count, clamped to 255
-const M_NNEG = 11
-const M_POS_KEPT = 12
-const M_NEG_KEPT = 13
-// u16 index 7 within the entry: confirmations; u16 8..15: org ids
-const NO_KIND = 255
-
-interface RawEntry { status: number, kind: number, orgIds: number[], nPos: number, nNeg: number, posKept: number, expires: number, confirmations: number }
-
-const KIND_CODE = new Map<string, number>(KINDS.map((k, i) => [k, i]))
-const enc = new TextEncoder()
-const dec = new TextDecoder()
 
 function growable (bytes: number, max: number): SharedArrayBuffer {
   return new SharedArrayBuffer(bytes, { maxByteLength: max })
@@ -157,10 +141,10 @@ export class BlocklistIndex {
   /** Sequence the views were last refreshed at. */
   #viewSeq = -1
 
+  readonly #orgs: OrgTable
+
   // writer state
   #free: number[] = []
-  #orgIds = new Map<string, number>()
-  #names: string[] = []
   #depth = 0
 
   private constructor (shared: SharedBlocklist, writable: boolean) {
@@ -169,6 +153,7 @@ export class BlocklistIndex {
     this.#ctrl = new Int32Array(shared.control)
     this.#seed = Atomics.load(this.#ctrl, SEED)
     this.#maxEntries = shared.maxEntries
+    this.#orgs = new OrgTable(this.#ctrl, shared.orgs, ORG_BYTES, ORG_COUNT)
     this.#refresh()
   }
 
@@ -277,8 +262,8 @@ export class BlocklistIndex {
         continue
       }
       const e = this.#slots[2 * slot + 1] - 1
-      const r = this.#read(e)
-      if (r !== undefined && this.#valid(s)) return this.#named(r)
+      const r = readMeta(this.#meta8, this.#meta16, this.#meta64, e)
+      if (r !== undefined && this.#valid(s)) return explanationOf(r, this.#orgs)
     }
   }
 
@@ -289,10 +274,10 @@ export class BlocklistIndex {
       for (;;) {
         const s = this.#stable()
         if (e * META_BYTES >= this.#meta8.length) break
-        const r = this.#read(e)
+        const r = readMeta(this.#meta8, this.#meta16, this.#meta64, e)
         const fingerprint = this.#fps.slice(e * FP_BYTES, (e + 1) * FP_BYTES)
         if (!this.#valid(s)) continue
-        if (r !== undefined) yield { ...this.#named(r), fingerprint }
+        if (r !== undefined) yield { ...explanationOf(r, this.#orgs), fingerprint }
         break
       }
     }
@@ -371,52 +356,6 @@ export class BlocklistIndex {
     }
   }
 
-  /** Raw explanation of entry e (org ids, not names); undefined when free. */
-  #read (e: number): RawEntry | undefined {
-    const m = e * META_BYTES
-    const status = this.#meta8[m + M_STATUS]
-    if (status === undefined || status === 0) return undefined
-    const posKept = this.#meta8[m + M_POS_KEPT]
-    const negKept = this.#meta8[m + M_NEG_KEPT]
-    const orgIds: number[] = []
-    const base = e * (META_BYTES / 2) + 8
-    for (let i = 0; i < Math.min(posKept + negKept, ORGS_INLINE); i++) orgIds.push(this.#meta16[base + i])
-    return {
-      status,
-      kind: this.#meta8[m + M_KIND],
-      orgIds,
-      nPos: this.#meta8[m + M_NPOS],
-      nNeg: this.#meta8[m + M_NNEG],
-      posKept,
-      expires: this.#meta64[e * (META_BYTES / 8)],
-      confirmations: this.#meta16[e * (META_BYTES / 2) + 7]
-    }
-  }
-
-  #named (r: RawEntry): IndexedExplanation {
-    const names = r.orgIds.map(id => this.#orgName(id))
-    return {
-      status: STATUS_BY_CODE[r.status] as Status,
-      kind: r.kind === NO_KIND ? undefined : KINDS[r.kind],
-      orgs: names.slice(0, r.posKept),
-      orgCount: r.nPos,
-      disputedBy: names.slice(r.posKept),
-      disputedCount: r.nNeg,
-      confirmations: r.confirmations,
-      expires: r.expires
-    }
-  }
-
-  #orgName (id: number): string {
-    if (id >= this.#names.length) {
-      // append-only: ids seen in a validated read are already published
-      const len = Atomics.load(this.#ctrl, ORG_BYTES)
-      const text = dec.decode(new Uint8Array(this.#shared.orgs, 0, len).slice())
-      this.#names = text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as string)
-    }
-    return this.#names[id] ?? `org#${id}`
-  }
-
   // --- writing -------------------------------------------------------------------------------
 
   #begin (): void {
@@ -466,32 +405,9 @@ export class BlocklistIndex {
     if (from !== 0) ctrl[COUNT_BY_STATUS + from]--
     if (to !== 0) {
       ctrl[COUNT_BY_STATUS + to]++
-      this.#writeMeta(e, to, input, kind)
+      writeMeta(this.#meta8, this.#meta16, this.#meta64, e, to, input, kind, this.#orgs)
     }
     return { fingerprint: fp, kind, from: STATUS_BY_CODE[from], to: STATUS_BY_CODE[to] }
-  }
-
-  #writeMeta (e: number, status: number, input: IndexInput, kind: Kind | undefined): void {
-    const m = e * META_BYTES
-    const m8 = this.#meta8
-    const pos = input.positive
-    const neg = input.negative
-    const negKept = Math.min(neg.length, 2, ORGS_INLINE)
-    const posKept = Math.min(pos.length, ORGS_INLINE - negKept)
-    const negKept2 = Math.min(neg.length, ORGS_INLINE - posKept)
-    this.#meta64[e * (META_BYTES / 8)] = input.expires
-    m8[m + M_STATUS] = status
-    m8[m + M_KIND] = kind === undefined ? NO_KIND : (KIND_CODE.get(kind) ?? NO_KIND)
-    m8[m + M_NPOS] = Math.min(pos.length, 255)
-    m8[m + M_NNEG] = Math.min(neg.length, 255)
-    m8[m + M_POS_KEPT] = posKept
-    m8[m + M_NEG_KEPT] = negKept2
-    this.#meta16[e * (META_BYTES / 2) + 7] = Math.min(input.confirmations ?? 0, 0xffff)
-    const base = e * (META_BYTES / 2) + 8
-    for (let i = 0; i < ORGS_INLINE; i++) {
-      const org = i < posKept ? pos[i].org : i - posKept < negKept2 ? neg[i - posKept].org : undefined
-      this.#meta16[base + i] = org === undefined ? 0 : this.#orgId(org)
-    }
   }
 
   #allocEntry (): number {
@@ -520,25 +436,5 @@ export class BlocklistIndex {
     this.#refresh()
     this.#slots.fill(0)
     rehash(old, this.#slots, this.#mask)
-  }
-
-  #orgId (org: string): number {
-    let id = this.#orgIds.get(org)
-    if (id !== undefined) return id
-    id = this.#names.length
-    if (id > 0xffff) throw new MatcherConfigError('orgs', 'more than 65,536 distinct orgs')
-    const line = enc.encode(JSON.stringify(org) + '\n')
-    const at = this.#ctrl[ORG_BYTES]
-    const buf = this.#shared.orgs
-    if (at + line.length > buf.byteLength) {
-      if (at + line.length > buf.maxByteLength) throw new MatcherConfigError('orgs', 'org names exceed 16 MiB')
-      buf.grow(Math.min(buf.maxByteLength, Math.max(buf.byteLength * 2, at + line.length)))
-    }
-    new Uint8Array(buf).set(line, at)
-    Atomics.store(this.#ctrl, ORG_BYTES, at + line.length)
-    Atomics.store(this.#ctrl, ORG_COUNT, id + 1)
-    this.#orgIds.set(org, id)
-    this.#names.push(org)
-    return id
   }
 }
