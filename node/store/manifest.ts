@@ -57,7 +57,7 @@ export async function liveTables (path: string): Promise<Map<number, number> | u
  * file is a write the process did not finish, and LevelDB drops it too; a
  * checksum that fails is damage (LevelDB refuses to open such a manifest).
  */
-export function logRecords (bytes: Uint8Array): Uint8Array[] {
+function logRecords (bytes: Uint8Array): Uint8Array[] {
   const records: Uint8Array[] = []
   let parts: Uint8Array[] | undefined
   for (let block = 0; block < bytes.length; block += BLOCK_BYTES) {

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AllianceNode } from '../../../node/alliance-node.js'
 import { DATA_DIR } from '../../../node/home.js'
-import { createStore } from '../../../node/store/index.js'
+import { createStore, type ChainDamage } from '../../../node/store/index.js'
 import type { NodeStatus } from '../../../node/service.js'
 import { makeNodeDirs, startNodes, type TestNet } from '../../helpers/nodes.js'
 import { eventually } from '../../helpers/wait.js'
@@ -50,7 +50,7 @@ describe('integration: separate processes', function () {
     // kill it as soon as it holds part of brand-a's log; a kill that came after the whole log
     // arrived (a fast sync) tested nothing: start brand-b afresh and try again
     let held = 0
-    let damage: Awaited<ReturnType<ReturnType<typeof createStore>['checkChains']>> = []
+    let damage: ChainDamage[] = []
     for (let attempt = 1; attempt <= 5; attempt++) {
       b = await spawnNode(net.dirs['brand-b'])
       await eventually(async () => {
