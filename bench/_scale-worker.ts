@@ -39,15 +39,27 @@ async function open (dirs: string[], antiEntropyMs: number): Promise<void> {
   }
 }
 
-function status (): unknown {
-  return nodes.map(n => ({
+/** A counter's values summed by label value (e.g. gossip verdicts, sync results). */
+async function byLabel (c: { get: () => Promise<{ values: Array<{ labels: Record<string, string | number | undefined>, value: number }> }> }, label: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {}
+  for (const v of (await c.get()).values) {
+    const k = String(v.labels[label] ?? '')
+    out[k] = (out[k] ?? 0) + v.value
+  }
+  return out
+}
+
+async function status (): Promise<unknown> {
+  return await Promise.all(nodes.map(async n => ({
+    gossip: await byLabel(n.metrics.gossipMessages, 'verdict'),
+    syncs: await byLabel(n.metrics.syncRuns, 'result'),
     org: n.config.org,
     peers: n.host.connectedPeers().length,
     connections: n.host.libp2p.getConnections().length,
     listed: n.state.index.counts().listed,
     hash: n.snapshotHash(),
     applied: n.state.index.counts()
-  }))
+  })))
 }
 
 /** Polls every 10 ms until each node lists `listed` fingerprints; reports when each got there and its hash. */
@@ -81,7 +93,7 @@ async function burst (work: Array<{ node: number, values: string[] }>): Promise<
 
 process.on('message', (m: Command) => {
   const run = async (): Promise<void> => {
-    if (m.type === 'open') { await open(m.dirs, m.antiEntropyMs); send({ type: 'ready' }) } else if (m.type === 'status') send({ type: 'status', nodes: status() })
+    if (m.type === 'open') { await open(m.dirs, m.antiEntropyMs); send({ type: 'ready' }) } else if (m.type === 'status') send({ type: 'status', nodes: await status() })
     else if (m.type === 'watch') watch(m.listed)
     else if (m.type === 'burst') await burst(m.work)
     else if (m.type === 'stop') {

@@ -22,6 +22,7 @@
  * process adds the runtime's ~60 MB: `npm run bench -- idle`).
  *
  *   npm run bench -- scale             SIZES=20,50 NODES_PER_PROC=10 BURST=1000 IDLE_S=20
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the worker processes
  */
 import '../node/polyfill.js'
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
@@ -30,6 +31,7 @@ import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { readConfig } from '../node/home.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
+import { benchNodeArgs } from '../test/helpers/processes.js'
 import { cpuSeconds, eventually, percentile, procMemory, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
 import { result } from './_util.js'
 
@@ -99,6 +101,12 @@ interface SizeResult {
   peers: number
   rssMbPerNode: number
   burstS: number
+  /** Gossip messages validated per node per attestation, by verdict (ignore: a gap, or one this node already held). */
+  gossipAccept: number
+  gossipIgnore: number
+  gossipReject: number
+  /** Sync runs (pulls: on a gap, anti-entropy, on connect) per node per attestation. */
+  syncRuns: number
 }
 
 const cpuOf = (workers: Worker[]): number => workers.reduce((s, w) => s + cpuSeconds(w.child.pid as number), 0)
@@ -118,7 +126,7 @@ async function runSize (n: number): Promise<SizeResult> {
   const workers: Worker[] = []
   for (let i = 0; i < n; i += PER_PROC) {
     const dirs = members.slice(i, i + PER_PROC).map(m => net.dirs[m.org])
-    const child = spawn(process.execPath, workerCommand(), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    const child = spawn(process.execPath, [...benchNodeArgs(), ...workerCommand()], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     track(child)
     const w: Worker = { child, messages: [], dirs }
     child.on('message', (m: Record<string, unknown>) => w.messages.push(m))
@@ -127,7 +135,7 @@ async function runSize (n: number): Promise<SizeResult> {
   await Promise.all(workers.map(async w => await reply(w, 'ready', { type: 'open', dirs: w.dirs, antiEntropyMs: ANTI_ENTROPY_MS })))
   say(`  ${n} nodes started in ${workers.length} processes in ${((performance.now() - t) / 1000).toFixed(1)} s`)
   t = performance.now()
-  type NodeStatusLine = { org: string, peers: number, connections: number, listed: number, hash: string }
+  type NodeStatusLine = { org: string, peers: number, connections: number, listed: number, hash: string, gossip: Record<string, number>, syncs: Record<string, number> }
   const statuses = async (): Promise<NodeStatusLine[]> => (await Promise.all(workers.map(async w => (await reply(w, 'status', { type: 'status' })).nodes as NodeStatusLine[]))).flat()
   await eventually(async () => (await statuses()).every(s => s.peers === n - 1), 300_000, `every node connected to the ${n - 1} others`, 1000)
   say(`  fully connected (${n * (n - 1) / 2} pairs) after ${((performance.now() - t) / 1000).toFixed(1)} s; settling 5 s`)
@@ -153,6 +161,7 @@ async function runSize (n: number): Promise<SizeResult> {
     work[(f + 1) % n].push(value)
   }
   await Promise.all(workers.map(async w => { w.child.send({ type: 'watch', listed: fingerprints }) }))
+  const before = await statuses()
   c0 = cpuOf(workers)
   s0 = tcpSent(ports)
   const start = wallMs()
@@ -175,6 +184,16 @@ async function runSize (n: number): Promise<SizeResult> {
   const att = 2 * fingerprints
   const final = await statuses()
   const rss = workers.reduce((s, w) => s + procMemory(w.child.pid as number).rssMb, 0)
+  // what each node's gossip validator and sync did over the burst (counters after − before, summed over nodes)
+  const delta = (pick: (x: NodeStatusLine) => Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {}
+    for (const x of final) for (const [k, v] of Object.entries(pick(x))) out[k] = (out[k] ?? 0) + v
+    for (const x of before) for (const [k, v] of Object.entries(pick(x))) out[k] = (out[k] ?? 0) - v
+    return out
+  }
+  const gossip = delta(x => x.gossip)
+  const syncs = delta(x => x.syncs)
+  const perNodeAtt = (v: number | undefined): number => (v ?? 0) / n / (2 * fingerprints)
   const r: SizeResult = {
     nodes: n,
     procs: workers.length,
@@ -190,10 +209,15 @@ async function runSize (n: number): Promise<SizeResult> {
     connections: final.reduce((s, x) => s + x.connections, 0) / n,
     peers: final.reduce((s, x) => s + x.peers, 0) / n,
     rssMbPerNode: rss / n,
-    burstS: Math.max(...convergeMs) / 1000
+    burstS: Math.max(...convergeMs) / 1000,
+    gossipAccept: perNodeAtt(gossip.accept),
+    gossipIgnore: perNodeAtt(gossip.ignore),
+    gossipReject: perNodeAtt(gossip.reject),
+    syncRuns: perNodeAtt(Object.values(syncs).reduce((a, b) => a + b, 0))
   }
   say(`  burst of ${att} attestations (${fingerprints} fingerprints × 2 nodes; every node attests ${Math.floor(att / n)}–${Math.ceil(att / n)}): every node lists all ${fingerprints} after p50 ${r.convergeP50.toFixed(0)} ms, max ${r.convergeMax.toFixed(0)} ms; snapshot hashes ${sameHash ? 'identical on every node' : 'DIFFER'}`)
   say(`  per node per attestation: ${r.segsPerNodePerAtt.toFixed(1)} TCP data segments, ${(r.bytesPerNodePerAtt / 1024).toFixed(2)} KiB sent, ${r.cpuMsPerNodePerAtt.toFixed(2)} ms CPU (idle share included)`)
+  say(`  per node per attestation: gossip messages validated ${(r.gossipAccept + r.gossipIgnore + r.gossipReject).toFixed(2)} (accepted ${r.gossipAccept.toFixed(2)}, ignored ${r.gossipIgnore.toFixed(2)}, rejected ${r.gossipReject.toFixed(2)}), sync runs ${r.syncRuns.toFixed(3)}`)
   say(`  per node: ${r.peers.toFixed(0)} peers over ${r.connections.toFixed(1)} connections, RSS ${r.rssMbPerNode.toFixed(0)} MB (${PER_PROC} nodes share a process)`)
   await Promise.all(workers.map(async w => {
     const exited = new Promise<void>(resolve => w.child.once('exit', () => resolve()))
@@ -231,7 +255,9 @@ await runBench(async () => {
     idle_cpu_pct_per_node: Number(big.idleCpuPctPerNode.toFixed(2)),
     idle_bytes_per_node_per_s: Math.round(big.idleBytesPerNodePerS),
     connections_per_node: Number(big.connections.toFixed(1)),
-    rss_mb_per_node: Math.round(big.rssMbPerNode)
+    rss_mb_per_node: Math.round(big.rssMbPerNode),
+    gossip_validated_per_node_per_attestation: Number((big.gossipAccept + big.gossipIgnore + big.gossipReject).toFixed(2)),
+    sync_runs_per_node_per_attestation: Number(big.syncRuns.toFixed(3))
   }
   for (const r of results.slice(0, -1)) {
     Object.assign(fields, {

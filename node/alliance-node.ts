@@ -175,7 +175,7 @@ export class AllianceNode implements NodeService {
     const log = (name: string): ReturnType<Logger['forComponent']> => p.logger.forComponent(name)
     this.views = new ViewService({ state: p.state, store: p.store, bus: p.bus })
     this.contacts = new MemberContacts({ store: p.store, clock: p.clock, logger: log('alliance:contacts') })
-    this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs }, {
+    this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs, antiEntropyPeers: p.config.antiEntropyPeers }, {
       host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
       beforeRound: () => { this.advanceClock() },
       afterPull: async (peer, signal) => {

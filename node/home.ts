@@ -77,6 +77,14 @@ const configSchema = z.object({
    * re-attested yet (node/services/rotation.ts).
    */
   rotationGraceMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+  /**
+   * Anti-entropy: peers one round pulls from, round-robin in a random order
+   * of the connected peers, so each peer is pulled at least
+   * once every ⌈peers ÷ this⌉ rounds (node/services/sync-service.ts). A
+   * round pulling from every peer costs each node O(members) streams per
+   * interval; at hundreds of members that is most of an idle node's work.
+   */
+  antiEntropyPeers: z.number().int().min(1).max(1000).default(8),
   /** toprf guardian: publish changed daily counts (signed entries) this often. */
   guardianCountsIntervalMs: z.number().int().min(1000).default(10 * 60_000),
   /**

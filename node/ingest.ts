@@ -415,6 +415,11 @@ export class Ingestor {
 
   /** Stored evidence against every flagged key, one per key except `known` (hex keys): what a peer lacks. */
   async evidenceFor (known: ReadonlySet<string>, max: number): Promise<Uint8Array[]> {
+    // every stored piece of evidence is against a flagged key (#flag, replay): a peer that
+    // knows them all gets nothing, without a store read (the usual answer, after every pull)
+    let unknown = false
+    for (const hex of this.#flagged.keys()) if (!known.has(hex)) { unknown = true; break }
+    if (!unknown) return []
     const out: Uint8Array[] = []
     const seen = new Set<string>()
     for (const ev of await this.#store.evidence()) {

@@ -13,8 +13,10 @@ import type { Store } from '../store/types.js'
 import { SYNC_TIMEOUT_MS, pullSync, serveSync, type SyncComponents, type SyncResult } from '../sync.js'
 
 export interface SyncServiceInit {
-  /** Anti-entropy: pull from every connected peer this often. @default 30000 */
+  /** Anti-entropy: a round this often. @default 30000 */
   antiEntropyIntervalMs?: number
+  /** Anti-entropy: peers pulled per round, round-robin in this node's random order of its connected peers. @default DEFAULT_ANTI_ENTROPY_PEERS */
+  antiEntropyPeers?: number
 }
 
 export interface SyncServiceComponents {
@@ -32,6 +34,17 @@ export interface SyncServiceComponents {
 }
 
 export const DEFAULT_ANTI_ENTROPY_MS = 30_000
+/**
+ * Peers one anti-entropy round pulls from. Pulling from every peer made each
+ * node open and serve 2 × (members − 1) sync and evidence streams per round:
+ * at 50 members that, with the connection monitor's pings, was 3 % of a core
+ * per idle node (bench/scale.ts), growing with members. A round now takes
+ * the next peers of its random round-robin order of them, so each is still
+ * pulled once every ⌈peers ÷ this⌉ rounds; an alliance of up to this many
+ * + 1 members pulls from everyone every round, as before. Gossip gaps and
+ * (re)connections still sync with the peer concerned at once.
+ */
+export const DEFAULT_ANTI_ENTROPY_PEERS = 8
 /**
  * Pulls an anti-entropy round runs at once. A round used to pull from one
  * peer after another, so one silently dead peer (no FIN, no RST) held up
@@ -55,6 +68,10 @@ export class SyncService {
   readonly protocol: string
   readonly #c: SyncServiceComponents
   readonly #intervalMs: number
+  readonly #peersPerRound: number
+  /** This node's random round-robin order of its connected peers, and where the next round starts in it. */
+  #order: string[] = []
+  #next = 0
   readonly #running = new Map<string, Promise<SyncResult | undefined>>()
   #timer: NodeJS.Timeout | undefined
   #started = false
@@ -64,6 +81,7 @@ export class SyncService {
   constructor (init: SyncServiceInit, components: SyncServiceComponents) {
     this.#c = components
     this.#intervalMs = init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_MS
+    this.#peersPerRound = init.antiEntropyPeers ?? DEFAULT_ANTI_ENTROPY_PEERS
     this.protocol = syncProtocol(components.alliance)
   }
 
@@ -139,20 +157,65 @@ export class SyncService {
   }
 
   /**
-   * Anti-entropy round: pull from every connected peer, up to
-   * ANTI_ENTROPY_CONCURRENCY at once, each within its own deadline, so a
-   * dead peer costs one slot for at most ANTI_ENTROPY_PEER_DEADLINE_MS.
+   * Anti-entropy round: pull from the next `antiEntropyPeers` connected
+   * peers of its round-robin order, up to ANTI_ENTROPY_CONCURRENCY at once, each within
+   * its own deadline, so a dead peer costs one slot for at most
+   * ANTI_ENTROPY_PEER_DEADLINE_MS.
    */
   async antiEntropy (opts: { concurrency?: number, peerDeadlineMs?: number } = {}): Promise<void> {
     this.#c.beforeRound?.()
     // a roster peer we lost (a partition, a restart) is dialled now, not after its reconnect backoff: it is synced on connect
     const redialled = this.#c.host.redialRosterPeers()
     if (redialled > 0) this.#c.logger.debug('anti-entropy: redialling roster peers not connected', { peers: redialled })
-    const queue = [...this.#c.host.connectedPeers()]
+    const queue = this.roundPeers()
     const deadline = opts.peerDeadlineMs ?? ANTI_ENTROPY_PEER_DEADLINE_MS
     const lane = async (): Promise<void> => {
       for (let peer = queue.shift(); peer !== undefined; peer = queue.shift()) await this.syncWith(peer, deadline)
     }
     await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? ANTI_ENTROPY_CONCURRENCY, queue.length) }, lane))
   }
+
+  /**
+   * The peers the next round pulls from: the next `antiEntropyPeers` of
+   * this node's own random order of its connected peers, round-robin, so a
+   * peer connected throughout is pulled at least once every
+   * ⌈peers ÷ antiEntropyPeers⌉ rounds (nodes' orders differ, so the pulls a
+   * peer serves spread evenly). A newly connected peer takes a random place
+   * in the order; a disconnected one leaves it.
+   */
+  roundPeers (): string[] {
+    const connected = this.#c.host.connectedPeers()
+    if (connected.length <= this.#peersPerRound) return [...connected]
+    const live = new Set(connected)
+    const kept = this.#order.filter((p, i) => {
+      if (live.has(p)) return true
+      if (i < this.#next) this.#next--
+      return false
+    })
+    const placed = new Set(kept)
+    for (const p of shuffled(connected)) {
+      if (placed.has(p)) continue
+      const at = Math.floor(Math.random() * (kept.length + 1))
+      kept.splice(at, 0, p)
+      if (at < this.#next) this.#next++
+    }
+    this.#order = kept
+    if (this.#next >= kept.length) this.#next = 0
+    const out: string[] = []
+    for (let i = 0; i < this.#peersPerRound; i++) out.push(kept[(this.#next + i) % kept.length])
+    this.#next = (this.#next + this.#peersPerRound) % kept.length
+    return out
+  }
+}
+
+/** A uniformly shuffled copy (Fisher–Yates). Not a secret: which peer is pulled first only spreads load. */
+function shuffled<T> (items: readonly T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const t = out[i]
+    out[i] = out[j]
+    out[j] = t
+  }
+  return out
 }

@@ -54,6 +54,16 @@ describe('ingest: equivocation evidence from peers', () => {
     assert.ok(changes.some(([c, why]) => why === 'evidence' && c.from === 'listed' && c.to === 'candidate'))
     assert.equal((await ingest.ingestEvidence(evidence(rogue, al.alliance, 9, 10))).result, 'duplicate')
     assert.equal((await store.evidence()).length, 1)
+
+    // what a sync peer is sent: the evidence it lacks; one that knows every flagged key costs no store read
+    const rogueHex = [...ingest.flagged.keys()][0]
+    let reads = 0
+    const read = store.evidence.bind(store)
+    store.evidence = async () => { reads++; return await read() }
+    assert.equal((await ingest.evidenceFor(new Set(), 8)).length, 1, 'a peer that knows nothing gets the evidence')
+    assert.equal(reads, 1)
+    assert.deepEqual(await ingest.evidenceFor(new Set([rogueHex]), 8), [], 'a peer that knows the flagged key gets nothing')
+    assert.equal(reads, 1, 'and the store was not read for it')
     await store.close()
   })
 })

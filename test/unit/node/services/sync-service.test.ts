@@ -4,7 +4,7 @@ import { MetricsRegistry } from '../../../../node/api/metrics.js'
 import type { Ingestor } from '../../../../node/ingest.js'
 import { silentLogger } from '../../../../node/logger.js'
 import type { Host } from '../../../../node/net/host.js'
-import { ANTI_ENTROPY_JITTER, SyncService } from '../../../../node/services/sync-service.js'
+import { ANTI_ENTROPY_JITTER, DEFAULT_ANTI_ENTROPY_PEERS, SyncService } from '../../../../node/services/sync-service.js'
 import { MemoryStore } from '../../../../node/store/memory.js'
 
 /** A host whose dials to `dead` never answer (a silent partition) and to everyone else fail at once, recording when. */
@@ -57,5 +57,32 @@ describe('node/services sync service', () => {
     const gaps = starts.slice(1).map((t, i) => t - starts[i])
     assert.ok(gaps.every(g => g >= 100 * (1 - ANTI_ENTROPY_JITTER) - 5), `no round earlier than the jitter allows: ${gaps.map(Math.round).join(', ')} ms`)
     void stopping
+  })
+
+  it('a round pulls from antiEntropyPeers peers, round-robin in a random order: every connected peer is pulled at least once every ⌈peers ÷ antiEntropyPeers⌉ rounds, never twice in one round', () => {
+    const peers = Array.from({ length: 49 }, (_, i) => `p${i}`)
+    const { host } = fakeHost(peers, 'none')
+    const sync = new SyncService({ antiEntropyPeers: 8 }, { host, store: new MemoryStore(), ingestor: {} as unknown as Ingestor, alliance: 'a', metrics: new MetricsRegistry(), logger: silentLogger().forComponent('t'), clock: Date.now })
+    const lastPulled = new Map<string, number>()
+    const bound = Math.ceil(49 / 8)
+    for (let round = 0; round < 60; round++) {
+      const picked = sync.roundPeers()
+      assert.equal(picked.length, 8, `round ${round}: 8 peers`)
+      assert.equal(new Set(picked).size, 8, `round ${round}: no peer twice`)
+      for (const p of picked) lastPulled.set(p, round)
+      if (round >= bound - 1) for (const p of peers) assert.ok(round - (lastPulled.get(p) ?? -Infinity) < bound, `round ${round}: ${p} last pulled in round ${lastPulled.get(p)}`)
+    }
+    // a peer that disconnects is skipped; one that connects joins the next cycle
+    peers.splice(0, 45, 'q1')
+    const seen = new Set<string>()
+    for (let round = 0; round < 3; round++) for (const p of sync.roundPeers()) seen.add(p)
+    assert.deepEqual([...seen].sort(), [...peers].sort(), 'five connected peers: every round pulls all of them')
+  })
+
+  it('an alliance of at most antiEntropyPeers + 1 members pulls from every peer every round (the default is 8)', () => {
+    const peers = Array.from({ length: DEFAULT_ANTI_ENTROPY_PEERS }, (_, i) => `p${i}`)
+    const { host } = fakeHost(peers, 'none')
+    const sync = new SyncService({}, { host, store: new MemoryStore(), ingestor: {} as unknown as Ingestor, alliance: 'a', metrics: new MetricsRegistry(), logger: silentLogger().forComponent('t'), clock: Date.now })
+    for (let round = 0; round < 3; round++) assert.deepEqual(sync.roundPeers().sort(), [...peers].sort())
   })
 })
