@@ -27,7 +27,7 @@
  * lost and enters the percentiles as an infinite latency; a failed attest
  * call is counted as failed, and lost too.
  *
- *   npm run bench -- gossip            MESSAGES=500 for a quicker run, PHASES=bare or PHASES=nodes for one set
+ *   npm run bench -- gossip            MESSAGES=500 for a quicker run, PHASES=bare or PHASES=nodes for one set, RATE=20 off saturation
  */
 import '../node/polyfill.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -47,7 +47,8 @@ import { result } from './_util.js'
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1000)
 const WARMUP = Number(process.env.WARMUP ?? 50)
-const RATE = 50
+/** Attestations per second in total (the issue's figure is 50; a lower RATE shows the ratio off saturation). */
+const RATE = Number(process.env.RATE ?? 50)
 /** Messages per block; the two sets take turns block by block. */
 const BLOCK = Number(process.env.BLOCK ?? 100)
 const DRAIN_MS = 5000
@@ -66,6 +67,14 @@ const TARGET_ATTEST_P99 = 50
 /** Issue 15 target 3: eight idle connected nodes ≤ 3 × eight idle bare gossipsub processes. */
 const TARGET_IDLE_RATIO = 3
 
+/** Node counters read before and after the blocks (per node per message in the report). */
+const COUNTED: Array<[string, string]> = [
+  ['accept', 'alliance_gossip_messages_total{verdict="accept"}'],
+  ['ignore', 'alliance_gossip_messages_total{verdict="ignore"}'],
+  ['reject', 'alliance_gossip_messages_total{verdict="reject"}'],
+  ['syncOk', 'alliance_sync_runs_total{result="ok"}'],
+  ['syncError', 'alliance_sync_runs_total{result="error"}']
+]
 const BRANDS: MemberSpec[] = Array.from({ length: 6 }, (_, i) => ({ org: `brand-${i + 1}`, role: 'brand' }))
 const MEMBERS: MemberSpec[] = [...BRANDS, { org: 'platform', role: 'platform' }, { org: 'police', role: 'law-enforcement' }]
 const TOTAL = WARMUP + MESSAGES
@@ -128,7 +137,7 @@ interface Target {
   attestMs?: number[]
   laneWaitMs?: number[]
   /** nodes only: the node processes' own event-loop delay (perf_hooks monitorEventLoopDelay via /metrics), reset now. */
-  loopDelay?: () => Promise<Array<{ org: string, p99: number, max: number }>>
+  loopDelay?: () => Promise<Array<{ org: string, p99: number, max: number, counts: Record<string, number> }>>
   stop: () => Promise<void>
 }
 
@@ -185,7 +194,9 @@ async function startNodes (dirs: Record<string, string>): Promise<Target> {
     loopDelay: async () => await Promise.all(MEMBERS.map(async m => {
       // prom-client reads perf_hooks' monitorEventLoopDelay histogram and resets it on every scrape
       const text = await apiCall<string>(nodes[m.org], '/metrics', undefined, true)
-      return { org: m.org, p99: (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, max: (metricValue(text, 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000 }
+      // what the gossip validator and sync did (counters): a gap in a log costs a sync pull
+      const counts = Object.fromEntries(COUNTED.map(([k, metric]) => [k, metricValue(text, metric) ?? 0]))
+      return { org: m.org, p99: (metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, max: (metricValue(text, 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000, counts }
     })),
     stop: async () => {}
   }
@@ -348,7 +359,7 @@ await runBench(async () => {
     idle[t.name] = Object.keys(after).reduce((n, k) => n + after[k] - idleBefore[j][k], 0) / IDLE_MS * 100
   })
   // the node processes' event-loop delay from here on (this scrape resets their histograms)
-  await targetNamed(targets, 'nodes')?.loopDelay?.()
+  const countsBefore = await targetNamed(targets, 'nodes')?.loopDelay?.()
 
   // blocks, alternating which set goes first; CPU of a set counted over its own blocks
   const cpu: Record<string, Record<string, number>> = Object.fromEntries(targets.map(t => [t.name, {}]))
@@ -412,6 +423,12 @@ await runBench(async () => {
       say(`  node event-loop delay over the blocks (perf_hooks monitorEventLoopDelay, 10 ms resolution): p99 per node ${loop.map(x => x.p99.toFixed(0)).join('/')} ms; worst stall ${worst.max.toFixed(0)} ms (${worst.org})`)
       fields.loop_delay_p99_ms = round1(Math.max(...loop.map(x => x.p99)))
       fields.loop_delay_max_ms = round1(worst.max)
+      if (countsBefore !== undefined) {
+        const per = (k: string): number => loop.reduce((n, x, i) => n + x.counts[k] - countsBefore[i].counts[k], 0) / MEMBERS.length / TOTAL
+        say(`  per node per message: gossip verdicts accept ${per('accept').toFixed(2)}, ignore ${per('ignore').toFixed(2)} (held already, or a gap), reject ${per('reject').toFixed(2)}; sync pulls ${(per('syncOk') + per('syncError')).toFixed(3)} (on gaps and anti-entropy)`)
+        fields.sync_pulls_per_node_per_message = Number((per('syncOk') + per('syncError')).toFixed(3))
+        fields.gossip_ignored_per_node_per_message = Number(per('ignore').toFixed(3))
+      }
     }
   }
   if (idle.nodes !== undefined && idle.bare !== undefined && idle.bare > 0) {
