@@ -73,7 +73,14 @@ const COUNTED: Array<[string, string]> = [
   ['ignore', 'alliance_gossip_messages_total{verdict="ignore"}'],
   ['reject', 'alliance_gossip_messages_total{verdict="reject"}'],
   ['syncOk', 'alliance_sync_runs_total{result="ok"}'],
-  ['syncError', 'alliance_sync_runs_total{result="error"}']
+  ['syncError', 'alliance_sync_runs_total{result="error"}'],
+  // garbage collection (prom-client's perf_hooks histogram): where event-loop stalls may come from
+  ['gcMinorS', 'nodejs_gc_duration_seconds_sum{kind="minor"}'],
+  ['gcMajorS', 'nodejs_gc_duration_seconds_sum{kind="major"}'],
+  ['gcIncrementalS', 'nodejs_gc_duration_seconds_sum{kind="incremental"}'],
+  ['gcMajor', 'nodejs_gc_duration_seconds_count{kind="major"}'],
+  ['gcMajorUnder10ms', 'nodejs_gc_duration_seconds_bucket{le="0.01",kind="major"}'],
+  ['gcMajorUnder100ms', 'nodejs_gc_duration_seconds_bucket{le="0.1",kind="major"}']
 ]
 const BRANDS: MemberSpec[] = Array.from({ length: 6 }, (_, i) => ({ org: `brand-${i + 1}`, role: 'brand' }))
 const MEMBERS: MemberSpec[] = [...BRANDS, { org: 'platform', role: 'platform' }, { org: 'police', role: 'law-enforcement' }]
@@ -428,6 +435,11 @@ await runBench(async () => {
         say(`  per node per message: gossip verdicts accept ${per('accept').toFixed(2)}, ignore ${per('ignore').toFixed(2)} (held already, or a gap), reject ${per('reject').toFixed(2)}; sync pulls ${(per('syncOk') + per('syncError')).toFixed(3)} (on gaps and anti-entropy)`)
         fields.sync_pulls_per_node_per_message = Number((per('syncOk') + per('syncError')).toFixed(3))
         fields.gossip_ignored_per_node_per_message = Number(per('ignore').toFixed(3))
+        const sum = (k: string): number => loop.reduce((n, x, i) => n + x.counts[k] - countsBefore[i].counts[k], 0)
+        const gcS = sum('gcMinorS') + sum('gcMajorS') + sum('gcIncrementalS')
+        say(`  garbage collection over the blocks, all 8 nodes: ${gcS.toFixed(2)} s (${(gcS * 1e6 / MEMBERS.length / TOTAL).toFixed(0)} µs per node per message); ${sum('gcMajor')} major pauses, ${sum('gcMajor') - sum('gcMajorUnder10ms')} over 10 ms, ${sum('gcMajor') - sum('gcMajorUnder100ms')} over 100 ms`)
+        fields.gc_us_per_node_per_message = Math.round(gcS * 1e6 / MEMBERS.length / TOTAL)
+        fields.gc_major_over_10ms = sum('gcMajor') - sum('gcMajorUnder10ms')
       }
     }
   }
