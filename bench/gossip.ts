@@ -390,7 +390,7 @@ await runBench(async () => {
   for (const t of targets) await t.stop()
 
   say(`\nresults (wall clock, one machine; load average now ${loadavg()[0].toFixed(1)}):`)
-  const fields: Record<string, number | null> = {}
+  const fields: Record<string, number | null> = { rate: RATE }
   const byName = Object.fromEntries(targets.map(t => [t.name, t]))
   let s: Stats | undefined
   let b: Stats | undefined
