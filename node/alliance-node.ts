@@ -289,7 +289,8 @@ export class AllianceNode implements NodeService {
         listen: config.listen,
         announce: config.announce,
         peers: rosterPeers(state.chain),
-        gossipTopics: [gossipTopic(state.alliance), evidenceTopic(state.alliance)]
+        gossipTopics: [gossipTopic(state.alliance), evidenceTopic(state.alliance)],
+        pingIntervalMs: config.pingIntervalMs
       }, { keys, logger })
       node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault, cache, guardianCounts }, init)
       for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)

@@ -85,6 +85,12 @@ const configSchema = z.object({
    * interval; at hundreds of members that is most of an idle node's work.
    */
   antiEntropyPeers: z.number().int().min(1).max(1000).default(8),
+  /**
+   * libp2p's connection monitor: ping every connection this often to find
+   * dead ones. Unset: 10 s up to 50 peers, 0.2 s per peer above that
+   * (node/net/host-config.ts pingIntervalFor).
+   */
+  pingIntervalMs: z.number().int().min(1000).max(3_600_000).optional(),
   /** toprf guardian: publish changed daily counts (signed entries) this often. */
   guardianCountsIntervalMs: z.number().int().min(1000).default(10 * 60_000),
   /**

@@ -21,13 +21,13 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { HostNotStartedError, InvalidPeerIdError, NodeError, PeerNotAllowedError } from '../errors.js'
 import { createRosterGater, type RosterGater } from './gater.js'
-import { mergeHostInit, parsePeer, rosterIpAddrs, validateHostInit, type HostInit, type ParsedPeer, type RosterPeer } from './host-config.js'
+import { mergeHostInit, parsePeer, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type ParsedPeer, type RosterPeer } from './host-config.js'
 import { PeerKeeper } from './keeper.js'
 import { GOSSIP_SCORE_THRESHOLDS, peerScoreParams, topicScoreParams } from './score.js'
 import type { ComponentLogger, Logger } from '../logger.js'
 import type { PeerScoreParams } from '@libp2p/gossipsub/score'
 
-export { DEFAULT_MAX_GOSSIP_MESSAGE_BYTES, mergeHostInit, rosterIpAddrs, validateHostInit, type HostInit, type RosterPeer } from './host-config.js'
+export { DEFAULT_MAX_GOSSIP_MESSAGE_BYTES, mergeHostInit, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type RosterPeer } from './host-config.js'
 
 /** What the host needs injected */
 export interface HostComponents {
@@ -383,6 +383,9 @@ export async function createHost (init: HostInit, components: HostComponents): P
       inboundUpgradeTimeout: opts.inboundUpgradeTimeoutMs,
       inboundConnectionThreshold: opts.inboundConnectionsPerSecond,
       allow: rosterIpAddrs(peers)
+    },
+    connectionMonitor: {
+      pingInterval: opts.pingIntervalMs > 0 ? opts.pingIntervalMs : pingIntervalFor(peers.length)
     },
     services: {
       identify: identify(),

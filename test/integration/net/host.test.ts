@@ -4,7 +4,7 @@ import { PeerNotAllowedError, InvalidHostConfigError, HostNotStartedError } from
 import { GOSSIP_SCORE_THRESHOLDS } from '../../../node/net/score.js'
 import { deferred, makeHost, nextEvent, stopAll, type TestHost } from './helpers.js'
 import { eventually } from '../../helpers/wait.js'
-import type { GossipVerdict } from '../../../node/net/host.js'
+import { pingIntervalFor, type GossipVerdict } from '../../../node/net/host.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -80,6 +80,31 @@ async function assertRefused (from: TestHost, to: TestHost, target: Multiaddr | 
   await closed
   assert.ok(conn.status === 'closed' || conn.status === 'aborted', conn.status)
 }
+
+describe('network host: the connection monitor\'s ping interval', function () {
+  this.timeout(20_000)
+  after(async () => { await stopAll() })
+
+  it('is 10 s up to 50 peers and 0.2 s per peer above; pingIntervalMs sets it, and a bad value is refused by name', async () => {
+    assert.equal(pingIntervalFor(1), 10_000)
+    assert.equal(pingIntervalFor(50), 10_000)
+    assert.equal(pingIntervalFor(200), 40_000)
+    assert.equal(pingIntervalFor(499), 99_800)
+    await assert.rejects(makeHost({ pingIntervalMs: -1 }), (err: unknown) => err instanceof InvalidHostConfigError && err.field === 'pingIntervalMs')
+    // a ping sets the connection's round-trip time: at 300 ms both ends have one within a second or so, at the default none yet
+    const [fast, fast2, slow, slow2] = await Promise.all([makeHost({ pingIntervalMs: 300 }), makeHost({ pingIntervalMs: 300 }), makeHost(), makeHost()])
+    for (const [x, y] of [[fast, fast2], [slow, slow2]]) {
+      await Promise.all([x, y].map(async t => { await t.host.start() }))
+      const roster = [x, y].map(t => t.host.asRosterPeer())
+      const up = nextEvent(x.host, 'peer:connect', p => p === y.host.peerId.toString())
+      await Promise.all([x, y].map(async t => { await t.host.setAllowedPeers(roster) }))
+      await up
+    }
+    const rtt = (t: TestHost): number | undefined => t.host.libp2p.getConnections()[0]?.rtt
+    await eventually(() => rtt(fast) !== undefined && rtt(fast2) !== undefined, 3000, 'a ping on the 300 ms connection')
+    assert.equal(rtt(slow), undefined, 'no ping yet at the default interval')
+  })
+})
 
 describe('network host: three roster members on loopback', function () {
   this.timeout(20_000)
