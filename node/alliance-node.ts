@@ -21,14 +21,13 @@
  */
 import './polyfill.js'
 import { join } from 'node:path'
-import { toHex } from '../protocol/bytes.js'
 import { decodeSegment } from '../protocol/codec/index.js'
 import { isKind, type Kind } from '../protocol/kinds.js'
 import type { LogEntry } from '../protocol/log/index.js'
 import type { Body, KeyEpoch, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
 import { DATA_DIR, readConfig, type NodeConfig } from './home.js'
-import { Ingestor, type IngestOutcome } from './ingest.js'
+import { Ingestor, type IngestListeners, type IngestOutcome } from './ingest.js'
 import { StatusFeed, statusEvent } from './events.js'
 import { loadNodeKeys, type NodeKeys } from './keys.js'
 import { createLogger, type Logger, type LogLevel } from './logger.js'
@@ -45,7 +44,7 @@ import { MetricsRegistry } from './api/metrics.js'
 import { FileAccess } from './file-access.js'
 import { MatchService } from './matching.js'
 import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
-import { loadRosterChain } from './store/rosters.js'
+import { startUp } from './startup.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 import { evidenceTopic, gossipTopic } from './protocols.js'
@@ -242,16 +241,33 @@ export class AllianceNode implements NodeService {
     let cache: FingerprintCache | undefined
     try {
       for (const t of store.tablesSetAside) log.warn('damaged LevelDB table set aside (its block checksums fail); the database was rebuilt from the rest and what it held re-syncs from peers', { file: t.file, why: t.why, keptIn: 'data/lost/' })
-      const damage = await store.checkChains()
-      for (const d of damage) log.warn('log history damaged on disk; truncated and will re-sync from peers', { author: toHex(d.author), validThrough: d.validThrough, why: d.why })
-      const rosters = await loadRosterChain(store, installed.chain.versions[0].signed)
-      if (rosters.damage !== undefined) {
-        log.warn('stored roster history damaged on disk; dropped from the damaged version on, restored from the installed roster and the logs', { ...rosters.damage, recovered: rosters.recovered })
-      }
-      const state = new ConsensusState({ chain: rosters.chain, clock })
       const metrics = new MetricsRegistry()
-      const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
       let node: AllianceNode | undefined
+      const guardianCounts = new GuardianCountsLedger()
+      const keyEpochs: Array<[KeyEpoch, string]> = []
+      const listeners: IngestListeners = {
+        onApplied: (entries) => node?.onApplied(entries),
+        onStatusChange: (change, cause) => { bus.changed(change, cause) },
+        onRejected: (reason) => node?.onRejected(reason),
+        onRoster: () => { void node?.rosters.onRoster() },
+        onEquivocation: (author, seq, evidence) => {
+          log.warn('equivocation: key excluded from consensus', { author, seq })
+          // spread it: every node must hold the evidence to exclude the same keys
+          if (node !== undefined && node.#started) void node.evidence.publish(evidence)
+        },
+        onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) },
+        onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
+      }
+      // the chain check and the index rebuild, in one pass over the store (node/startup.ts)
+      const { state, ingestor, replayed } = await startUp({
+        store,
+        installedGenesis: installed.chain.versions[0].signed,
+        clock,
+        log,
+        ingestor: (state) => new Ingestor({ store, state, logger: logger.forComponent('alliance:ingest'), listeners })
+      })
+      log.info('index rebuilt from storage', { entries: replayed })
+      const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
       // toprf: fingerprints come from the guardians (through `node.guardians` once the host exists), cached on disk
       cache = state.chain.versions.some(v => v.roster.policy.suite === TOPRF_RISTRETTO255) ? await FingerprintCache.open(init.dir) : undefined
       const fingerprints = new FingerprintService({ dir: init.dir, defaultCountry: config.defaultCountry }, {
@@ -261,28 +277,6 @@ export class AllianceNode implements NodeService {
           return await node.guardians.evaluate(epoch, guardian, blinded, signal)
         }
       })
-      const guardianCounts = new GuardianCountsLedger()
-      const keyEpochs: Array<[KeyEpoch, string]> = []
-      const ingestor = new Ingestor({
-        store,
-        state,
-        logger: logger.forComponent('alliance:ingest'),
-        listeners: {
-          onApplied: (entries) => node?.onApplied(entries),
-          onStatusChange: (change, cause) => { bus.changed(change, cause) },
-          onRejected: (reason) => node?.onRejected(reason),
-          onRoster: () => { void node?.rosters.onRoster() },
-          onEquivocation: (author, seq, evidence) => {
-            log.warn('equivocation: key excluded from consensus', { author, seq })
-            // spread it: every node must hold the evidence to exclude the same keys
-            if (node !== undefined && node.#started) void node.evidence.publish(evidence)
-          },
-          onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) },
-          onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
-        }
-      })
-      const replayed = await ingestor.replay()
-      log.info('index rebuilt from storage', { entries: replayed })
       await fingerprints.start()
       const vault = await openVault(init.dir, config.vault, (kind, value) => fingerprints.canonical(kind, value))
       const host = await createHost({

@@ -28,6 +28,7 @@ import { consensusPolicy, type ConsensusState } from './services/consensus-state
 import { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError } from './ingest-errors.js'
 import { PendingBuffer } from './ingest-pending.js'
 import { RateCounter } from './ingest-rate.js'
+import { ReplayFeed } from './ingest-replay.js'
 import {
   LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS
 } from './ingest-limits.js'
@@ -133,39 +134,35 @@ export class Ingestor {
   get rosterForks (): readonly RosterFork[] { return this.#rosterForks }
 
   /**
-   * Rebuilds the consensus index and rate counters from the store (start-up).
-   * Entries were verified when stored; here they are only decoded.
+   * Rebuilds the consensus index and rate counters from the store (start-up),
+   * reading every entry. The node feeds the chain check's walk instead
+   * (`beginReplay`), which reads the store once for both.
    */
   async replay (): Promise<number> {
+    const feed = await this.beginReplay()
+    for await (const e of this.#store.all()) feed.entry(e.id, e.bytes)
+    return await this.endReplay(feed)
+  }
+
+  /**
+   * Starts a replay (start-up): loads the evidence first, so an excluded
+   * key's statements are never counted, even for a moment; then feed every
+   * stored entry to the returned feed in (author, seq) order, and call
+   * `endReplay`. A feed abandoned half-way leaves this pipeline's index
+   * holding part of the store: build a new state and Ingestor instead.
+   */
+  async beginReplay (): Promise<ReplayFeed> {
     const { decodeEntry } = await import('../protocol/codec/index.js')
-    // evidence first: an excluded key's statements are then never counted, even for a moment
     for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
     this.#state.index.exclude(this.#flaggedKeys())
-    let n = 0
-    // rate counts per run of one org and hour (a log's entries come in order, mostly many per hour)
-    let runOrg = ''
-    let runHour = -1
-    let runTime = 0
-    let run = 0
-    for await (const e of this.#store.all()) {
-      const entry = decodeEntry(e.bytes)
-      const org = this.#chain.orgAt(entry.author, entry.time)
-      if (org === undefined) continue
-      const hour = Math.floor(entry.time / 3600_000)
-      if (org === runOrg && hour === runHour) run++
-      else {
-        if (run > 0) this.#rate.count(runOrg, runTime, run)
-        runOrg = org; runHour = hour; runTime = entry.time; run = 1
-      }
-      if (entry.body.type === 'key-epoch') this.#listeners.onKeyEpoch?.(entry.body, org, entry.time)
-      else if (entry.body.type === 'guardian-counts') this.#listeners.onGuardianCounts?.(entry.body, org, entry.time)
-      const s = statementOf(entry, e.id, org)
-      if (s !== undefined) this.#state.index.apply(s)
-      n++
-    }
-    if (run > 0) this.#rate.count(runOrg, runTime, run)
+    return new ReplayFeed({ index: this.#state.index, chain: this.#chain, rate: this.#rate, decode: decodeEntry })
+  }
+
+  /** Ends a replay: the key-epoch and guardian-counts entries go to the listeners; governance forks are loaded. How many entries it applied. */
+  async endReplay (feed: ReplayFeed): Promise<number> {
+    feed.end(this.#listeners)
     this.#rosterForks.push(...await loadRosterForks(this.#store))
-    return n
+    return feed.entries
   }
 
   #flaggedKeys (): Uint8Array[] {

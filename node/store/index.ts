@@ -29,7 +29,7 @@ export function createStore (init: StoreInit = {}): Store {
   return init.path === undefined ? new MemoryStore() : new LevelStore({ path: init.path, durable: init.durable })
 }
 
-export type { AuthorHead, ChainDamage, Store, StoredEntry } from './types.js'
+export type { AuthorHead, ChainDamage, ChainVisitor, CheckedEntry, Store, StoredEntry } from './types.js'
 export * from './errors.js'
 export { LevelStore, type LevelStoreInit } from './level.js'
 export { MemoryStore } from './memory.js'

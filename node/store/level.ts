@@ -19,7 +19,7 @@ import {
 } from './keys.js'
 import { WriteQueue } from './queue.js'
 import { guardTables, repairFiles, type DamagedTable } from './table-check.js'
-import type { AuthorHead, ChainDamage, RosterRecord, Store, StoredEntry } from './types.js'
+import type { AuthorHead, ChainDamage, ChainVisitor, RosterRecord, Store, StoredEntry } from './types.js'
 
 export interface LevelStoreInit {
   /** Directory of the LevelDB database; created if missing. */
@@ -36,8 +36,23 @@ export interface LevelStoreInit {
   durable?: boolean
 }
 
-/** Entries read per iterator step: bounds memory of range, all and checkChains. */
+/** Entries read per iterator step: bounds memory of range and all. */
 const READ_CHUNK = 1000
+/** Bytes classic-level may read per `nextv` of `all()` (its default, 16 KiB, cuts a READ_CHUNK to ~80 entries). */
+const READ_CHUNK_BYTES = 512 * 1024
+/**
+ * Entries read per iterator step of the start-up chain check, which reads
+ * every entry once: fewer round trips to LevelDB's thread (about 2 MB of
+ * entries at a time).
+ */
+const CHECK_CHUNK = 10_000
+/**
+ * classic-level stops a `nextv` once it has read this many bytes (its
+ * default, 16 KiB, is about 80 entries: a round trip to LevelDB's thread
+ * per 80 entries); room for a whole CHECK_CHUNK of entries of a few hundred
+ * bytes.
+ */
+const CHECK_CHUNK_BYTES = 4 * 1024 * 1024
 /** Deletes per batch when checkChains truncates a long damaged tail. */
 const DELETE_CHUNK = 10_000
 
@@ -223,8 +238,10 @@ export class LevelStore implements Store {
   async * all (): AsyncIterable<StoredEntry & { author: Uint8Array }> {
     const s = this.open_('read all entries')
     const snapshot = s.db.snapshot()
-    const entries = s.entries.iterator({ snapshot })
-    const sigs = s.sigs.iterator({ snapshot })
+    // classic-level's own option, passed through the sublevel (its typings know only abstract-level's)
+    const opts = { snapshot, highWaterMarkBytes: READ_CHUNK_BYTES }
+    const entries = s.entries.iterator(opts)
+    const sigs = s.sigs.iterator(opts)
     try {
       // signatures are sparse (one per segment): walk them alongside in key order
       let sigChunk: Array<[Uint8Array, Uint8Array]> = []
@@ -370,10 +387,10 @@ export class LevelStore implements Store {
     })
   }
 
-  async checkChains (): Promise<ChainDamage[]> {
+  async checkChains (visit?: ChainVisitor): Promise<ChainDamage[]> {
     this.open_('check chains')
     try {
-      return await this.checkAllChains()
+      return await this.checkAllChains(visit)
     } catch (err) {
       // A table block LevelDB cannot read (a flipped byte in an .ldb file)
       // fails every read that touches it, so the node could not start. Salvage
@@ -383,16 +400,17 @@ export class LevelStore implements Store {
       await this.close()
       await repairFiles(this.path)
       await this.open()
-      return await this.checkAllChains()
+      await visit?.restart()
+      return await this.checkAllChains(visit)
     }
   }
 
-  private async checkAllChains (): Promise<ChainDamage[]> {
+  private async checkAllChains (visit: ChainVisitor | undefined): Promise<ChainDamage[]> {
     const s = this.open_('check chains')
     return await this.queue.run(async () => {
       const damage: ChainDamage[] = []
       for (const author of await this.authorsHeld(s)) {
-        const d = await this.checkLog(s, author)
+        const d = await this.checkLog(s, author, visit)
         if (d !== undefined) damage.push(d)
       }
       return damage
@@ -415,23 +433,36 @@ export class LevelStore implements Store {
     return [...authors.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, v]) => v)
   }
 
-  /** Walks one log from seq 1; repairs and reports it when it is not intact. */
-  private async checkLog (s: Open, author: Uint8Array): Promise<ChainDamage | undefined> {
+  /**
+   * Walks one log from seq 1, handing each intact entry to `visit`; repairs
+   * and reports the log when it is not intact.
+   */
+  private async checkLog (s: Open, author: Uint8Array, visit: ChainVisitor | undefined): Promise<ChainDamage | undefined> {
     let last: LogHead | undefined
     let why: DamageKind | undefined
-    const it = s.entries.iterator({ gte: logKey(author, 0), lte: logEnd(author) })
+    const range = { gte: logKey(author, 0), lte: logEnd(author), highWaterMarkBytes: CHECK_CHUNK_BYTES }
+    const it = s.entries.iterator(range)
+    const mine = author.slice()
+    // one read ahead: LevelDB's thread reads the next chunk while this one is hashed here
+    let ahead: Promise<Array<[Uint8Array, Uint8Array]>> | undefined = it.nextv(CHECK_CHUNK)
     try {
       walk: for (;;) {
-        const chunk = await it.nextv(READ_CHUNK)
+        const chunk = await ahead
+        ahead = undefined
         if (chunk.length === 0) break
+        ahead = it.nextv(CHECK_CHUNK)
         for (const [k, v] of chunk) {
           const e = splitEntryValue(v)
           const r = k.length !== LOG_KEY_BYTES ? 'broken_chain' : e === undefined ? 'bad_id' : checkLink(author, last, keySeq(k), e.id, e.bytes)
           if (typeof r === 'string') { why = r; break walk }
           last = r
+          // e is defined here: checkLink ran on it
+          if (visit !== undefined) visit.entry({ author: mine, seq: r.seq, id: r.id, bytes: (e as { bytes: Uint8Array }).bytes })
         }
       }
     } finally {
+      // a read ahead still running when the walk stopped: let it end (its error, if any, is the truncation's to meet)
+      await ahead?.catch(() => undefined)
       await it.close()
     }
     const raw = await s.heads.get(author)

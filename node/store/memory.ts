@@ -11,7 +11,7 @@ import { assertContinues, checkLink, headAgrees } from './chain.js'
 import { StoreNotOpenError } from './errors.js'
 import { logKey } from './keys.js'
 import { WriteQueue } from './queue.js'
-import type { AuthorHead, ChainDamage, RosterRecord, Store, StoredEntry } from './types.js'
+import type { AuthorHead, ChainDamage, ChainVisitor, RosterRecord, Store, StoredEntry } from './types.js'
 
 interface Log {
   author: Uint8Array
@@ -157,7 +157,7 @@ export class MemoryStore implements Store {
 
   readonly tablesSetAside = []
 
-  async checkChains (): Promise<ChainDamage[]> {
+  async checkChains (visit?: ChainVisitor): Promise<ChainDamage[]> {
     this.assertOpen('check chains')
     return await this.queue.run(async () => {
       const damage: ChainDamage[] = []
@@ -168,6 +168,7 @@ export class MemoryStore implements Store {
           const r = checkLink(log.author, last, e.seq, e.id, e.bytes)
           if (typeof r === 'string') { why = r; break }
           last = r
+          visit?.entry({ author: log.author, seq: r.seq, id: r.id, bytes: e.bytes })
         }
         if (why === undefined && headAgrees(log.head, last)) continue
         damage.push({ author: log.author, validThrough: last?.seq ?? 0, why: why ?? 'head_mismatch' })

@@ -31,7 +31,20 @@ export interface LoadedRosters {
   recovered: number
 }
 
+/** loadStoredRosters, then (after damage) recoverRostersFromLogs: the whole start-up load. */
 export async function loadRosterChain (store: Store, installedGenesis: SignedRoster): Promise<LoadedRosters> {
+  const loaded = await loadStoredRosters(store, installedGenesis)
+  if (loaded.damage === undefined) return loaded
+  return { ...loaded, recovered: await recoverRostersFromLogs(store, loaded.chain) }
+}
+
+/**
+ * The chain from the stored versions as far as they verify (the damaged one
+ * and later ones deleted), or the installed genesis. Reads no log entry, so
+ * it may run before the chain check; versions lost to damage are then put
+ * back by `recoverRostersFromLogs`, after the chain check.
+ */
+export async function loadStoredRosters (store: Store, installedGenesis: SignedRoster): Promise<LoadedRosters> {
   let chain: RosterChain | undefined
   let damage: RosterDamage | undefined
   for (const r of await store.rosterRecords()) {
@@ -55,33 +68,36 @@ export async function loadRosterChain (store: Store, installedGenesis: SignedRos
     chain = RosterChain.fromGenesis(installedGenesis)
     await store.putRoster(1, installedGenesis)
   }
+  return { chain, ...(damage !== undefined ? { damage } : {}), recovered: 0 }
+}
+
+/** Extends `chain` with the later versions carried in the logs (after damage to the stored ones); how many were put back. */
+export async function recoverRostersFromLogs (store: Store, chain: RosterChain): Promise<number> {
   let recovered = 0
-  if (damage !== undefined) {
-    // versions carried in the logs, in version order (several logs carry the same one)
-    const carried = new Map<number, SignedRoster>()
-    for await (const e of store.all()) {
-      let body
-      try {
-        body = decodeEntry(e.bytes).body
-      } catch {
-        continue // the chain check already dropped what does not hash; nothing else to do here
-      }
-      if (body.type !== 'roster') continue
-      try {
-        const v = rosterVersionOf(body.signed).roster.version
-        if (v > chain.current.roster.version) carried.set(v, body.signed)
-      } catch {}
+  // versions carried in the logs, in version order (several logs carry the same one)
+  const carried = new Map<number, SignedRoster>()
+  for await (const e of store.all()) {
+    let body
+    try {
+      body = decodeEntry(e.bytes).body
+    } catch {
+      continue // the chain check already dropped what does not hash; nothing else to do here
     }
-    for (const v of [...carried.keys()].sort((a, b) => a - b)) {
-      const signed = carried.get(v) as SignedRoster
-      try {
-        if (chain.extend(signed) === undefined) continue
-      } catch {
-        break // not the next valid version: the rest cannot extend the chain either
-      }
-      await store.putRoster(chain.current.roster.version, signed)
-      recovered++
-    }
+    if (body.type !== 'roster') continue
+    try {
+      const v = rosterVersionOf(body.signed).roster.version
+      if (v > chain.current.roster.version) carried.set(v, body.signed)
+    } catch {}
   }
-  return { chain, ...(damage !== undefined ? { damage } : {}), recovered }
+  for (const v of [...carried.keys()].sort((a, b) => a - b)) {
+    const signed = carried.get(v) as SignedRoster
+    try {
+      if (chain.extend(signed) === undefined) continue
+    } catch {
+      break // not the next valid version: the rest cannot extend the chain either
+    }
+    await store.putRoster(chain.current.roster.version, signed)
+    recovered++
+  }
+  return recovered
 }

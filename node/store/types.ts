@@ -30,6 +30,33 @@ export interface ChainDamage {
   why: 'missing_entry' | 'broken_chain' | 'bad_id' | 'head_mismatch'
 }
 
+/** An entry the chain check verified: its id was recomputed from `bytes` and matched, and it continues the intact log before it. */
+export interface CheckedEntry {
+  author: Uint8Array
+  seq: number
+  id: Uint8Array
+  bytes: Uint8Array
+}
+
+/**
+ * Hands the chain check's verified entries to a consumer (the start-up
+ * replay), so the store is read once for both.
+ */
+export interface ChainVisitor {
+  /**
+   * Each entry that is kept, in (author, seq) order: the walk stops at a
+   * log's first damaged entry and truncates after the last good one, so the
+   * entries handed over are exactly those left in the store.
+   */
+  entry: (e: CheckedEntry) => void
+  /**
+   * The walk starts over from the first log (LevelDB could not read a
+   * damaged table block; the database was salvaged): everything handed over
+   * so far must be forgotten. Rare.
+   */
+  restart: () => void | Promise<void>
+}
+
 export interface Store {
   open (): Promise<void>
   close (): Promise<void>
@@ -79,8 +106,9 @@ export interface Store {
    * before it. LevelDB silently drops batches after WAL corruption; this is
    * how the node notices. Damaged logs are truncated back to their last
    * intact entry (so sync re-fetches the rest from peers) and reported.
+   * With `visit`, every entry kept is handed to it as the walk verifies it.
    */
-  checkChains (): Promise<ChainDamage[]>
+  checkChains (visit?: ChainVisitor): Promise<ChainDamage[]>
   /**
    * Table files found damaged when the store opened (their block checksums
    * failed) and set aside in `<path>/lost/`, the database rebuilt from the

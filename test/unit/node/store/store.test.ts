@@ -7,7 +7,7 @@ import { bytesEqual, compareBytes, toHex } from '../../../../protocol/bytes.js'
 import { appendSegment, type LogEntry, type LogHead } from '../../../../protocol/log/index.js'
 import type { Signer } from '../../../../protocol/ed25519.js'
 import type { Body } from '../../../../protocol/types.js'
-import { createStore, LevelStore, MemoryStore, type Store, type StoredEntry } from '../../../../node/store/index.js'
+import { createStore, LevelStore, MemoryStore, type CheckedEntry, type Store, type StoredEntry } from '../../../../node/store/index.js'
 import { SUBLEVELS, entryValue, headValue, logKey } from '../../../../node/store/keys.js'
 import { GENESIS_TIME, makeAlliance } from '../../../helpers/alliance.js'
 import { collect } from '../../../helpers/iter.js'
@@ -220,6 +220,16 @@ for (const [name, impl] of impls) {
       assert.deepEqual(store.heads(), heads)
     })
 
+    it('checkChains hands every entry it verified to a visitor, in (author, seq) order, with recomputed ids', async () => {
+      const a = await write(store, A, [3, 2])
+      const b = await write(store, B, [1, 4])
+      const seen: CheckedEntry[] = []
+      assert.deepEqual(await store.checkChains({ entry: e => { seen.push(e) }, restart: () => { throw new Error('no restart on an intact store') } }), [])
+      const expected = [...a.entries.map(e => [A.publicKey, e] as const), ...b.entries.map(e => [B.publicKey, e] as const)]
+        .sort(([x, e], [y, f]) => compareBytes(x, y) || e.entry.seq - f.entry.seq)
+      assert.deepEqual(seen.map(e => [toHex(e.author), e.seq, toHex(e.id), toHex(e.bytes)]), expected.map(([k, e]) => [toHex(k), e.entry.seq, toHex(e.id), toHex(e.bytes)]))
+    })
+
     it('refuses work when not open', async () => {
       await store.close()
       assert.throws(() => store.head(A.publicKey), { name: 'StoreNotOpenError' })
@@ -416,6 +426,28 @@ for (const [name, impl] of impls) {
       assert.deepEqual(damage.map(d => [toHex(d.author), d.validThrough, d.why]), [[toHex(A.publicKey), 8, 'broken_chain']])
       assert.ok(bytesEqual(store.head(A.publicKey)!.id, fork.id), 'the fork entry is intact by itself, so it is the head now')
       assert.equal(store.head(B.publicKey)?.seq, b.entries.length)
+    })
+
+    it('checkChains hands a visitor exactly the entries it keeps when it repairs', async () => {
+      const damages: Array<[string, (db: Record<'entries' | 'sigs' | 'heads', ReturnType<typeof binary>>) => Promise<void>]> = [
+        ['missing entry', async db => { await db.entries.del(logKey(A.publicKey, 8)) }],
+        ['bad id', async db => {
+          const v = (await db.entries.get(logKey(A.publicKey, 12)))!.slice()
+          v[40] ^= 0x01
+          await db.entries.put(logKey(A.publicKey, 12), v)
+        }],
+        ['lost tail', async db => { for (const seq of [13, 14, 15]) await db.entries.del(logKey(A.publicKey, seq)) }],
+        ['lost head', async db => { await db.heads.del(A.publicKey) }]
+      ]
+      for (const [what, damage] of damages) {
+        await damaged()
+        await tamper(damage)
+        const seen: CheckedEntry[] = []
+        assert.equal((await store.checkChains({ entry: e => { seen.push(e) }, restart: () => {} })).length, 1, what)
+        const kept = await collect(store.all())
+        assert.deepEqual(seen.map(e => [toHex(e.author), e.seq, toHex(e.id)]), kept.map(e => [toHex(e.author), e.seq, toHex(e.id)]), what)
+        await reset()
+      }
     })
 
     it('checkChains truncates a long damaged tail completely', async function () {
