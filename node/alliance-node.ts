@@ -21,6 +21,7 @@
  */
 import './polyfill.js'
 import { join } from 'node:path'
+import { fromHex } from '../protocol/bytes.js'
 import { decodeSegment } from '../protocol/codec/index.js'
 import { isKind, type Kind } from '../protocol/kinds.js'
 import type { LogEntry } from '../protocol/log/index.js'
@@ -34,7 +35,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { createHost, type Host } from './net/host.js'
 import { installedRoster, type RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, ReasonsView, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, ReasonsView, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, StartupView, RetractResult, StatusEvent, StatusName
 } from './service.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
@@ -44,7 +45,9 @@ import { MetricsRegistry } from './api/metrics.js'
 import { FileAccess } from './file-access.js'
 import { MatchService } from './matching.js'
 import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
-import { startUp } from './startup.js'
+import { startUp, type CheckpointUse } from './startup.js'
+import { dropCheckpoint, writeCheckpoint } from './checkpoint/index.js'
+import { CoveredState } from './checkpoint/tracker.js'
 import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
 import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
 import { evidenceTopic, gossipTopic } from './protocols.js'
@@ -59,7 +62,8 @@ import { DEFAULT_REASONS } from '../protocol/roster/reasons.js'
 import { StatusBus } from './services/status-bus.js'
 import { SyncService } from './services/sync-service.js'
 import { MemberContacts } from './services/contacts.js'
-import { ViewService, parseFingerprint } from './services/views.js'
+import { ViewService, parseFingerprint, snapshotOf } from './services/views.js'
+import type { SnapshotHash } from './services/snapshot-hash.js'
 import { InvalidRequestError } from './services/errors.js'
 import { RotationService } from './services/rotation.js'
 import { openVault, type Vault } from './services/vault.js'
@@ -152,6 +156,9 @@ export class AllianceNode implements NodeService {
   readonly #rejected: Record<string, number> = {}
   readonly #feed = new StatusFeed()
   #applied = 0
+  /** What the state covers, for the start-up checkpoint written at stop. */
+  #covered: CoveredState | undefined
+  #startup: StartupView = { checkpoint: 'absent', reason: null, seconds: 0, entries: 0, replayedAfterCheckpoint: null }
   /** Networking started: evidence found from now on is published. */
   #started = false
   #unsubscribe: Array<() => void> = []
@@ -228,6 +235,7 @@ export class AllianceNode implements NodeService {
 
   /** Opens a node directory: keys, roster, storage (with the start-up chain check), index rebuild, fingerprint keys. Does not start networking. */
   static async open (init: AllianceNodeInit): Promise<AllianceNode> {
+    const t0 = performance.now()
     const config = await readConfig(init.dir)
     const logger = createLogger({ level: init.logLevel ?? config.logLevel, sink: init.logSink })
     const log = logger.forComponent('alliance:node')
@@ -245,8 +253,12 @@ export class AllianceNode implements NodeService {
       let node: AllianceNode | undefined
       const guardianCounts = new GuardianCountsLedger()
       const keyEpochs: Array<[KeyEpoch, string]> = []
+      let covered: CoveredState | undefined
       const listeners: IngestListeners = {
-        onApplied: (entries) => node?.onApplied(entries),
+        onApplied: (entries) => {
+          covered?.applied(entries)
+          node?.onApplied(entries)
+        },
         onStatusChange: (change, cause) => { bus.changed(change, cause) },
         onRejected: (reason) => node?.onRejected(reason),
         onRoster: () => { void node?.rosters.onRoster() },
@@ -259,14 +271,17 @@ export class AllianceNode implements NodeService {
         onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
       }
       // the chain check and the index rebuild, in one pass over the store (node/startup.ts)
-      const { state, ingestor, replayed } = await startUp({
+      const started = await startUp({
         store,
         installedGenesis: installed.chain.versions[0].signed,
         clock,
         log,
+        dir: init.dir,
         ingestor: (state) => new Ingestor({ store, state, logger: logger.forComponent('alliance:ingest'), listeners })
       })
-      log.info('index rebuilt from storage', { entries: replayed })
+      const { state, ingestor, replayed } = started
+      covered = new CoveredState(started.covered, started.rare)
+      log.info('index rebuilt from storage', { entries: replayed, checkpoint: started.use.checkpoint, ...(started.use.checkpoint === 'used' ? { replayedAfter: started.use.replayedAfter } : {}) })
       const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
       // toprf: fingerprints come from the guardians (through `node.guardians` once the host exists), cached on disk
       cache = state.chain.versions.some(v => v.roster.policy.suite === TOPRF_RISTRETTO255) ? await FingerprintCache.open(init.dir) : undefined
@@ -289,8 +304,12 @@ export class AllianceNode implements NodeService {
       node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault, cache, guardianCounts }, init)
       for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)
       node.#applied = replayed
-      node.#follow()
+      node.#covered = covered
+      node.#follow(started.snapshot)
       await node.matching.loadSeen()
+      node.#startup = startupView(started.use, (performance.now() - t0) / 1000, replayed)
+      metrics.startupSeconds.set({ checkpoint: node.#startup.checkpoint, reason: node.#startup.reason ?? '' }, node.#startup.seconds)
+      log.info('node opened', { ...node.#startup })
       return node
     } catch (err) {
       await store.close().catch(() => undefined)
@@ -300,8 +319,8 @@ export class AllianceNode implements NodeService {
   }
 
   /** The bus's subscribers: the hash and counts (views), the matcher, watchers. */
-  #follow (): void {
-    this.views.start()
+  #follow (snapshot?: SnapshotHash): void {
+    this.views.start(snapshot)
     this.#unsubscribe.push(this.bus.subscribe(this.matching))
     this.#unsubscribe.push(this.bus.subscribe({
       name: 'watchers',
@@ -352,6 +371,7 @@ export class AllianceNode implements NodeService {
     this.host.removeEventListener('peer:disconnect', this.#onContact)
     await this.contacts.flush()
     await this.bus.settled()
+    await this.#writeCheckpoint()
     await this.pipeline.stop()
     for (const u of this.#unsubscribe) u()
     this.views.stop()
@@ -360,6 +380,38 @@ export class AllianceNode implements NodeService {
     await this.vault?.close()
     this.fingerprints.stop()
     await this.#cache?.close()
+  }
+
+  /**
+   * The consensus state as a start-up checkpoint (node/checkpoint), once
+   * nothing is ingested any more: the next open loads it instead of
+   * replaying every entry. A failure costs only that: the next start does
+   * the full pass.
+   */
+  async #writeCheckpoint (): Promise<void> {
+    const log = this.logger.forComponent('alliance:node')
+    const covered = this.#covered
+    if (covered === undefined) return
+    try {
+      await this.ingestor.settled()
+      const t0 = performance.now()
+      const bytes = await writeCheckpoint(this.dir, {
+        alliance: this.state.alliance,
+        roster: { version: this.state.current.roster.version, id: this.state.current.id },
+        heads: covered.heads(),
+        flagged: [...this.ingestor.flagged.keys()].map(fromHex),
+        applied: this.#applied,
+        rate: this.ingestor.rateCounts(),
+        rare: covered.rare,
+        // taken together, synchronously: the sum is of exactly this index
+        snapshot: snapshotOf(this.state.index).lanes(),
+        index: this.state.index.image()
+      })
+      log.info('start-up checkpoint written', { bytes, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) })
+    } catch (err) {
+      log.warn('start-up checkpoint not written; the next start rebuilds the state from the store', { error: (err as Error).message })
+      await dropCheckpoint(this.dir).catch(() => {})
+    }
   }
 
   /** Pulls what `peer` has and we lack. One sync per peer at a time. */
@@ -479,6 +531,7 @@ export class AllianceNode implements NodeService {
       snapshotHash: this.views.snapshotHash(),
       keyEpoch: { suite: this.state.policy.suite, rosterEpoch: this.state.policy.epoch, ...this.rotation.view() },
       rescanNeeded: (await this.store.getMeta<NodeStatus['rescanNeeded']>('rescanNeeded')) ?? null,
+      startup: { ...this.#startup },
       guardians: this.state.policy.guardians.length === 0
         ? null
         : { threshold: this.state.policy.guardianThreshold, guardians: this.guardians.guardians(), quota: this.guardians.quota() }
@@ -530,6 +583,17 @@ export class AllianceNode implements NodeService {
       return { result: 'rejected', reason: err.reason, message: err.message }
     }
     return await this.ingestor.ingest(segment, { requireSignature })
+  }
+}
+
+/** The start-up as `status` shows it. */
+function startupView (use: CheckpointUse, seconds: number, entries: number): StartupView {
+  return {
+    checkpoint: use.checkpoint,
+    reason: use.checkpoint === 'refused' ? use.reason : null,
+    seconds: Number(seconds.toFixed(2)),
+    entries,
+    replayedAfterCheckpoint: use.checkpoint === 'used' ? use.replayedAfter : null
   }
 }
 

@@ -20,6 +20,16 @@ export class RateCounter {
   /** Per-org entry counts per hour of arrival at this node (this node's clock; since start), for the same limit × RATE_CATCHUP_HOURS. */
   readonly #arrivals = new Map<string, number>()
 
+  /** The counts by entry hour ("org@hour" → entries), for a start-up checkpoint (node/checkpoint). */
+  counts (): Array<[string, number]> {
+    return [...this.#rate]
+  }
+
+  /** Adds counts `counts()` gave (a start-up checkpoint); arrival counts start empty, as after a replay. */
+  load (counts: Iterable<[string, number]>): void {
+    for (const [key, n] of counts) this.#rate.set(key, (this.#rate.get(key) ?? 0) + n)
+  }
+
   /** Counts `n` entries of `org` in the hour of `time` (entry time). */
   count (org: string, time: number, n = 1): void {
     const key = `${org}@${Math.floor(time / 3600_000)}`

@@ -11,6 +11,7 @@
  * half-way (the chain check starting over after LevelDB salvaged a table)
  * has told nobody anything.
  */
+import { compareBytes } from '../protocol/bytes.js'
 import type { ConsensusIndex } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
 import type { RosterChain } from '../protocol/roster/index.js'
@@ -56,6 +57,15 @@ export class ReplayFeed {
     this.#decode = init.decode
   }
 
+  /** Kept entries of a start-up checkpoint (exact bytes): told to the listeners at `end` with the replayed ones, in (author, seq) order. */
+  seed (rare: Uint8Array[]): void {
+    for (const bytes of rare) {
+      const entry = this.#decode(bytes)
+      const org = this.#chain.orgAt(entry.author, entry.time)
+      if (org !== undefined) this.rare.push({ bytes, entry, org })
+    }
+  }
+
   /** One stored entry, the next in (author, seq) order. */
   entry (id: Uint8Array, bytes: Uint8Array): void {
     const entry = this.#decode(bytes)
@@ -80,6 +90,8 @@ export class ReplayFeed {
     this.#ended = true
     if (this.#run > 0) this.#rate.count(this.#runOrg, this.#runTime, this.#run)
     this.#run = 0
+    // already in this order unless a checkpoint seeded some
+    this.rare.sort((a, b) => compareBytes(a.entry.author, b.entry.author) || a.entry.seq - b.entry.seq)
     for (const r of this.rare) tell(listeners, r)
   }
 }

@@ -158,6 +158,26 @@ export class Ingestor {
     return new ReplayFeed({ index: this.#state.index, chain: this.#chain, rate: this.#rate, decode: decodeEntry })
   }
 
+  /**
+   * Starts from a start-up checkpoint instead (node/startup.ts): the state's
+   * index was loaded from it; the rate counts and the kept key-epoch and
+   * guardian-counts entries come from it too. Evidence is loaded and excluded
+   * as in `beginReplay` (a key flagged since is excluded now). Feed the
+   * entries appended after the checkpoint, then `endReplay`.
+   */
+  async resumeReplay (rate: Iterable<[string, number]>, rare: Uint8Array[]): Promise<ReplayFeed> {
+    const feed = await this.beginReplay()
+    this.#rate.load(rate)
+    feed.seed(rare)
+    return feed
+  }
+
+  /** Rate counts by entry hour, for a start-up checkpoint (node/checkpoint). */
+  rateCounts (): Array<[string, number]> { return this.#rate.counts() }
+
+  /** Resolves once everything queued so far has been ingested (a clean stop, before a checkpoint is written). */
+  async settled (): Promise<void> { await this.#serial(async () => {}) }
+
   /** Ends a replay: the key-epoch and guardian-counts entries go to the listeners; governance forks are loaded. How many entries it applied. */
   async endReplay (feed: ReplayFeed): Promise<number> {
     feed.end(this.#listeners)

@@ -161,6 +161,21 @@ export interface NodeStatus {
   rescanNeeded: { epoch: number, listings: number, at: string } | null
   /** toprf-ristretto255 only (null otherwise): the epoch's guardians, whether this node reaches them, and this org's quota. */
   guardians: GuardiansView | null
+  /** How this node started: from a start-up checkpoint or by replaying its whole store (node/startup.ts). */
+  startup: StartupView
+}
+
+export interface StartupView {
+  /** used: the state came from the checkpoint written at the last clean stop; absent: there was none (first start, or after a crash); refused: see `reason`. */
+  checkpoint: 'used' | 'absent' | 'refused'
+  /** Why a checkpoint was refused (checkpoint_damaged, checkpoint_version, checkpoint_other_alliance, checkpoint_other_roster, checkpoint_stale, checkpoint_store_damaged), else null. */
+  reason: string | null
+  /** Seconds from open until the node could serve (chain check included). */
+  seconds: number
+  /** Entries the consensus state holds. */
+  entries: number
+  /** With a checkpoint: entries stored after it, replayed on top of it. */
+  replayedAfterCheckpoint: number | null
 }
 
 export interface GuardiansView {

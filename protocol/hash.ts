@@ -44,6 +44,8 @@ export const TAGS = {
   vaultEncryption: 'alliance-node/v1/vault-encryption',
   // the node-local cache of online-suite fingerprints (node/services/fingerprint-cache.ts)
   fingerprintCache: 'alliance-node/v1/fingerprint-cache',
+  // a node's start-up checkpoint of its consensus state (node/checkpoint)
+  checkpoint: 'alliance-node/v1/start-up-checkpoint',
   // the platform pipeline's cache shared in Redis (node/pipeline/cache-key.ts): keys of canonical values, keys of raw cell texts
   pipelineCacheKey: 'alliance-node/v1/pipeline-cache-key',
   pipelineRawCacheKey: 'alliance-node/v1/pipeline-raw-cache-key'

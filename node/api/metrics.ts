@@ -61,6 +61,8 @@ export class MetricsRegistry {
   readonly eventWatchers: Gauge
   /** Status-bus deliveries that failed, by subscriber (the subscriber is then rebuilt from the whole blocklist). */
   readonly statusBusFailures: Counter<'subscriber'>
+  /** Seconds the last start-up took, by what became of the checkpoint (node/startup.ts). */
+  readonly startupSeconds: Gauge<'checkpoint' | 'reason'>
 
   /** Run before each scrape: gauges whose values are read from the node then, not kept up to date on the hot path. */
   readonly #beforeScrape: Array<() => void> = []
@@ -85,6 +87,7 @@ export class MetricsRegistry {
     this.reportsReceived = new Counter({ name: `${p}reports_received_total`, help: 'Report streams received as recipient, by result', labelNames: ['result'] as const, registers })
     this.reportOutboxPending = new Gauge({ name: `${p}report_outbox_pending`, help: 'Report deliveries waiting for a receipt', registers })
     this.eventWatchers = new Gauge({ name: `${p}event_watchers`, help: 'Open event streams (GET /v1/events, alliance watch)', registers })
+    this.startupSeconds = new Gauge({ name: `${p}startup_seconds`, help: 'Seconds from open until the node could serve, by checkpoint use (used, absent, refused) and refusal reason', labelNames: ['checkpoint', 'reason'] as const, registers })
     this.statusBusFailures = new Counter({ name: `${p}status_bus_failures_total`, help: 'Blocklist updates a follower (matcher, watchers) failed to take; it was rebuilt from the whole blocklist', labelNames: ['subscriber'] as const, registers })
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry })
   }

@@ -144,7 +144,14 @@ export const nodeStatusSchema = named('NodeStatus', z.object({
     threshold: z.number().int(),
     guardians: z.array(z.object({ org: z.string(), index: z.number().int(), self: z.boolean(), connected: z.boolean(), lastError: z.string().nullable() })),
     quota: z.object({ limit: z.number().int().nullable(), usedToday: z.number().int(), resetAt: iso })
-  }).nullable().describe('toprf-ristretto255 only: the guardians of the epoch, whether this node reaches them, and this org\'s daily quota')
+  }).nullable().describe('toprf-ristretto255 only: the guardians of the epoch, whether this node reaches them, and this org\'s daily quota'),
+  startup: z.object({
+    checkpoint: z.enum(['used', 'absent', 'refused']).describe('used: the state came from the checkpoint written at the last clean stop; absent: none (first start, or after a crash); refused: see reason'),
+    reason: z.string().nullable().describe('Why a checkpoint was refused (checkpoint_damaged, checkpoint_version, checkpoint_other_alliance, checkpoint_other_roster, checkpoint_stale, checkpoint_store_damaged)'),
+    seconds: z.number().describe('Seconds from open until the node could serve, chain check included'),
+    entries: z.number().int().describe('Entries the consensus state holds'),
+    replayedAfterCheckpoint: z.number().int().nullable().describe('With a checkpoint: entries stored after it, replayed on top of it')
+  }).describe('How this node started')
 }))
 
 export const quotaResultSchema = named('QuotaAudit', z.object({

@@ -97,7 +97,8 @@ function statusText (s: NodeStatus): string {
     ['blocklist', `${s.blocklist.listed} listed, ${s.blocklist.disputed} disputed, ${s.blocklist.candidate} candidate`],
     ['sync', s.sync.inProgress ? 'in progress' : s.sync.lastRunAt !== null ? `last ${s.sync.lastRunAt}${s.sync.lastPeer !== null ? ` with ${s.sync.lastPeer}` : ''}` : 'not yet run'],
     ['snapshot', s.snapshotHash],
-    ['key epoch', keyEpochText(s)]
+    ['key epoch', keyEpochText(s)],
+    ['start-up', startupText(s.startup)]
   ]
   if (s.guardians !== null) {
     const g = s.guardians
@@ -110,6 +111,13 @@ function statusText (s: NodeStatus): string {
   const pad = ' '.repeat(2 + Math.max(...rows.map(([k]) => k.length)) + 2)
   rows[rows.findIndex(([k]) => k === 'members')][1] = s.members.map(m => memberLine(m)).join('\n' + pad)
   return `node ${s.org} (${s.role})\n${table(rows)}`
+}
+
+function startupText (u: NodeStatus['startup']): string {
+  const how = u.checkpoint === 'used'
+    ? `from the checkpoint${u.replayedAfterCheckpoint !== null && u.replayedAfterCheckpoint > 0 ? ` (+${u.replayedAfterCheckpoint} entries replayed)` : ''}`
+    : u.checkpoint === 'refused' ? `full replay (checkpoint refused: ${u.reason ?? 'unknown'})` : 'full replay (no checkpoint)'
+  return `${u.seconds} s, ${u.entries} entries, ${how}`
 }
 
 function quotaText (q: { quotas: Record<string, number>, days: QuotaDayView[] }): string {

@@ -27,6 +27,8 @@ export interface ConsensusStateInit {
   chain: RosterChain
   /** @default Date.now */
   clock?: () => number
+  /** An index already built for this chain (loaded from a start-up checkpoint). @default an empty index at clock() */
+  index?: ConsensusIndex
 }
 
 export class ConsensusState {
@@ -38,7 +40,7 @@ export class ConsensusState {
   constructor (init: ConsensusStateInit) {
     this.chain = init.chain
     this.clock = init.clock ?? Date.now
-    this.index = new ConsensusIndex(consensusPolicy(init.chain), this.clock())
+    this.index = init.index ?? new ConsensusIndex(consensusPolicy(init.chain), this.clock())
   }
 
   get alliance (): string { return this.chain.alliance }

@@ -32,6 +32,19 @@ export class SnapshotHash {
   readonly #lanes = new Uint32Array(8)
   readonly #scratch = Buffer.alloc(PREFIX.length + 64 + 1)
 
+  /** The running sum (8 lanes, 32 bytes), without the excluded keys' terms: what a start-up checkpoint keeps. */
+  lanes (): Uint8Array {
+    return new Uint8Array(this.#lanes.buffer.slice(0))
+  }
+
+  /** A hash whose running sum is `lanes` (from `lanes()`, kept in a start-up checkpoint that verified). */
+  static fromLanes (lanes: Uint8Array): SnapshotHash {
+    if (lanes.length !== 32) throw new RangeError(`snapshot lanes are 32 bytes, got ${lanes.length}`)
+    const h = new SnapshotHash()
+    h.#lanes.set(new Uint32Array(lanes.slice().buffer))
+    return h
+  }
+
   /** Folds a status change in: removes the old status's term, adds the new one's. */
   change (fingerprint: Uint8Array, from: Status | 'absent', to: Status | 'absent'): void {
     if (from === to) return

@@ -5,6 +5,7 @@
  * same at a million listed fingerprints as at ten.
  */
 import { fromHex, toHex } from '../../protocol/bytes.js'
+import type { ConsensusIndex } from '../../protocol/consensus/index.js'
 import type { Explanation } from '../../protocol/consensus/rule.js'
 import type { ReasonNames } from '../../protocol/roster/reasons.js'
 import type { Store } from '../store/types.js'
@@ -57,6 +58,14 @@ export function parseFingerprint (hex: string): Uint8Array {
   return fromHex(hex.toLowerCase())
 }
 
+/** The snapshot hash of an index, from a full pass over it. */
+export function snapshotOf (index: ConsensusIndex): SnapshotHash {
+  const h = new SnapshotHash()
+  // a multiset hash: the order does not matter, so no sort of every fingerprint at start-up
+  for (const e of index.statuses({ unordered: true })) h.add(e.fingerprint, e.status)
+  return h
+}
+
 export interface ViewServiceComponents {
   state: ConsensusState
   store: Store
@@ -72,9 +81,15 @@ export class ViewService {
     this.#c = components
   }
 
-  /** Builds the snapshot hash from the index once (after the start-up replay), then follows the bus. */
-  start (): void {
-    this.#rebuild()
+  /**
+   * Builds the snapshot hash from the index once (after the start-up
+   * replay), or takes `seed` (the running sum a start-up checkpoint kept, for
+   * an index loaded from it and changed since only as folded into the seed),
+   * then follows the bus.
+   */
+  start (seed?: SnapshotHash): void {
+    if (seed !== undefined) this.#hash = seed
+    else this.#rebuild()
     this.#unsubscribe = this.#c.bus.subscribe({
       name: 'snapshot-hash',
       onUpdates: (updates) => {
@@ -89,10 +104,7 @@ export class ViewService {
   }
 
   #rebuild (): void {
-    const h = new SnapshotHash()
-    // a multiset hash: the order does not matter, so no sort of every fingerprint at start-up
-    for (const e of this.#c.state.index.statuses({ unordered: true })) h.add(e.fingerprint, e.status)
-    this.#hash = h
+    this.#hash = snapshotOf(this.#c.state.index)
   }
 
   /** Content hash of the listed and disputed fingerprints and of the keys excluded for equivocation: equal on nodes that agree. */

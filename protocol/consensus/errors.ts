@@ -37,3 +37,13 @@ export class InvalidTimeError extends ProtocolError {
 
   override get category (): ErrorCategory { return 'internal' }
 }
+
+/** An index image (a node's start-up checkpoint) does not describe a valid index: it is refused whole. */
+export class InvalidImageError extends ProtocolError {
+  constructor (message: string) {
+    super('bad_image', `invalid consensus index image: ${message}`)
+    this.name = 'InvalidImageError'
+  }
+
+  override get category (): ErrorCategory { return 'internal' }
+}

@@ -36,14 +36,15 @@
 import { compareBytes } from '../bytes.js'
 import { KINDS } from '../kinds.js'
 import type { Kind } from '../kinds.js'
-import { InvalidTimeError } from './errors.js'
+import { InvalidImageError, InvalidTimeError } from './errors.js'
+import type { IndexImage } from './image.js'
 import { decide } from './rule.js'
 import type { ConsensusPolicy, Explanation, Status } from './rule.js'
 import { SOURCES, validateStatement } from './statement.js'
 import type { Statement, StatementView } from './statement.js'
 import { ABSENT, STATUS_NAMES, Tally, checkQuorum, checkWeight } from './tally.js'
 import type { StatusCode } from './tally.js'
-import { NONE, RecordStore, SlotStore } from './store.js'
+import { NONE, RecordStore, STRUCT_BYTES, SlotStore } from './store.js'
 import { TimerQueue } from './timer-queue.js'
 
 export interface StatusChange {
@@ -104,6 +105,89 @@ export class ConsensusIndex {
     this.#quorum = policy.quorum
     this.#now = now
     this.#view = this.#makeView()
+  }
+
+  /**
+   * The index's state as an image (protocol/consensus/image.ts), for a
+   * node's start-up checkpoint. Its record and slot bytes are views of the
+   * live state: encode them before the index changes again.
+   */
+  image (): IndexImage {
+    return {
+      now: this.#now,
+      orgs: [...this.#orgNames],
+      keys: [...this.#keys],
+      excluded: [...this.#keyExcluded],
+      records: this.#recs.image(),
+      slots: this.#slots.image()
+    }
+  }
+
+  /**
+   * An index from an image `image()` made, under `policy` (org weights and
+   * membership are read from it, as when the statements were applied): it
+   * answers every query as the imaged index did. Every struct is checked to
+   * be in range and every slot to sit in exactly one record's list, so a
+   * damaged image is refused (InvalidImageError), never half-used; the
+   * statuses and schedules are taken as stored (the checkpoint's hash
+   * vouches for them).
+   */
+  static fromImage (policy: ConsensusPolicy, image: IndexImage): ConsensusIndex {
+    const index = new ConsensusIndex(policy, image.now)
+    if (new Set(image.orgs).size !== image.orgs.length || image.orgs.some(o => typeof o !== 'string' || o.length === 0)) throw new InvalidImageError('org names are empty or repeated')
+    for (const org of image.orgs) index.#orgId(org)
+    if (image.excluded.length !== image.keys.length) throw new InvalidImageError('keys and excluded flags differ in number')
+    image.keys.forEach((k, i) => {
+      if (index.#keyId(k) !== i) throw new InvalidImageError('an author key is repeated')
+      index.#keyExcluded[i] = image.excluded[i]
+    })
+    const recs = image.records
+    const slots = image.slots
+    const recBytes = joined(recs.bytes)
+    const slotBytes = joined(slots.bytes)
+    if (!Number.isSafeInteger(recs.count) || recs.count < 0 || recBytes.length !== recs.count * STRUCT_BYTES) throw new InvalidImageError('record bytes do not match the record count')
+    if (!Number.isSafeInteger(slots.count) || slots.count < 0 || slotBytes.length !== slots.count * STRUCT_BYTES) throw new InvalidImageError('slot bytes do not match the slot count')
+    for (const [slot, reason] of slots.bigReasons) {
+      if (!Number.isInteger(slot) || slot < 0 || slot >= slots.count || !Number.isInteger(reason) || reason < 255 || reason > 0xffffffff) throw new InvalidImageError('a kept reason code is out of range')
+    }
+    index.#recs = RecordStore.fromImage(recs.count, recBytes)
+    index.#slots = SlotStore.fromImage(slots.count, slotBytes, slots.bigReasons)
+    index.#checkImage()
+    return index
+  }
+
+  /** Range and list checks of a loaded image; then the counts, schedule count and timer queue are rebuilt from it. */
+  #checkImage (): void {
+    const recs = this.#recs
+    const slots = this.#slots
+    const seen = new Uint8Array(slots.count)
+    const orgs = this.#orgNames.length
+    const keys = this.#keys.length
+    let linked = 0
+    this.#counts = [0, 0, 0, 0]
+    this.#scheduled = 0
+    this.#queue.clear()
+    for (let rec = 0; rec < recs.count; rec++) {
+      const status = recs.status(rec)
+      if (status > 3) throw new InvalidImageError(`record ${rec} has status code ${status}`)
+      this.#counts[status]++
+      const sched = recs.sched(rec)
+      if (Number.isNaN(sched) || sched === Number.NEGATIVE_INFINITY) throw new InvalidImageError(`record ${rec} has a bad schedule`)
+      if (sched !== Number.POSITIVE_INFINITY) { this.#scheduled++; this.#queue.push(sched, rec) }
+      const head = recs.head(rec)
+      if (head === NONE && status !== ABSENT) throw new InvalidImageError(`record ${rec} has a status but no statement`)
+      for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
+        if (slot < 0 || slot >= slots.count || seen[slot] === 1) throw new InvalidImageError(`record ${rec} links a bad or shared slot`)
+        seen[slot] = 1
+        linked++
+        const org = slots.org(slot)
+        const key = slots.key(slot)
+        if (org < 0 || org >= orgs || key < 0 || key >= keys) throw new InvalidImageError(`slot ${slot} names an unknown org or key`)
+        if (slots.stance(slot) > NEUTRAL || slots.source(slot) >= SOURCES.length || slots.kind(slot) >= KINDS.length) throw new InvalidImageError(`slot ${slot} has a bad stance, source or kind`)
+        if (!Number.isFinite(slots.time(slot)) || Number.isNaN(slots.expires(slot))) throw new InvalidImageError(`slot ${slot} has a bad time`)
+      }
+    }
+    if (linked !== slots.count) throw new InvalidImageError('some slots belong to no record')
   }
 
   /** The index's clock: the largest time given to `advanceTo` (or the constructor). */
@@ -448,6 +532,14 @@ export class ConsensusIndex {
       if (t !== Number.POSITIVE_INFINITY) queue.push(t, rec)
     }
   }
+}
+
+function joined (parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
 }
 
 /** A Map key for author key bytes (one `String.fromCharCode` call: the fastest key measured in store.ts). */

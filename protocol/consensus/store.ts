@@ -6,7 +6,7 @@
  * dominated, and one array per field had cost a miss per field.
  */
 import { randomFillSync } from 'node:crypto'
-import { InvalidStatementError } from './errors.js'
+import { InvalidImageError, InvalidStatementError } from './errors.js'
 import { ENTRY_ID_LENGTH, MAX_FINGERPRINT_LENGTH } from './statement.js'
 
 export const NONE = -1
@@ -46,7 +46,31 @@ class Chunks {
     this.u8[at] = new Uint8Array(buf)
     this.capacity = first ? structs : this.capacity + structs
   }
+
+  /** The bytes of structs 0..count-1, in order (views of the chunks, no copy). */
+  bytes (count: number): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (let c = 0, left = count; left > 0; c++) {
+      const n = Math.min(left, this.u8[c].length / this.#stride)
+      out.push(this.u8[c].subarray(0, n * this.#stride))
+      left -= n
+    }
+    return out
+  }
+
+  /** Makes room for `count` structs and copies them in from `bytes` (count × stride bytes, as `bytes()` gave them). */
+  load (bytes: Uint8Array, count: number): void {
+    while (this.capacity < count) this.grow()
+    for (let c = 0, at = 0; at < count; c++) {
+      const n = Math.min(count - at, this.u8[c].length / this.#stride)
+      this.u8[c].set(bytes.subarray(at * this.#stride, (at + n) * this.#stride))
+      at += n
+    }
+  }
 }
+
+/** Bytes per struct of the index's two stores (an image holds count × this many bytes of each). */
+export const STRUCT_BYTES = 64
 
 /**
  * One author key's latest statement on one fingerprint, 64 bytes:
@@ -58,7 +82,7 @@ class Chunks {
  * (Per key, not per org: a key excluded for equivocation drops out and its
  * org's latest statement among its other keys counts, as `decide` would.)
  */
-const SLOT = 64
+const SLOT = STRUCT_BYTES
 const ID_AT = 32
 /** reason u8 @27 holds codes 0..254; this marks one kept in `#bigReasons`. */
 const REASON_ELSEWHERE = 255
@@ -102,6 +126,20 @@ export class SlotStore {
       this.#bigReasons.set(s, reason >>> 0)
     }
     u8.set(entryId, at + ID_AT)
+  }
+
+  /** The slots as bytes (views, no copy) and the reason codes kept apart: for an image of the index. */
+  image (): { count: number, bytes: Uint8Array[], bigReasons: Array<[number, number]> } {
+    return { count: this.count, bytes: this.#chunks.bytes(this.count), bigReasons: [...this.#bigReasons] }
+  }
+
+  /** Slots from an image (`bytes`: count × 64). The caller validates them. */
+  static fromImage (count: number, bytes: Uint8Array, bigReasons: Iterable<[number, number]>): SlotStore {
+    const slots = new SlotStore()
+    slots.#chunks.load(bytes, count)
+    slots.count = count
+    for (const [s, r] of bigReasons) slots.#bigReasons.set(s, r)
+    return slots
   }
 
   time (s: number): number { return this.#f64[s >>> SHIFT][(s & MASK) * 8] }
@@ -171,7 +209,7 @@ export class SlotStore {
  * fromCharCode 1.24M/s, Buffer latin1 1.00M/s, base64 0.98M/s, hex
  * 0.27M/s), and the Map costs a string object per fingerprint besides.
  */
-const REC = 64
+const REC = STRUCT_BYTES
 const FP_AT = 16
 
 export class RecordStore {
@@ -221,6 +259,46 @@ export class RecordStore {
     if (this.count * 2 > mask + 1) this.#rehash()
     return r
   }
+
+  /** The records as bytes (views, no copy): for an image of the index. The hash table is not part of it (its hash is random per process). */
+  image (): { count: number, bytes: Uint8Array[] } {
+    return { count: this.count, bytes: this.#chunks.bytes(this.count) }
+  }
+
+  /**
+   * Records from an image (`bytes`: count × 64), the hash table rebuilt with
+   * this process's hash. The caller validates the records first
+   * (fingerprint lengths: `fingerprintLength`); a fingerprint held twice is
+   * refused here.
+   */
+  static fromImage (count: number, bytes: Uint8Array): RecordStore {
+    const recs = new RecordStore()
+    recs.#chunks.load(bytes, count)
+    let cap = 16
+    while (cap < 2 * count + 2) cap *= 2
+    recs.#table = emptyTable(cap)
+    recs.#mask = cap - 1
+    for (let r = 0; r < count; r++) {
+      const n = recs.fingerprintLength(r)
+      if (n === 0 || n > MAX_FINGERPRINT_LENGTH) throw new InvalidImageError(`record ${r} holds a ${n}-byte fingerprint`)
+      const fp = recs.fingerprint(r)
+      const h = recs.#hash(fp)
+      const table = recs.#table
+      let i = h & recs.#mask
+      for (; ; i = (i + 1) & recs.#mask) {
+        const o = table[2 * i + 1]
+        if (o === NONE) break
+        if (table[2 * i] === h && recs.#holds(o, fp)) throw new InvalidImageError(`fingerprint held twice (records ${o} and ${r})`)
+      }
+      table[2 * i] = h
+      table[2 * i + 1] = r
+    }
+    recs.count = count
+    return recs
+  }
+
+  /** Length of record r's fingerprint as stored (validating an image). */
+  fingerprintLength (r: number): number { return this.#u8[r >>> SHIFT][(r & MASK) * REC + 13] }
 
   sched (r: number): number { return this.#f64[r >>> SHIFT][(r & MASK) * 8] }
   setSched (r: number, t: number): void { this.#f64[r >>> SHIFT][(r & MASK) * 8] = t }

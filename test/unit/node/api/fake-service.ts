@@ -111,7 +111,8 @@ export const STATUS: NodeStatus = {
   snapshotHash: 'cd'.repeat(32),
   keyEpoch: { suite: 'hmac-sha256', rosterEpoch: 1, phase: 'steady', epoch: 1, retiring: null, moved: [], waitingFor: [], cutoverBy: null, reattested: 0, vault: true },
   rescanNeeded: null,
-  guardians: null
+  guardians: null,
+  startup: { checkpoint: 'used', reason: null, seconds: 1.5, entries: 42, replayedAfterCheckpoint: 0 }
 }
 
 /** A named error of the daemon's kind: a name, a reason and a category (tests that need a particular class use the real one). */

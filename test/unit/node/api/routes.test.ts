@@ -273,7 +273,8 @@ describe('node/api named errors → HTTP statuses', () => {
     '../../../../node/home.js', '../../../../node/sync.js', '../../../../node/services/errors.js', '../../../../node/services/oprf-wire.js',
     '../../../../protocol/errors.js', '../../../../protocol/canonical/errors.js', '../../../../protocol/codec/errors.js',
     '../../../../protocol/consensus/errors.js', '../../../../protocol/fingerprint/errors.js', '../../../../protocol/log/errors.js',
-    '../../../../protocol/report/errors.js', '../../../../protocol/roster/index.js', '../../../../protocol/ed25519.js', '../../../../protocol/fingerprint/toprf/errors.js'
+    '../../../../protocol/report/errors.js', '../../../../protocol/roster/index.js', '../../../../protocol/ed25519.js', '../../../../protocol/fingerprint/toprf/errors.js',
+    '../../../../node/checkpoint/errors.js'
   ]
 
   /**
@@ -303,7 +304,7 @@ describe('node/api named errors → HTTP statuses', () => {
     NoLocalSuiteError: 500, VaultError: 500, RateLimitError: 503, RosterFileError: 400, WatchOverflowError: 500,
     NodeDirError: 500, InvalidConfigError: 500, CardAddressError: 400, SyncError: 500, OprfWireError: 503, GuardianRefusedError: 503, GuardianWorkerError: 503,
     // protocol errors that are not the caller's input: its bug, or not now
-    InvalidStatementError: 500, InvalidPolicyError: 500, InvalidTimeError: 500, InvalidRegistryError: 500, OnlineSuiteError: 500, NotEnoughGuardiansError: 503
+    InvalidStatementError: 500, InvalidPolicyError: 500, InvalidTimeError: 500, InvalidImageError: 500, CheckpointRefusedError: 500, InvalidRegistryError: 500, OnlineSuiteError: 500, NotEnoughGuardiansError: 503
   }
 
   async function errorClasses (): Promise<Map<string, { category: string }>> {
