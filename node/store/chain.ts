@@ -6,7 +6,7 @@
 import { bytesEqual } from '../../protocol/bytes.js'
 import { ID_BYTES, KEY_BYTES, SIGNATURE_BYTES } from '../../protocol/limits.js'
 import { entryId, type LogEntry, type LogHead } from '../../protocol/log/index.js'
-import { readEntryHeader } from './entry-header.js'
+import { headerTime } from './entry-header.js'
 import { InvalidAppendError, NonContiguousAppendError } from './errors.js'
 import type { ChainDamage } from './types.js'
 
@@ -30,10 +30,25 @@ export function checkLink (author: Uint8Array, last: LogHead | undefined, seq: n
   if (seq < expected) return 'broken_chain'
   const id = entryId(bytes)
   if (!bytesEqual(id, storedId)) return 'bad_id'
-  const h = readEntryHeader(bytes)
-  if (h === undefined || h.seq !== seq || !bytesEqual(h.author, author)) return 'broken_chain'
-  if (!bytesEqual(h.prev, last?.id ?? NO_PREV)) return 'broken_chain'
-  return { seq, id, time: h.time }
+  const time = headerTime(bytes, author, seq, last?.id ?? NO_PREV)
+  if (time < 0) return 'broken_chain'
+  return { seq, id, time }
+}
+
+/**
+ * `checkLink` for a value as the LevelDB store keeps it (stored id ‖ entry
+ * bytes, `bytes` a view of its tail), comparing the stored id in place: the
+ * start-up walk runs it once per stored entry.
+ */
+export function checkStored (author: Uint8Array, last: LogHead | undefined, seq: number, value: Uint8Array, bytes: Uint8Array): LogHead | DamageKind {
+  const expected = (last?.seq ?? 0) + 1
+  if (seq > expected) return 'missing_entry'
+  if (seq < expected) return 'broken_chain'
+  const id = entryId(bytes)
+  for (let i = 0; i < ID_BYTES; i++) if (id[i] !== value[i]) return 'bad_id'
+  const time = headerTime(bytes, author, seq, last?.id ?? NO_PREV)
+  if (time < 0) return 'broken_chain'
+  return { seq, id, time }
 }
 
 /** True when a head record says exactly what the last intact entry is (both absent counts). */

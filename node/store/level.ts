@@ -11,12 +11,13 @@ import { toHex } from '../../protocol/bytes.js'
 import { decodeSignedRoster, encodeSignedRoster } from '../../protocol/codec/index.js'
 import type { LogEntry, LogHead } from '../../protocol/log/index.js'
 import type { SignedRoster } from '../../protocol/types.js'
-import { assertContinues, checkLink, headAgrees, type DamageKind } from './chain.js'
+import { assertContinues, checkStored, headAgrees, type DamageKind } from './chain.js'
 import { StoreCorruptError, StoreLockedError, StoreNotOpenError } from './errors.js'
 import {
   AUTHOR_BYTES, LOG_KEY_BYTES, SUBLEVELS, entryValue, headValue, keySeq, logEnd, logKey, parseHeadValue, readU64,
   splitEntryValue, prefixedLogKey, u64Key, view
 } from './keys.js'
+import { ID_BYTES } from '../../protocol/limits.js'
 import { WriteQueue } from './queue.js'
 import { guardTables, repairFiles, type DamagedTable } from './table-check.js'
 import type { AuthorHead, ChainDamage, ChainVisitor, RosterRecord, Store, StoredEntry } from './types.js'
@@ -452,12 +453,12 @@ export class LevelStore implements Store {
         if (chunk.length === 0) break
         ahead = it.nextv(CHECK_CHUNK)
         for (const [k, v] of chunk) {
-          const e = splitEntryValue(v)
-          const r = k.length !== LOG_KEY_BYTES ? 'broken_chain' : e === undefined ? 'bad_id' : checkLink(author, last, keySeq(k), e.id, e.bytes)
+          // an entries value is the stored id, then the entry bytes (keys.ts)
+          const bytes = v.length > ID_BYTES ? view(v, ID_BYTES) : undefined
+          const r = k.length !== LOG_KEY_BYTES ? 'broken_chain' : bytes === undefined ? 'bad_id' : checkStored(author, last, keySeq(k), v, bytes)
           if (typeof r === 'string') { why = r; break walk }
           last = r
-          // e is defined here: checkLink ran on it
-          if (visit !== undefined) visit.entry({ author: mine, seq: r.seq, id: r.id, bytes: (e as { bytes: Uint8Array }).bytes })
+          if (visit !== undefined) visit.entry({ author: mine, seq: r.seq, id: r.id, bytes: bytes as Uint8Array })
         }
       }
     } finally {

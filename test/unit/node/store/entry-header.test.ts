@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { decodeEntry, encodeEntry } from '../../../../protocol/codec/index.js'
-import { readEntryHeader } from '../../../../node/store/entry-header.js'
+import { headerTime, readEntryHeader } from '../../../../node/store/entry-header.js'
 import { entry } from '../../../helpers/arbitraries.js'
 import { applyMutations, mutations } from '../../../helpers/mutate.js'
 
@@ -17,6 +17,28 @@ describe('node/store entry header reader', () => {
       assert.deepEqual([...h.prev], [...d.prev])
       assert.equal(h.time, d.time)
     }), { numRuns: 300 })
+  })
+
+  it('headerTime says what reading the header and comparing its fields says, on intact, damaged and random bytes', () => {
+    const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
+    const old = (b: Uint8Array, author: Uint8Array, seq: number, prev: Uint8Array): number => {
+      const h = readEntryHeader(b)
+      return h === undefined || h.seq !== seq || !same(h.author, author) || !same(h.prev, prev) ? -1 : h.time
+    }
+    fc.assert(fc.property(entry, mutations, fc.boolean(), (e, ms, mutate) => {
+      const intact = encodeEntry(e)
+      const b = mutate ? applyMutations(intact, ms) : intact
+      assert.equal(headerTime(b, e.author, e.seq, e.prev), old(b, e.author, e.seq, e.prev))
+      if (!mutate) assert.equal(headerTime(b, e.author, e.seq, e.prev), e.time)
+      // the wrong expectations are refused as before
+      assert.equal(headerTime(b, e.author, e.seq + 1, e.prev), old(b, e.author, e.seq + 1, e.prev))
+      assert.equal(headerTime(b, e.prev, e.seq, e.author), old(b, e.prev, e.seq, e.author))
+      assert.equal(headerTime(b, e.author, e.seq, new Uint8Array(0)), old(b, e.author, e.seq, new Uint8Array(0)))
+      assert.equal(headerTime(b, e.author, e.seq, e.author), old(b, e.author, e.seq, e.author))
+    }), { numRuns: 1000 })
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 120 }), fc.uint8Array({ maxLength: 33 }), fc.nat({ max: 5 }), fc.uint8Array({ maxLength: 33 }), (b, a, seq, p) => {
+      assert.equal(headerTime(b, a, seq, p), old(b, a, seq, p))
+    }), { numRuns: 1000 })
   })
 
   it('never throws on damaged or random bytes', () => {
