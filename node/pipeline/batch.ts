@@ -17,7 +17,7 @@
  * or applied after the listings are remembered.
  */
 import type { ComponentLogger } from '../logger.js'
-import { COLUMN_PROBES } from '../match/columns.js'
+import { COLUMN_PROBES, IDENTIFIER_COLUMNS } from '../match/columns.js'
 import type { MatchCore } from '../match/core.js'
 import { SeenBatchBuilder } from './codec.js'
 import { finishEntry, type DecisionOut } from './decide.js'
@@ -52,23 +52,29 @@ export interface DecidedBatch {
   epoch: number
 }
 
+const NCOLS = IDENTIFIER_COLUMNS.length
+
 /** Probes every value of `e`: the number the value cache answered, or -1 when some value is not known yet (it is then wanted by `resolver`). */
 function probeAll (core: MatchCore, e: ListingEntry, resolver: BatchResolver): number {
   core.begin()
   let hits = 0
   let missing = false
   const cache = core.cache
-  for (let c = 0; c < e.values.length; c++) {
-    const b = e.values[c]
-    if (b === undefined || b.length === 0) continue
-    const fh = cache.fieldHash(b, 0, b.length) // once for every probe of the column
-    for (const probe of COLUMN_PROBES[c]) {
-      const p = probe.id
-      if (core.probeCached(p, b, 0, b.length, fh)) { hits++; continue }
-      const key = valueKey(p, b)
+  const { buf, cols, at } = e
+  for (let c = 0; c < NCOLS; c++) {
+    const s = cols[at + 2 * c]
+    if (s < 0) continue
+    const end = cols[at + 2 * c + 1]
+    if (end === s) continue
+    const fh = cache.fieldHash(buf, s, end) // once for every probe of the column
+    const probes = COLUMN_PROBES[c]
+    for (let k = 0; k < probes.length; k++) {
+      const p = probes[k].id
+      if (core.probeCached(p, buf, s, end, fh)) { hits++; continue }
+      const key = valueKey(p, buf, s, end)
       const r = resolver.known.get(key)
-      if (r !== undefined) core.probeResolved(p, b, 0, b.length, fh, r.fp, 0, r.why)
-      else { resolver.want(key, p, b); missing = true }
+      if (r !== undefined) core.probeResolved(p, buf, s, end, fh, r.fp, 0, r.why)
+      else { resolver.want(key, p, buf.subarray(s, end)); missing = true }
     }
   }
   return missing ? -1 : hits

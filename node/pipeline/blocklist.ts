@@ -25,17 +25,37 @@ export async function currentSnapshot (r: Redis, prefix: string): Promise<Snapsh
   return { snapshot: m.snapshot, chunks: Number(m.chunks), version: m.version, epoch: Number(m.epoch) }
 }
 
-/** Builds an index from a snapshot's chunks; SnapshotUnavailableError when a chunk is gone (a newer snapshot replaced it long ago). */
+/**
+ * Builds an index from a snapshot's chunks; SnapshotUnavailableError when a
+ * chunk is gone (a newer snapshot replaced it long ago). Every chunk is
+ * fetched first (a replaced snapshot is then noticed before any work), then
+ * decoded one at a time into the index: a 1,000,000-entry snapshot is ~64 MB
+ * of chunks, where its records decoded at once are several hundred MB of
+ * objects for the collector to walk while the worker decides.
+ */
 export async function loadSnapshot (r: Redis, prefix: string, ref: SnapshotRef): Promise<{ index: BlocklistIndex, entries: number }> {
-  const records: BlocklistRecord[][] = []
+  const chunks: Buffer[] = []
   let entries = 0
   for (let i = 0; i < ref.chunks; i++) {
     const buf = await r.getBuffer(snapshotChunkKey(prefix, ref.snapshot, i))
     if (buf === null) throw new SnapshotUnavailableError(`chunk ${i} of snapshot ${ref.snapshot} is gone`)
-    const part = decodeBlocklist(buf, `snapshot ${ref.snapshot} chunk ${i}`)
-    entries += part.length
-    records.push(part)
+    // the count in the chunk's header, no more than its bytes can hold (decodeBlocklist checks it): the index's initial size
+    entries += buf.length >= 5 ? Math.min(buf.readUInt32LE(1), Math.floor(buf.length / MIN_ENTRY_BYTES)) : 0
+    chunks.push(buf)
   }
-  const index = BlocklistIndex.fromExplanations((function * () { for (const part of records) yield * part })(), { initialCapacity: Math.max(1024, entries) })
-  return { index, entries }
+  let n = 0
+  const records = function * (): Generator<BlocklistRecord> {
+    for (let i = 0; i < chunks.length; i++) {
+      const part = decodeBlocklist(chunks[i], `snapshot ${ref.snapshot} chunk ${i}`)
+      chunks[i] = EMPTY
+      n += part.length
+      yield * part
+    }
+  }
+  const index = BlocklistIndex.fromExplanations(records(), { initialCapacity: Math.max(1024, entries) })
+  return { index, entries: n }
 }
+
+const EMPTY = Buffer.alloc(0)
+/** The fewest bytes an entry of a blocklist batch takes (codec.ts: fingerprint, codes, counts, expiry). */
+const MIN_ENTRY_BYTES = 32 + 3 + 6 + 8 + 2

@@ -15,6 +15,8 @@
  * consumer, and listing when it could be read.
  */
 import type { Redis } from './redis.js'
+import { RedisReplyError } from './errors.js'
+import { RespConnection, RespWriter } from './resp.js'
 import type { DeadEntry } from './entry.js'
 
 const COMMIT = `
@@ -110,11 +112,12 @@ export function packCommit (b: CommitBatch): { decisions: Buffer, dead: Buffer, 
 }
 
 /** Runs the commit script; loads it into the server when the server does not know it (first use, or after a restart). */
-export async function commitBatch (r: Redis, s: CommitStreams, b: CommitBatch): Promise<number> {
+export async function commitBatch (r: Redis | RespConnection, s: CommitStreams, b: CommitBatch): Promise<number> {
   const packed = packCommit(b)
   const args: Array<string | Buffer | number> = [4, s.input, s.output, s.dead, s.seen === '' ? s.output : s.seen,
     b.group, b.outMaxLen, b.deadMaxLen, b.version, b.epoch, b.cause, b.consumer, b.decisions.length, b.dead.length, b.ack.length, b.seen ?? '',
     packed.decisions, packed.dead, packed.ack]
+  if (r instanceof RespConnection) return await commitResp(r, args)
   sha ??= await r.script('LOAD', COMMIT) as string
   try {
     return await r.call('EVALSHA', sha, ...args) as number
@@ -123,6 +126,36 @@ export async function commitBatch (r: Redis, s: CommitStreams, b: CommitBatch): 
     sha = await r.script('LOAD', COMMIT) as string
     return await r.call('EVALSHA', sha, ...args) as number
   }
+}
+
+/** The script at the RESP level: its arguments written once into the command buffer, no client-side copies. */
+async function commitResp (c: RespConnection, args: Array<string | Buffer | number>): Promise<number> {
+  const run = async (): Promise<number> => {
+    const w = new RespWriter(64 * 1024)
+    w.command(2 + args.length).arg('EVALSHA').arg(sha as string)
+    for (const a of args) w.arg(a)
+    return integerReply(await c.send(w.take(), 1))
+  }
+  if (sha === undefined) sha = await loadScript(c)
+  try {
+    return await run()
+  } catch (err) {
+    if (!(err instanceof RedisReplyError) || !err.message.includes('NOSCRIPT')) throw err
+    sha = await loadScript(c)
+    return await run()
+  }
+}
+
+async function loadScript (c: RespConnection): Promise<string> {
+  const reply = await c.send(new RespWriter(4096).cmd('SCRIPT', 'LOAD', COMMIT).take(), 1)
+  const nl = reply.indexOf(10)
+  return reply.toString('latin1', nl + 1, reply.length - 2)
+}
+
+/** The value of an integer reply (`:n`). */
+function integerReply (b: Buffer): number {
+  if (b[0] !== 58) throw new RedisReplyError(`expected an integer reply, got ${JSON.stringify(b.toString('latin1', 0, Math.min(b.length, 16)))}`)
+  return Number(b.toString('latin1', 1, b.length - 2))
 }
 
 /** Length-prefixed UTF-8 fields (big-endian lengths), as the script's struct.unpack formats read them. */

@@ -29,6 +29,16 @@ export class RedisUnavailableError extends NodeError {
   override get category (): ErrorCategory { return 'unavailable' }
 }
 
+/** Redis answered a command with an error reply (RESP level: resp.ts); the message is Redis's own. */
+export class RedisReplyError extends NodeError {
+  constructor (message: string) {
+    super('redis_error', `Redis answered with an error: ${message}`)
+    this.name = 'RedisReplyError'
+  }
+
+  override get category (): ErrorCategory { return 'unavailable' }
+}
+
 /** A worker's policy differs from the one its consumer group already uses: decisions of one group must not depend on which worker made them. */
 export class PolicyMismatchError extends NodeError {
   constructor (group: string) {

@@ -112,8 +112,8 @@ function withPrefix (prefix: Buffer, key: Buffer): Buffer {
 }
 
 /** The batch's key of (probe, cell bytes). */
-export function valueKey (p: number, b: Buffer): string {
-  return String.fromCharCode(p) + b.toString('latin1')
+export function valueKey (p: number, b: Buffer, s = 0, e = b.length): string {
+  return String.fromCharCode(p) + b.toString('latin1', s, e)
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * A worker's reads from Redis streams, as plain functions of a client:
- * new listing entries for its group (XREADGROUP), entries idle on other
+ * A worker's reads from Redis streams, as plain functions of a client
+ * (new listing entries for its group are read at the RESP level: resp.ts,
+ * stream-batch.ts): entries idle on other
  * consumers (XAUTOCLAIM, with the delivery counts that send an entry to the
  * dead letters), the blocklist change stream (XREAD), and whole streams
  * page by page (XRANGE). Replies stay Buffers: listing values go to the
@@ -12,8 +13,6 @@ import type { Redis } from './redis.js'
 /** A stream entry as read: id and its flat [name, value, …] fields. */
 export interface RawEntry { id: string, fields: Buffer[] }
 
-type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[] | null]>]> | null
-
 /** Flat [k, v, k, v] Buffers → map of strings and buffers. */
 export function fieldMap (fields: Buffer[]): Map<string, Buffer> {
   const m = new Map<string, Buffer>()
@@ -22,16 +21,6 @@ export function fieldMap (fields: Buffer[]): Map<string, Buffer> {
 }
 
 export interface GroupRead { input: string, group: string, consumer: string, batch: number, blockMs: number }
-
-/** Up to `batch` entries never delivered to the group (waits up to blockMs). */
-export async function readNew (r: Redis, g: GroupRead): Promise<RawEntry[]> {
-  const res = await r.callBuffer('XREADGROUP', 'GROUP', g.group, g.consumer, 'COUNT', g.batch, 'BLOCK', g.blockMs, 'STREAMS', g.input, '>') as StreamReply
-  if (res === null) return []
-  const entries = res[0][1]
-  const out: RawEntry[] = new Array(entries.length)
-  for (let i = 0; i < entries.length; i++) out[i] = { id: entries[i][0].toString('latin1'), fields: entries[i][1] ?? [] }
-  return out
-}
 
 export interface Claim extends GroupRead { claimIdleMs: number, maxDeliveries: number }
 

@@ -3,10 +3,13 @@
  * decides listings exactly as `alliance match` does, on any machine, without
  * joining the alliance network and without holding an alliance key.
  *
- * Loops (three Redis connections: commands, the blocking group read, the
- * blocking change-stream read):
- * - main: XREADGROUP a batch (or, every claimIdle/2, XAUTOCLAIM entries
- *   idle longer than claimIdle: a dead worker's), parse (entry.ts: bad
+ * Loops (four Redis connections: commands and the blocking change-stream
+ * read through ioredis; the group reads and the batch commits at the RESP
+ * level, resp.ts, where a client's objects per field cost more than the
+ * work):
+ * - main: XREADGROUP a batch, parsed in place (stream-batch.ts; or, every
+ *   claimIdle/2, XAUTOCLAIM entries idle longer than claimIdle: a dead
+ *   worker's), parse (entry.ts: bad
  *   entries become dead letters), decide (batch.ts: each value looked up
  *   once in the worker's own cache; the values it does not know resolved
  *   together by resolver.ts: the Redis cache by raw key, canonicalising,
@@ -51,15 +54,17 @@ import { CacheKeyer } from './cache-key.js'
 import { commitBatch, type CommitStreams } from './commit.js'
 import { currentSnapshot, loadSnapshot, type SnapshotRef } from './blocklist.js'
 import { decideListings, type BatchHost } from './batch.js'
-import { isDead, parseEntry, type DeadEntry, type ListingEntry } from './entry.js'
+import { parseBatch, type DeadEntry } from './entry.js'
 import { PolicyMismatchError, SnapshotUnavailableError } from './errors.js'
 import { changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, nodeKey, seenKey, workersKey } from './keys.js'
 import { adopt, sweepDeadWorkers, type AdoptionHost } from './adoption.js'
-import { connectRedis, type Redis } from './redis.js'
+import { COMMAND_TIMEOUT_MS, connectRedis, type Redis } from './redis.js'
 import { emptyResolveStats, type FingerprintSource, type ResolveStats, type ResolverInit } from './resolver.js'
 import { retroDecisions, retroFromReload, type RetroOut } from './retro.js'
 import { workerBeat, type WorkerBeat } from './status.js'
-import { claimIdle, maxDeletedId, readAfter, readNew, type RawEntry } from './stream-io.js'
+import { claimIdle, maxDeletedId, readAfter, type RawEntry } from './stream-io.js'
+import { batchOfFields, EMPTY_BATCH, parseStreamReply, type EntryBatch } from './stream-batch.js'
+import { RespConnection, RespWriter } from './resp.js'
 import { compareIds } from './stream-id.js'
 import { workerOptions, type WorkerInit, type WorkerOptions } from './worker-init.js'
 import type { PipelineAttachResult } from './node-service.js'
@@ -94,7 +99,10 @@ export class PipelineWorker {
   readonly #c: WorkerComponents
   readonly #log: ComponentLogger
   #cmd!: Redis
-  #read!: Redis
+  /** The group reads: RESP level, the reply parsed in place (stream-batch.ts). Reopened when it failed. */
+  #read: RespConnection | undefined
+  /** The batch commits, also at the RESP level (their arguments are ~100 KB per 1,000 listings). */
+  #commitConn: RespConnection | undefined
   #tail!: Redis
   #attach!: PipelineAttachResult
   #secret!: Buffer
@@ -137,9 +145,10 @@ export class PipelineWorker {
     this.#attach = await this.#c.node.attach({ redis: p.redis, prefix: p.prefix })
     this.#secret = Buffer.from(this.#attach.cacheKey, 'base64url')
     this.#cmd = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}` })
-    this.#read = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}-read`, blocking: true })
-    this.#tail = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}-tail`, blocking: true })
     try {
+      this.#tail = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}-tail`, blocking: true })
+      this.#read = await RespConnection.open(p.redis, { name: `alliance-worker-${this.consumer}-read` })
+      await this.#commitConnection()
       await this.#joinGroup()
       await this.#reload(await currentSnapshot(this.#cmd, p.prefix), false)
       const old = await this.#cmd.hget(workersKey(p.prefix, p.group), this.consumer)
@@ -171,7 +180,9 @@ export class PipelineWorker {
   }
 
   #disconnect (): void {
-    for (const r of [this.#cmd, this.#read, this.#tail]) r?.disconnect()
+    for (const r of [this.#cmd, this.#tail]) r?.disconnect()
+    this.#read?.close()
+    this.#commitConn?.close()
   }
 
   async #loop (name: string, step: () => Promise<void>): Promise<void> {
@@ -307,20 +318,31 @@ export class PipelineWorker {
   async #mainStep (): Promise<void> {
     await this.#reloading
     const p = this.#i
-    let raw: RawEntry[] = []
+    let batch = EMPTY_BATCH
     let dead: DeadEntry[] = []
     const now = Date.now()
     if (now - this.#lastClaim >= p.claimIdleMs / 2) {
       this.#lastClaim = now
+      let raw: RawEntry[]
       ;({ entries: raw, dead } = await this.#claim())
+      batch = batchOfFields(raw)
     }
-    if (raw.length === 0 && dead.length === 0) raw = await this.#readNew()
-    if (raw.length === 0 && dead.length === 0) return
-    await this.#process(raw, dead)
+    if (batch.n === 0 && dead.length === 0) batch = await this.#readNew()
+    if (batch.n === 0 && dead.length === 0) return
+    await this.#process(batch, dead)
   }
 
-  async #readNew (): Promise<RawEntry[]> {
-    return await readNew(this.#read, { ...this.#i, consumer: this.consumer })
+  async #readNew (): Promise<EntryBatch> {
+    const p = this.#i
+    if (this.#read === undefined || this.#read.dead) {
+      this.#read?.close()
+    this.#commitConn?.close()
+      this.#read = undefined
+      this.#read = await RespConnection.open(p.redis, { name: `alliance-worker-${this.consumer}-read` })
+    }
+    const w = new RespWriter(256)
+    w.cmd('XREADGROUP', 'GROUP', p.group, this.consumer, 'COUNT', p.batch, 'BLOCK', p.blockMs, 'STREAMS', p.input, '>')
+    return parseStreamReply(await this.#read.send(w.take(), 1, p.blockMs + COMMAND_TIMEOUT_MS))
   }
 
   /** Entries idle longer than claimIdle (their worker died or hangs), and what can no longer be decided. */
@@ -334,20 +356,16 @@ export class PipelineWorker {
     return c
   }
 
-  async #process (raw: RawEntry[], dead: DeadEntry[]): Promise<void> {
+  async #process (batch: EntryBatch, claimedDead: DeadEntry[]): Promise<void> {
     const p = this.#i
-    const listings: ListingEntry[] = []
-    for (const r of raw) {
-      const e = parseEntry(r.id, r.fields)
-      if (isDead(e)) dead.push(e)
-      else listings.push(e)
-    }
+    const { listings, dead } = parseBatch(batch)
+    for (const d of claimedDead) dead.push(d)
     // remembered in the tick of the last decision: a change applied later finds these listings in the seen store
     const d = await decideListings(listings, this.#batchHost, d => {
       if (d.seen.listings > 0) this.#seen.add(d.seen.batch(Date.now()))
     })
     for (const f of d.failed) dead.push(f)
-    const commit = commitBatch(this.#cmd, this.#streams(), {
+    const commit = this.#commitConnection().then(async c => await commitBatch(c, this.#streams(), {
       group: p.group,
       consumer: this.consumer,
       outMaxLen: p.outMaxLen,
@@ -359,16 +377,25 @@ export class PipelineWorker {
       dead,
       ...(d.seen.listings > 0 ? { seen: d.seen.encode() } : {}),
       ack: [...listings.map(e => e.id), ...dead.map(d => d.id)]
-    }).then(() => {
+    })).then(() => {
       this.stats.decided += d.decisions.length
       this.stats.deadLetters += dead.length
       this.stats.batches++
     }, (err: unknown) => {
       // nothing was acknowledged: the entries stay pending and are claimed again after claimIdle
-      this.#log.warn('commit failed; the batch\'s entries will be claimed and decided again', { error: (err as Error).message, entries: raw.length })
+      this.#log.warn('commit failed; the batch\'s entries will be claimed and decided again', { error: (err as Error).message, entries: batch.n })
     })
     this.#inflight.push(commit)
     while (this.#inflight.length >= p.inFlight) await this.#inflight.shift()
+  }
+
+  async #commitConnection (): Promise<RespConnection> {
+    if (this.#commitConn === undefined || this.#commitConn.dead) {
+      this.#commitConn?.close()
+      this.#commitConn = undefined
+      this.#commitConn = await RespConnection.open(this.#i.redis, { name: `alliance-worker-${this.consumer}-commit`, timeoutMs: COMMAND_TIMEOUT_MS })
+    }
+    return this.#commitConn
   }
 
   #keyers: { secret: Buffer, epoch: number, keyer: CacheKeyer, rawKeyer: CacheKeyer } | undefined

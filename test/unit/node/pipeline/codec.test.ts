@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict'
 import { BlocklistIndex, PROBES, type IndexInput } from '../../../../node/match/index.js'
 import { decodeBlocklist, decodeSeen, encodeBlocklist, encodeSeen, SeenBatchBuilder, seenBatchOf } from '../../../../node/pipeline/codec.js'
-import { parseEntry } from '../../../../node/pipeline/entry.js'
+import { entryValue, parseBatch, parseEntry } from '../../../../node/pipeline/entry.js'
+import { batchOfFields, parseStreamReply } from '../../../../node/pipeline/stream-batch.js'
+import { replyEnd, RespWriter } from '../../../../node/pipeline/resp.js'
 import { createHmac } from 'node:crypto'
 import { CacheKeyer, cacheKeyOf, rawCacheKeyOf } from '../../../../node/pipeline/cache-key.js'
 
@@ -73,7 +75,8 @@ describe('pipeline listing entries', () => {
     const e = parseEntry('1-0', b('listing_id', 'L1', 'email', 'a@example.org', 'colour', 'red'))
     assert.ok(!('reason' in e))
     assert.equal(e.listingId, 'L1')
-    assert.equal(e.values[1]?.toString(), 'a@example.org')
+    assert.equal(entryValue(e, 1)?.toString(), 'a@example.org')
+    assert.equal(entryValue(e, 0), undefined)
   })
   it('each malformed shape has its reason', () => {
     const cases: Array<[Buffer[], string]> = [
@@ -86,6 +89,67 @@ describe('pipeline listing entries', () => {
       [b('listing_id', 'L1', 'seller_name', 'y'.repeat(70_000)), 'entry_too_large']
     ]
     for (const [fields, reason] of cases) assert.equal((parseEntry('1-0', fields) as { reason?: string }).reason, reason)
+  })
+})
+
+describe('pipeline reads at the RESP level', () => {
+  /** An XREADGROUP reply as Redis writes it: *1 *2 $key *n (*2 $id *2k fields)×n; null fields for a deleted entry. */
+  const reply = (entries: Array<[string, string[] | null]>): Buffer => {
+    const bulk = (s: string | Buffer): string => { const b = Buffer.from(s); return `$${b.length}\r\n${b.toString('latin1')}\r\n` }
+    let out = `*1\r\n*2\r\n${bulk('listings')}*${entries.length}\r\n`
+    for (const [id, fields] of entries) out += `*2\r\n${bulk(id)}` + (fields === null ? '*-1\r\n' : `*${fields.length}\r\n${fields.map(bulk).join('')}`)
+    return Buffer.from(out, 'latin1')
+  }
+  it('a reply parsed in place gives what a client parser\'s Buffers give: ids, values, dead letters', () => {
+    const entries: Array<[string, string[]]> = [
+      ['1-0', ['listing_id', 'L1', 'email', 'a@example.org', 'phone', '+44 20 7946 0000']],
+      ['1-1', ['listing_id', 'Lé', 'colour', 'red', 'seller_account', 'shopmart:s1']],
+      ['2-0', ['email', 'nobody@example.org']],
+      ['2-1', ['listing_id', 'L4', 'email', 'a@x.org', 'email', 'b@x.org']]
+    ]
+    const b = parseStreamReply(reply(entries))
+    assert.equal(b.n, 4)
+    assert.deepEqual(b.ids, ['1-0', '1-1', '2-0', '2-1'])
+    const fromFields = parseBatch(batchOfFields(entries.map(([id, f]) => ({ id, fields: f.map(x => Buffer.from(x)) }))))
+    const inPlace = parseBatch(b)
+    const view = (r: typeof inPlace): unknown => ({
+      listings: r.listings.map(e => ({ id: e.id, listingId: e.listingId, values: Array.from({ length: 8 }, (_, c) => entryValue(e, c)?.toString()) })),
+      dead: r.dead
+    })
+    assert.deepEqual(view(inPlace), view(fromFields))
+    assert.deepEqual(view(inPlace), {
+      listings: [
+        { id: '1-0', listingId: 'L1', values: [undefined, 'a@example.org', '+44 20 7946 0000', undefined, undefined, undefined, undefined, undefined] },
+        { id: '1-1', listingId: 'Lé', values: ['shopmart:s1', undefined, undefined, undefined, undefined, undefined, undefined, undefined] }
+      ],
+      dead: [{ id: '2-0', reason: 'missing_listing_id' }, { id: '2-1', reason: 'duplicate_field', listingId: 'L4' }]
+    })
+  })
+  it('nothing read, a deleted entry, and damaged replies', () => {
+    assert.equal(parseStreamReply(Buffer.from('*-1\r\n')).n, 0)
+    const b = parseStreamReply(reply([['1-0', null], ['1-1', ['listing_id', 'L2', 'email', 'a@b.org']]]))
+    assert.deepEqual(parseBatch(b).dead, [{ id: '1-0', reason: 'trimmed' }])
+    const whole = reply([['1-0', ['listing_id', 'L1', 'email', 'a@example.org']]])
+    assert.throws(() => parseStreamReply(whole.subarray(0, whole.length - 5)), { name: 'PipelineRecordError' })
+    assert.throws(() => parseStreamReply(Buffer.from(':1\r\n')), { name: 'PipelineRecordError' })
+  })
+  it('replyEnd finds where each reply ends, and -1 while one is incomplete', () => {
+    const replies = ['+OK\r\n', '-ERR no\r\n', ':42\r\n', '$-1\r\n', '*-1\r\n', '$5\r\nhe\r\no\r\n', '*2\r\n*1\r\n:1\r\n$3\r\nabc\r\n', '*0\r\n']
+    const all = Buffer.from(replies.join(''))
+    let at = 0
+    for (const r of replies) {
+      const end = replyEnd(all, at, all.length)
+      assert.equal(end, at + Buffer.byteLength(r))
+      for (let cut = at; cut < end; cut++) assert.equal(replyEnd(all, at, cut), -1, `incomplete ${JSON.stringify(r)} at ${cut - at}`)
+      at = end
+    }
+  })
+  it('RespWriter writes commands as RESP arrays of bulk strings (UTF-8, bytes, numbers)', () => {
+    const w = new RespWriter(8)
+    w.cmd('XADD', 'listings', '*', 'listing_id', 'Lé', 'n', 12).cmd('PING')
+    w.command(2).arg('ECHO').arg(Buffer.from([0, 255]))
+    assert.equal(w.take().toString('latin1'), '*7\r\n$4\r\nXADD\r\n$8\r\nlistings\r\n$1\r\n*\r\n$10\r\nlisting_id\r\n$3\r\nL\xc3\xa9\r\n$1\r\nn\r\n$2\r\n12\r\n*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\n\x00\xff\r\n')
+    assert.equal(w.length, 0)
   })
 })
 
