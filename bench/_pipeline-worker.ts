@@ -6,9 +6,16 @@
  * in-process baseline also leaves out building its index), the CPU seconds
  * start-up took (startCpuS: loading modules and the blocklist snapshot) and
  * its peak RSS.
+ * Before `running` it collects garbage once (the bench starts it with
+ * --expose-gc): what loading the snapshot left behind is start-up's, not
+ * the listings'. With PIPELINE_PROFILE_DIR set it profiles from `running`
+ * to the end (the listings only) into <dir>/<consumer>.cpuprofile.
  * Args: <redis url> <node url> <consumer> <input> <output> <group>
  */
 import '../node/polyfill.js'
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
 import { createLogger } from '../node/logger.js'
 import { PipelineWorker, type NodeLink } from '../node/pipeline/worker.js'
 
@@ -25,6 +32,14 @@ const node: NodeLink = {
 const logger = createLogger({ level: 'warn', sink: (l) => { process.stderr.write(l + '\n') } })
 const worker = new PipelineWorker({ redis, input, output, group, consumer, claimIdleMs: 60_000 }, { node, logger: logger.forComponent('bench:worker') })
 await worker.start()
+;(globalThis as { gc?: () => void }).gc?.()
+const profileDir = process.env.PIPELINE_PROFILE_DIR
+const session = profileDir !== undefined ? new Session() : undefined
+if (session !== undefined) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+}
 const started = process.cpuUsage()
 const cpu0 = process.cpuUsage()
 process.stderr.write(`worker ${consumer} running\n`)
@@ -32,6 +47,10 @@ process.once('SIGTERM', () => {
   void (async () => {
     await worker.stop()
     const c = process.cpuUsage(cpu0)
+    if (session !== undefined) {
+      const { profile } = await session.post('Profiler.stop')
+      writeFileSync(join(profileDir as string, `${consumer}-${process.pid}.cpuprofile`), JSON.stringify(profile))
+    }
     process.stdout.write(`STATS ${JSON.stringify({ consumer, cpuS: (c.user + c.system) / 1e6, startCpuS: (started.user + started.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...worker.stats })}\n`)
     process.exit(0)
   })()

@@ -39,7 +39,7 @@
  * (bench/_pipeline-worker.ts). Redis is flushed between the runs, so each
  * starts with a cold fingerprint cache.
  *
- * Env: N, LISTED, SELLERS, FLOOR_N (listings of the floor steps, default 300,000); BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") for the worker processes. Quick: N=200000 LISTED=200000 npm run bench -- pipeline
+ * Env: N, LISTED, SELLERS, FLOOR_N (listings of the floor steps, default 300,000); BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") for the worker processes; PIPELINE_PROFILE_DIR: profile each worker from `running` on (the listings only). Quick: N=200000 LISTED=200000 npm run bench -- pipeline
  * The last line is `RESULT {json}`: listings_per_s_1w, listings_per_s_2w,
  * inprocess_listings_per_s, worker_cpu_s_per_m, redis_cpu_s_per_m,
  * worker_rss_mb, redis_floor_cpu_s_per_m, producer_cpu_s_per_m,
@@ -186,7 +186,7 @@ async function run (redisUrl: string, nodeUrl: string, workers: number): Promise
   const group = `matchers-${workers}w`
   const procs = []
   for (let i = 0; i < workers; i++) {
-    const child = track(spawn(process.execPath, [...benchNodeArgs(), '--import', 'tsx', WORKER, redisUrl, nodeUrl, `w${i + 1}`, input, output, group], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    const child = track(spawn(process.execPath, [...benchNodeArgs(), '--expose-gc', '--import', 'tsx', WORKER, redisUrl, nodeUrl, `w${i + 1}`, input, output, group], { stdio: ['ignore', 'pipe', 'pipe'] }))
     let out = ''
     let err = ''
     child.stdout?.on('data', (d: Buffer) => { out += d.toString() })

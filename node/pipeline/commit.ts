@@ -15,8 +15,7 @@
  * consumer, and listing when it could be read.
  */
 import type { Redis } from './redis.js'
-import { RedisReplyError } from './errors.js'
-import { RespConnection, RespWriter } from './resp.js'
+import { integerReply, RespConnection, RespScript } from './resp.js'
 import type { DeadEntry } from './entry.js'
 
 const COMMIT = `
@@ -128,34 +127,13 @@ export async function commitBatch (r: Redis | RespConnection, s: CommitStreams, 
   }
 }
 
+const commitScript = new RespScript(COMMIT)
+
 /** The script at the RESP level: its arguments written once into the command buffer, no client-side copies. */
 async function commitResp (c: RespConnection, args: Array<string | Buffer | number>): Promise<number> {
-  const run = async (): Promise<number> => {
-    const w = new RespWriter(64 * 1024)
-    w.command(2 + args.length).arg('EVALSHA').arg(sha as string)
-    for (const a of args) w.arg(a)
-    return integerReply(await c.send(w.take(), 1))
-  }
-  if (sha === undefined) sha = await loadScript(c)
-  try {
-    return await run()
-  } catch (err) {
-    if (!(err instanceof RedisReplyError) || !err.message.includes('NOSCRIPT')) throw err
-    sha = await loadScript(c)
-    return await run()
-  }
-}
-
-async function loadScript (c: RespConnection): Promise<string> {
-  const reply = await c.send(new RespWriter(4096).cmd('SCRIPT', 'LOAD', COMMIT).take(), 1)
-  const nl = reply.indexOf(10)
-  return reply.toString('latin1', nl + 1, reply.length - 2)
-}
-
-/** The value of an integer reply (`:n`). */
-function integerReply (b: Buffer): number {
-  if (b[0] !== 58) throw new RedisReplyError(`expected an integer reply, got ${JSON.stringify(b.toString('latin1', 0, Math.min(b.length, 16)))}`)
-  return Number(b.toString('latin1', 1, b.length - 2))
+  let size = 256
+  for (const a of args) size += typeof a === 'string' ? a.length * 3 + 16 : typeof a === 'number' ? 32 : a.length + 16
+  return integerReply(await commitScript.run(c, args.length, w => { for (const a of args) w.arg(a) }, size))
 }
 
 /** Length-prefixed UTF-8 fields (big-endian lengths), as the script's struct.unpack formats read them. */

@@ -99,10 +99,13 @@ export class PipelineWorker {
   readonly #c: WorkerComponents
   readonly #log: ComponentLogger
   #cmd!: Redis
-  /** The group reads: RESP level, the reply parsed in place (stream-batch.ts). Reopened when it failed. */
-  #read: RespConnection | undefined
-  /** The batch commits, also at the RESP level (their arguments are ~100 KB per 1,000 listings). */
-  #commitConn: RespConnection | undefined
+  /**
+   * Connections at the RESP level (resp.ts), each opened again when it
+   * failed: the group reads (the reply parsed in place, stream-batch.ts),
+   * the batch commits (~100 KB of arguments per 1,000 listings) and the
+   * shared fingerprint cache (MGET, SET), apart so none waits behind another.
+   */
+  readonly #resp = new Map<'read' | 'commit' | 'cache', RespConnection>()
   #tail!: Redis
   #attach!: PipelineAttachResult
   #secret!: Buffer
@@ -147,8 +150,7 @@ export class PipelineWorker {
     this.#cmd = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}` })
     try {
       this.#tail = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}-tail`, blocking: true })
-      this.#read = await RespConnection.open(p.redis, { name: `alliance-worker-${this.consumer}-read` })
-      await this.#commitConnection()
+      for (const role of ['read', 'commit', 'cache'] as const) await this.#connection(role)
       await this.#joinGroup()
       await this.#reload(await currentSnapshot(this.#cmd, p.prefix), false)
       const old = await this.#cmd.hget(workersKey(p.prefix, p.group), this.consumer)
@@ -181,8 +183,8 @@ export class PipelineWorker {
 
   #disconnect (): void {
     for (const r of [this.#cmd, this.#tail]) r?.disconnect()
-    this.#read?.close()
-    this.#commitConn?.close()
+    for (const c of this.#resp.values()) c.close()
+    this.#resp.clear()
   }
 
   async #loop (name: string, step: () => Promise<void>): Promise<void> {
@@ -334,15 +336,10 @@ export class PipelineWorker {
 
   async #readNew (): Promise<EntryBatch> {
     const p = this.#i
-    if (this.#read === undefined || this.#read.dead) {
-      this.#read?.close()
-    this.#commitConn?.close()
-      this.#read = undefined
-      this.#read = await RespConnection.open(p.redis, { name: `alliance-worker-${this.consumer}-read` })
-    }
+    const c = await this.#connection('read')
     const w = new RespWriter(256)
     w.cmd('XREADGROUP', 'GROUP', p.group, this.consumer, 'COUNT', p.batch, 'BLOCK', p.blockMs, 'STREAMS', p.input, '>')
-    return parseStreamReply(await this.#read.send(w.take(), 1, p.blockMs + COMMAND_TIMEOUT_MS))
+    return parseStreamReply(await c.send(w.take(), 1, p.blockMs + COMMAND_TIMEOUT_MS))
   }
 
   /** Entries idle longer than claimIdle (their worker died or hangs), and what can no longer be decided. */
@@ -365,7 +362,7 @@ export class PipelineWorker {
       if (d.seen.listings > 0) this.#seen.add(d.seen.batch(Date.now()))
     })
     for (const f of d.failed) dead.push(f)
-    const commit = this.#commitConnection().then(async c => await commitBatch(c, this.#streams(), {
+    const commit = this.#connection('commit').then(async c => await commitBatch(c, this.#streams(), {
       group: p.group,
       consumer: this.consumer,
       outMaxLen: p.outMaxLen,
@@ -389,13 +386,14 @@ export class PipelineWorker {
     while (this.#inflight.length >= p.inFlight) await this.#inflight.shift()
   }
 
-  async #commitConnection (): Promise<RespConnection> {
-    if (this.#commitConn === undefined || this.#commitConn.dead) {
-      this.#commitConn?.close()
-      this.#commitConn = undefined
-      this.#commitConn = await RespConnection.open(this.#i.redis, { name: `alliance-worker-${this.consumer}-commit`, timeoutMs: COMMAND_TIMEOUT_MS })
-    }
-    return this.#commitConn
+  /** The RESP-level connection for `role`, opened (again) when it is not open. The read's timeout is its own (BLOCK). */
+  async #connection (role: 'read' | 'commit' | 'cache'): Promise<RespConnection> {
+    const c = this.#resp.get(role)
+    if (c !== undefined && !c.dead) return c
+    this.#resp.delete(role)
+    const opened = await RespConnection.open(this.#i.redis, { name: `alliance-worker-${this.consumer}-${role}`, ...(role === 'read' ? {} : { timeoutMs: COMMAND_TIMEOUT_MS }) })
+    this.#resp.set(role, opened)
+    return opened
   }
 
   #keyers: { secret: Buffer, epoch: number, keyer: CacheKeyer, rawKeyer: CacheKeyer } | undefined
@@ -410,7 +408,7 @@ export class PipelineWorker {
       get reloading () { return w.#reloading },
       resolverInit: (epoch: number) => w.#resolverInit(epoch),
       awaitNewEpoch: async () => { await w.#awaitNewEpoch() },
-      get redis () { return w.#cmd },
+      cache: async () => await w.#connection('cache'),
       get node () { return w.#c.node },
       get stats () { return w.stats.resolve },
       get log () { return w.#log }
