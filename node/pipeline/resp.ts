@@ -22,6 +22,7 @@ import { checkRedisUrl, CONNECT_TIMEOUT_MS, redactedUrl } from './redis.js'
 
 const CR = 13
 const NL = 10
+const EMPTY = Buffer.alloc(0)
 
 /** Commands as RESP arrays of bulk strings, appended into one growing buffer. */
 export class RespWriter {
@@ -34,7 +35,7 @@ export class RespWriter {
 
   #need (n: number): void {
     if (this.#at + n <= this.#buf.length) return
-    const b = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n))
+    const b = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n, 256))
     this.#buf.copy(b, 0, 0, this.#at)
     this.#buf = b
   }
@@ -95,10 +96,10 @@ export class RespWriter {
     return this
   }
 
-  /** The commands written since the last take (a copy-free view; the writer starts a fresh buffer). */
+  /** The commands written since the last take (a copy-free view; the writer's next command goes into a buffer of its own, made when needed). */
   take (): Buffer {
     const out = this.#buf.subarray(0, this.#at)
-    this.#buf = Buffer.allocUnsafe(this.#buf.length)
+    this.#buf = EMPTY
     this.#at = 0
     return out
   }
