@@ -23,7 +23,7 @@ import { SeenBatchBuilder } from './codec.js'
 import { finishEntry, type DecisionOut } from './decide.js'
 import type { DeadEntry, ListingEntry } from './entry.js'
 import { BatchResolver, valueKey, type FingerprintSource, type ResolverInit, type ResolveStats } from './resolver.js'
-import type { RespConnection } from './resp.js'
+import type { Redis } from './redis.js'
 
 /** The worker as a batch sees it: its current matcher state, read afresh after every wait. */
 export interface BatchHost {
@@ -36,8 +36,7 @@ export interface BatchHost {
   resolverInit: (epoch: number) => ResolverInit
   /** After the node refused an epoch (its key was just destroyed): until the worker runs the new one. */
   awaitNewEpoch: () => Promise<void>
-  /** The connection the shared fingerprint cache is read and written on. */
-  cache: () => Promise<RespConnection>
+  redis: Redis
   node: FingerprintSource
   stats: ResolveStats
   log: ComponentLogger
@@ -74,7 +73,7 @@ function probeAll (core: MatchCore, e: ListingEntry, resolver: BatchResolver): n
       if (core.probeCached(p, buf, s, end, fh)) { hits++; continue }
       const key = valueKey(p, buf, s, end)
       const r = resolver.known.get(key)
-      if (r !== undefined) core.probeResolved(p, buf, s, end, fh, r.fp, r.off, r.why)
+      if (r !== undefined) core.probeResolved(p, buf, s, end, fh, r.fp, 0, r.why)
       else { resolver.want(key, p, buf.subarray(s, end)); missing = true }
     }
   }
@@ -96,7 +95,7 @@ export async function decideListings (listings: readonly ListingEntry[], host: B
     core = host.core
     indexVersion = core.index.version
     out = { decisions: [], failed: [], seen: new SeenBatchBuilder(listings.length), version: host.version, epoch: host.epoch }
-    if (resolver?.epoch !== out.epoch) resolver = new BatchResolver(host.resolverInit(out.epoch), host.cache, host.node, host.stats)
+    if (resolver?.epoch !== out.epoch) resolver = new BatchResolver(host.resolverInit(out.epoch), host.redis, host.node, host.stats)
     todo = listings
   }
   begin()

@@ -27,8 +27,7 @@ import { PROBES } from '../match/columns.js'
 import { whyCode } from '../match/decision.js'
 import type { CacheKeyer } from './cache-key.js'
 import { MAX_FINGERPRINT_ITEMS, fpCachePrefix, fpRawCachePrefix } from './keys.js'
-import { RedisReplyError } from './errors.js'
-import { bulkArray, RespScript, RespWriter, type RespConnection } from './resp.js'
+import type { Redis } from './redis.js'
 
 /** The node as the resolver needs it (the worker's HTTP link to the node's API). */
 export interface FingerprintSource {
@@ -71,14 +70,12 @@ const INVALID_MARK = 0x21 // '!'
 export interface Resolved {
   p: number
   b: Buffer
-  /** The fingerprint is fp[off .. off + 32) (a view into a reply: no copy per value). */
   fp: Uint8Array | undefined
-  off: number
   why: number
 }
 
 /** Puts values into the shared cache in one command (SET … EX per key, in a script); vals: one length byte and the value per key. */
-const CACHE_SET = new RespScript(`
+const CACHE_SET = `
 local vals, ttl = ARGV[1], ARGV[2]
 local unpackS = struct.unpack
 local at = 1
@@ -88,31 +85,30 @@ for i = 1, #KEYS do
   redis.call('SET', KEYS[i], v, 'EX', ttl)
 end
 return #KEYS
-`)
+`
+let cacheSetSha: string | undefined
 
-/** Key i is prefixes[i] ‖ keys[i]. */
-async function cacheValues (c: RespConnection, prefixes: Buffer[], keys: Buffer[], vals: Uint8Array[], ttlSeconds: number): Promise<void> {
+async function cacheValues (redis: Redis, keys: Buffer[], vals: Buffer[], ttlSeconds: number): Promise<void> {
   let n = 0
   for (const v of vals) n += 1 + v.length
   const packed = Buffer.allocUnsafe(n)
   let at = 0
-  for (const v of vals) { packed[at++] = v.length; packed.set(v, at); at += v.length }
-  await CACHE_SET.run(c, 3 + keys.length, w => {
-    w.arg(keys.length)
-    for (let i = 0; i < keys.length; i++) w.arg2(prefixes[i], keys[i])
-    w.arg(packed).arg(ttlSeconds)
-  }, 256 + keys.length * 64 + packed.length)
+  for (const v of vals) { packed[at++] = v.length; at += v.copy(packed, at) }
+  cacheSetSha ??= await redis.script('LOAD', CACHE_SET) as string
+  try {
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, packed, ttlSeconds)
+  } catch (err) {
+    if (!String((err as Error).message).includes('NOSCRIPT')) throw err
+    cacheSetSha = await redis.script('LOAD', CACHE_SET) as string
+    await redis.evalsha(cacheSetSha, keys.length, ...keys, packed, ttlSeconds)
+  }
 }
 
-/** MGET of prefix ‖ keys[i]: the reply and each value's [start, end) in it (-1: none). */
-async function mget (c: RespConnection, prefix: Buffer, keys: readonly Buffer[]): Promise<{ reply: Buffer, at: Int32Array }> {
-  const w = new RespWriter(64 + keys.length * (prefix.length + 32))
-  w.command(1 + keys.length).arg('MGET')
-  for (const k of keys) w.arg2(prefix, k)
-  const reply = await c.send(w.take(), 1)
-  const at = bulkArray(reply)
-  if (at.length !== 2 * keys.length) throw new RedisReplyError(`MGET answered ${at.length / 2} values for ${keys.length} keys`)
-  return { reply, at }
+function withPrefix (prefix: Buffer, key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + key.length)
+  prefix.copy(out, 0)
+  key.copy(out, prefix.length)
+  return out
 }
 
 /** The batch's key of (probe, cell bytes). */
@@ -126,17 +122,16 @@ export function valueKey (p: number, b: Buffer, s = 0, e = b.length): string {
  */
 export class BatchResolver {
   readonly #init: ResolverInit
-  readonly #cache: () => Promise<RespConnection>
+  readonly #redis: Redis
   readonly #node: FingerprintSource
   readonly #stats: ResolveStats
   readonly #wants = new Map<string, Resolved>()
   /** Resolved values of this batch, by valueKey. */
   readonly known = new Map<string, Resolved>()
 
-  /** `cache`: the connection to the Redis holding the shared cache (opened again by its owner when it failed). */
-  constructor (init: ResolverInit, cache: () => Promise<RespConnection>, node: FingerprintSource, stats: ResolveStats) {
+  constructor (init: ResolverInit, redis: Redis, node: FingerprintSource, stats: ResolveStats) {
     this.#init = init
-    this.#cache = cache
+    this.#redis = redis
     this.#node = node
     this.#stats = stats
   }
@@ -145,7 +140,7 @@ export class BatchResolver {
   get wanted (): number { return this.#wants.size }
 
   want (key: string, p: number, b: Buffer): void {
-    if (!this.#wants.has(key)) this.#wants.set(key, { p, b, fp: undefined, off: 0, why: 0 })
+    if (!this.#wants.has(key)) this.#wants.set(key, { p, b, fp: undefined, why: 0 })
   }
 
   /**
@@ -158,35 +153,29 @@ export class BatchResolver {
     const init = this.#init
     const stats = this.#stats
     const wants = [...this.#wants.entries()]
-    const conn = await this.#cache()
     const rawPrefix = Buffer.from(fpRawCachePrefix(init.prefix, init.epoch))
-    const prefix = Buffer.from(fpCachePrefix(init.prefix, init.epoch))
     const rawKeys: Buffer[] = new Array(wants.length)
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i][1]
-      rawKeys[i] = init.rawKeyer.keyOf(PROBES[w.p].kind, w.b)
+      rawKeys[i] = withPrefix(rawPrefix, init.rawKeyer.keyOf(PROBES[w.p].kind, w.b))
     }
-    const { reply: got, at } = await mget(conn, rawPrefix, rawKeys)
-    // what to put into the cache: key i is writePre[i] ‖ writeKeys[i]
-    const writePre: Buffer[] = []
+    const got = await this.#redis.mgetBuffer(...rawKeys)
     const writeKeys: Buffer[] = []
-    const writeVals: Uint8Array[] = []
+    const writeVals: Buffer[] = []
     // values not in the raw cache, by canonical key: the items and their raw keys
     const byCanonical = new Map<string, { kind: Kind, raw: string, items: Resolved[], rawKeys: Buffer[] }>()
     const opts = init.defaultCountry !== undefined ? { defaultCountry: init.defaultCountry } : undefined
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i][1]
-      const vs = at[2 * i]
-      const vlen = at[2 * i + 1] - vs
-      if (vs >= 0 && vlen === 32) {
-        w.fp = got
-        w.off = vs
+      const v = got[i]
+      if (v !== null && v.length === 32) {
+        w.fp = v
         stats.shared++
         stats.sharedRaw++
         continue
       }
-      if (vs >= 0 && vlen > 1 && got[vs] === INVALID_MARK) {
-        w.why = whyCode(got.toString('latin1', vs + 1, vs + vlen)) || 1
+      if (v !== null && v.length > 1 && v[0] === INVALID_MARK) {
+        w.why = whyCode(v.toString('latin1', 1)) || 1
         if (w.why !== WHY_EMPTY) stats.invalid++
         stats.sharedRaw++
         continue
@@ -201,7 +190,8 @@ export class BatchResolver {
         if (!(err instanceof InvalidIdentifierError)) throw err
         w.why = whyCode(err.why) || 1
         if (w.why !== WHY_EMPTY) stats.invalid++
-        writePre.push(rawPrefix); writeKeys.push(rawKeys[i]); writeVals.push(Buffer.from('!' + err.why, 'latin1'))
+        writeKeys.push(rawKeys[i])
+        writeVals.push(Buffer.from('!' + err.why, 'latin1'))
         continue
       }
       const ck = init.keyer.keyOf(kind, canonical).toString('latin1')
@@ -215,18 +205,18 @@ export class BatchResolver {
     }
     if (byCanonical.size > 0) {
       const groups = [...byCanonical.values()]
+      const prefix = Buffer.from(fpCachePrefix(init.prefix, init.epoch))
       const keys: Buffer[] = new Array(groups.length)
       let k = 0
-      for (const ck of byCanonical.keys()) keys[k++] = Buffer.from(ck, 'latin1')
-      const { reply: cached, at: cat } = await mget(conn, prefix, keys)
+      for (const ck of byCanonical.keys()) keys[k++] = withPrefix(prefix, Buffer.from(ck, 'latin1'))
+      const cached = await this.#redis.mgetBuffer(...keys)
       const missing: number[] = []
       for (let i = 0; i < groups.length; i++) {
-        const vs = cat[2 * i]
-        if (vs < 0 || cat[2 * i + 1] - vs !== 32) { missing.push(i); continue }
-        for (const item of groups[i].items) { item.fp = cached; item.off = vs }
+        const v = cached[i]
+        if (v === null || v.length !== 32) { missing.push(i); continue }
+        for (const item of groups[i].items) item.fp = v
         stats.shared += groups[i].items.length
-        const v = cached.subarray(vs, vs + 32)
-        for (const rk of groups[i].rawKeys) { writePre.push(rawPrefix); writeKeys.push(rk); writeVals.push(v) }
+        for (const rk of groups[i].rawKeys) { writeKeys.push(rk); writeVals.push(v) }
       }
       for (let from = 0; from < missing.length; from += MAX_FINGERPRINT_ITEMS) {
         const part = missing.slice(from, from + MAX_FINGERPRINT_ITEMS)
@@ -237,10 +227,10 @@ export class BatchResolver {
           if (r !== undefined && 'fingerprint' in r) {
             const fp = Buffer.allocUnsafe(32)
             if (fp.write(r.fingerprint, 'hex') !== 32) throw new TypeError('the node answered a fingerprint that is not 32 bytes of hex')
-            for (const item of g.items) { item.fp = fp; item.off = 0 }
+            for (const item of g.items) item.fp = fp
             stats.node++
-            writePre.push(prefix); writeKeys.push(keys[part[j]]); writeVals.push(fp)
-            for (const rk of g.rawKeys) { writePre.push(rawPrefix); writeKeys.push(rk); writeVals.push(fp) }
+            writeKeys.push(keys[part[j]]); writeVals.push(fp)
+            for (const rk of g.rawKeys) { writeKeys.push(rk); writeVals.push(fp) }
           } else {
             // the node's refusal is not cached: the next batch asks again
             for (const item of g.items) item.why = whyCode(r?.why ?? 'bad_characters') || 1
@@ -248,7 +238,7 @@ export class BatchResolver {
         }
       }
     }
-    if (writeKeys.length > 0) await cacheValues(conn, writePre, writeKeys, writeVals, init.ttlSeconds)
+    if (writeKeys.length > 0) await cacheValues(this.#redis, writeKeys, writeVals, init.ttlSeconds)
     for (const [key, w] of wants) {
       this.known.set(key, w)
       this.#wants.delete(key)

@@ -76,19 +76,6 @@ export class RespWriter {
     return this
   }
 
-  /** One argument made of two parts (a key prefix and a key), without joining them first. */
-  arg2 (a: Uint8Array, b: Uint8Array): this {
-    this.#head(36, a.length + b.length)
-    this.#need(a.length + b.length + 2)
-    this.#buf.set(a, this.#at)
-    this.#at += a.length
-    this.#buf.set(b, this.#at)
-    this.#at += b.length
-    this.#buf[this.#at++] = CR
-    this.#buf[this.#at++] = NL
-    return this
-  }
-
   /** A whole command. */
   cmd (...args: Array<string | Uint8Array | number>): this {
     this.command(args.length)
@@ -355,34 +342,4 @@ export class RespScript {
 export function integerReply (b: Buffer): number {
   if (b[0] !== 58) throw new RedisReplyError(`expected an integer reply, got ${JSON.stringify(b.toString('latin1', 0, Math.min(b.length, 16)))}`)
   return Number(b.toString('latin1', 1, b.length - 2))
-}
-
-/**
- * An array reply of bulk strings (MGET's) as offsets into `b`: element i is
- * b[out[2i] .. out[2i + 1]), or null when out[2i] is -1.
- */
-export function bulkArray (b: Buffer): Int32Array {
-  if (b[0] !== 42) throw new RedisReplyError(`expected an array reply, got ${JSON.stringify(b.toString('latin1', 0, Math.min(b.length, 16)))}`)
-  let at = 0
-  const head = (): number => {
-    let i = at + 1
-    let neg = false
-    if (b[i] === 45) { neg = true; i++ }
-    let n = 0
-    while (i < b.length && b[i] !== CR) { n = n * 10 + b[i] - 48; i++ }
-    at = i + 2
-    return neg ? -1 : n
-  }
-  const n = Math.max(0, head())
-  const out = new Int32Array(2 * n)
-  for (let k = 0; k < n; k++) {
-    if (b[at] !== 36) throw new RedisReplyError('expected bulk strings in the array reply')
-    const len = head()
-    if (len < 0) { out[2 * k] = -1; out[2 * k + 1] = -1; continue }
-    out[2 * k] = at
-    out[2 * k + 1] = at + len
-    at += len + 2
-  }
-  if (at > b.length) throw new RedisReplyError('a truncated array reply')
-  return out
 }
