@@ -3,8 +3,9 @@
  * its fields named like the columns of a listings file (node/match
  * columns.ts): `listing_id` and any of seller_account, email, phone,
  * shop_url, domain, payment_account, address, seller_name. Other fields are
- * ignored, as other columns of a file are. Values stay bytes: the matcher
- * canonicalises from bytes and caches by them.
+ * ignored, as other columns of a file are. Values stay bytes, as offsets
+ * into the read's reply buffer (stream-batch.ts): the matcher canonicalises
+ * from bytes and caches by them.
  *
  * What cannot be decided goes to the dead-letter stream with a reason
  * (never the raw values, which stay in the platform's own input entry):
