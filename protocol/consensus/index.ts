@@ -33,15 +33,14 @@
  * one entry, so one statement; the caller resolves an author to the same
  * org every time.
  */
-import { compareBytes } from '../bytes.js'
+import { bytesEqual, compareBytes } from '../bytes.js'
 import { KINDS } from '../kinds.js'
 import type { Kind } from '../kinds.js'
 import { InvalidImageError, InvalidTimeError } from './errors.js'
 import type { IndexImage } from './image.js'
-import { decide } from './rule.js'
-import type { ConsensusPolicy, Explanation, Status } from './rule.js'
-import { SOURCES, validateStatement } from './statement.js'
-import type { Statement, StatementView } from './statement.js'
+import type { ConsensusPolicy, Explanation, Status, Vote } from './rule.js'
+import { ENTRY_ID_LENGTH, SOURCES, validateStatement } from './statement.js'
+import type { Statement } from './statement.js'
 import { ABSENT, STATUS_NAMES, Tally, checkQuorum, checkWeight } from './tally.js'
 import type { StatusCode } from './tally.js'
 import { NONE, RecordStore, STRUCT_BYTES, SlotStore } from './store.js'
@@ -71,8 +70,6 @@ const QUEUE_SLACK = 1024
 
 export class ConsensusIndex {
   #policy: ConsensusPolicy
-  /** Policy answers as the index sees them (cached), for `explain` via `decide`. */
-  #view: ConsensusPolicy
   #quorum: number
   #now: number
 
@@ -85,6 +82,8 @@ export class ConsensusIndex {
   #keyIds = new Map<string, number>()
   #keys: Uint8Array[] = []
   #keyExcluded: boolean[] = []
+  /** The key id `#keyId` answered last (-1: none yet). */
+  #lastKey = -1
   #best = new Int32Array(16).fill(NONE)
 
   /** Records by fingerprint, numbered densely in order of first sight. */
@@ -104,7 +103,6 @@ export class ConsensusIndex {
     this.#policy = policy
     this.#quorum = policy.quorum
     this.#now = now
-    this.#view = this.#makeView()
   }
 
   /**
@@ -270,7 +268,6 @@ export class ConsensusIndex {
     this.#quorum = policy.quorum
     this.#orgWeight = weights
     this.#orgMember = members
-    this.#view = this.#makeView()
     if (!quorumChanged && !anyOrgChanged) return []
     const changed: Array<[number, StatusCode]> = []
     for (let rec = 0; rec < this.#recs.count; rec++) {
@@ -333,6 +330,22 @@ export class ConsensusIndex {
     if (rec === NONE) {
       return { fingerprint: Uint8Array.from(fingerprint), kind: undefined, status: 'absent', positive: [], negative: [], weight: 0, quorum: this.#quorum, expires: Number.POSITIVE_INFINITY, confirmations: 0 }
     }
+    return this.#explainRecord(rec)
+  }
+
+  /**
+   * The record number of a fingerprint: dense (0 ≤ n < `size`, in order of
+   * first sight) and fixed for the life of the index; -1 when no statement
+   * names it. For callers that keep per-fingerprint scratch in arrays
+   * instead of maps keyed by the fingerprint's bytes (the status bus).
+   */
+  recordOf (fingerprint: Uint8Array): number {
+    return this.#recs.find(fingerprint)
+  }
+
+  /** `explain` of a record number from `recordOf` (no second lookup of the fingerprint). */
+  explainRecord (rec: number): Explanation {
+    if (!Number.isInteger(rec) || rec < 0 || rec >= this.#recs.count) throw new RangeError(`no record ${rec}`)
     return this.#explainRecord(rec)
   }
 
@@ -439,29 +452,78 @@ export class ConsensusIndex {
     return changed.map(([rec, from]) => this.#change(rec, from, recs.fingerprint(rec)))
   }
 
+  /**
+   * The explanation `decide()` gives for the record's counted statements,
+   * built straight from the slots: each org's latest slot among its counted
+   * keys (as `#reassess` finds it), its vote if it counts. No statement
+   * views, no map, no re-validation of what the index already validated:
+   * the status bus explains every fingerprint an applied entry names, so
+   * this runs once per entry of a catch-up (issue 15). The property tests
+   * hold it equal to `decide()`.
+   */
   #explainRecord (rec: number): Explanation {
-    const fingerprint = this.#recs.fingerprint(rec)
-    const views: StatementView[] = []
     const slots = this.#slots
-    for (let slot = this.#recs.head(rec); slot !== NONE; slot = slots.next(slot)) {
-      if (this.#keyExcluded[slots.key(slot)]) continue
-      views.push({
-        org: this.#orgNames[slots.org(slot)],
-        entryId: slots.entryId(slot),
-        time: slots.time(slot),
-        fingerprint,
-        kind: KINDS[slots.kind(slot)],
-        stance: STANCE_NAMES[slots.stance(slot)],
-        source: SOURCES[slots.source(slot)],
-        expires: slots.expires(slot),
-        reason: slots.reason(slot)
-      })
+    const head = this.#recs.head(rec)
+    const excluded = this.#keyExcluded
+    const best = this.#bestSlots()
+    let orgs = 0
+    for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
+      if (excluded[slots.key(slot)]) continue
+      const org = slots.org(slot)
+      if (best[org] === NONE) { orgs++; best[org] = slot } else if (slots.later(slot, best[org])) best[org] = slot
     }
-    if (views.length === 0) {
+    if (orgs === 0) {
       // only excluded keys spoke about it: as if nothing were known, but the kind is
-      return { fingerprint, kind: KINDS[slots.kind(this.#newestSlot(rec))], status: 'absent', positive: [], negative: [], weight: 0, quorum: this.#quorum, expires: Number.POSITIVE_INFINITY, confirmations: 0 }
+      return { fingerprint: this.#recs.fingerprint(rec), kind: KINDS[slots.kind(this.#newestSlot(rec))], status: 'absent', positive: [], negative: [], weight: 0, quorum: this.#quorum, expires: Number.POSITIVE_INFINITY, confirmations: 0 }
     }
-    return decide(views, this.#view, this.#now)
+    // the fingerprint and the votes' entry ids: views of one buffer (one allocation, not one per id)
+    const fpLength = this.#recs.fingerprintLength(rec)
+    const bytes = new Uint8Array(fpLength + ENTRY_ID_LENGTH * orgs)
+    const fingerprint = this.#recs.fingerprintInto(rec, bytes, 0)
+    let idAt = fpLength
+    const tally = this.#tally
+    tally.reset()
+    const now = this.#now
+    const positive: Vote[] = []
+    const negative: Vote[] = []
+    let confirmations = 0
+    let newest = NONE
+    for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
+      const org = slots.org(slot)
+      if (best[org] !== slot) continue
+      best[org] = NONE
+      if (newest === NONE || slots.later(slot, newest)) newest = slot
+      const stance = slots.stance(slot)
+      if (stance === NEUTRAL) continue
+      const expires = slots.expires(slot)
+      if (!(now < expires) || !this.#orgMember[org]) continue
+      const weight = this.#orgWeight[org]
+      const source = SOURCES[slots.source(slot)]
+      const entryId = slots.entryIdInto(slot, bytes, idAt)
+      idAt += ENTRY_ID_LENGTH
+      const vote: Vote = { org: this.#orgNames[org], entryId, time: slots.time(slot), expires, source, weight, reason: slots.reason(slot) }
+      if (stance === POSITIVE) {
+        positive.push(vote)
+        if (source === 'confirmed' || source === 'removed') confirmations++
+      } else {
+        negative.push(vote)
+      }
+      tally.add(stance === NEGATIVE, weight, expires)
+    }
+    if (positive.length > 1) positive.sort(byOrg)
+    if (negative.length > 1) negative.sort(byOrg)
+    const quorum = this.#quorum
+    return {
+      fingerprint,
+      kind: KINDS[slots.kind(newest)],
+      status: STATUS_NAMES[tally.status(quorum)],
+      positive,
+      negative,
+      weight: tally.weight,
+      quorum,
+      expires: tally.nextChange(quorum),
+      confirmations
+    }
   }
 
   /** The slot that is latest overall: its kind is the record's kind (as in `decide`). */
@@ -483,6 +545,9 @@ export class ConsensusIndex {
   }
 
   #keyId (key: Uint8Array): number {
+    // a log's entries come in runs of one author: compare with the last key before building a map key
+    const last = this.#lastKey
+    if (last >= 0 && bytesEqual(this.#keys[last], key)) return last
     const k = keyString(key)
     let id = this.#keyIds.get(k)
     if (id === undefined) {
@@ -491,6 +556,7 @@ export class ConsensusIndex {
       this.#keys.push(Uint8Array.from(key))
       this.#keyExcluded.push(false)
     }
+    this.#lastKey = id
     return id
   }
 
@@ -505,21 +571,6 @@ export class ConsensusIndex {
       this.#orgMember.push(this.#policy.isMember(org))
     }
     return id
-  }
-
-  #makeView (): ConsensusPolicy {
-    const policy = this.#policy
-    return {
-      quorum: policy.quorum,
-      weightOf: org => {
-        const id = this.#orgIds.get(org)
-        return id === undefined ? policy.weightOf(org) : this.#orgWeight[id]
-      },
-      isMember: org => {
-        const id = this.#orgIds.get(org)
-        return id === undefined ? policy.isMember(org) : this.#orgMember[id]
-      }
-    }
   }
 
   /** Drops stale heap entries once they dominate: amortised O(log n) per push. */
@@ -545,6 +596,11 @@ function joined (parts: Uint8Array[]): Uint8Array {
 /** A Map key for author key bytes (one `String.fromCharCode` call: the fastest key measured in store.ts). */
 function keyString (key: Uint8Array): string {
   return String.fromCharCode.apply(null, key as unknown as number[])
+}
+
+/** Votes by org name, as `decide()` orders them. */
+function byOrg (a: Vote, b: Vote): number {
+  return a.org < b.org ? -1 : a.org > b.org ? 1 : 0
 }
 
 function checkTime (now: number): void {

@@ -160,6 +160,13 @@ export class SlotStore {
     return this.#u8[s >>> SHIFT].slice(at, at + ENTRY_ID_LENGTH)
   }
 
+  /** Copies slot s's entry id into `out` at `at`; returns that view of `out`. */
+  entryIdInto (s: number, out: Uint8Array, at: number): Uint8Array {
+    const from = (s & MASK) * SLOT + ID_AT
+    out.set(this.#u8[s >>> SHIFT].subarray(from, from + ENTRY_ID_LENGTH), at)
+    return out.subarray(at, at + ENTRY_ID_LENGTH)
+  }
+
   /** Whether a statement at (time, entryId) supersedes slot s: later time, then greater id bytes. */
   supersededBy (s: number, time: number, entryId: Uint8Array): boolean {
     const kept = this.time(s)
@@ -312,6 +319,15 @@ export class RecordStore {
     const u8 = this.#u8[r >>> SHIFT]
     const at = (r & MASK) * REC
     return u8.slice(at + FP_AT, at + FP_AT + u8[at + 13])
+  }
+
+  /** Copies the record's fingerprint into `out` at `at`; returns that view of `out`. */
+  fingerprintInto (r: number, out: Uint8Array, at: number): Uint8Array {
+    const u8 = this.#u8[r >>> SHIFT]
+    const from = (r & MASK) * REC + FP_AT
+    const n = u8[(r & MASK) * REC + 13]
+    out.set(u8.subarray(from, from + n), at)
+    return out.subarray(at, at + n)
   }
 
   /** Byte order of two records' fingerprints (as compareBytes). */
