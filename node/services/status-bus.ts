@@ -17,7 +17,7 @@
  * the subscriber's `resync()` rebuilds its state from the whole index, so
  * it cannot drift from the blocklist.
  */
-import { toHex } from '../../protocol/bytes.js'
+import { bytesEqual } from '../../protocol/bytes.js'
 import type { StatusChange } from '../../protocol/consensus/index.js'
 import type { Explanation } from '../../protocol/consensus/rule.js'
 import type { LogEntry } from '../../protocol/log/index.js'
@@ -64,11 +64,31 @@ function bodyFingerprint (e: LogEntry): Uint8Array | undefined {
   return b.type === 'attestation' || b.type === 'opinion' || b.type === 'retraction' ? b.fingerprint : undefined
 }
 
+/** The change `earlier` then `later` of one fingerprint make together. */
+function across (earlier: StatusChange | undefined, later: StatusChange): StatusChange {
+  return earlier === undefined ? later : { fingerprint: earlier.fingerprint, kind: later.kind, from: earlier.from, to: later.to }
+}
+
+/** A change, or undefined when it ends where it started (changed and changed back within one batch). */
+function net (change: StatusChange | undefined): StatusChange | undefined {
+  return change !== undefined && change.from !== change.to ? change : undefined
+}
+
 export class StatusBus {
   readonly #c: StatusBusComponents
   readonly #subs = new Set<Sub>()
-  /** Status changes of the batch being applied (cause 'entry'), by fingerprint hex. */
-  readonly #pending = new Map<string, StatusChange>()
+  /** Status changes of the batch being applied (cause 'entry'), in order. */
+  readonly #pending: StatusChange[] = []
+  /**
+   * Per consensus record (ConsensusIndex.recordOf): the batch that last named
+   * it, and its position among that batch's updates. A batch's fingerprints
+   * are told apart by these arrays, with no map keyed by hex strings (issue
+   * 15: three hex strings per applied entry were a tenth of a catch-up's
+   * main thread).
+   */
+  #stamp = new Int32Array(0)
+  #slot = new Int32Array(0)
+  #batch = 0
   #failures = 0
 
   constructor (components: StatusBusComponents) {
@@ -87,7 +107,7 @@ export class StatusBus {
   /** A status changed. Changes by an applied entry wait for the batch's `applied`; others go out at once. */
   changed (change: StatusChange, cause: StatusCause): void {
     if (cause === 'entry') {
-      this.#pending.set(toHex(change.fingerprint), change)
+      this.#pending.push(change)
       return
     }
     this.#deliver([this.#update(change.fingerprint, change, cause)])
@@ -102,27 +122,62 @@ export class StatusBus {
 
   /** A batch of entries was applied: one update per fingerprint they name, with the batch's status changes. */
   applied (entries: LogEntry[]): void {
-    const updates: StatusUpdate[] = []
+    const index = this.#c.state.index
+    const batch = this.#nextBatch(index.size)
+    const stamp = this.#stamp
+    const slot = this.#slot
     // per fingerprint, in order of first mention: the last entry of the batch that names it is the one that decided
-    const last = new Map<string, { fp: Uint8Array, entry: LogEntry }>()
+    const recs: number[] = []
+    const fps: Uint8Array[] = []
+    const deciding: LogEntry[] = []
     for (const e of entries) {
       const fp = bodyFingerprint(e)
       if (fp === undefined) continue
-      const hex = toHex(fp)
-      const had = last.get(hex)
-      if (had !== undefined) had.entry = e
-      else last.set(hex, { fp, entry: e })
+      const rec = index.recordOf(fp)
+      if (rec >= 0 && stamp[rec] === batch) { deciding[slot[rec]] = e; continue }
+      if (rec >= 0) { stamp[rec] = batch; slot[rec] = recs.length }
+      recs.push(rec); fps.push(fp); deciding.push(e)
     }
+    // each fingerprint's change over the whole batch (from its status before the batch to its status
+    // after it: two entries of one batch may change it twice); changes whose fingerprint no entry of
+    // the batch names (none today; kept honest) after them
+    const changes: Array<StatusChange | undefined> = new Array(recs.length)
+    let unnamed: Map<number | Uint8Array, StatusChange> | undefined
+    for (const c of this.#pending) {
+      const rec = index.recordOf(c.fingerprint)
+      if (rec >= 0 && stamp[rec] === batch) changes[slot[rec]] = across(changes[slot[rec]], c)
+      else {
+        unnamed ??= new Map()
+        const key = rec >= 0 ? rec : c.fingerprint
+        unnamed.set(key, across(unnamed.get(key), c))
+      }
+    }
+    this.#pending.length = 0
+    const updates: StatusUpdate[] = []
     const current = this.#c.state.chain.current
-    for (const [hex, { fp, entry }] of last) {
-      const org = current.memberOf(entry.entry.author)?.member.org
-      updates.push(this.#update(fp, this.#pending.get(hex), 'entry', org))
-      this.#pending.delete(hex)
+    let author: Uint8Array | undefined
+    let org: string | undefined
+    for (let i = 0; i < recs.length; i++) {
+      // a batch is one author's: its org is looked up once
+      const a = deciding[i].entry.author
+      if (author === undefined || !bytesEqual(a, author)) { author = a; org = current.memberOf(a)?.member.org }
+      const rec = recs[i]
+      const explanation = rec >= 0 ? index.explainRecord(rec) : index.explain(fps[i])
+      updates.push({ fingerprint: fps[i], explanation, change: net(changes[i]), cause: 'entry', org, at: index.now })
     }
-    // changes whose fingerprint no entry of the batch names (none today; kept honest)
-    for (const change of this.#pending.values()) updates.push(this.#update(change.fingerprint, change, 'entry'))
-    this.#pending.clear()
+    if (unnamed !== undefined) for (const change of unnamed.values()) updates.push(this.#update(change.fingerprint, net(change), 'entry'))
     if (updates.length > 0) this.#deliver(updates)
+  }
+
+  /** A new batch number, with the per-record scratch grown to `records`. */
+  #nextBatch (records: number): number {
+    if (this.#stamp.length < records) {
+      const n = Math.max(records, 2 * this.#stamp.length, 1024)
+      const stamp = new Int32Array(n); stamp.set(this.#stamp); this.#stamp = stamp
+      const slot = new Int32Array(n); slot.set(this.#slot); this.#slot = slot
+    }
+    if (this.#batch === 0x7fffffff) { this.#stamp.fill(0); this.#batch = 0 }
+    return ++this.#batch
   }
 
   /** Resolves when every subscriber has handled everything delivered so far (tests, shutdown). */

@@ -40,7 +40,7 @@ async function world () {
     const last = entries[entries.length - 1]
     heads.set(key, { seq: last.entry.seq, id: last.id, time: last.entry.time })
   }
-  return { al, state, bus, ingestor, attest, tick: (ms: number) => { now += ms } }
+  return { al, state, bus, ingestor, attest, tick: (ms: number) => { now += ms }, now: () => now }
 }
 
 describe('node/services status bus', () => {
@@ -58,6 +58,29 @@ describe('node/services status bus', () => {
     assert.equal(batches[1][0].change?.from, 'candidate')
     assert.equal(batches[1][0].change?.to, 'listed')
     assert.deepEqual(batches[1][0].explanation.positive.map(v => v.org).sort(), ['brand-a', 'brand-b'])
+  })
+
+  it('a fingerprint whose status changes and changes back within one batch: one update, no status change, the snapshot hash still exact', async () => {
+    const w = await world()
+    const batches: StatusUpdate[][] = []
+    const hash = new SnapshotHash()
+    w.bus.subscribe({ name: 'test', onUpdates: (u) => { batches.push(u); for (const x of u) if (x.change !== undefined) hash.change(x.fingerprint, x.change.from, x.change.to) } })
+    const fp = new Uint8Array(randomBytes(32))
+    await w.attest(0, [fp])
+    // one segment of another org: an attestation (candidate → listed), then its retraction (listed → candidate)
+    const signer = w.al.orgs[1].nodes[0].signer
+    const first = appendSegment({ signer, alliance: w.al.alliance, head: undefined, bodies: [attestation(fp, w.now() + 10 * HOUR)], time: w.now() })
+    const att = first.entries[0]
+    const second = appendSegment({ signer, alliance: w.al.alliance, head: { seq: att.entry.seq, id: att.id, time: att.entry.time }, bodies: [{ type: 'retraction', target: att.id, fingerprint: fp, kind: 'phone', epoch: 1 }], time: w.now() + 1 })
+    const out = await w.ingestor.ingest({ entries: [...first.segment.entries, ...second.segment.entries], signature: second.segment.signature })
+    assert.equal(out.result, 'accepted')
+    assert.equal(batches.length, 2)
+    assert.equal(batches[1].length, 1, 'one update for the fingerprint both entries name')
+    assert.equal(batches[1][0].change, undefined, 'candidate → listed → candidate is no change')
+    assert.equal(batches[1][0].explanation.status, 'candidate')
+    const full = new SnapshotHash()
+    for (const e of w.state.index.statuses()) full.add(e.fingerprint, e.status)
+    assert.equal(hash.hex(), full.hex())
   })
 
   it('a failing subscriber is counted, named to the failure hook, and rebuilt; later deliveries reach it again', async () => {
