@@ -107,6 +107,9 @@ export function encodeWire (t: protobuf.Type, w: Wire): Uint8Array {
 /** Set only by `withReferenceDecoding`: decode through protobufjs even where a shape is given. */
 let reference = false
 
+/** Whether decoders must take the reference path (`withReferenceDecoding`): fast paths step aside too. */
+export function referenceDecoding (): boolean { return reference }
+
 /**
  * Runs `fn` with every decoder on the reference path (protobufjs, then the
  * re-encoding check), for the differential test of the strict parser.
