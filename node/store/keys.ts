@@ -98,6 +98,32 @@ export function entryValue (id: Uint8Array, bytes: Uint8Array): Uint8Array {
   return v
 }
 
+/**
+ * The entries records of a run of `author`'s log as key, value, key, value…
+ * (`prefixedLogKey`, `entryValue`), all views of one buffer.
+ */
+export function segmentRecords (prefix: Uint8Array, author: Uint8Array, entries: ReadonlyArray<{ bytes: Uint8Array, id: Uint8Array, entry: { seq: number } }>): Uint8Array[] {
+  const keyBytes = prefix.length + LOG_KEY_BYTES
+  let size = 0
+  for (const e of entries) size += keyBytes + ID_BYTES + e.bytes.length
+  const arena = new Uint8Array(size)
+  const out: Uint8Array[] = new Array(2 * entries.length)
+  let at = 0
+  for (let i = 0; i < entries.length; i++) {
+    const { bytes, id, entry } = entries[i]
+    arena.set(prefix, at)
+    arena.set(author, at + prefix.length)
+    writeU64(arena, at + prefix.length + AUTHOR_BYTES, entry.seq)
+    out[2 * i] = arena.subarray(at, at + keyBytes)
+    at += keyBytes
+    arena.set(id, at)
+    arena.set(bytes, at + ID_BYTES)
+    out[2 * i + 1] = arena.subarray(at, at + ID_BYTES + bytes.length)
+    at += ID_BYTES + bytes.length
+  }
+  return out
+}
+
 /** Splits an entries value into its stored id and entry bytes; undefined when too short to hold an id. */
 export function splitEntryValue (v: Uint8Array): { id: Uint8Array, bytes: Uint8Array } | undefined {
   if (v.length <= ID_BYTES) return undefined

@@ -14,8 +14,8 @@ import type { SignedRoster } from '../../protocol/types.js'
 import { assertContinues, checkStored, headAgrees, type DamageKind } from './chain.js'
 import { StoreCorruptError, StoreLockedError, StoreNotOpenError } from './errors.js'
 import {
-  AUTHOR_BYTES, LOG_KEY_BYTES, SUBLEVELS, entryValue, headValue, keySeq, logEnd, logKey, parseHeadValue, readU64,
-  splitEntryValue, prefixedLogKey, u64Key, view
+  AUTHOR_BYTES, LOG_KEY_BYTES, SUBLEVELS, headValue, keySeq, logEnd, logKey, parseHeadValue, readU64,
+  segmentRecords, splitEntryValue, prefixedLogKey, u64Key, view
 } from './keys.js'
 import { ID_BYTES } from '../../protocol/limits.js'
 import { WriteQueue } from './queue.js'
@@ -301,7 +301,11 @@ export class LevelStore implements Store {
       const next: LogHead = { seq: last.entry.seq, id: last.id.slice(), time: last.entry.time }
       const batch = s.db.batch()
       try {
-        for (const { bytes, id, entry } of entries) batch.put(prefixedLogKey(s.prefix.entries, author, entry.seq), entryValue(id, bytes))
+        // every key and value of the segment in one buffer (LevelDB copies them into its batch): one
+        // allocation per segment instead of two per entry (issue 15: garbage collection was a fifth
+        // of a catch-up's main thread)
+        const records = segmentRecords(s.prefix.entries, author, entries)
+        for (let i = 0; i < records.length; i += 2) batch.put(records[i], records[i + 1])
         if (signature !== undefined && signature.length > 0) batch.put(prefixedLogKey(s.prefix.sigs, author, last.entry.seq), signature)
         batch.put(s.heads.prefixKey(author, 'view'), headValue(next))
       } catch (err) {
