@@ -162,8 +162,10 @@ export class SlotStore {
 
   /** Copies slot s's entry id into `out` at `at`; returns that view of `out`. */
   entryIdInto (s: number, out: Uint8Array, at: number): Uint8Array {
+    const u8 = this.#u8[s >>> SHIFT]
     const from = (s & MASK) * SLOT + ID_AT
-    out.set(this.#u8[s >>> SHIFT].subarray(from, from + ENTRY_ID_LENGTH), at)
+    // a byte loop: for 32 bytes cheaper than a subarray to copy from
+    for (let i = 0; i < ENTRY_ID_LENGTH; i++) out[at + i] = u8[from + i]
     return out.subarray(at, at + ENTRY_ID_LENGTH)
   }
 
@@ -326,7 +328,7 @@ export class RecordStore {
     const u8 = this.#u8[r >>> SHIFT]
     const from = (r & MASK) * REC + FP_AT
     const n = u8[(r & MASK) * REC + 13]
-    out.set(u8.subarray(from, from + n), at)
+    for (let i = 0; i < n; i++) out[at + i] = u8[from + i]
     return out.subarray(at, at + n)
   }
 
