@@ -275,7 +275,8 @@ async function writeKeyFileExclusive (file: string, bytes: Uint8Array): Promise<
   }
 }
 
-async function fsyncDir (dir: string): Promise<void> {
+/** fsyncs a directory (after a rename into it); filesystems that refuse it are left alone. */
+export async function fsyncDir (dir: string): Promise<void> {
   const handle = await open(dir, fsConstants.O_RDONLY)
   try {
     await handle.sync()

@@ -17,6 +17,7 @@
 import { constants as fsConstants } from 'node:fs'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fsyncDir } from '../keys.js'
 import { bytesEqual, toHex } from '../../protocol/bytes.js'
 import type { RosterChain } from '../../protocol/roster/index.js'
 import type { Store } from '../store/types.js'
@@ -110,16 +111,5 @@ export function matchCheckpoint (c: Checkpoint, node: NodeView): void {
     const now = node.store.head(h.author)
     if (now === undefined || now.seq < h.seq) throw new CheckpointRefusedError('checkpoint_stale', `log ${toHex(h.author).slice(0, 16)} is held to ${now?.seq ?? 0}, the checkpoint covers it to ${h.seq}`)
     if (now.seq === h.seq && !bytesEqual(now.id, h.id)) throw new CheckpointRefusedError('checkpoint_stale', `log ${toHex(h.author).slice(0, 16)} holds another entry ${h.seq}`)
-  }
-}
-
-async function fsyncDir (dir: string): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY)
-  try {
-    await handle.sync()
-  } catch {
-    // some filesystems refuse fsync on directories; the file itself is synced
-  } finally {
-    await handle.close()
   }
 }
