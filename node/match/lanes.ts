@@ -3,20 +3,11 @@
  * thread (worker.ts); an `InlineLane` runs the same code in this thread
  * (workers: 0, tests, small files). Both take the same messages, so a scan
  * gives the same decisions either way.
- *
- * Loading worker.ts under tsx (tests, `npm run bench`, the CLI run by tsx):
- * Node 20 checks a worker entry's extension before any loader hook runs, so
- * `new Worker(new URL('./worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] })`
- * fails with ERR_UNKNOWN_FILE_EXTENSION (tried here under `tsx` and under
- * `node --import tsx`; tsx issue #354). What works: an eval'd bootstrap that
- * registers tsx's ESM hooks in the worker and then imports worker.ts
- * (~1.3 s per worker to load, once per pool). When this file was compiled
- * to JavaScript, worker.js is loaded directly.
+ * Workers start through node/worker-thread.ts (worker.js when compiled,
+ * worker.ts through tsx's hooks otherwise: ~1.3 s per worker to load,
+ * once per pool).
  */
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { CountryCode } from 'libphonenumber-js'
 // suite.ts, not the fingerprint index: workers need no HPKE or epoch-key sealing code
 import { createSuite, isLocalSuite, type FingerprintSuite, type LocalFingerprintSuite, type SuiteName } from '../../protocol/fingerprint/suite.js'
@@ -24,6 +15,7 @@ import { BlocklistIndex, type SharedBlocklist } from './blocklist-index.js'
 import { BatchMatcher, type BatchResult, type ScanConfig } from './batch.js'
 import { MatchCore } from './core.js'
 import { MatchWorkerError } from './errors.js'
+import { spawnSiblingWorker } from '../worker-thread.js'
 import { LookupTable, type Learned } from './fp-lookup.js'
 import type { MatchPolicy } from './policy.js'
 
@@ -115,26 +107,7 @@ export class InlineLane implements Lane {
 
 /** Starts worker.ts (or worker.js once compiled) with `init` as workerData. */
 export function spawnMatchWorker (init: LaneInit): Worker {
-  const self = import.meta.url
-  if (self.endsWith('.ts')) {
-    const entry = new URL('./worker.ts', self).href
-    const tsx = tsxEsmApi(self)
-    const boot = `import(${JSON.stringify(tsx)}).then(m => { m.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(boot, { eval: true, execArgv: [], workerData: init })
-  }
-  return new Worker(new URL('./worker.js', self), { workerData: init })
-}
-
-/**
- * URL of tsx's ESM API (`register`). Resolved through tsx's package.json:
- * import.meta.resolve is missing where tsx compiled the caller to CommonJS
- * (mocha), and the CommonJS build's register() cannot find its own hooks.
- */
-export function tsxEsmApi (from: string): string {
-  const pkgPath = createRequire(from).resolve('tsx/package.json')
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> }
-  const rel = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs'
-  return new URL(rel, pathToFileURL(pkgPath)).href
+  return spawnSiblingWorker(import.meta.url, 'worker', init)
 }
 
 export class ThreadLane implements Lane {

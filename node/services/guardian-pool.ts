@@ -15,10 +15,10 @@
  * thread, so starting them never delays an answer. A worker that dies fails
  * its slices with GuardianWorkerError and is replaced on the next request.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { InvalidBatchError, InvalidElementError, type ToprfEvaluation, type ToprfGuardian } from '../../protocol/fingerprint/toprf/index.js'
 import { LinearCombination } from '../../protocol/fingerprint/toprf/group.js'
-import { tsxEsmApi } from '../match/lanes.js'
+import { spawnSiblingWorker } from '../worker-thread.js'
 import { GuardianWorkerError } from './errors.js'
 
 /** Below this many elements per slice a request is not split (messages cost ~0.1 ms, one element ~0.3 ms). */
@@ -72,13 +72,7 @@ function rebuild (e: { name: string, message: string, index?: number }): Error {
 }
 
 function spawnGuardianWorker (dir: string): Worker {
-  const self = import.meta.url
-  if (self.endsWith('.ts')) {
-    const entry = new URL('./guardian-worker.ts', self).href
-    const boot = `import(${JSON.stringify(tsxEsmApi(self))}).then(m => { m.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(boot, { eval: true, execArgv: [], workerData: { dir } })
-  }
-  return new Worker(new URL('./guardian-worker.js', self), { workerData: { dir } })
+  return spawnSiblingWorker(import.meta.url, 'guardian-worker', { dir })
 }
 
 export interface GuardianPoolInit {

@@ -38,14 +38,25 @@ export function checkLink (author: Uint8Array, last: LogHead | undefined, seq: n
 /**
  * `checkLink` for a value as the LevelDB store keeps it (stored id ‖ entry
  * bytes, `bytes` a view of its tail), comparing the stored id in place: the
- * start-up walk runs it once per stored entry.
+ * start-up walk runs it once per stored entry. `idMatches` is the answer of
+ * a check already made elsewhere (id-check.ts: the bytes hash to the stored
+ * id, or not); without it the id is recomputed here. Either way a bad id is
+ * reported only after the seq checks, as `checkLink` does.
  */
-export function checkStored (author: Uint8Array, last: LogHead | undefined, seq: number, value: Uint8Array, bytes: Uint8Array): LogHead | DamageKind {
+export function checkStored (author: Uint8Array, last: LogHead | undefined, seq: number, value: Uint8Array, bytes: Uint8Array, idMatches?: boolean): LogHead | DamageKind {
   const expected = (last?.seq ?? 0) + 1
   if (seq > expected) return 'missing_entry'
   if (seq < expected) return 'broken_chain'
-  const id = entryId(bytes)
-  for (let i = 0; i < ID_BYTES; i++) if (id[i] !== value[i]) return 'bad_id'
+  let id: Uint8Array
+  if (idMatches === undefined) {
+    id = entryId(bytes)
+    for (let i = 0; i < ID_BYTES; i++) if (id[i] !== value[i]) return 'bad_id'
+  } else {
+    if (!idMatches) return 'bad_id'
+    // a copy, as a plain Uint8Array (the value may be a Buffer, whose slice is a view)
+    id = new Uint8Array(ID_BYTES)
+    id.set(value.subarray(0, ID_BYTES))
+  }
   const time = headerTime(bytes, author, seq, last?.id ?? NO_PREV)
   if (time < 0) return 'broken_chain'
   return { seq, id, time }

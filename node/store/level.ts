@@ -18,6 +18,7 @@ import {
   segmentRecords, splitEntryValue, prefixedLogKey, u64Key, view
 } from './keys.js'
 import { ID_BYTES } from '../../protocol/limits.js'
+import { IdChecks } from './id-check.js'
 import { WriteQueue } from './queue.js'
 import { guardTables, repairFiles, type DamagedTable } from './table-check.js'
 import type { AuthorHead, ChainDamage, ChainVisitor, RosterRecord, Store, StoredEntry } from './types.js'
@@ -35,6 +36,16 @@ export interface LevelStoreInit {
    * @default false
    */
   durable?: boolean
+  /**
+   * The start-up chain check recomputes entry ids on a worker thread
+   * (id-check.ts) from the first chunk it reads with at least this many
+   * entries; 0 never starts one. Tests set it low to run that path.
+   *
+   * @default CHECK_CHUNK (10,000)
+   */
+  idThreadFrom?: number
+  /** Entries per read of the start-up chain check (tests make it small to cross chunk edges). @default CHECK_CHUNK (10,000) */
+  checkChunk?: number
 }
 
 /** Entries read per iterator step: bounds memory of range and all. */
@@ -93,6 +104,8 @@ interface Open {
 export class LevelStore implements Store {
   private readonly path: string
   private readonly sync: boolean
+  private readonly idThreadFrom: number
+  private readonly checkChunk: number
   private readonly queue = new WriteQueue()
   private readonly headsByAuthor = new Map<string, AuthorHead>()
   private s: Open | undefined
@@ -103,6 +116,8 @@ export class LevelStore implements Store {
   constructor (init: LevelStoreInit) {
     this.path = init.path
     this.sync = init.durable ?? false
+    this.idThreadFrom = init.idThreadFrom ?? CHECK_CHUNK
+    this.checkChunk = init.checkChunk ?? CHECK_CHUNK
   }
 
   async open (): Promise<void> {
@@ -414,9 +429,14 @@ export class LevelStore implements Store {
     const s = this.open_('check chains')
     return await this.queue.run(async () => {
       const damage: ChainDamage[] = []
-      for (const author of await this.authorsHeld(s)) {
-        const d = await this.checkLog(s, author, visit)
-        if (d !== undefined) damage.push(d)
+      const ids = new IdChecks(this.idThreadFrom)
+      try {
+        for (const author of await this.authorsHeld(s)) {
+          const d = await this.checkLog(s, author, visit, ids)
+          if (d !== undefined) damage.push(d)
+        }
+      } finally {
+        await ids.close()
       }
       return damage
     })
@@ -442,28 +462,38 @@ export class LevelStore implements Store {
    * Walks one log from seq 1, handing each intact entry to `visit`; repairs
    * and reports the log when it is not intact.
    */
-  private async checkLog (s: Open, author: Uint8Array, visit: ChainVisitor | undefined): Promise<ChainDamage | undefined> {
+  private async checkLog (s: Open, author: Uint8Array, visit: ChainVisitor | undefined, ids: IdChecks): Promise<ChainDamage | undefined> {
     let last: LogHead | undefined
     let why: DamageKind | undefined
     const range = { gte: logKey(author, 0), lte: logEnd(author), highWaterMarkBytes: CHECK_CHUNK_BYTES }
     const it = s.entries.iterator(range)
     const mine = author.slice()
-    // one read ahead: LevelDB's thread reads the next chunk while this one is hashed here
-    let ahead: Promise<Array<[Uint8Array, Uint8Array]>> | undefined = it.nextv(CHECK_CHUNK)
+    // Three stages overlap: LevelDB's thread reads chunk c + 1, the id thread
+    // hashes chunk c, and this thread walks chunk c - 1 (links, replay).
+    let ahead: Promise<Array<[Uint8Array, Uint8Array]>> | undefined = it.nextv(this.checkChunk)
+    let posted: { chunk: Array<[Uint8Array, Uint8Array]>, bad: Promise<number | undefined> | undefined } | undefined
     try {
       walk: for (;;) {
-        const chunk = await ahead
+        const chunk = ahead === undefined ? [] : await ahead
         ahead = undefined
-        if (chunk.length === 0) break
-        ahead = it.nextv(CHECK_CHUNK)
-        for (const [k, v] of chunk) {
-          // an entries value is the stored id, then the entry bytes (keys.ts)
-          const bytes = v.length > ID_BYTES ? view(v, ID_BYTES) : undefined
-          const r = k.length !== LOG_KEY_BYTES ? 'broken_chain' : bytes === undefined ? 'bad_id' : checkStored(author, last, keySeq(k), v, bytes)
-          if (typeof r === 'string') { why = r; break walk }
-          last = r
-          if (visit !== undefined) visit.entry({ author: mine, seq: r.seq, id: r.id, bytes: bytes as Uint8Array })
+        if (chunk.length > 0) ahead = it.nextv(this.checkChunk)
+        const next = chunk.length > 0 ? { chunk, bad: ids.check(chunk.map(([, v]) => v)) } : undefined
+        if (posted !== undefined) {
+          // the first entry whose bytes do not hash to its stored id; undefined: hash them here
+          const bad = await posted.bad
+          const c = posted.chunk
+          for (let i = 0; i < c.length; i++) {
+            const [k, v] = c[i]
+            // an entries value is the stored id, then the entry bytes (keys.ts)
+            const bytes = v.length > ID_BYTES ? view(v, ID_BYTES) : undefined
+            const r = k.length !== LOG_KEY_BYTES ? 'broken_chain' : bytes === undefined ? 'bad_id' : checkStored(author, last, keySeq(k), v, bytes, bad === undefined ? undefined : i !== bad)
+            if (typeof r === 'string') { why = r; break walk }
+            last = r
+            if (visit !== undefined) visit.entry({ author: mine, seq: r.seq, id: r.id, bytes: bytes as Uint8Array })
+          }
         }
+        if (next === undefined) break
+        posted = next
       }
     } finally {
       // a read ahead still running when the walk stopped: let it end (its error, if any, is the truncation's to meet)

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { toHex } from '../../../../protocol/bytes.js'
 import type { Status } from '../../../../protocol/consensus/rule.js'
 import { BlocklistIndex, ORGS_INLINE, type IndexInput } from '../../../../node/match/index.js'
-import { tsxEsmApi } from '../../../../node/match/lanes.js'
+import { tsxEsmApi } from '../../../../node/worker-thread.js'
 
 const STATUSES: Array<Status | 'absent'> = ['listed', 'disputed', 'candidate', 'absent']
 const ORGS = ['brand-a', 'brand-b', 'brand-c', 'platform', 'police']

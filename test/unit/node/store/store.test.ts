@@ -58,7 +58,9 @@ interface Impl {
 }
 const impls: Array<[string, Impl]> = [
   ['memory', { make: () => new MemoryStore(), persistent: false }],
-  ['level', { make: dir => new LevelStore({ path: dir }), persistent: true }]
+  ['level', { make: dir => new LevelStore({ path: dir }), persistent: true }],
+  // the start-up walk with its ids hashed on a worker thread, in chunks of 4 (so damage falls in every position of a chunk)
+  ['level, ids checked on a thread', { make: dir => new LevelStore({ path: dir, idThreadFrom: 1, checkChunk: 4 }), persistent: true }]
 ]
 
 for (const [name, impl] of impls) {
