@@ -276,3 +276,28 @@ describe('network host: three roster members on loopback', function () {
     assert.deepEqual(unexpected, [])
   })
 })
+
+describe('net/host: one connection per pair', function () {
+  this.timeout(60_000)
+  after(stopAll)
+
+  it('eight hosts that learn of each other at the same instant open one connection per pair, not two', async () => {
+    const hosts = await Promise.all(Array.from({ length: 8 }, async () => await makeHost({ reconnectMinDelayMs: 500 })))
+    await Promise.all(hosts.map(async t => { await t.host.start() }))
+    const roster = hosts.map(t => t.host.asRosterPeer())
+    await Promise.all(hosts.map(async t => { await t.host.setAllowedPeers(roster) }))
+    await eventually(() => hosts.every(t => t.host.connectedPeers().length === 7), 20_000, 'every host connected to the 7 others', 50)
+    // past the delay after which the higher id of a pair would dial too
+    await new Promise(resolve => setTimeout(resolve, 1500))
+    const pairs: string[] = []
+    let connections = 0
+    for (const [i, x] of hosts.entries()) {
+      for (const y of hosts.slice(i + 1)) {
+        const n = x.host.libp2p.getConnections(y.host.peerId).length
+        connections += n
+        if (n !== 1) pairs.push(`${i}: ${n}`)
+      }
+    }
+    assert.deepEqual(pairs, [], `28 pairs should hold 28 connections, they hold ${connections}`)
+  })
+})
