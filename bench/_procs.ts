@@ -5,7 +5,7 @@
  * loops, and percentiles.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, statSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 
 import { chosenRuntime, distIsFresh, ROOT } from '../bin/runtime.js'
@@ -205,6 +205,22 @@ export function say (s = ''): void {
  * (bin/alliance.js picks it when it is fresh). Builds it first when it is
  * older than the sources, and says which runtime the processes use.
  */
+/**
+ * The compiled `dist/bench/<name>.js` of a bench worker process, built
+ * first when dist/ is older than node/ and protocol/ or than `sources` (the
+ * worker's own files under bench/, relative to it).
+ */
+export function compiledBenchWorker (name: string, sources: string[]): string {
+  const compiled = `${ROOT}dist/bench/${name}.js`
+  const mtime = (p: string): number => { try { return statSync(p).mtimeMs } catch { return 0 } }
+  if (!distIsFresh() || mtime(compiled) < Math.max(...sources.map(f => mtime(`${ROOT}bench/${f}`)))) {
+    say(`  dist/ is older than the sources of the nodes or of ${name}: npm run build`)
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+    if (r.status !== 0) throw new Error('npm run build failed')
+  }
+  return compiled
+}
+
 export function compiledNodes (): string {
   if (process.env.ALLIANCE_RUNTIME === undefined && !distIsFresh()) {
     say('  dist/ is older than the sources: npm run build')

@@ -30,8 +30,7 @@
  *   npm run bench -- gossip            MESSAGES=500 for a quicker run, PHASES=bare or PHASES=nodes for one set, RATE=20 off saturation
  */
 import '../node/polyfill.js'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { statSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -42,7 +41,7 @@ import { ApiClient } from '../node/api/client.js'
 import type { AttestResult, NodeStatus } from '../node/service.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
 import { benchNodeArgs, spawnNode, type NodeProcess } from '../test/helpers/processes.js'
-import { apiCall, compiledNodes, cpuSeconds, eventually, metricValue, percentile, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
+import { apiCall, compiledBenchWorker, compiledNodes, cpuSeconds, eventually, metricValue, percentile, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
 import { result } from './_util.js'
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1000)
@@ -263,15 +262,7 @@ interface Worker { child: ChildProcess, messages: Array<Record<string, unknown>>
  */
 function workerCommand (runtime: string): string[] {
   if (runtime !== 'dist') return ['--import', 'tsx', fileURLToPath(new URL('./_gossip-worker.ts', import.meta.url))]
-  const compiled = fileURLToPath(new URL('../dist/bench/_gossip-worker.js', import.meta.url))
-  // dist/ is fresh for node/ and protocol/ (compiledNodes); the worker's own sources may be newer
-  const mtime = (p: string): number => { try { return statSync(p).mtimeMs } catch { return 0 } }
-  const sources = ['./_gossip-worker.ts', './_clock.ts'].map(p => mtime(fileURLToPath(new URL(p, import.meta.url))))
-  if (mtime(compiled) < Math.max(...sources)) {
-    say('  dist/bench is older than the gossip worker: npm run build')
-    if (spawnSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error('npm run build failed')
-  }
-  return [compiled]
+  return [compiledBenchWorker('_gossip-worker', ['_gossip-worker.ts', '_clock.ts'])]
 }
 
 function spawnWorker (runtime: string, dir: string, role: 'publisher' | 'receiver', bytes: number, onRecv: (m: { seq: number, sentAt: number, recvAt: number }) => void): Worker {

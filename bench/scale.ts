@@ -29,14 +29,12 @@
  *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the worker processes
  */
 import '../node/polyfill.js'
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
-import { statSync } from 'node:fs'
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { readConfig } from '../node/home.js'
 import { makeNodeDirs, type MemberSpec } from '../test/helpers/nodes.js'
 import { benchNodeArgs } from '../test/helpers/processes.js'
-import { cpuSeconds, eventually, percentile, procMemory, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
+import { compiledBenchWorker, cpuSeconds, eventually, percentile, procMemory, runBench, say, sleep, stopChild, track, trackDir, wallMs } from './_procs.js'
 import { result } from './_util.js'
 
 const SIZES = (process.env.SIZES ?? '20,50').split(',').map(Number)
@@ -50,14 +48,7 @@ const CONVERGE_LIMIT_MS = 10 * 60_000
 interface Worker { child: ChildProcess, messages: Array<Record<string, unknown>>, dirs: string[] }
 
 function workerCommand (): string[] {
-  const compiled = fileURLToPath(new URL('../dist/bench/_scale-worker.js', import.meta.url))
-  const mtime = (p: string): number => { try { return statSync(p).mtimeMs } catch { return 0 } }
-  const sources = ['./_scale-worker.ts', '../node/alliance-node.ts'].map(p => mtime(fileURLToPath(new URL(p, import.meta.url))))
-  if (mtime(compiled) < Math.max(...sources)) {
-    say('  dist/ is older than the sources: npm run build')
-    if (spawnSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error('npm run build failed')
-  }
-  return [compiled]
+  return [compiledBenchWorker('_scale-worker', ['_scale-worker.ts'])]
 }
 
 async function reply (w: Worker, type: string, send?: Record<string, unknown>, timeoutMs = 600_000): Promise<Record<string, unknown>> {
