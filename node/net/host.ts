@@ -420,8 +420,15 @@ export async function createHost (init: HostInit, components: HostComponents): P
  * per message, enough to saturate 2 cores at 50 messages/s. D = 3 keeps two
  * to four relays per node for resilience (and IHAVE gossip to the rest);
  * anti-entropy sync heals whatever gossip loses either way.
+ *
+ * IHAVE gossip goes to Dlazy = 6 peers outside the mesh each heartbeat, not
+ * to a quarter of them (gossipsub's gossipFactor 0.25): in a full mesh the
+ * flood already delivered the message to those peers, and a quarter of 500
+ * members is 124 IHAVEs per heartbeat, each listing every message of the
+ * last three — the per-attestation bytes that grew with the alliance in
+ * `bench scale`. Up to 28 members nothing changes (a quarter is ≤ 6).
  */
-export const GOSSIP_MESH = { D: 3, Dlo: 2, Dhi: 4, Dscore: 2, Dout: 1 } as const
+export const GOSSIP_MESH = { D: 3, Dlo: 2, Dhi: 4, Dscore: 2, Dout: 1, Dlazy: 6, gossipFactor: 0 } as const
 
 /** Cheap message id for gossipsub's seen-cache: SHA-256 over author, seqno and data (base64). */
 export function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array }): string {

@@ -66,7 +66,7 @@ export class PeerKeeper {
       if (!this.targets.has(id)) {
         const target: Target = { peerId, attempt: 0, dialing: false }
         this.targets.set(id, target)
-        if (this.running) this.schedule(target, this.firstDelay(target))
+        if (this.running) this.schedule(target, 0)
       }
     }
   }
@@ -77,20 +77,7 @@ export class PeerKeeper {
     this.stopController = new AbortController()
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
-    for (const target of this.targets.values()) this.schedule(target, this.firstDelay(target))
-  }
-
-  /**
-   * Two nodes that learn of each other at once (an alliance starting, a
-   * roster adopted everywhere) would dial each other at the same instant and
-   * hold two connections (measured: 28 % of pairs at 50 nodes), each with
-   * its pings and gossip streams. Of each pair, the node whose peer id sorts
-   * lower dials at once; the other waits one reconnect delay and dials only
-   * if no connection came meanwhile (onConnect clears its timer), so a peer
-   * that is down costs it one delay, no more.
-   */
-  private firstDelay (target: Target): number {
-    return this.libp2p.peerId.toString() < target.peerId.toString() ? 0 : this.init.minDelayMs
+    for (const target of this.targets.values()) this.schedule(target, 0)
   }
 
   stop (): void {
