@@ -81,9 +81,10 @@ export interface HostInit {
    */
   reconnectStableAfterMs?: number
   /**
-   * Connection limit (an alliance has up to ~200 orgs, some with several nodes).
+   * Connection limit. 0: from the roster's size at start,
+   * `connectionLimitFor(peers)` (at least 512).
    *
-   * @default 512
+   * @default 0
    */
   maxConnections?: number
   /**
@@ -134,6 +135,17 @@ export function pingIntervalFor (peers: number): number {
   return Math.max(10_000, peers * 200)
 }
 
+/**
+ * The connection limit for an alliance of `peers` other nodes: room for two
+ * connections per peer (two nodes that dial each other at once both keep
+ * theirs: ~1.1–1.3 per pair in `bench scale`) and 64 more for outsiders'
+ * attempts, at least 512. Above the limit libp2p closes connections, and the
+ * keeper dials them again: at 500 members a fixed 512 would churn for ever.
+ */
+export function connectionLimitFor (peers: number): number {
+  return Math.max(512, 2 * peers + 64)
+}
+
 /** Gossip messages larger than this are dropped while decoding (see HostInit) */
 export const DEFAULT_MAX_GOSSIP_MESSAGE_BYTES = 1024 * 1024
 
@@ -147,7 +159,7 @@ const defaults: Required<HostInit> = {
   reconnectMinDelayMs: 1000,
   reconnectMaxDelayMs: 60_000,
   reconnectStableAfterMs: 30_000,
-  maxConnections: 512,
+  maxConnections: 0,
   maxIncomingPendingConnections: 64,
   inboundUpgradeTimeoutMs: 5000,
   inboundConnectionsPerSecond: 5,
@@ -191,14 +203,17 @@ export function validateHostInit (opts: Required<HostInit>): ParsedPeer[] {
   }
   opts.listen.forEach((a, i) => parseAddr(a, `listen[${i}]`))
   opts.announce.forEach((a, i) => parseAddr(a, `announce[${i}]`))
-  for (const field of ['maxGossipMessageBytes', 'dialTimeoutMs', 'reconnectMinDelayMs', 'reconnectMaxDelayMs', 'reconnectStableAfterMs', 'maxConnections', 'maxIncomingPendingConnections', 'inboundUpgradeTimeoutMs', 'inboundConnectionsPerSecond'] as const) {
+  for (const field of ['maxGossipMessageBytes', 'dialTimeoutMs', 'reconnectMinDelayMs', 'reconnectMaxDelayMs', 'reconnectStableAfterMs', 'maxIncomingPendingConnections', 'inboundUpgradeTimeoutMs', 'inboundConnectionsPerSecond'] as const) {
     const v = opts[field]
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
       throw new InvalidHostConfigError(field, `must be a positive number, got ${String(v)}`)
     }
   }
-  if (typeof opts.pingIntervalMs !== 'number' || !Number.isFinite(opts.pingIntervalMs) || opts.pingIntervalMs < 0) {
-    throw new InvalidHostConfigError('pingIntervalMs', `must be 0 (from the roster's size) or a positive number of ms, got ${String(opts.pingIntervalMs)}`)
+  for (const field of ['pingIntervalMs', 'maxConnections'] as const) {
+    const v = opts[field]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new InvalidHostConfigError(field, `must be 0 (from the roster's size) or a positive number, got ${String(v)}`)
+    }
   }
   if (opts.reconnectMaxDelayMs < opts.reconnectMinDelayMs) {
     throw new InvalidHostConfigError('reconnectMaxDelayMs', `must be >= reconnectMinDelayMs (${opts.reconnectMinDelayMs})`)

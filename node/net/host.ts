@@ -21,13 +21,13 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { HostNotStartedError, InvalidPeerIdError, NodeError, PeerNotAllowedError } from '../errors.js'
 import { createRosterGater, type RosterGater } from './gater.js'
-import { mergeHostInit, parsePeer, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type ParsedPeer, type RosterPeer } from './host-config.js'
+import { connectionLimitFor, mergeHostInit, parsePeer, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type ParsedPeer, type RosterPeer } from './host-config.js'
 import { PeerKeeper } from './keeper.js'
 import { GOSSIP_SCORE_THRESHOLDS, peerScoreParams, topicScoreParams } from './score.js'
 import type { ComponentLogger, Logger } from '../logger.js'
 import type { PeerScoreParams } from '@libp2p/gossipsub/score'
 
-export { DEFAULT_MAX_GOSSIP_MESSAGE_BYTES, mergeHostInit, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type RosterPeer } from './host-config.js'
+export { DEFAULT_MAX_GOSSIP_MESSAGE_BYTES, connectionLimitFor, mergeHostInit, pingIntervalFor, rosterIpAddrs, validateHostInit, type HostInit, type RosterPeer } from './host-config.js'
 
 /** What the host needs injected */
 export interface HostComponents {
@@ -375,7 +375,7 @@ export async function createHost (init: HostInit, components: HostComponents): P
     streamMuxers: [yamux()],
     connectionGater: gater.gater,
     connectionManager: {
-      maxConnections: opts.maxConnections,
+      maxConnections: opts.maxConnections > 0 ? opts.maxConnections : connectionLimitFor(peers.length),
       dialTimeout: opts.dialTimeoutMs,
       // pending-connection exhaustion (issue 12 item 1): libp2p's defaults (10 pending, 10 s to upgrade, no allow-list)
       // let ten idle sockets from one address shut every member out; roster members' addresses always get in

@@ -4,7 +4,7 @@ import { PeerNotAllowedError, InvalidHostConfigError, HostNotStartedError } from
 import { GOSSIP_SCORE_THRESHOLDS } from '../../../node/net/score.js'
 import { deferred, makeHost, nextEvent, stopAll, type TestHost } from './helpers.js'
 import { eventually } from '../../helpers/wait.js'
-import { pingIntervalFor, type GossipVerdict } from '../../../node/net/host.js'
+import { connectionLimitFor, pingIntervalFor, type GossipVerdict } from '../../../node/net/host.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -103,6 +103,17 @@ describe('network host: the connection monitor\'s ping interval and gossip emiss
     const rtt = (t: TestHost): number | undefined => t.host.libp2p.getConnections()[0]?.rtt
     await eventually(() => rtt(fast) !== undefined && rtt(fast2) !== undefined, 3000, 'a ping on the 300 ms connection')
     assert.equal(rtt(slow), undefined, 'no ping yet at the default interval')
+  })
+
+  it('holds room for two connections per roster peer (at least 512); maxConnections sets it, and a bad value is refused by name', async () => {
+    assert.equal(connectionLimitFor(19), 512)
+    assert.equal(connectionLimitFor(199), 512)
+    assert.equal(connectionLimitFor(499), 1062)
+    await assert.rejects(makeHost({ maxConnections: -5 }), (err: unknown) => err instanceof InvalidHostConfigError && err.field === 'maxConnections')
+    const t = await makeHost({ maxConnections: 700 })
+    const limit = (h: TestHost): unknown => (h.host.libp2p as unknown as { components: { connectionManager: { getMaxConnections: () => number } } }).components.connectionManager.getMaxConnections()
+    assert.equal(limit(t), 700)
+    assert.equal(limit(await makeHost()), 512, 'derived from the roster when unset')
   })
 
   it('gossips about messages (IHAVE) to Dlazy = 6 peers outside the mesh, not to a quarter of all peers', async () => {
