@@ -27,6 +27,7 @@ import { InsecureKeyFileError, KeyFileMissingError, NodeError } from './errors.j
 import { generateNodeKeys, keyFilePaths, loadNodeKeys, type NodeKeys } from './keys.js'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { issueLines } from './issues.js'
 
 export const CONFIG_FILE = 'config.json'
 export const ROSTER_FILE = 'roster.json'
@@ -267,8 +268,14 @@ export async function readConfig (dir: string): Promise<NodeConfig> {
   } catch {
     throw new NodeDirError(`${dir} is not a node directory (no config.json); create one with: alliance init ${dir} --org <id> --role <role>`)
   }
-  const parsed = configSchema.safeParse(JSON.parse(text))
-  if (!parsed.success) throw new InvalidConfigError(`${join(dir, CONFIG_FILE)}: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new InvalidConfigError(`${join(dir, CONFIG_FILE)} is not valid JSON (${(err as Error).message})`)
+  }
+  const parsed = configSchema.safeParse(json)
+  if (!parsed.success) throw new InvalidConfigError(`${join(dir, CONFIG_FILE)}: ${issueLines(parsed.error.issues).join('; ')}`)
   return parsed.data
 }
 

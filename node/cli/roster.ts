@@ -16,6 +16,7 @@ import { intInRange, leaf, type Context } from './common.js'
 import { result, table, type CommonOptions } from './output.js'
 import { registerRosterShow } from './roster-show.js'
 import { reasonsOption, registerRosterProposals } from './roster-proposals.js'
+import { issueLines } from '../issues.js'
 
 const REASON_HELP = 'a reason of the vocabulary, code:name:description (repeat it; replaces the default vocabulary: counterfeit, trademark-infringement, copyright, design-right, unauthorised-reseller, fraud)'
 const REASONS_HELP = 'the reason vocabulary from a JSON file: [{ "code": 1, "name": "counterfeit", "description": "…" }, …]'
@@ -59,7 +60,7 @@ async function readCard (ctx: Context, file: string): Promise<MemberCard> {
     ctx.usage(`card ${file} cannot be read as JSON; create it with: alliance card <dir> --out ${file}`)
   }
   const parsed = cardSchema.safeParse(json)
-  if (!parsed.success) ctx.usage(`card ${file} is not a member card: ${parsed.error.issues.slice(0, 3).map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  if (!parsed.success) ctx.usage(`card ${file} is not a member card: ${issueLines(parsed.error.issues.slice(0, 3)).join('; ')}`)
   return parsed.data
 }
 

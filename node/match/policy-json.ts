@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { KINDS, type Kind } from '../../protocol/kinds.js'
 import { InvalidMatchPolicyError } from './errors.js'
 import { ACTIONS, DEFAULT_POLICY, type MatchPolicy } from './policy.js'
+import { issueLines } from '../issues.js'
 
 const action = z.enum(ACTIONS)
 const statusActions = z.strictObject({ listed: action, disputed: action, candidate: action }).partial()
@@ -19,7 +20,7 @@ const schema = z.strictObject({
 export function parsePolicy (json: unknown): MatchPolicy {
   const r = schema.safeParse(json)
   if (!r.success) {
-    throw new InvalidMatchPolicyError(r.error.issues.map(i => `${i.path.length === 0 ? '(policy)' : i.path.join('.')}: ${i.message}`))
+    throw new InvalidMatchPolicyError(issueLines(r.error.issues, '(policy)'))
   }
   const kinds: MatchPolicy['kinds'] = {}
   for (const [k, v] of Object.entries(r.data.kinds ?? {})) {
