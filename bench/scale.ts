@@ -52,7 +52,7 @@ interface Worker { child: ChildProcess, messages: Array<Record<string, unknown>>
 function workerCommand (): string[] {
   const compiled = fileURLToPath(new URL('../dist/bench/_scale-worker.js', import.meta.url))
   const mtime = (p: string): number => { try { return statSync(p).mtimeMs } catch { return 0 } }
-  const sources = ['./_scale-worker.ts', '../node/alliance-node.ts'].map(p => mtime(fileURLToPath(new URL(p, import.meta.url))))
+  const sources = ['./_scale-worker.ts', '../node/alliance-node.ts', '../node/open-node.ts'].map(p => mtime(fileURLToPath(new URL(p, import.meta.url))))
   if (mtime(compiled) < Math.max(...sources)) {
     say('  dist/ is older than the sources: npm run build')
     if (spawnSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error('npm run build failed')
