@@ -1,9 +1,9 @@
 /**
  * The alliance node: one member's daemon, as a composition root. `open`
  * builds each service from the node directory and wires what each needs
- * (STYLE.md habits 5 and 7); `start` and `stop` run them in order; the
- * NodeService methods the HTTP API and the CLI call are one-line
- * delegations. The jobs themselves live in node/services/:
+ * (node/open-node.ts; STYLE.md habits 5 and 7); `start` and `stop` run them
+ * in order; the NodeService methods the HTTP API and the CLI call are
+ * one-line delegations. The jobs themselves live in node/services/:
  *
  *   consensus-state  the roster chain and consensus index (injected everywhere)
  *   status-bus       each blocklist change with its explanation → watchers, matcher, hash, metrics
@@ -20,99 +20,57 @@
  * matching) and node/reports/ (infringement reports).
  */
 import './polyfill.js'
-import { join } from 'node:path'
 import { fromHex } from '../protocol/bytes.js'
 import { decodeSegment } from '../protocol/codec/index.js'
 import { isKind, type Kind } from '../protocol/kinds.js'
 import type { LogEntry } from '../protocol/log/index.js'
-import type { Body, KeyEpoch, Segment } from '../protocol/types.js'
+import type { Body, Segment } from '../protocol/types.js'
 import { ProtocolError } from '../protocol/errors.js'
-import { DATA_DIR, readConfig, type NodeConfig } from './home.js'
-import { Ingestor, type IngestListeners, type IngestOutcome } from './ingest.js'
+import type { NodeConfig } from './home.js'
+import type { Ingestor, IngestOutcome } from './ingest.js'
 import { StatusFeed, statusEvent } from './events.js'
-import { loadNodeKeys, type NodeKeys } from './keys.js'
-import { createLogger, type Logger, type LogLevel } from './logger.js'
-import { createHost, type Host } from './net/host.js'
-import { installedRoster, type RosterFile } from './roster-file.js'
+import type { NodeKeys } from './keys.js'
+import type { Logger } from './logger.js'
+import type { Host } from './net/host.js'
+import type { RosterFile } from './roster-file.js'
 import type {
-  AttestItem, AttestResult, BlocklistRow, ReasonsView, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, StartupView, RetractResult, StatusEvent, StatusName
+  AttestItem, AttestResult, BlocklistRow, ReasonsView, MatchRequestView, MatchResultView, MatchProgressView, RetroDecisionView, ScanView, ExplainResult, FeedbackItem, NodeService, OpinionResult, NodeStatus, QuotaDayView, StartupView, RetractResult, StatusEvent, StatusName,
+  ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult
 } from './service.js'
-import { createStore } from './store/index.js'
 import type { Store } from './store/types.js'
 import type { SyncResult } from './sync.js'
-import { NotReadyError } from './services/errors.js'
-import { MetricsRegistry } from './api/metrics.js'
-import { FileAccess } from './file-access.js'
-import { MatchService } from './matching.js'
-import { PipelineService, type PipelineAttachRequest, type PipelineAttachResult, type PipelineFingerprintRequest, type PipelineFingerprintResult } from './pipeline/node-service.js'
-import { startUp, type CheckpointUse } from './startup.js'
+import type { MetricsRegistry } from './api/metrics.js'
+import type { MatchService } from './matching.js'
+import type { PipelineService, PipelineAttachRequest, PipelineAttachResult, PipelineFingerprintRequest, PipelineFingerprintResult } from './pipeline/node-service.js'
 import { dropCheckpoint, writeCheckpoint } from './checkpoint/index.js'
-import { CoveredState } from './checkpoint/tracker.js'
-import { createReportService, type ReportService, type ReportServiceInit } from './reports/index.js'
-import type { ReportCustodyLog, ReportDetail, ReportExportResult, ReportInboxItem, ReportOutboxItem, ReportSendRequest, ReportSendResult } from './service.js'
-import { evidenceTopic, gossipTopic } from './protocols.js'
-import { AuthorService } from './services/author.js'
-import { ConsensusState } from './services/consensus-state.js'
-import { FingerprintService } from './services/fingerprints.js'
-import { EvidenceService } from './services/evidence.js'
-import { GossipService } from './services/gossip.js'
-import { RosterService, rosterPeers } from './services/roster.js'
-import { RosterProposals, type RosterProposalView } from './services/proposals.js'
-import { DEFAULT_REASONS } from '../protocol/roster/reasons.js'
-import { StatusBus } from './services/status-bus.js'
-import { SyncService } from './services/sync-service.js'
-import { MemberContacts } from './services/contacts.js'
-import { ViewService, parseFingerprint, snapshotOf } from './services/views.js'
-import type { SnapshotHash } from './services/snapshot-hash.js'
-import { InvalidRequestError } from './services/errors.js'
-import { RotationService } from './services/rotation.js'
-import { openVault, type Vault } from './services/vault.js'
-import { FingerprintCache } from './services/fingerprint-cache.js'
-import { GuardianService } from './services/guardian.js'
-import { GuardianCountsLedger } from './services/guardian-counts.js'
-import { TOPRF_RISTRETTO255 } from '../protocol/fingerprint/suite.js'
+import type { CoveredState } from './checkpoint/tracker.js'
+import type { ReportService } from './reports/index.js'
+import { openNode, type AllianceNodeInit, type NodeParts } from './open-node.js'
+import { quotaView, reasonsView, statusView } from './node-views.js'
+import { gossipTopic } from './protocols.js'
+import type { AuthorService } from './services/author.js'
+import type { ConsensusState } from './services/consensus-state.js'
+import type { FingerprintService } from './services/fingerprints.js'
+import type { EvidenceService } from './services/evidence.js'
+import type { GossipService } from './services/gossip.js'
+import { rosterPeers, type RosterService } from './services/roster.js'
+import type { RosterProposals, RosterProposalView } from './services/proposals.js'
+import type { StatusBus } from './services/status-bus.js'
+import type { SyncService } from './services/sync-service.js'
+import type { MemberContacts } from './services/contacts.js'
+import { parseFingerprint, snapshotOf, type ViewService } from './services/views.js'
+import { InvalidRequestError, NotReadyError } from './services/errors.js'
+import type { RotationService } from './services/rotation.js'
+import type { Vault } from './services/vault.js'
+import type { FingerprintCache } from './services/fingerprint-cache.js'
+import type { GuardianService } from './services/guardian.js'
+import type { GuardianCountsLedger } from './services/guardian-counts.js'
 
+export type { AllianceNodeInit }
 export { gossipTopic, rosterPeers, InvalidRequestError, NotReadyError }
 export { GOSSIP_WHOLE_SEGMENT_ENTRIES, DEFAULT_TTL_MS } from './services/author.js'
 export { UnknownFingerprintError } from './services/errors.js'
 export { explainView, blocklistRow } from './services/views.js'
-
-export interface AllianceNodeInit {
-  /** The node directory (alliance init). */
-  dir: string
-  /** @default config.logLevel */
-  logLevel?: LogLevel
-  /** Where log lines go. @default process.stderr */
-  logSink?: (line: string) => void
-  /** The node's clock (tests). @default Date.now */
-  clock?: () => number
-  /** Anti-entropy: pull from every connected peer this often. @default 30000 */
-  antiEntropyIntervalMs?: number
-  /** Options of the report service (node/reports). @default {} */
-  reports?: ReportServiceInit
-  /** toprf guardian: publish changed daily counts this often. @default config.guardianCountsIntervalMs (600000) */
-  guardianCountsIntervalMs?: number
-  /** toprf guardian: worker threads evaluating requests (0: the main thread). @default config.guardianWorkers, else one per core (at most 8) */
-  guardianWorkers?: number
-}
-
-interface Parts {
-  dir: string
-  config: NodeConfig
-  keys: NodeKeys
-  store: Store
-  state: ConsensusState
-  ingestor: Ingestor
-  host: Host
-  metrics: MetricsRegistry
-  logger: Logger
-  clock: () => number
-  bus: StatusBus
-  fingerprints: FingerprintService
-  vault: Vault | undefined
-  cache: FingerprintCache | undefined
-  guardianCounts: GuardianCountsLedger
-}
 
 export class AllianceNode implements NodeService {
   readonly config: NodeConfig
@@ -155,15 +113,16 @@ export class AllianceNode implements NodeService {
   readonly #clock: () => number
   readonly #rejected: Record<string, number> = {}
   readonly #feed = new StatusFeed()
-  #applied = 0
+  /** Entries durably stored and applied: those the state held at open, and every one since. */
+  #applied: number
   /** What the state covers, for the start-up checkpoint written at stop. */
-  #covered: CoveredState | undefined
-  #startup: StartupView = { checkpoint: 'absent', reason: null, seconds: 0, entries: 0, replayedAfterCheckpoint: null }
+  readonly #covered: CoveredState
+  readonly #startup: StartupView
   /** Networking started: evidence found from now on is published. */
   #started = false
-  #unsubscribe: Array<() => void> = []
+  readonly #unsubscribe: Array<() => void>
 
-  private constructor (p: Parts, init: AllianceNodeInit) {
+  private constructor (p: NodeParts) {
     this.config = p.config
     this.dir = p.dir
     this.keys = p.keys
@@ -176,152 +135,27 @@ export class AllianceNode implements NodeService {
     this.bus = p.bus
     this.fingerprints = p.fingerprints
     this.guardianCounts = p.guardianCounts
+    this.vault = p.vault
+    this.views = p.views
+    this.contacts = p.contacts
+    this.sync = p.sync
+    this.evidence = p.evidence
+    this.gossip = p.gossip
+    this.author = p.author
+    this.rosters = p.rosters
+    this.proposals = p.proposals
+    this.reports = p.reports
+    this.matching = p.matching
+    this.pipeline = p.pipeline
+    this.guardians = p.guardians
+    this.rotation = p.rotation
     this.#cache = p.cache
     this.#clock = p.clock
-    const log = (name: string): ReturnType<Logger['forComponent']> => p.logger.forComponent(name)
-    this.views = new ViewService({ state: p.state, store: p.store, bus: p.bus })
-    this.contacts = new MemberContacts({ store: p.store, clock: p.clock, logger: log('alliance:contacts') })
-    this.sync = new SyncService({ antiEntropyIntervalMs: init.antiEntropyIntervalMs, antiEntropyPeers: p.config.antiEntropyPeers }, {
-      host: p.host, store: p.store, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:sync'), clock: p.clock,
-      beforeRound: () => { this.advanceClock() },
-      afterPull: async (peer, signal) => {
-        // the entries are in whatever becomes of this: a failed exchange is retried with the next pull
-        try {
-          const got = await this.evidence.pull(peer, signal)
-          if (got.accepted > 0) log('alliance:evidence').info('equivocation evidence pulled', { peer, ...got })
-        } catch (err) {
-          log('alliance:evidence').debug('evidence exchange failed', { peer, error: (err as Error).message })
-        }
-      }
-    })
-    this.evidence = new EvidenceService({ host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, logger: log('alliance:evidence') })
-    this.gossip = new GossipService({
-      host: p.host, ingestor: p.ingestor, alliance: p.state.alliance, metrics: p.metrics, logger: log('alliance:gossip'),
-      onRejected: (reason) => { this.onRejected(reason) },
-      onGap: async (peer) => (await this.sync.syncWith(peer))?.accepted
-    })
-    this.vault = p.vault
-    const vault = p.vault
-    this.author = new AuthorService({
-      state: p.state, ingestor: p.ingestor, keys: p.keys, org: p.config.org, fingerprints: p.fingerprints, gossip: this.gossip, clock: p.clock,
-      ...(vault !== undefined ? { remember: async (items) => { await vault.remember(items) }, forget: async (items) => { await vault.forget(items) } } : {})
-    })
-    this.rosters = new RosterService({
-      dir: p.dir, state: p.state, ingestor: p.ingestor, store: p.store, host: p.host, logger: log('alliance:roster'),
-      publish: async (bodies) => await this.author.publish(bodies)
-    })
-    this.proposals = new RosterProposals({ dir: p.dir, state: p.state, logger: log('alliance:roster') })
-    const files = new FileAccess({ nodeDir: p.dir, ...p.config.files })
-    this.reports = createReportService(init.reports ?? {}, { files, dir: p.dir, org: p.config.org, chain: () => p.state.chain, keys: p.keys, host: p.host, logger: log('alliance:reports'), metrics: p.metrics, clock: p.clock })
-    this.matching = new MatchService({ dir: p.dir, consensus: p.state.index, fingerprints: p.fingerprints, defaultCountry: p.config.defaultCountry, logger: log('alliance:match'), files })
-    this.pipeline = new PipelineService({ dir: p.dir, defaultCountry: p.config.defaultCountry }, { state: p.state, fingerprints: p.fingerprints, bus: p.bus, logger: log('alliance:pipeline'), registry: p.metrics.registry })
-    const guardianWorkers = init.guardianWorkers ?? p.config.guardianWorkers
-    this.guardians = new GuardianService({ dir: p.dir, countsIntervalMs: init.guardianCountsIntervalMs ?? p.config.guardianCountsIntervalMs, ...(guardianWorkers !== undefined ? { workers: guardianWorkers } : {}) }, {
-      alliance: p.state.alliance, host: p.host, state: p.state, keys: p.keys, shares: p.fingerprints, metrics: p.metrics, logger: log('alliance:guardian'), clock: p.clock,
-      orgOfPeer: (peer) => this.rosters.orgOfPeer(peer),
-      publish: async (bodies) => await this.author.publish(bodies)
-    })
-    this.rotation = new RotationService({ graceMs: p.config.rotationGraceMs }, {
-      state: p.state, fingerprints: p.fingerprints, author: this.author, vault: p.vault, org: p.config.org, logger: log('alliance:rotation'), clock: p.clock,
-      cutoverMatcher: async (from, to) => {
-        const listings = this.matching.seen.listings
-        await this.bus.settled()
-        await this.matching.cutover()
-        if (listings > 0) await this.store.putMeta('rescanNeeded', { epoch: from, listings, at: new Date(p.clock()).toISOString() })
-        log('alliance:match').info('matching moved to the new key epoch', { from, to, listingsToRescan: listings })
-      }
-    })
-  }
-
-  /** Opens a node directory: keys, roster, storage (with the start-up chain check), index rebuild, fingerprint keys. Does not start networking. */
-  static async open (init: AllianceNodeInit): Promise<AllianceNode> {
-    const t0 = performance.now()
-    const config = await readConfig(init.dir)
-    const logger = createLogger({ level: init.logLevel ?? config.logLevel, sink: init.logSink })
-    const log = logger.forComponent('alliance:node')
-    const clock = init.clock ?? Date.now
-    const keys = await loadNodeKeys(init.dir)
-    const installed = await installedRoster(init.dir).catch(err => {
-      throw new NotReadyError(`no valid roster installed in ${init.dir} (${(err as Error).message}); install one with: alliance roster install ${init.dir} <roster.json>`)
-    })
-    const store = createStore({ path: join(init.dir, DATA_DIR), durable: config.durable })
-    await store.open()
-    let cache: FingerprintCache | undefined
-    try {
-      for (const t of store.tablesSetAside) log.warn('damaged LevelDB table set aside (its block checksums fail); the database was rebuilt from the rest and what it held re-syncs from peers', { file: t.file, why: t.why, keptIn: 'data/lost/' })
-      const metrics = new MetricsRegistry()
-      let node: AllianceNode | undefined
-      const guardianCounts = new GuardianCountsLedger()
-      const keyEpochs: Array<[KeyEpoch, string]> = []
-      let covered: CoveredState | undefined
-      const listeners: IngestListeners = {
-        onApplied: (entries) => {
-          covered?.applied(entries)
-          node?.onApplied(entries)
-        },
-        onStatusChange: (change, cause) => { bus.changed(change, cause) },
-        onRejected: (reason) => node?.onRejected(reason),
-        onRoster: () => { void node?.rosters.onRoster() },
-        onEquivocation: (author, seq, evidence) => {
-          log.warn('equivocation: key excluded from consensus', { author, seq })
-          // spread it: every node must hold the evidence to exclude the same keys
-          if (node !== undefined && node.#started) void node.evidence.publish(evidence)
-        },
-        onKeyEpoch: (body, org) => { if (node === undefined) keyEpochs.push([body, org]); else node.rotation.onKeyEpoch(body, org) },
-        onGuardianCounts: (body, org) => { guardianCounts.add(body, org) }
-      }
-      // the chain check and the index rebuild, in one pass over the store (node/startup.ts)
-      const started = await startUp({
-        store,
-        installedGenesis: installed.chain.versions[0].signed,
-        clock,
-        log,
-        dir: init.dir,
-        ingestor: (state) => new Ingestor({ store, state, logger: logger.forComponent('alliance:ingest'), listeners })
-      })
-      const { state, ingestor, replayed } = started
-      covered = new CoveredState(started.covered, started.rare)
-      log.info('index rebuilt from storage', { entries: replayed, checkpoint: started.use.checkpoint, ...(started.use.checkpoint === 'used' ? { replayedAfter: started.use.replayedAfter } : {}) })
-      const bus = new StatusBus({ state, logger: logger.forComponent('alliance:status'), onFailure: (subscriber) => metrics.statusBusFailures.inc({ subscriber }) })
-      // toprf: fingerprints come from the guardians (through `node.guardians` once the host exists), cached on disk
-      cache = state.chain.versions.some(v => v.roster.policy.suite === TOPRF_RISTRETTO255) ? await FingerprintCache.open(init.dir) : undefined
-      const fingerprints = new FingerprintService({ dir: init.dir, defaultCountry: config.defaultCountry }, {
-        state, keys, logger: logger.forComponent('alliance:fingerprints'), metrics, cache,
-        oprf: (epoch) => async (guardian, blinded, signal) => {
-          if (node === undefined) throw new NotReadyError('the node is starting; guardians are asked once it has started')
-          return await node.guardians.evaluate(epoch, guardian, blinded, signal)
-        }
-      })
-      await fingerprints.start()
-      const vault = await openVault(init.dir, config.vault, (kind, value) => fingerprints.canonical(kind, value))
-      const host = await createHost({
-        listen: config.listen,
-        announce: config.announce,
-        peers: rosterPeers(state.chain),
-        gossipTopics: [gossipTopic(state.alliance), evidenceTopic(state.alliance)],
-        pingIntervalMs: config.pingIntervalMs
-      }, { keys, logger })
-      node = new AllianceNode({ dir: init.dir, config, keys, store, state, ingestor, host, metrics, logger, clock, bus, fingerprints, vault, cache, guardianCounts }, init)
-      for (const [body, org] of keyEpochs) node.rotation.onKeyEpoch(body, org)
-      node.#applied = replayed
-      node.#covered = covered
-      node.#follow(started.snapshot)
-      await node.matching.loadSeen()
-      node.#startup = startupView(started.use, (performance.now() - t0) / 1000, replayed)
-      metrics.startupSeconds.set({ checkpoint: node.#startup.checkpoint, reason: node.#startup.reason ?? '' }, node.#startup.seconds)
-      log.info('node opened', { ...node.#startup })
-      return node
-    } catch (err) {
-      await store.close().catch(() => undefined)
-      await cache?.close().catch(() => undefined)
-      throw err
-    }
-  }
-
-  /** The bus's subscribers: the hash and counts (views), the matcher, watchers. */
-  #follow (snapshot?: SnapshotHash): void {
-    this.views.start(snapshot)
-    this.#unsubscribe.push(this.bus.subscribe(this.matching))
+    this.#applied = p.applied
+    this.#covered = p.covered
+    this.#startup = p.startup
+    this.#unsubscribe = [...p.unsubscribe]
+    // the bus's subscriber of the node itself (the views' and the matcher's are open's)
     this.#unsubscribe.push(this.bus.subscribe({
       name: 'watchers',
       onUpdates: (updates) => {
@@ -332,6 +166,14 @@ export class AllianceNode implements NodeService {
     // gauges are read when /metrics is scraped, never on the gossip or attest path (issue 15)
     this.metrics.onScrape(() => { this.updateGauges() })
   }
+
+  /** Opens a node directory: keys, roster, storage (with the start-up chain check), index rebuild, fingerprint keys (node/open-node.ts). Does not start networking. */
+  static async open (init: AllianceNodeInit): Promise<AllianceNode> {
+    return await openNode(init, (parts) => new AllianceNode(parts))
+  }
+
+  /** Networking started: evidence found from now on is published. */
+  get started (): boolean { return this.#started }
 
   get alliance (): string { return this.state.alliance }
 
@@ -391,7 +233,6 @@ export class AllianceNode implements NodeService {
   async #writeCheckpoint (): Promise<void> {
     const log = this.logger.forComponent('alliance:node')
     const covered = this.#covered
-    if (covered === undefined) return
     try {
       await this.ingestor.settled()
       const t0 = performance.now()
@@ -511,36 +352,11 @@ export class AllianceNode implements NodeService {
   }
 
   async status (): Promise<NodeStatus> {
-    const chain = this.state.chain
-    this.advanceClock()
-    const last = this.sync.last
-    return {
-      org: this.config.org,
-      role: this.config.role,
-      peerId: this.keys.peerId.toString(),
-      alliance: chain.alliance,
-      rosterVersion: chain.current.roster.version,
-      quorum: chain.current.roster.policy.quorum,
-      listen: this.host.multiaddrs().map(String),
-      peers: this.host.connectedPeers().map(p => ({ peerId: p, org: this.rosters.orgOfPeer(p) ?? null, addrs: [] })),
-      members: this.contacts.view(chain, this.config.org),
-      heads: this.views.heads(),
-      entries: { applied: this.#applied, rejected: { ...this.#rejected } },
-      blocklist: this.state.index.counts(),
-      sync: { lastRunAt: last !== undefined ? new Date(last.at).toISOString() : null, lastPeer: last?.peer ?? null, inProgress: this.sync.inProgress },
-      snapshotHash: this.views.snapshotHash(),
-      keyEpoch: { suite: this.state.policy.suite, rosterEpoch: this.state.policy.epoch, ...this.rotation.view() },
-      rescanNeeded: (await this.store.getMeta<NodeStatus['rescanNeeded']>('rescanNeeded')) ?? null,
-      startup: { ...this.#startup },
-      guardians: this.state.policy.guardians.length === 0
-        ? null
-        : { threshold: this.state.policy.guardianThreshold, guardians: this.guardians.guardians(), quota: this.guardians.quota() }
-    }
+    return await statusView(this, { applied: this.#applied, rejected: this.#rejected, startup: this.#startup })
   }
 
   async quota (query: { org?: string, days?: number } = {}): Promise<{ quotas: Record<string, number>, days: QuotaDayView[] }> {
-    const quotas = Object.fromEntries(this.state.policy.quotas.map(q => [q.subject, q.perDay]))
-    return { quotas, days: this.guardianCounts.days({ limit: query.days ?? 31, ...(query.org !== undefined ? { org: query.org } : {}) }) }
+    return quotaView(this.state, this.guardianCounts, query)
   }
 
   /** The roster file of the version in force (as adopted, or as installed for version 1). */
@@ -555,10 +371,7 @@ export class AllianceNode implements NodeService {
   async proposeRoster (input: unknown): Promise<RosterProposalView> { return await this.proposals.propose(input) }
   async rosterProposals (): Promise<RosterProposalView[]> { return await this.proposals.list() }
 
-  async reasons (): Promise<ReasonsView> {
-    const own = this.state.policy.reasons
-    return { reasons: (own.length > 0 ? own : DEFAULT_REASONS).map(r => ({ code: r.code, name: r.name, description: r.description })), defaults: own.length === 0 }
-  }
+  async reasons (): Promise<ReasonsView> { return reasonsView(this.state) }
 
   async pipelineAttach (req: PipelineAttachRequest): Promise<PipelineAttachResult> { return await this.pipeline.attach(req) }
   async pipelineFingerprints (req: PipelineFingerprintRequest): Promise<PipelineFingerprintResult> { return await this.pipeline.fingerprints(req) }
@@ -583,17 +396,6 @@ export class AllianceNode implements NodeService {
       return { result: 'rejected', reason: err.reason, message: err.message }
     }
     return await this.ingestor.ingest(segment, { requireSignature })
-  }
-}
-
-/** The start-up as `status` shows it. */
-function startupView (use: CheckpointUse, seconds: number, entries: number): StartupView {
-  return {
-    checkpoint: use.checkpoint,
-    reason: use.checkpoint === 'refused' ? use.reason : null,
-    seconds: Number(seconds.toFixed(2)),
-    entries,
-    replayedAfterCheckpoint: use.checkpoint === 'used' ? use.replayedAfter : null
   }
 }
 
