@@ -1,10 +1,11 @@
 /**
  * An image of the consensus index: everything `ConsensusIndex.fromImage`
  * needs to rebuild an index that answers every query as the original did,
- * and its byte form. A node writes one in its start-up checkpoint at a clean
- * stop (node/checkpoint.ts), so the next start skips decoding and applying
- * every stored entry. Pure: no I/O, no hashing (the checkpoint file carries
- * the integrity hash).
+ * its byte form, and the checks that turn an image back into the index's
+ * stores (`storesFromImage`, `checkStores`). A node writes one in its
+ * start-up checkpoint at a clean stop (node/checkpoint.ts), so the next
+ * start skips decoding and applying every stored entry. Pure: no I/O, no
+ * hashing (the checkpoint file carries the integrity hash).
  *
  * Byte form (all integers little-endian):
  *   f64 now
@@ -15,8 +16,13 @@
  *   u32 big reasons, each: u32 slot ‖ u32 reason code
  */
 import { utf8 } from '../bytes.js'
+import { KINDS } from '../kinds.js'
+import { NEUTRAL } from './codes.js'
 import { InvalidImageError } from './errors.js'
-import { STRUCT_BYTES } from './store.js'
+import { SOURCES } from './statement.js'
+import { NONE, RecordStore, STRUCT_BYTES, SlotStore } from './store.js'
+import { ABSENT } from './tally.js'
+import type { TimerQueue } from './timer-queue.js'
 
 export interface IndexImage {
   /** The index's clock. */
@@ -108,4 +114,68 @@ export function decodeIndexImage (b: Uint8Array): IndexImage {
   for (let i = u32(); i > 0; i--) bigReasons.push([u32(), u32()])
   if (at !== b.length) throw new InvalidImageError('trailing bytes')
   return { now, orgs, keys, excluded, records: { count: records, bytes: [recordBytes] }, slots: { count: slots, bytes: [slotBytes], bigReasons } }
+}
+
+/**
+ * The record and slot stores an image holds, for `ConsensusIndex.fromImage`
+ * (after it has taken the image's orgs and keys): byte lengths and kept
+ * reason codes are checked here, the structs by `checkStores`.
+ */
+export function storesFromImage (image: IndexImage): { recs: RecordStore, slots: SlotStore } {
+  const recs = image.records
+  const slots = image.slots
+  const recBytes = joined(recs.bytes)
+  const slotBytes = joined(slots.bytes)
+  if (!Number.isSafeInteger(recs.count) || recs.count < 0 || recBytes.length !== recs.count * STRUCT_BYTES) throw new InvalidImageError('record bytes do not match the record count')
+  if (!Number.isSafeInteger(slots.count) || slots.count < 0 || slotBytes.length !== slots.count * STRUCT_BYTES) throw new InvalidImageError('slot bytes do not match the slot count')
+  for (const [slot, reason] of slots.bigReasons) {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= slots.count || !Number.isInteger(reason) || reason < 255 || reason > 0xffffffff) throw new InvalidImageError('a kept reason code is out of range')
+  }
+  const recStore = RecordStore.fromImage(recs.count, recBytes)
+  const slotStore = SlotStore.fromImage(slots.count, slotBytes, slots.bigReasons)
+  return { recs: recStore, slots: slotStore }
+}
+
+/**
+ * Range and list checks of the stores of a loaded image, for an index with
+ * `orgs` org ids and `keys` key ids: every struct in range, every slot in
+ * exactly one record's list. Refills `queue` with the records' schedules and
+ * returns the status counts and the number of scheduled records.
+ */
+export function checkStores (recs: RecordStore, slots: SlotStore, orgs: number, keys: number, queue: TimerQueue): { counts: number[], scheduled: number } {
+  const seen = new Uint8Array(slots.count)
+  let linked = 0
+  const counts = [0, 0, 0, 0]
+  let scheduled = 0
+  queue.clear()
+  for (let rec = 0; rec < recs.count; rec++) {
+    const status = recs.status(rec)
+    if (status > 3) throw new InvalidImageError(`record ${rec} has status code ${status}`)
+    counts[status]++
+    const sched = recs.sched(rec)
+    if (Number.isNaN(sched) || sched === Number.NEGATIVE_INFINITY) throw new InvalidImageError(`record ${rec} has a bad schedule`)
+    if (sched !== Number.POSITIVE_INFINITY) { scheduled++; queue.push(sched, rec) }
+    const head = recs.head(rec)
+    if (head === NONE && status !== ABSENT) throw new InvalidImageError(`record ${rec} has a status but no statement`)
+    for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
+      if (slot < 0 || slot >= slots.count || seen[slot] === 1) throw new InvalidImageError(`record ${rec} links a bad or shared slot`)
+      seen[slot] = 1
+      linked++
+      const org = slots.org(slot)
+      const key = slots.key(slot)
+      if (org < 0 || org >= orgs || key < 0 || key >= keys) throw new InvalidImageError(`slot ${slot} names an unknown org or key`)
+      if (slots.stance(slot) > NEUTRAL || slots.source(slot) >= SOURCES.length || slots.kind(slot) >= KINDS.length) throw new InvalidImageError(`slot ${slot} has a bad stance, source or kind`)
+      if (!Number.isFinite(slots.time(slot)) || Number.isNaN(slots.expires(slot))) throw new InvalidImageError(`slot ${slot} has a bad time`)
+    }
+  }
+  if (linked !== slots.count) throw new InvalidImageError('some slots belong to no record')
+  return { counts, scheduled }
+}
+
+function joined (parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
 }

@@ -32,18 +32,26 @@
  * Preconditions (guaranteed by verification upstream): one entry id means
  * one entry, so one statement; the caller resolves an author to the same
  * org every time.
+ *
+ * Beside this file: how slots code a statement (codes.ts), explanations and
+ * blocklist listings read from the stores (explain.ts), and loading and
+ * checking an image (image.ts). What stays here is the state and the code
+ * that changes it.
  */
 import { bytesEqual, compareBytes } from '../bytes.js'
 import { KINDS } from '../kinds.js'
 import type { Kind } from '../kinds.js'
+import { KIND_CODE, NEGATIVE, NEUTRAL, SOURCE_CODE, STANCE_CODE, keyString } from './codes.js'
 import { InvalidImageError, InvalidTimeError } from './errors.js'
+import { blocklistRecords, explainRecord, newestSlot } from './explain.js'
+import { checkStores, storesFromImage } from './image.js'
 import type { IndexImage } from './image.js'
-import type { ConsensusPolicy, Explanation, Status, Vote } from './rule.js'
-import { ENTRY_ID_LENGTH, SOURCES, validateStatement } from './statement.js'
+import type { ConsensusPolicy, Explanation, Status } from './rule.js'
+import { validateStatement } from './statement.js'
 import type { Statement } from './statement.js'
-import { ABSENT, STATUS_NAMES, Tally, checkQuorum, checkWeight } from './tally.js'
+import { STATUS_NAMES, Tally, checkQuorum, checkWeight } from './tally.js'
 import type { StatusCode } from './tally.js'
-import { NONE, RecordStore, STRUCT_BYTES, SlotStore } from './store.js'
+import { NONE, RecordStore, SlotStore } from './store.js'
 import { TimerQueue } from './timer-queue.js'
 
 export interface StatusChange {
@@ -53,13 +61,6 @@ export interface StatusChange {
   to: Status | 'absent'
 }
 
-const POSITIVE = 0
-const NEGATIVE = 1
-const NEUTRAL = 2
-const STANCE_CODE = { positive: POSITIVE, negative: NEGATIVE, neutral: NEUTRAL } as const
-const STANCE_NAMES = ['positive', 'negative', 'neutral'] as const
-const KIND_CODE = new Map<string, number>(KINDS.map((k, i) => [k, i]))
-const SOURCE_CODE = new Map<string, number>(SOURCES.map((s, i) => [s, i]))
 /**
  * The timer heap is rebuilt from the records once it holds more than
  * STALE_FACTOR × live entries plus max(QUEUE_SLACK, records): a rebuild
@@ -139,53 +140,13 @@ export class ConsensusIndex {
       if (index.#keyId(k) !== i) throw new InvalidImageError('an author key is repeated')
       index.#keyExcluded[i] = image.excluded[i]
     })
-    const recs = image.records
-    const slots = image.slots
-    const recBytes = joined(recs.bytes)
-    const slotBytes = joined(slots.bytes)
-    if (!Number.isSafeInteger(recs.count) || recs.count < 0 || recBytes.length !== recs.count * STRUCT_BYTES) throw new InvalidImageError('record bytes do not match the record count')
-    if (!Number.isSafeInteger(slots.count) || slots.count < 0 || slotBytes.length !== slots.count * STRUCT_BYTES) throw new InvalidImageError('slot bytes do not match the slot count')
-    for (const [slot, reason] of slots.bigReasons) {
-      if (!Number.isInteger(slot) || slot < 0 || slot >= slots.count || !Number.isInteger(reason) || reason < 255 || reason > 0xffffffff) throw new InvalidImageError('a kept reason code is out of range')
-    }
-    index.#recs = RecordStore.fromImage(recs.count, recBytes)
-    index.#slots = SlotStore.fromImage(slots.count, slotBytes, slots.bigReasons)
-    index.#checkImage()
+    const { recs, slots } = storesFromImage(image)
+    index.#recs = recs
+    index.#slots = slots
+    const { counts, scheduled } = checkStores(recs, slots, index.#orgNames.length, index.#keys.length, index.#queue)
+    index.#counts = counts
+    index.#scheduled = scheduled
     return index
-  }
-
-  /** Range and list checks of a loaded image; then the counts, schedule count and timer queue are rebuilt from it. */
-  #checkImage (): void {
-    const recs = this.#recs
-    const slots = this.#slots
-    const seen = new Uint8Array(slots.count)
-    const orgs = this.#orgNames.length
-    const keys = this.#keys.length
-    let linked = 0
-    this.#counts = [0, 0, 0, 0]
-    this.#scheduled = 0
-    this.#queue.clear()
-    for (let rec = 0; rec < recs.count; rec++) {
-      const status = recs.status(rec)
-      if (status > 3) throw new InvalidImageError(`record ${rec} has status code ${status}`)
-      this.#counts[status]++
-      const sched = recs.sched(rec)
-      if (Number.isNaN(sched) || sched === Number.NEGATIVE_INFINITY) throw new InvalidImageError(`record ${rec} has a bad schedule`)
-      if (sched !== Number.POSITIVE_INFINITY) { this.#scheduled++; this.#queue.push(sched, rec) }
-      const head = recs.head(rec)
-      if (head === NONE && status !== ABSENT) throw new InvalidImageError(`record ${rec} has a status but no statement`)
-      for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
-        if (slot < 0 || slot >= slots.count || seen[slot] === 1) throw new InvalidImageError(`record ${rec} links a bad or shared slot`)
-        seen[slot] = 1
-        linked++
-        const org = slots.org(slot)
-        const key = slots.key(slot)
-        if (org < 0 || org >= orgs || key < 0 || key >= keys) throw new InvalidImageError(`slot ${slot} names an unknown org or key`)
-        if (slots.stance(slot) > NEUTRAL || slots.source(slot) >= SOURCES.length || slots.kind(slot) >= KINDS.length) throw new InvalidImageError(`slot ${slot} has a bad stance, source or kind`)
-        if (!Number.isFinite(slots.time(slot)) || Number.isNaN(slots.expires(slot))) throw new InvalidImageError(`slot ${slot} has a bad time`)
-      }
-    }
-    if (linked !== slots.count) throw new InvalidImageError('some slots belong to no record')
   }
 
   /** The index's clock: the largest time given to `advanceTo` (or the constructor). */
@@ -359,7 +320,7 @@ export class ConsensusIndex {
    * when it is yielded.
    */
   * entries (filter?: { status?: Status, unordered?: boolean }): Iterable<Explanation> {
-    for (const rec of this.#records(filter?.status, filter?.unordered === true)) yield this.#explainRecord(rec)
+    for (const rec of blocklistRecords(this.#recs, filter?.status, filter?.unordered === true)) yield this.#explainRecord(rec)
   }
 
   /**
@@ -368,21 +329,7 @@ export class ConsensusIndex {
    * is cheap enough for a snapshot hash over a million fingerprints.
    */
   * statuses (filter?: { status?: Status, unordered?: boolean }): Iterable<{ fingerprint: Uint8Array, status: Status }> {
-    for (const rec of this.#records(filter?.status, filter?.unordered === true)) yield { fingerprint: this.#recs.fingerprint(rec), status: STATUS_NAMES[this.#recs.status(rec)] as Status }
-  }
-
-  /** Records on the blocklist (not absent), or only those with status `want`, in fingerprint byte order unless `unordered`. */
-  #records (want: Status | undefined, unordered: boolean): number[] {
-    const recs: number[] = []
-    for (let rec = 0; rec < this.#recs.count; rec++) {
-      const status = this.#recs.status(rec)
-      if (status === ABSENT || (want !== undefined && STATUS_NAMES[status] !== want)) continue
-      recs.push(rec)
-    }
-    if (unordered) return recs
-    const store = this.#recs
-    recs.sort((a, b) => store.compare(a, b))
-    return recs
+    for (const rec of blocklistRecords(this.#recs, filter?.status, filter?.unordered === true)) yield { fingerprint: this.#recs.fingerprint(rec), status: STATUS_NAMES[this.#recs.status(rec)] as Status }
   }
 
   counts (): { listed: number, disputed: number, candidate: number } {
@@ -443,7 +390,7 @@ export class ConsensusIndex {
   }
 
   #change (rec: number, from: StatusCode, fingerprint: Uint8Array): StatusChange {
-    return { fingerprint, kind: KINDS[this.#slots.kind(this.#newestSlot(rec))], from: STATUS_NAMES[from], to: STATUS_NAMES[this.#recs.status(rec)] }
+    return { fingerprint, kind: KINDS[this.#slots.kind(newestSlot(this.#recs, this.#slots, rec))], from: STATUS_NAMES[from], to: STATUS_NAMES[this.#recs.status(rec)] }
   }
 
   #changes (changed: Array<[number, StatusCode]>): StatusChange[] {
@@ -452,88 +399,9 @@ export class ConsensusIndex {
     return changed.map(([rec, from]) => this.#change(rec, from, recs.fingerprint(rec)))
   }
 
-  /**
-   * The explanation `decide()` gives for the record's counted statements,
-   * built straight from the slots: each org's latest slot among its counted
-   * keys (as `#reassess` finds it), its vote if it counts. No statement
-   * views, no map, no re-validation of what the index already validated:
-   * the status bus explains every fingerprint an applied entry names, so
-   * this runs once per entry of a catch-up (issue 15). The property tests
-   * hold it equal to `decide()`.
-   */
+  /** `explainRecord` (explain.ts) of a record, with this index's tables and scratch. */
   #explainRecord (rec: number): Explanation {
-    const slots = this.#slots
-    const head = this.#recs.head(rec)
-    const excluded = this.#keyExcluded
-    const best = this.#bestSlots()
-    let orgs = 0
-    for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
-      if (excluded[slots.key(slot)]) continue
-      const org = slots.org(slot)
-      if (best[org] === NONE) { orgs++; best[org] = slot } else if (slots.later(slot, best[org])) best[org] = slot
-    }
-    if (orgs === 0) {
-      // only excluded keys spoke about it: as if nothing were known, but the kind is
-      return { fingerprint: this.#recs.fingerprint(rec), kind: KINDS[slots.kind(this.#newestSlot(rec))], status: 'absent', positive: [], negative: [], weight: 0, quorum: this.#quorum, expires: Number.POSITIVE_INFINITY, confirmations: 0 }
-    }
-    // the fingerprint and the votes' entry ids: views of one buffer (one allocation, not one per id)
-    const fpLength = this.#recs.fingerprintLength(rec)
-    const bytes = new Uint8Array(fpLength + ENTRY_ID_LENGTH * orgs)
-    const fingerprint = this.#recs.fingerprintInto(rec, bytes, 0)
-    let idAt = fpLength
-    const tally = this.#tally
-    tally.reset()
-    const now = this.#now
-    const positive: Vote[] = []
-    const negative: Vote[] = []
-    let confirmations = 0
-    let newest = NONE
-    for (let slot = head; slot !== NONE; slot = slots.next(slot)) {
-      const org = slots.org(slot)
-      if (best[org] !== slot) continue
-      best[org] = NONE
-      if (newest === NONE || slots.later(slot, newest)) newest = slot
-      const stance = slots.stance(slot)
-      if (stance === NEUTRAL) continue
-      const expires = slots.expires(slot)
-      if (!(now < expires) || !this.#orgMember[org]) continue
-      const weight = this.#orgWeight[org]
-      const source = SOURCES[slots.source(slot)]
-      const entryId = slots.entryIdInto(slot, bytes, idAt)
-      idAt += ENTRY_ID_LENGTH
-      const vote: Vote = { org: this.#orgNames[org], entryId, time: slots.time(slot), expires, source, weight, reason: slots.reason(slot) }
-      if (stance === POSITIVE) {
-        positive.push(vote)
-        if (source === 'confirmed' || source === 'removed') confirmations++
-      } else {
-        negative.push(vote)
-      }
-      tally.add(stance === NEGATIVE, weight, expires)
-    }
-    if (positive.length > 1) positive.sort(byOrg)
-    if (negative.length > 1) negative.sort(byOrg)
-    const quorum = this.#quorum
-    return {
-      fingerprint,
-      kind: KINDS[slots.kind(newest)],
-      status: STATUS_NAMES[tally.status(quorum)],
-      positive,
-      negative,
-      weight: tally.weight,
-      quorum,
-      expires: tally.nextChange(quorum),
-      confirmations
-    }
-  }
-
-  /** The slot that is latest overall: its kind is the record's kind (as in `decide`). */
-  #newestSlot (rec: number): number {
-    const slots = this.#slots
-    let best = this.#recs.head(rec)
-    for (let slot = slots.next(best); slot !== NONE; slot = slots.next(slot)) {
-      if (slots.later(slot, best)) best = slot
-    }
-    return best
+    return explainRecord(this.#recs, this.#slots, rec, this.#now, this.#quorum, this.#orgNames, this.#orgWeight, this.#orgMember, this.#keyExcluded, this.#bestSlots(), this.#tally)
   }
 
   #touches (rec: number, orgChanged: Uint8Array): boolean {
@@ -583,24 +451,6 @@ export class ConsensusIndex {
       if (t !== Number.POSITIVE_INFINITY) queue.push(t, rec)
     }
   }
-}
-
-function joined (parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
-  return out
-}
-
-/** A Map key for author key bytes (one `String.fromCharCode` call: the fastest key measured in store.ts). */
-function keyString (key: Uint8Array): string {
-  return String.fromCharCode.apply(null, key as unknown as number[])
-}
-
-/** Votes by org name, as `decide()` orders them. */
-function byOrg (a: Vote, b: Vote): number {
-  return a.org < b.org ? -1 : a.org > b.org ? 1 : 0
 }
 
 function checkTime (now: number): void {

@@ -137,6 +137,7 @@ export function decide (statements: readonly StatementView[], policy: ConsensusP
   }
 }
 
-function byOrg (a: Vote, b: Vote): number {
+/** Votes by org name: the order of an explanation's votes (the index's explanations too). */
+export function byOrg (a: Vote, b: Vote): number {
   return a.org < b.org ? -1 : a.org > b.org ? 1 : 0
 }
