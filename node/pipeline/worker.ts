@@ -40,11 +40,13 @@
  *
  * The jobs this class orchestrates live beside it: options (worker-init.ts),
  * the blocklist it decides with and follows (worker-blocklist.ts: snapshot
- * loads, the change stream, epochs), stream reads (stream-io.ts), a
+ * loads, the change stream, epochs), its counters, heartbeat and
+ * housekeeping (worker-heartbeat.ts), stream reads (stream-io.ts), a
  * batch's decisions (batch.ts, decide.ts), fingerprints and the shared
  * cache (resolver.ts, cache-key.ts), the batch commit (commit.ts),
  * retroactive decisions (retro.ts), seen streams (seen-streams.ts) and
- * adopting dead workers (adoption.ts).
+ * adopting dead workers (adoption.ts). What stays here: connections, the
+ * loops and the listing path (read or claim, decide, commit).
  */
 import type { CountryCode } from 'libphonenumber-js'
 import type { ComponentLogger } from '../logger.js'
@@ -54,15 +56,16 @@ import { currentSnapshot } from './blocklist.js'
 import { decideListings, type BatchHost } from './batch.js'
 import { parseBatch, type DeadEntry } from './entry.js'
 import { PolicyMismatchError } from './errors.js'
-import { DEAD_MAXLEN, groupKey, groupsKey, nodeKey, workersKey } from './keys.js'
-import { adopt, sweepDeadWorkers } from './adoption.js'
+import { DEAD_MAXLEN, groupKey, groupsKey, workersKey } from './keys.js'
+import { adopt } from './adoption.js'
 import { COMMAND_TIMEOUT_MS, connectRedis, type Redis } from './redis.js'
-import { emptyResolveStats, type FingerprintSource, type ResolveStats, type ResolverInit } from './resolver.js'
-import { workerBeat, type WorkerBeat } from './status.js'
+import { emptyResolveStats, type FingerprintSource, type ResolverInit } from './resolver.js'
+import type { WorkerBeat } from './status.js'
 import { claimIdle, type RawEntry } from './stream-io.js'
 import { batchOfFields, EMPTY_BATCH, parseStreamReply, type EntryBatch } from './stream-batch.js'
 import { RespConnection, RespWriter } from './resp.js'
 import { WorkerBlocklist } from './worker-blocklist.js'
+import { WorkerHeartbeat, type WorkerStats } from './worker-heartbeat.js'
 import { workerOptions, type WorkerInit, type WorkerOptions } from './worker-init.js'
 import type { PipelineAttachResult } from './node-service.js'
 
@@ -72,19 +75,11 @@ export interface NodeLink extends FingerprintSource {
 }
 
 export type { WorkerInit } from './worker-init.js'
+export type { WorkerStats } from './worker-heartbeat.js'
 
 export interface WorkerComponents {
   node: NodeLink
   logger: ComponentLogger
-}
-
-export interface WorkerStats {
-  decided: number
-  deadLetters: number
-  retroactive: number
-  claimed: number
-  batches: number
-  resolve: ResolveStats
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -109,15 +104,11 @@ export class PipelineWorker {
   #secret!: Buffer
   /** Index, core, version, epoch and seen listings: read by the listing path, changed by the tail loop and adoption. */
   readonly #bl: WorkerBlocklist
+  readonly #heartbeat: WorkerHeartbeat
   #running = false
   #loops: Array<Promise<void>> = []
   #timer: NodeJS.Timeout | undefined
   #inflight: Array<Promise<void>> = []
-  #beats = 0
-  #nodeMissing = 0
-  #rate: Array<[number, number]> = []
-  #lastTrim = 0
-  #housekeeping: Promise<void> = Promise.resolve()
 
   constructor (init: WorkerInit, components: WorkerComponents) {
     this.#i = workerOptions(init)
@@ -131,6 +122,14 @@ export class PipelineWorker {
       get attach () { return w.#attach },
       get running () { return w.#running },
       stats: this.stats,
+      log: this.#log
+    })
+    this.#heartbeat = new WorkerHeartbeat(this.#i, {
+      get redis () { return w.#cmd },
+      get running () { return w.#running },
+      stats: this.stats,
+      blocklist: this.#bl,
+      reattach: async () => { w.#attach = await w.#c.node.attach({ redis: w.#i.redis, prefix: w.#i.prefix }) },
       log: this.#log
     })
   }
@@ -160,8 +159,8 @@ export class PipelineWorker {
     this.#running = true
     this.#loops.push(this.#loop('main', async () => { await this.#mainStep() }))
     this.#loops.push(this.#loop('tail', async () => { await this.#bl.tailStep() }))
-    this.#timer = setInterval(() => { this.#beat() }, p.heartbeatMs)
-    this.#beat()
+    this.#timer = setInterval(() => { this.#heartbeat.beat() }, p.heartbeatMs)
+    this.#heartbeat.beat()
     this.#log.info('pipeline worker started', { consumer: this.consumer, group: p.group, input: p.input, output: p.output, epoch: this.#bl.epoch, version: this.#bl.version, entries: this.#bl.index.size, seenListings: this.#bl.seen.listings })
   }
 
@@ -172,8 +171,8 @@ export class PipelineWorker {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await Promise.allSettled(this.#loops)
     await Promise.allSettled(this.#inflight)
-    await this.#housekeeping
-    await this.#writeBeat().catch(() => undefined)
+    await this.#heartbeat.housekeeping
+    await this.#heartbeat.write().catch(() => undefined)
     this.#disconnect()
     this.#log.info('pipeline worker stopped', { consumer: this.consumer, decided: this.stats.decided })
   }
@@ -326,47 +325,6 @@ export class PipelineWorker {
     return {
       epoch, keyer: k.keyer, rawKeyer: k.rawKeyer, prefix: this.#i.prefix, ttlSeconds: this.#i.fpCacheTtlS,
       ...(country !== '' ? { defaultCountry: country as CountryCode } : {})
-    }
-  }
-
-  // --------------------------------------------------------------------------------- heartbeat, adoption (adoption.ts)
-
-  #beat (): void {
-    if (!this.#running) return
-    this.#beats++
-    this.#writeBeat().catch((err: unknown) => { this.#log.debug('heartbeat not written', { error: (err as Error).message }) })
-    if (this.#beats % 5 !== 0) return
-    this.#housekeeping = this.#housekeeping.then(async () => { await this.#housekeep() }).catch((err: unknown) => {
-      this.#log.warn('pipeline housekeeping failed; retried', { error: (err as Error).message })
-    })
-  }
-
-  async #writeBeat (): Promise<void> {
-    const now = Date.now()
-    this.#rate.push([now, this.stats.decided])
-    while (this.#rate.length > 2 && now - this.#rate[0][0] > 10_000) this.#rate.shift()
-    const [t0, d0] = this.#rate[0]
-    const beat = workerBeat(this.consumer, now, this.stats, now > t0 ? Math.round((this.stats.decided - d0) / ((now - t0) / 1000)) : 0, {
-      version: this.#bl.version, epoch: this.#bl.epoch, seenListings: this.#bl.seen.listings, retroVersion: this.#bl.retroVersion
-    })
-    await this.#cmd.hset(workersKey(this.#i.prefix, this.#i.group), this.consumer, JSON.stringify(beat))
-  }
-
-  async #housekeep (): Promise<void> {
-    const p = this.#i
-    // the node: re-attach when its heartbeat is gone (it restarted, or stopped publishing)
-    if (await this.#cmd.exists(nodeKey(p.prefix)) === 0) {
-      if (++this.#nodeMissing >= 2) {
-        this.#log.warn('the node\'s heartbeat is gone from Redis; attaching again')
-        this.#attach = await this.#c.node.attach({ redis: p.redis, prefix: p.prefix })
-        this.#nodeMissing = 0
-      }
-    } else this.#nodeMissing = 0
-    const now = Date.now()
-    await sweepDeadWorkers(this.#bl, now)
-    if (now - this.#lastTrim > 3_600_000) {
-      this.#lastTrim = now
-      await this.#cmd.xtrim(this.#bl.seenStream, 'MINID', '~', String(now - p.seenDays * 86_400_000))
     }
   }
 }
