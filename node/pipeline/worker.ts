@@ -39,33 +39,33 @@
  * resolved again under the new epoch; nothing was acknowledged.
  *
  * The jobs this class orchestrates live beside it: options (worker-init.ts),
- * stream reads (stream-io.ts), a batch's decisions (batch.ts, decide.ts),
- * fingerprints and the shared cache (resolver.ts, cache-key.ts), the batch
- * commit (commit.ts), retroactive decisions (retro.ts), seen streams
- * (seen-streams.ts) and adopting dead workers (adoption.ts).
+ * the blocklist it decides with and follows (worker-blocklist.ts: snapshot
+ * loads, the change stream, epochs), its counters, heartbeat and
+ * housekeeping (worker-heartbeat.ts), stream reads (stream-io.ts), a
+ * batch's decisions (batch.ts, decide.ts), fingerprints and the shared
+ * cache (resolver.ts, cache-key.ts), the batch commit (commit.ts),
+ * retroactive decisions (retro.ts), seen streams (seen-streams.ts) and
+ * adopting dead workers (adoption.ts). What stays here: connections, the
+ * loops and the listing path (read or claim, decide, commit).
  */
 import type { CountryCode } from 'libphonenumber-js'
 import type { ComponentLogger } from '../logger.js'
-import { BlocklistIndex, MemorySeenStore } from '../match/index.js'
-import { MatchCore } from '../match/core.js'
-import { LookupTable } from '../match/fp-lookup.js'
-import { decodeBlocklist } from './codec.js'
 import { CacheKeyer } from './cache-key.js'
-import { commitBatch, type CommitStreams } from './commit.js'
-import { currentSnapshot, loadSnapshot, type SnapshotRef } from './blocklist.js'
+import { commitBatch } from './commit.js'
+import { currentSnapshot } from './blocklist.js'
 import { decideListings, type BatchHost } from './batch.js'
 import { parseBatch, type DeadEntry } from './entry.js'
-import { PolicyMismatchError, SnapshotUnavailableError } from './errors.js'
-import { changesKey, DEAD_MAXLEN, deadKeyOf, groupKey, groupsKey, nodeKey, seenKey, workersKey } from './keys.js'
-import { adopt, sweepDeadWorkers, type AdoptionHost } from './adoption.js'
+import { PolicyMismatchError } from './errors.js'
+import { DEAD_MAXLEN, groupKey, groupsKey, workersKey } from './keys.js'
+import { adopt } from './adoption.js'
 import { COMMAND_TIMEOUT_MS, connectRedis, type Redis } from './redis.js'
-import { emptyResolveStats, type FingerprintSource, type ResolveStats, type ResolverInit } from './resolver.js'
-import { retroDecisions, retroFromReload, type RetroOut } from './retro.js'
-import { workerBeat, type WorkerBeat } from './status.js'
-import { claimIdle, maxDeletedId, readAfter, type RawEntry } from './stream-io.js'
+import { emptyResolveStats, type FingerprintSource, type ResolverInit } from './resolver.js'
+import type { WorkerBeat } from './status.js'
+import { claimIdle, type RawEntry } from './stream-io.js'
 import { batchOfFields, EMPTY_BATCH, parseStreamReply, type EntryBatch } from './stream-batch.js'
 import { RespConnection, RespWriter } from './resp.js'
-import { compareIds } from './stream-id.js'
+import { WorkerBlocklist } from './worker-blocklist.js'
+import { WorkerHeartbeat, type WorkerStats } from './worker-heartbeat.js'
 import { workerOptions, type WorkerInit, type WorkerOptions } from './worker-init.js'
 import type { PipelineAttachResult } from './node-service.js'
 
@@ -75,19 +75,11 @@ export interface NodeLink extends FingerprintSource {
 }
 
 export type { WorkerInit } from './worker-init.js'
+export type { WorkerStats } from './worker-heartbeat.js'
 
 export interface WorkerComponents {
   node: NodeLink
   logger: ComponentLogger
-}
-
-export interface WorkerStats {
-  decided: number
-  deadLetters: number
-  retroactive: number
-  claimed: number
-  batches: number
-  resolve: ResolveStats
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -110,39 +102,42 @@ export class PipelineWorker {
   #tail!: Redis
   #attach!: PipelineAttachResult
   #secret!: Buffer
-  #index!: BlocklistIndex
-  #core!: MatchCore
-  #version = '0-0'
-  #epoch = -1
-  #retroVersion = '0-0'
-  #seen = new MemorySeenStore()
-  #reloading: Promise<void> | undefined
+  /** Index, core, version, epoch and seen listings: read by the listing path, changed by the tail loop and adoption. */
+  readonly #bl: WorkerBlocklist
+  readonly #heartbeat: WorkerHeartbeat
   #running = false
   #loops: Array<Promise<void>> = []
   #timer: NodeJS.Timeout | undefined
   #inflight: Array<Promise<void>> = []
-  #beats = 0
-  #nodeMissing = 0
-  #rate: Array<[number, number]> = []
-  #lastTrim = 0
-  #housekeeping: Promise<void> = Promise.resolve()
 
   constructor (init: WorkerInit, components: WorkerComponents) {
     this.#i = workerOptions(init)
     this.consumer = this.#i.consumer
     this.#c = components
     this.#log = components.logger
+    const w = this // eslint-disable-line @typescript-eslint/no-this-alias
+    this.#bl = new WorkerBlocklist(this.#i, {
+      get redis () { return w.#cmd },
+      get tail () { return w.#tail },
+      get attach () { return w.#attach },
+      get running () { return w.#running },
+      stats: this.stats,
+      log: this.#log
+    })
+    this.#heartbeat = new WorkerHeartbeat(this.#i, {
+      get redis () { return w.#cmd },
+      get running () { return w.#running },
+      stats: this.stats,
+      blocklist: this.#bl,
+      reattach: async () => { w.#attach = await w.#c.node.attach({ redis: w.#i.redis, prefix: w.#i.prefix }) },
+      log: this.#log
+    })
   }
 
-  get version (): string { return this.#version }
-  get epoch (): number { return this.#epoch }
+  get version (): string { return this.#bl.version }
+  get epoch (): number { return this.#bl.epoch }
   /** Listings remembered for retroactive decisions. */
-  get seenListings (): number { return this.#seen.listings }
-
-  #streams (): CommitStreams {
-    const p = this.#i
-    return { input: p.input, output: p.output, dead: deadKeyOf(p.output), seen: seenKey(p.prefix, p.group, this.#epoch, this.consumer) }
-  }
+  get seenListings (): number { return this.#bl.seen.listings }
 
   async start (): Promise<void> {
     const p = this.#i
@@ -153,20 +148,20 @@ export class PipelineWorker {
       this.#tail = await connectRedis(p.redis, { name: `alliance-worker-${this.consumer}-tail`, blocking: true })
       for (const role of ['read', 'commit'] as const) await this.#connection(role)
       await this.#joinGroup()
-      await this.#reload(await currentSnapshot(this.#cmd, p.prefix), false)
+      await this.#bl.reload(await currentSnapshot(this.#cmd, p.prefix), false)
       const old = await this.#cmd.hget(workersKey(p.prefix, p.group), this.consumer)
       // a restart under the same name: this worker's own listings and the retroactive decisions it still owed
-      await adopt(this.#adoptionHost, this.consumer, old !== null ? JSON.parse(old) as WorkerBeat : undefined)
+      await adopt(this.#bl, this.consumer, old !== null ? JSON.parse(old) as WorkerBeat : undefined)
     } catch (err) {
       this.#disconnect()
       throw err
     }
     this.#running = true
     this.#loops.push(this.#loop('main', async () => { await this.#mainStep() }))
-    this.#loops.push(this.#loop('tail', async () => { await this.#tailStep() }))
-    this.#timer = setInterval(() => { this.#beat() }, p.heartbeatMs)
-    this.#beat()
-    this.#log.info('pipeline worker started', { consumer: this.consumer, group: p.group, input: p.input, output: p.output, epoch: this.#epoch, version: this.#version, entries: this.#index.size, seenListings: this.#seen.listings })
+    this.#loops.push(this.#loop('tail', async () => { await this.#bl.tailStep() }))
+    this.#timer = setInterval(() => { this.#heartbeat.beat() }, p.heartbeatMs)
+    this.#heartbeat.beat()
+    this.#log.info('pipeline worker started', { consumer: this.consumer, group: p.group, input: p.input, output: p.output, epoch: this.#bl.epoch, version: this.#bl.version, entries: this.#bl.index.size, seenListings: this.#bl.seen.listings })
   }
 
   /** Stops taking entries, finishes the commits in flight, writes a last heartbeat. */
@@ -176,8 +171,8 @@ export class PipelineWorker {
     if (this.#timer !== undefined) clearInterval(this.#timer)
     await Promise.allSettled(this.#loops)
     await Promise.allSettled(this.#inflight)
-    await this.#housekeeping
-    await this.#writeBeat().catch(() => undefined)
+    await this.#heartbeat.housekeeping
+    await this.#heartbeat.write().catch(() => undefined)
     this.#disconnect()
     this.#log.info('pipeline worker stopped', { consumer: this.consumer, decided: this.stats.decided })
   }
@@ -216,110 +211,13 @@ export class PipelineWorker {
     if (kept !== policy) throw new PolicyMismatchError(p.group)
   }
 
-  // --------------------------------------------------------------------------------- blocklist
-
-  /**
-   * Loads a snapshot as this worker's index (and, if its epoch differs, a
-   * new epoch: fresh value cache, new seen stream). `retro`: make the
-   * retroactive decisions the changes folded into the snapshot imply, by
-   * comparing the old index with the new one.
-   */
-  async #reload (ref: SnapshotRef, retro: boolean): Promise<void> {
-    const run = (async () => {
-      let loaded: Awaited<ReturnType<typeof loadSnapshot>> | undefined
-      for (let attempt = 0; loaded === undefined; attempt++) {
-        try {
-          loaded = await loadSnapshot(this.#cmd, this.#i.prefix, ref)
-        } catch (err) {
-          if (!(err instanceof SnapshotUnavailableError) || attempt >= 5) throw err
-          ref = await currentSnapshot(this.#cmd, this.#i.prefix) // replaced meanwhile: take the newest
-        }
-      }
-      const old = this.#index
-      const epochChanged = ref.epoch !== this.#epoch
-      if (epochChanged && this.#epoch >= 0) {
-        this.#log.info('fingerprint epoch changed: new index, fresh caches; listings remembered under the old epoch need a rescan', { from: this.#epoch, to: ref.epoch, listingsToRescan: this.#seen.listings })
-        await this.#cmd.del(this.#streams().seen)
-        this.#seen = new MemorySeenStore()
-      }
-      const retroOut: RetroOut[] = []
-      if (retro && !epochChanged && old !== undefined && this.#seen.listings > 0) {
-        retroOut.push(...retroFromReload(ref.version, old, loaded.index, this.#seen, this.#i.policy))
-      }
-      this.#index = loaded.index
-      this.#epoch = ref.epoch
-      this.#version = ref.version
-      this.#core = new MatchCore({
-        // no key here: fingerprints come from the node (batch.ts feeds them to the core), never from the core itself
-        suite: new LookupTable(0),
-        index: loaded.index,
-        policy: this.#i.policy,
-        defaultCountry: (this.#attach.defaultCountry ?? undefined) as CountryCode | undefined,
-        cacheBytes: this.#i.cacheBytes
-      })
-      this.#core.collectSeen = true
-      if (retroOut.length > 0) await this.#commitRetro(ref.version, retroOut)
-      this.#retroVersion = ref.version
-    })()
-    this.#reloading = run
-    try {
-      await run
-    } finally {
-      if (this.#reloading === run) this.#reloading = undefined
-    }
-  }
-
-  /** One read of the change stream: apply, decide retroactively, follow reload markers. */
-  async #tailStep (): Promise<void> {
-    const p = this.#i
-    const before = this.#version
-    const res = await readAfter(this.#tail, changesKey(p.prefix), before, 100, p.blockMs)
-    if (res === null || !this.#running) return
-    await this.#reloading
-    for (const { id, f } of res) {
-      if (compareIds(id, this.#version) <= 0) continue // a reload meanwhile moved past it
-      const type = f.get('type')?.toString()
-      if (type === 'reload') {
-        await this.#reload({ snapshot: String(f.get('snapshot')), chunks: Number(String(f.get('chunks'))), version: id, epoch: Number(String(f.get('epoch'))) }, true)
-        continue
-      }
-      if (type !== 'changes') continue
-      const data = f.get('data')
-      if (data === undefined) continue
-      const recs = decodeBlocklist(data, `change ${id}`)
-      this.#index.applyAll(recs)
-      this.#version = id
-      const retro: RetroOut[] = []
-      if (this.#seen.listings > 0) for (const rec of recs) retro.push(...retroDecisions(id, rec, this.#seen, p.policy))
-      if (retro.length > 0) await this.#commitRetro(id, retro)
-      this.#retroVersion = id
-    }
-    // entries trimmed away between `before` and what we read: the changes are lost, the snapshot is not
-    const maxDeleted = await maxDeletedId(this.#cmd, changesKey(p.prefix))
-    if (compareIds(maxDeleted, before) > 0 && before !== '0-0') {
-      this.#log.warn('the change stream was trimmed past this worker\'s version; reloading the snapshot', { version: before, maxDeleted })
-      await this.#reload(await currentSnapshot(this.#cmd, p.prefix), true)
-    }
-  }
-
-  async #commitRetro (version: string, out: RetroOut[]): Promise<void> {
-    const p = this.#i
-    for (let i = 0; i < out.length; i += 1000) {
-      const part = out.slice(i, i + 1000)
-      await commitBatch(this.#cmd, { ...this.#streams(), seen: '' }, {
-        group: p.group, consumer: this.consumer, outMaxLen: p.outMaxLen, deadMaxLen: DEAD_MAXLEN, version, epoch: this.#epoch, cause: 'retroactive', decisions: part, dead: [], ack: []
-      })
-      this.stats.retroactive += part.length
-    }
-  }
-
   // --------------------------------------------------------------------------------- listings
 
   #lastClaim = 0
   #claimCursor = '0-0'
 
   async #mainStep (): Promise<void> {
-    await this.#reloading
+    await this.#bl.reloading
     const p = this.#i
     let batch = EMPTY_BATCH
     let dead: DeadEntry[] = []
@@ -360,10 +258,10 @@ export class PipelineWorker {
     for (const d of claimedDead) dead.push(d)
     // remembered in the tick of the last decision: a change applied later finds these listings in the seen store
     const d = await decideListings(listings, this.#batchHost, d => {
-      if (d.seen.listings > 0) this.#seen.add(d.seen.batch(Date.now()))
+      if (d.seen.listings > 0) this.#bl.seen.add(d.seen.batch(Date.now()))
     })
     for (const f of d.failed) dead.push(f)
-    const commit = this.#connection('commit').then(async c => await commitBatch(c, this.#streams(), {
+    const commit = this.#connection('commit').then(async c => await commitBatch(c, this.#bl.streams(), {
       group: p.group,
       consumer: this.consumer,
       outMaxLen: p.outMaxLen,
@@ -403,12 +301,12 @@ export class PipelineWorker {
   readonly #batchHost: BatchHost = (() => {
     const w = this // eslint-disable-line @typescript-eslint/no-this-alias
     return {
-      get core () { return w.#core },
-      get version () { return w.#version },
-      get epoch () { return w.#epoch },
-      get reloading () { return w.#reloading },
+      get core () { return w.#bl.core },
+      get version () { return w.#bl.version },
+      get epoch () { return w.#bl.epoch },
+      get reloading () { return w.#bl.reloading },
       resolverInit: (epoch: number) => w.#resolverInit(epoch),
-      awaitNewEpoch: async () => { await w.#awaitNewEpoch() },
+      awaitNewEpoch: async () => { await w.#bl.awaitNewEpoch() },
       get redis () { return w.#cmd },
       get node () { return w.#c.node },
       get stats () { return w.stats.resolve },
@@ -427,74 +325,6 @@ export class PipelineWorker {
     return {
       epoch, keyer: k.keyer, rawKeyer: k.rawKeyer, prefix: this.#i.prefix, ttlSeconds: this.#i.fpCacheTtlS,
       ...(country !== '' ? { defaultCountry: country as CountryCode } : {})
-    }
-  }
-
-  async #awaitNewEpoch (): Promise<void> {
-    const from = this.#epoch
-    for (let i = 0; i < 100 && this.#running && this.#epoch === from; i++) {
-      await this.#reloading
-      if (this.#epoch !== from) return
-      const ref = await currentSnapshot(this.#cmd, this.#i.prefix)
-      if (ref.epoch !== from) { await this.#reload(ref, false); return }
-      await sleep(200)
-    }
-  }
-
-  // --------------------------------------------------------------------------------- heartbeat, adoption (adoption.ts)
-
-  readonly #adoptionHost: AdoptionHost = (() => {
-    const w = this // eslint-disable-line @typescript-eslint/no-this-alias
-    return {
-      get redis () { return w.#cmd },
-      get opts () { return w.#i },
-      get consumer () { return w.consumer },
-      get epoch () { return w.#epoch },
-      get version () { return w.#version },
-      get seen () { return w.#seen },
-      set seen (s: MemorySeenStore) { w.#seen = s },
-      get seenStream () { return w.#streams().seen },
-      commitRetro: async (version: string, out: RetroOut[]) => { await w.#commitRetro(version, out) },
-      get log () { return w.#log }
-    }
-  })()
-
-  #beat (): void {
-    if (!this.#running) return
-    this.#beats++
-    this.#writeBeat().catch((err: unknown) => { this.#log.debug('heartbeat not written', { error: (err as Error).message }) })
-    if (this.#beats % 5 !== 0) return
-    this.#housekeeping = this.#housekeeping.then(async () => { await this.#housekeep() }).catch((err: unknown) => {
-      this.#log.warn('pipeline housekeeping failed; retried', { error: (err as Error).message })
-    })
-  }
-
-  async #writeBeat (): Promise<void> {
-    const now = Date.now()
-    this.#rate.push([now, this.stats.decided])
-    while (this.#rate.length > 2 && now - this.#rate[0][0] > 10_000) this.#rate.shift()
-    const [t0, d0] = this.#rate[0]
-    const beat = workerBeat(this.consumer, now, this.stats, now > t0 ? Math.round((this.stats.decided - d0) / ((now - t0) / 1000)) : 0, {
-      version: this.#version, epoch: this.#epoch, seenListings: this.#seen.listings, retroVersion: this.#retroVersion
-    })
-    await this.#cmd.hset(workersKey(this.#i.prefix, this.#i.group), this.consumer, JSON.stringify(beat))
-  }
-
-  async #housekeep (): Promise<void> {
-    const p = this.#i
-    // the node: re-attach when its heartbeat is gone (it restarted, or stopped publishing)
-    if (await this.#cmd.exists(nodeKey(p.prefix)) === 0) {
-      if (++this.#nodeMissing >= 2) {
-        this.#log.warn('the node\'s heartbeat is gone from Redis; attaching again')
-        this.#attach = await this.#c.node.attach({ redis: p.redis, prefix: p.prefix })
-        this.#nodeMissing = 0
-      }
-    } else this.#nodeMissing = 0
-    const now = Date.now()
-    await sweepDeadWorkers(this.#adoptionHost, now)
-    if (now - this.#lastTrim > 3_600_000) {
-      this.#lastTrim = now
-      await this.#cmd.xtrim(this.#streams().seen, 'MINID', '~', String(now - p.seenDays * 86_400_000))
     }
   }
 }
