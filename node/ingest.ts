@@ -10,29 +10,34 @@
  * if no signature arrives in time. Scoped to the peer that sent them: unsigned entries prove
  * nothing, so one peer's (possibly made-up) entries never block, replace
  * or use up the room of what another peer sends.
+ *
+ * The rarer work lives beside it, each in a small class the Ingestor owns and
+ * calls from its write queue: equivocation evidence (ingest-evidence.ts), the
+ * roster chain's growth and governance forks (ingest-roster.ts), the rate
+ * counts (ingest-rate.ts) and the start-up replay (ingest-replay.ts).
  */
 import { bytesEqual, toHex } from '../protocol/bytes.js'
-import { decodeEquivocation, encodeEquivocation } from '../protocol/codec/index.js'
 import type { ConsensusIndex, StatusChange } from '../protocol/consensus/index.js'
 import { statementOf } from '../protocol/consensus/statement.js'
 import { ProtocolError } from '../protocol/errors.js'
 import type { ErrorCategory } from '../protocol/errors.js'
 import {
-  SeqGapError, TimeReversalError, relateToHead, verifyEquivocation, verifySegment, type LogEntry, type LogHead, type VerifiedSegment
+  SeqGapError, TimeReversalError, relateToHead, verifySegment, type LogEntry, type LogHead
 } from '../protocol/log/index.js'
 import type { RosterChain, RosterVersion } from '../protocol/roster/index.js'
 import { BodyAheadError, checkChainBodies, type RosterFork } from '../protocol/roster/bodies.js'
-import type { Equivocation, GuardianCounts, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
+import type { GuardianCounts, KeyEpoch, Segment, SignedRoster } from '../protocol/types.js'
 import type { ComponentLogger } from './logger.js'
 import { consensusPolicy, type ConsensusState } from './services/consensus-state.js'
 import { EvidenceAuthorError, ForkError, PendingOverflowError, RateLimitError, RemovedKeyError } from './ingest-errors.js'
+import { EvidenceKeeper } from './ingest-evidence.js'
 import { PendingBuffer } from './ingest-pending.js'
 import { RateCounter } from './ingest-rate.js'
 import { ReplayFeed } from './ingest-replay.js'
+import { RosterKeeper } from './ingest-roster.js'
 import {
   LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS
 } from './ingest-limits.js'
-import { loadRosterForks, sameFork, saveRosterForks } from './store/roster-forks.js'
 import type { Store } from './store/types.js'
 
 export { LOCAL_PEER, MAX_PENDING_PER_AUTHOR, MAX_PENDING_PER_PEER, MAX_PENDING_TOTAL, PENDING_TTL_MS, RATE_CATCHUP_HOURS, REMOVED_KEY_GRACE_MS }
@@ -107,8 +112,8 @@ export class Ingestor {
   readonly #log: ComponentLogger
   readonly #listeners: IngestListeners
   readonly #pending: PendingBuffer
-  readonly #flagged = new Map<string, number>()
-  readonly #rosterForks: RosterFork[] = []
+  readonly #evidence: EvidenceKeeper
+  readonly #roster: RosterKeeper
   readonly #rate = new RateCounter()
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -120,6 +125,8 @@ export class Ingestor {
     this.#log = init.logger
     this.#listeners = init.listeners ?? {}
     this.#pending = new PendingBuffer({ logger: init.logger, maxPendingTotal: init.maxPendingTotal, maxPendingPerPeer: init.maxPendingPerPeer })
+    this.#evidence = new EvidenceKeeper({ store: init.store, state: init.state, logger: init.logger, listeners: this.#listeners })
+    this.#roster = new RosterKeeper({ store: init.store, state: init.state, logger: init.logger, listeners: this.#listeners })
   }
 
   /** The chain this pipeline extends (read-only use; the node's services get it from ConsensusState). */
@@ -128,10 +135,10 @@ export class Ingestor {
   get consensus (): ConsensusIndex { return this.#state.index }
 
   /** Authors flagged for equivocation (hex key → seq). */
-  get flagged (): ReadonlyMap<string, number> { return this.#flagged }
+  get flagged (): ReadonlyMap<string, number> { return this.#evidence.flagged }
 
   /** Governance forks seen (kept in the store's meta `rosterForks`, and as the log entries that carried them). */
-  get rosterForks (): readonly RosterFork[] { return this.#rosterForks }
+  get rosterForks (): readonly RosterFork[] { return this.#roster.forks }
 
   /**
    * Rebuilds the consensus index and rate counters from the store (start-up),
@@ -153,8 +160,7 @@ export class Ingestor {
    */
   async beginReplay (): Promise<ReplayFeed> {
     const { decodeEntry } = await import('../protocol/codec/index.js')
-    for (const ev of await this.#store.evidence()) this.#flagged.set(toHex(ev.author), ev.seq)
-    this.#state.index.exclude(this.#flaggedKeys())
+    await this.#evidence.load()
     return new ReplayFeed({ index: this.#state.index, chain: this.#chain, rate: this.#rate, decode: decodeEntry })
   }
 
@@ -181,12 +187,8 @@ export class Ingestor {
   /** Ends a replay: the key-epoch and guardian-counts entries go to the listeners; governance forks are loaded. How many entries it applied. */
   async endReplay (feed: ReplayFeed): Promise<number> {
     feed.end(this.#listeners)
-    this.#rosterForks.push(...await loadRosterForks(this.#store))
+    await this.#roster.loadForks()
     return feed.entries
-  }
-
-  #flaggedKeys (): Uint8Array[] {
-    return [...this.#flagged.keys()].map(k => Uint8Array.from(Buffer.from(k, 'hex')))
   }
 
   /** Heads including verified-but-pending entries from `from`: what a sync with that peer should ask beyond. */
@@ -268,7 +270,7 @@ export class Ingestor {
       this.#pending.delete(from, author)
       return await this.#ingest(segment, requireSignature, from)
     }
-    if (rel.kind === 'fork') return await this.#equivocation(v, rel.seq)
+    if (rel.kind === 'fork') return await this.#evidence.fork(v, rel.seq)
 
     const fresh = rel.kind === 'append' ? v.entries.slice(rel.from) : []
     const freshOrgs = rel.kind === 'append' ? v.orgs.slice(rel.from) : []
@@ -311,7 +313,7 @@ export class Ingestor {
     }
     this.#rate.check(orgs, covered, now, this.#chain.current.roster.policy.rateLimitPerHour)
     await this.#store.append(v.author, covered, v.signature)
-    for (const f of forks) await this.#rosterFork(f)
+    for (const f of forks) await this.#roster.fork(f)
     this.#pending.covered(from, author, last)
     const grown = this.#store.head(v.author)
     if (grown !== undefined) await this.#pending.trim(author, grown, async seq => await this.#store.idAt(v.author, seq))
@@ -327,7 +329,7 @@ export class Ingestor {
       const { entry, id } = entries[i]
       if (entry.body.type === 'roster') {
         // a version in a log entry that does not extend our chain is kept as the author's statement, not applied
-        await this.#extendRoster(entry.body.signed).catch((err: unknown) => {
+        await this.#roster.extend(entry.body.signed).catch((err: unknown) => {
           if (!(err instanceof ProtocolError)) throw err
           this.#log.warn('roster version in a log entry does not extend our chain', { error: err.message })
         })
@@ -343,66 +345,9 @@ export class Ingestor {
     this.#listeners.onApplied?.(entries, orgs)
   }
 
-  /**
-   * The one way the chain grows, whether the version came in a log entry or
-   * out of band: verify and extend (a `ProtocolError` if it is not the next
-   * valid version), store, re-read the consensus policy, tell listeners.
-   * Undefined when the version is already held.
-   */
-  async #extendRoster (signed: SignedRoster): Promise<RosterVersion | undefined> {
-    const next = this.#state.extend(signed)
-    if (next === undefined) return undefined
-    await this.#store.putRoster(next.version.roster.version, signed)
-    for (const change of next.changes) this.#listeners.onStatusChange?.(change, 'roster')
-    this.#listeners.onRoster?.(next.version)
-    return next.version
-  }
-
-  /** Keeps a governance fork as evidence (once per pair) and tells listeners. */
-  async #rosterFork (fork: RosterFork): Promise<void> {
-    if (this.#rosterForks.some(f => sameFork(f, fork))) return
-    this.#rosterForks.push(fork)
-    await saveRosterForks(this.#store, this.#rosterForks)
-    this.#log.warn('governance fork: two valid roster versions with one number; evidence kept, the orgs that signed both flagged', { version: fork.version, orgs: fork.orgs })
-    this.#listeners.onRosterFork?.(fork)
-  }
-
   /** Adds a roster version received out of band (`alliance roster update`), in the write queue. */
   async addRoster (signed: SignedRoster): Promise<RosterVersion | undefined> {
-    return await this.#serial(async () => await this.#extendRoster(signed))
-  }
-
-  /** Two signed histories at one seq: build portable evidence, keep it, flag the key. */
-  async #equivocation (v: VerifiedSegment, seq: number): Promise<IngestOutcome> {
-    const author = toHex(v.author)
-    const at = v.entries.findIndex(e => e.entry.seq === seq)
-    if (!v.signed || at < 0) {
-      throw new ForkError(seq)
-    }
-    const theirs: Segment = { entries: v.entries.slice(at).map(e => e.bytes), signature: v.signature }
-    const ours = await this.#signedRunFrom(v.author, seq)
-    if (ours === undefined) throw new ForkError(seq)
-    const evidence: Equivocation = { a: ours, b: theirs }
-    verifyEquivocation(evidence, this.#chain.alliance)
-    await this.#flag(v.author, seq, encodeEquivocation(evidence), 'log')
-    return { result: 'equivocation', author, seq }
-  }
-
-  /**
-   * Keeps evidence against a key, flags it and excludes its statements from
-   * consensus (protocol/consensus/exclusion.ts: the same rule on every node
-   * that holds evidence against it). The first evidence per key is kept; a
-   * key already flagged stays as it is.
-   */
-  async #flag (author: Uint8Array, seq: number, evidence: Uint8Array, from: 'log' | 'evidence'): Promise<void> {
-    const hex = toHex(author)
-    const known = this.#flagged.has(hex)
-    if (!known || from === 'log') await this.#store.putEvidence(author, seq, evidence)
-    if (known) return
-    this.#flagged.set(hex, seq)
-    for (const change of this.#state.index.exclude([author])) this.#listeners.onStatusChange?.(change, 'evidence')
-    this.#log.warn('equivocation: two signed histories at one seq; evidence kept, key flagged and excluded from consensus', { author: hex, seq, from })
-    this.#listeners.onEquivocation?.(hex, seq, evidence, from)
+    return await this.#serial(async () => await this.#roster.extend(signed))
   }
 
   /**
@@ -415,13 +360,7 @@ export class Ingestor {
   async ingestEvidence (bytes: Uint8Array): Promise<EvidenceOutcome> {
     return await this.#serial(async () => {
       try {
-        const ev = decodeEquivocation(bytes)
-        const { author, seq } = verifyEquivocation(ev, this.#chain.alliance)
-        if (!this.#chain.versions.some(v => v.memberOf(author) !== undefined)) throw new EvidenceAuthorError()
-        const hex = toHex(author)
-        if (this.#flagged.has(hex)) return { result: 'duplicate', author: hex }
-        await this.#flag(author, seq, bytes, 'evidence')
-        return { result: 'accepted', author: hex, seq }
+        return await this.#evidence.offered(bytes)
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err
         this.#listeners.onRejected?.(err.reason, err.message)
@@ -432,36 +371,7 @@ export class Ingestor {
 
   /** Stored evidence against every flagged key, one per key except `known` (hex keys): what a peer lacks. */
   async evidenceFor (known: ReadonlySet<string>, max: number): Promise<Uint8Array[]> {
-    // every stored piece of evidence is against a flagged key (#flag, replay): a peer that
-    // knows them all gets nothing, without a store read (the usual answer, after every pull)
-    let unknown = false
-    for (const hex of this.#flagged.keys()) if (!known.has(hex)) { unknown = true; break }
-    if (!unknown) return []
-    const out: Uint8Array[] = []
-    const seen = new Set<string>()
-    for (const ev of await this.#store.evidence()) {
-      const hex = toHex(ev.author)
-      if (known.has(hex) || seen.has(hex)) continue
-      seen.add(hex)
-      out.push(ev.evidence)
-      if (out.length >= max) break
-    }
-    return out
-  }
-
-  /** Our stored entries of `author` from `seq` up to the first signed one, as a signed segment. */
-  async #signedRunFrom (author: Uint8Array, seq: number): Promise<Segment | undefined> {
-    const run: Uint8Array[] = []
-    let from = seq
-    for (;;) {
-      const batch = await this.#store.range(author, from, 1000)
-      if (batch.length === 0) return undefined
-      for (const e of batch) {
-        run.push(e.bytes)
-        if (e.signature !== undefined) return { entries: run, signature: e.signature }
-      }
-      from = batch[batch.length - 1].seq + 1
-    }
+    return await this.#evidence.missing(known, max)
   }
 
   /** Whether the given id at seq matches what we hold (for sync responders). */
